@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { exchangeSchema, normalisedSignalSchema, type Exchange } from './webhook.ts';
+
+/** Queue names: the only place they are spelled. */
+export const QUEUES = {
+  signals: 'signals',
+  orders: (exchange: Exchange) => `orders-${exchange}` as const,
+  /** Request/reply work answered by the workers (account status, key checks). */
+  accountRequests: (exchange: Exchange) => `account-requests-${exchange}` as const,
+} as const;
+
+/**
+ * BullMQ prefix with a Redis Cluster hash tag, so every key of every queue lands in one slot
+ * (DESIGN.md decision 8).
+ */
+export const DEFAULT_QUEUE_PREFIX = '{tradehook}';
+
+/** `signals` queue: ingress → risk. Ids and normalised instructions only: never a secret. */
+export const signalJobSchema = z.object({
+  signalId: z.uuid(),
+  requestId: z.string().min(1).max(128),
+  /** Ingress receive time, epoch ms (latency accounting, staleness). */
+  receivedAt: z.number().int(),
+  seqKey: z.string().min(1),
+  seq: z.number().int().positive(),
+  signal: normalisedSignalSchema,
+});
+export type SignalJob = z.infer<typeof signalJobSchema>;
+
+/** Limits the worker must still enforce after sizing (risk cannot size: it has no prices). */
+export const orderLimitsSchema = z.object({
+  /** Leverage to set for an entry, after risk's cap/clamp; absent = account default. */
+  leverage: z.number().int().min(1).max(125).optional(),
+  maxLeverage: z.number().int().min(1).max(125),
+  /** Max notional (quote currency) of the resulting position; absent = no limit. */
+  maxPositionNotional: z.number().positive().optional(),
+  /** Max number of open positions on the account after the entry; absent = no limit. */
+  maxOpenPositions: z.number().int().positive().optional(),
+});
+export type OrderLimits = z.infer<typeof orderLimitsSchema>;
+
+/** `orders-<exchange>` queues: risk → worker. */
+export const orderJobSchema = signalJobSchema.extend({
+  limits: orderLimitsSchema,
+  riskDecidedAt: z.number().int(),
+});
+export type OrderJob = z.infer<typeof orderJobSchema>;
+
+/** `account-requests-<exchange>` queues: ingress → worker, answered through the job's return value. */
+export const accountRequestJobSchema = z.object({
+  kind: z.enum(['status', 'verify']),
+  exchange: exchangeSchema,
+  accountId: z.string().min(1),
+  requestId: z.string().min(1).max(128),
+});
+export type AccountRequestJob = z.infer<typeof accountRequestJobSchema>;
+
+/** The guide's account status shape (테스트 및 검증 → 계정 상태 확인). */
+export const accountStatusSchema = z.object({
+  account_id: z.string(),
+  exchange: exchangeSchema,
+  balance: z.object({
+    asset: z.string(),
+    available_balance: z.number(),
+    total_balance: z.number(),
+  }),
+  positions: z.array(
+    z.object({
+      symbol: z.string(),
+      side: z.enum(['long', 'short']),
+      contracts: z.number(),
+      amount: z.number(),
+      entry_price: z.number().nullable(),
+      mark_price: z.number().nullable(),
+      unrealized_pnl: z.number().nullable(),
+      leverage: z.number().nullable(),
+    }),
+  ),
+  open_orders: z.array(
+    z.object({
+      id: z.string(),
+      client_order_id: z.string().nullable(),
+      symbol: z.string(),
+      side: z.string(),
+      type: z.string(),
+      amount: z.number().nullable(),
+      price: z.number().nullable(),
+      trigger_price: z.number().nullable(),
+      reduce_only: z.boolean(),
+    }),
+  ),
+});
+export type AccountStatus = z.infer<typeof accountStatusSchema>;
+
+/** A worker's key check at registration. */
+export const keyCheckSchema = z.object({
+  ok: z.boolean(),
+  /** Readable reason when not ok (never a secret). */
+  message: z.string().optional(),
+  canRead: z.boolean(),
+  canTrade: z.boolean().nullable(),
+  /** null where the exchange does not expose it. */
+  canWithdraw: z.boolean().nullable(),
+  positionMode: z.enum(['oneway', 'hedge']).nullable(),
+  checkedAt: z.string(),
+});
+export type KeyCheck = z.infer<typeof keyCheckSchema>;

@@ -1,0 +1,155 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { normaliseSymbol, SymbolFormatError } from './symbols.ts';
+
+export const EXCHANGES = ['binance', 'okx'] as const;
+export const exchangeSchema = z.enum(EXCHANGES);
+export type Exchange = z.infer<typeof exchangeSchema>;
+
+export const ENTRY_ACTIONS = ['long', 'short'] as const;
+export const EXIT_ACTIONS = ['close_long', 'close_short', 'close_all'] as const;
+export const ACTIONS = [...ENTRY_ACTIONS, ...EXIT_ACTIONS] as const;
+export const actionSchema = z.enum(ACTIONS);
+export type Action = z.infer<typeof actionSchema>;
+export type EntryAction = (typeof ENTRY_ACTIONS)[number];
+
+export function isExitAction(action: Action): boolean {
+  return (EXIT_ACTIONS as readonly string[]).includes(action);
+}
+
+/** Account ids as used in URLs and alert messages. */
+export const accountIdSchema = z
+  .string()
+  .trim()
+  .min(1, 'account_id is required')
+  .max(64, 'account_id is at most 64 characters')
+  .regex(/^[A-Za-z0-9_.-]+$/, 'account_id may contain letters, digits, "_", "-" and "."');
+
+/** TradingView placeholders arrive as strings ("{{close}}" → "50123.5"); "" means "not given". */
+function numeric<T extends z.ZodType>(inner: T) {
+  return z.preprocess((v) => {
+    if (typeof v === 'string') {
+      const t = v.trim();
+      if (t === '') return undefined;
+      return /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(t) ? Number(t) : v;
+    }
+    return v === null ? undefined : v;
+  }, inner);
+}
+
+const positive = (field: string) =>
+  z.number({ error: `${field} must be a number` }).finite().positive(`${field} must be greater than 0`);
+
+const lowercase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+/**
+ * The webhook payload of the user's guide (API 레퍼런스 → WebhookPayload), plus optional extras:
+ * `id`/`alert_id` (idempotency key), `timestamp` (when the alert fired, e.g. {{timenow}}) and `max_lag`
+ * (seconds after which the alert is too old to trade). Unknown fields are ignored.
+ */
+export const webhookPayloadSchema = z.object({
+  account_id: accountIdSchema,
+  exchange: z.preprocess(lowercase, exchangeSchema),
+  action: z.preprocess(
+    lowercase,
+    z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` }),
+  ),
+  symbol: z
+    .string({ error: 'symbol is required' })
+    .transform((value, ctx) => {
+      try {
+        return normaliseSymbol(value).symbol;
+      } catch (err) {
+        ctx.addIssue({
+          code: 'custom',
+          message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
+        });
+        return z.NEVER;
+      }
+    }),
+  price: numeric(positive('price').optional()),
+  quantity: numeric(positive('quantity').optional()),
+  leverage: numeric(
+    z
+      .number({ error: 'leverage must be a number' })
+      .int('leverage must be a whole number')
+      .min(1, 'leverage must be at least 1')
+      .max(125, 'leverage must be at most 125')
+      .optional(),
+  ),
+  stop_loss: numeric(positive('stop_loss').optional()),
+  take_profit: numeric(positive('take_profit').optional()),
+  secret: z.string({ error: 'secret is required' }).min(1, 'secret is required').max(256),
+  id: z.union([z.string().trim().min(1).max(128), z.number()]).optional(),
+  alert_id: z.union([z.string().trim().min(1).max(128), z.number()]).optional(),
+  timestamp: z.union([z.string().trim().min(1).max(64), z.number()]).optional(),
+  max_lag: numeric(z.number().int().positive('max_lag must be a positive number of seconds').optional()),
+});
+export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/** What the rest of the system sees of a webhook: normalised, never the secret. */
+export const normalisedSignalSchema = z.object({
+  account_id: accountIdSchema,
+  exchange: exchangeSchema,
+  action: actionSchema,
+  /** ccxt unified symbol, e.g. BTC/USDT:USDT */
+  symbol: z.string().min(3),
+  price: z.number().positive().optional(),
+  quantity: z.number().positive().optional(),
+  leverage: z.number().int().min(1).max(125).optional(),
+  stop_loss: z.number().positive().optional(),
+  take_profit: z.number().positive().optional(),
+  alert_id: z.string().max(128).optional(),
+  /** When the alert fired (epoch ms), if the alert said so. */
+  sent_at: z.number().int().optional(),
+  max_lag: z.number().int().positive().optional(),
+});
+export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
+
+export class TimestampFormatError extends Error {}
+
+/** Parses `{{timenow}}` (ISO-8601), epoch seconds or epoch milliseconds. */
+export function parseAlertTimestamp(value: string | number): number {
+  const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (Number.isFinite(n)) return Math.round(n < 1e12 ? n * 1000 : n);
+  const t = Date.parse(String(value));
+  if (Number.isNaN(t)) throw new TimestampFormatError(`timestamp "${value}" is not ISO-8601 or epoch time`);
+  return t;
+}
+
+/** Strips the secret and the idempotency aliases into one normalised signal. */
+export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
+  const alertId = payload.alert_id ?? payload.id;
+  const signal: NormalisedSignal = {
+    account_id: payload.account_id,
+    exchange: payload.exchange,
+    action: payload.action,
+    symbol: payload.symbol,
+  };
+  if (payload.price !== undefined) signal.price = payload.price;
+  if (payload.quantity !== undefined) signal.quantity = payload.quantity;
+  if (payload.leverage !== undefined) signal.leverage = payload.leverage;
+  if (payload.stop_loss !== undefined) signal.stop_loss = payload.stop_loss;
+  if (payload.take_profit !== undefined) signal.take_profit = payload.take_profit;
+  if (alertId !== undefined) signal.alert_id = String(alertId);
+  if (payload.timestamp !== undefined) signal.sent_at = parseAlertTimestamp(payload.timestamp);
+  if (payload.max_lag !== undefined) signal.max_lag = payload.max_lag;
+  return signal;
+}
+
+/** Per-(exchange, account, symbol) ordering key (DESIGN.md decision 3). */
+export function sequenceKey(exchange: Exchange, accountId: string, symbol: string): string {
+  return `${exchange}:${accountId}:${symbol}`;
+}
+
+/**
+ * Deduplication key (DESIGN.md decision 2): an explicit alert id wins; otherwise a hash of the normalised
+ * signal (no secret) — the caller adds the time window.
+ */
+export function dedupKey(signal: NormalisedSignal): { key: string; explicit: boolean } {
+  const scope = `${signal.exchange}:${signal.account_id}`;
+  if (signal.alert_id !== undefined) return { key: `id:${scope}:${signal.alert_id}`, explicit: true };
+  const canonical = JSON.stringify(Object.entries(signal).sort(([a], [b]) => a.localeCompare(b)));
+  const hash = createHash('sha256').update(canonical).digest('base64url').slice(0, 32);
+  return { key: `h:${scope}:${hash}`, explicit: false };
+}

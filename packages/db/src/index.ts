@@ -1,0 +1,4 @@
+export * from './client.ts';
+export * from './migrations.ts';
+export { Prisma } from './generated/client.ts';
+export type * from './generated/models.ts';

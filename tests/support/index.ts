@@ -1,0 +1,3 @@
+export * from './env.ts';
+export * from './db.ts';
+export * from './redis.ts';
