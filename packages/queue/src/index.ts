@@ -91,3 +91,4 @@ export async function closeWithDeadline(
 
 export { Queue, QueueEvents, Worker, Redis };
 export type { Job, JobsOptions } from 'bullmq';
+export * from './signal-events.ts';
