@@ -24,7 +24,10 @@ const logLevel = z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 's
 export const baseEnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// URL')
+    .default('redis://127.0.0.1:6379'),
   /** BullMQ prefix; keep the {hash tag} for Redis Cluster. */
   QUEUE_PREFIX: z.string().min(1).default('{tradehook}'),
   LOG_LEVEL: logLevel.default('info'),

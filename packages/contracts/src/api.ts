@@ -40,7 +40,12 @@ export const SIGNAL_STATUSES = [
   'failed',
 ] as const;
 export type SignalStatus = (typeof SIGNAL_STATUSES)[number];
-export const TERMINAL_SIGNAL_STATUSES: readonly SignalStatus[] = ['rejected', 'executed', 'ignored', 'failed'];
+export const TERMINAL_SIGNAL_STATUSES: readonly SignalStatus[] = [
+  'rejected',
+  'executed',
+  'ignored',
+  'failed',
+];
 
 /** Account registration (guide: API 키 등록). */
 export const registerAccountSchema = z.object({
@@ -59,5 +64,8 @@ export const registerAccountSchema = z.object({
 export type RegisterAccountRequest = z.infer<typeof registerAccountSchema>;
 
 export const okxRegisterAccountSchema = registerAccountSchema.extend({
-  passphrase: z.string({ error: 'passphrase is required for OKX' }).min(1, 'passphrase is required for OKX').max(128),
+  passphrase: z
+    .string({ error: 'passphrase is required for OKX' })
+    .min(1, 'passphrase is required for OKX')
+    .max(128),
 });

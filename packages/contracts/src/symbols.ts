@@ -20,7 +20,8 @@ function build(base: string, quote: string, settle: string = quote): NormalisedS
   if (!ASSET.test(base) || !ASSET.test(quote) || !ASSET.test(settle)) {
     throw new SymbolFormatError(`unrecognised symbol parts ${base}/${quote}`);
   }
-  if (settle !== quote) throw new SymbolFormatError('only linear perpetuals (settled in the quote) are supported');
+  if (settle !== quote)
+    throw new SymbolFormatError('only linear perpetuals (settled in the quote) are supported');
   return { symbol: `${base}/${quote}:${settle}`, base, quote };
 }
 
@@ -50,7 +51,9 @@ export function normaliseSymbol(input: string): NormalisedSymbol {
   for (const quote of QUOTES) {
     if (s.endsWith(quote) && s.length > quote.length) return build(s.slice(0, -quote.length), quote);
   }
-  throw new SymbolFormatError(`unrecognised symbol "${input}": expected e.g. BTCUSDT, BTCUSDT.P or BTC/USDT:USDT`);
+  throw new SymbolFormatError(
+    `unrecognised symbol "${input}": expected e.g. BTCUSDT, BTCUSDT.P or BTC/USDT:USDT`,
+  );
 }
 
 /** Binance's id for a unified symbol: BTC/USDT:USDT → BTCUSDT. */

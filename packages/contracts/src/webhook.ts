@@ -38,7 +38,10 @@ function numeric<T extends z.ZodType>(inner: T) {
 }
 
 const positive = (field: string) =>
-  z.number({ error: `${field} must be a number` }).finite().positive(`${field} must be greater than 0`);
+  z
+    .number({ error: `${field} must be a number` })
+    .finite()
+    .positive(`${field} must be greater than 0`);
 
 const lowercase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
 
@@ -50,23 +53,18 @@ const lowercase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase(
 export const webhookPayloadSchema = z.object({
   account_id: accountIdSchema,
   exchange: z.preprocess(lowercase, exchangeSchema),
-  action: z.preprocess(
-    lowercase,
-    z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` }),
-  ),
-  symbol: z
-    .string({ error: 'symbol is required' })
-    .transform((value, ctx) => {
-      try {
-        return normaliseSymbol(value).symbol;
-      } catch (err) {
-        ctx.addIssue({
-          code: 'custom',
-          message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
-        });
-        return z.NEVER;
-      }
-    }),
+  action: z.preprocess(lowercase, z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` })),
+  symbol: z.string({ error: 'symbol is required' }).transform((value, ctx) => {
+    try {
+      return normaliseSymbol(value).symbol;
+    } catch (err) {
+      ctx.addIssue({
+        code: 'custom',
+        message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
+      });
+      return z.NEVER;
+    }
+  }),
   price: numeric(positive('price').optional()),
   quantity: numeric(positive('quantity').optional()),
   leverage: numeric(

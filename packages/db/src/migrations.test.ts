@@ -52,12 +52,17 @@ describe('migrations applier', () => {
     await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
     const bad = join(dir, '99999999999999_broken');
     await cp(join(DEFAULT_MIGRATIONS_DIR, (await readMigrations())[0]!.name), bad, { recursive: true });
-    await writeFile(join(bad, 'migration.sql'), 'CREATE TABLE half_written (id int);\nSELECT * FROM no_such_table;\n');
+    await writeFile(
+      join(bad, 'migration.sql'),
+      'CREATE TABLE half_written (id int);\nSELECT * FROM no_such_table;\n',
+    );
     await expect(applyMigrations(db.url, { dir })).rejects.toThrow(/99999999999999_broken failed/);
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     const table = await client.query(`SELECT to_regclass('half_written') AS t`);
-    const recorded = await client.query(`SELECT 1 FROM "_prisma_migrations" WHERE migration_name = '99999999999999_broken'`);
+    const recorded = await client.query(
+      `SELECT 1 FROM "_prisma_migrations" WHERE migration_name = '99999999999999_broken'`,
+    );
     await client.end();
     expect(table.rows[0].t).toBeNull();
     expect(recorded.rowCount).toBe(0);

@@ -10,7 +10,10 @@ import pg from 'pg';
  * (compose replicas, tests) apply each migration once, and a sha256 checksum per applied file recorded in
  * `_prisma_migrations` exactly as Prisma records it, so `prisma migrate status` agrees elsewhere.
  */
-export const DEFAULT_MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../prisma/migrations');
+export const DEFAULT_MIGRATIONS_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../prisma/migrations',
+);
 
 /** Prisma's own advisory lock key, so our applier and Prisma's CLI exclude each other. */
 const ADVISORY_LOCK_KEY = 72707369;

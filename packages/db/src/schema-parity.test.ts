@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/index.ts';
-import { DEFAULT_SCHEMA_PATH, checkSchemaParity, diffShapes, shapeFromDatabase, shapeFromSchema } from './schema-parity.ts';
+import {
+  DEFAULT_SCHEMA_PATH,
+  checkSchemaParity,
+  diffShapes,
+  shapeFromDatabase,
+  shapeFromSchema,
+} from './schema-parity.ts';
 
 describe('schema.prisma and the SQL migrations agree', () => {
   let db: TestDatabase;

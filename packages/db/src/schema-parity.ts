@@ -8,7 +8,10 @@ import pg from 'pg';
  * nullability, enums and indexes. Prisma's own `migrate diff` needs the native schema engine, which is not
  * available here (DESIGN.md decision 7), so this reads the schema's (regular) syntax itself.
  */
-export const DEFAULT_SCHEMA_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../../prisma/schema.prisma');
+export const DEFAULT_SCHEMA_PATH = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../prisma/schema.prisma',
+);
 
 export interface ColumnShape {
   type: string;
@@ -104,7 +107,12 @@ export async function shapeFromDatabase(databaseUrl: string): Promise<DatabaseSh
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const cols = await client.query<{ table_name: string; column_name: string; udt_name: string; is_nullable: string }>(
+    const cols = await client.query<{
+      table_name: string;
+      column_name: string;
+      udt_name: string;
+      is_nullable: string;
+    }>(
       `SELECT table_name, column_name, udt_name, is_nullable FROM information_schema.columns
        WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`,
     );
@@ -125,7 +133,10 @@ export async function shapeFromDatabase(databaseUrl: string): Promise<DatabaseSh
     );
     const shape: DatabaseShape = { tables: {}, enums: {}, indexes: {} };
     for (const c of cols.rows) {
-      (shape.tables[c.table_name] ??= {})[c.column_name] = { type: c.udt_name, nullable: c.is_nullable === 'YES' };
+      (shape.tables[c.table_name] ??= {})[c.column_name] = {
+        type: c.udt_name,
+        nullable: c.is_nullable === 'YES',
+      };
     }
     for (const e of enums.rows) (shape.enums[e.name] ??= []).push(e.label);
     for (const i of idx.rows) shape.indexes[`${i.table_name}(${i.columns.join(',')})`] = i.unique;
@@ -151,9 +162,12 @@ export function diffShapes(schema: DatabaseShape, db: DatabaseShape): string[] {
         if (!sc) out.push(`column ${table}.${col} exists in the migrations but not in schema.prisma`);
         else if (!dc) out.push(`column ${table}.${col} is in schema.prisma but no migration creates it`);
         else {
-          if (sc.type !== dc.type) out.push(`column ${table}.${col}: schema type ${sc.type}, database type ${dc.type}`);
+          if (sc.type !== dc.type)
+            out.push(`column ${table}.${col}: schema type ${sc.type}, database type ${dc.type}`);
           if (sc.nullable !== dc.nullable)
-            out.push(`column ${table}.${col}: schema ${sc.nullable ? 'nullable' : 'required'}, database ${dc.nullable ? 'nullable' : 'NOT NULL'}`);
+            out.push(
+              `column ${table}.${col}: schema ${sc.nullable ? 'nullable' : 'required'}, database ${dc.nullable ? 'nullable' : 'NOT NULL'}`,
+            );
         }
       }
   }
@@ -166,12 +180,18 @@ export function diffShapes(schema: DatabaseShape, db: DatabaseShape): string[] {
     const d = db.indexes[index];
     if (s === undefined) out.push(`index ${index} exists in the migrations but not in schema.prisma`);
     else if (d === undefined) out.push(`index ${index} is in schema.prisma but no migration creates it`);
-    else if (s !== d) out.push(`index ${index}: schema ${s ? 'unique' : 'non-unique'}, database ${d ? 'unique' : 'non-unique'}`);
+    else if (s !== d)
+      out.push(
+        `index ${index}: schema ${s ? 'unique' : 'non-unique'}, database ${d ? 'unique' : 'non-unique'}`,
+      );
   }
   return out;
 }
 
-export async function checkSchemaParity(databaseUrl: string, schemaPath = DEFAULT_SCHEMA_PATH): Promise<string[]> {
+export async function checkSchemaParity(
+  databaseUrl: string,
+  schemaPath = DEFAULT_SCHEMA_PATH,
+): Promise<string[]> {
   const schema = shapeFromSchema(await readFile(schemaPath, 'utf8'));
   return diffShapes(schema, await shapeFromDatabase(databaseUrl));
 }
