@@ -1,0 +1,38 @@
+import express from 'express';
+import helmet from 'helmet';
+import type { IngressDeps } from './deps.ts';
+import { errorHandler, sendError } from './http-errors.ts';
+import { requestContext } from './request-context.ts';
+import { createAccountsRouter } from './routes/accounts.ts';
+import { createHealthRouter } from './routes/health.ts';
+import { createSignalsRouter } from './routes/signals.ts';
+import { createWebhookRouter } from './routes/webhook.ts';
+
+export { requireAdmin } from './auth.ts';
+export { adminGuard } from './routes/admin-guard.ts';
+export { ApiError, sendError } from './http-errors.ts';
+export type { IngressDeps } from './deps.ts';
+
+/**
+ * The ingress HTTP app. Routers come from routes/*.ts (or other folders) as `createXRouter(deps)`;
+ * admin routes guard themselves per route with `...adminGuard(deps)` (never a path-less router.use,
+ * which would also catch other routers' requests). Bodies: JSON and text/plain are parsed here once.
+ */
+export function createApp(deps: IngressDeps): express.Application {
+  const app = express();
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  app.disable('x-powered-by');
+  app.use(requestContext(deps.logger));
+  app.use(helmet());
+  app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
+  app.use(express.text({ limit: deps.config.BODY_LIMIT, type: 'text/plain' }));
+
+  app.use(createHealthRouter(deps));
+  app.use(createWebhookRouter(deps));
+  app.use(createAccountsRouter(deps));
+  app.use(createSignalsRouter(deps));
+
+  app.use((_req, res) => sendError(res, 'not_found', 'no such endpoint'));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,133 @@
+import {
+  EXCHANGES,
+  QUEUES,
+  type AccountRequestJob,
+  type Exchange,
+  type SignalJob,
+} from '@tradehook/contracts';
+import { CredentialsSealer } from '@tradehook/credentials';
+import { createPgPool, createPrisma, type pg, type PrismaClient } from '@tradehook/db';
+import { createLogger, type Logger } from '@tradehook/logger';
+import {
+  closeWithDeadline,
+  createQueue,
+  createQueueEvents,
+  createRedis,
+  redisReady,
+  SignalDoneListener,
+  type Queue,
+  type QueueEvents,
+  type Redis,
+} from '@tradehook/queue';
+import { AccountCache } from './account-cache.ts';
+import type { IngressConfig } from './config.ts';
+
+/** Everything the ingress app needs, built once in main.ts (or by a test) and passed to createApp. */
+export interface IngressDeps {
+  config: IngressConfig;
+  logger: Logger;
+  prisma: PrismaClient;
+  /** Plain pg for the webhook's one-round-trip insert and the hot-path account lookup. */
+  pgPool: pg.Pool;
+  /** Fail-fast producer connection: dedup keys, rate-limit counters, enqueueing. */
+  redis: Redis;
+  queues: {
+    signals: Queue<SignalJob>;
+    accountRequests: Record<Exchange, Queue<AccountRequestJob>>;
+  };
+  /** Completion events of the account-request queues (request/reply with the workers). */
+  accountRequestEvents: Record<Exchange, QueueEvents>;
+  signalDone: SignalDoneListener;
+  sealer: CredentialsSealer;
+  accountCache: AccountCache;
+  /** Closes every connection above (called by main.ts on shutdown, and by tests). */
+  close(deadlineMs?: number): Promise<boolean>;
+}
+
+export interface BuildDepsOptions {
+  logger?: Logger;
+  /** Overrides for tests (e.g. a signals queue on a connection the test can cut). */
+  signalsQueue?: Queue<SignalJob>;
+}
+
+export async function buildIngressDeps(
+  config: IngressConfig,
+  options: BuildDepsOptions = {},
+): Promise<IngressDeps> {
+  const logger =
+    options.logger ?? createLogger({ service: 'ingress', level: config.LOG_LEVEL, logDir: config.LOG_DIR });
+  const prefix = config.QUEUE_PREFIX;
+  const prisma = createPrisma(config.DATABASE_URL);
+  const pgPool = createPgPool(config.DATABASE_URL, { max: 20 });
+  pgPool.on('error', (err) => logger.error('postgres pool error', { err: err.message }));
+
+  const redis = createRedis(config.REDIS_URL, 'producer');
+  redis.on('error', (err: Error) => logger.warn('redis producer error', { err: err.message }));
+  // QueueEvents and the pub/sub subscriber hold blocking/subscribed connections of their own.
+  const blocking: Redis[] = [];
+  const workerConnection = () => {
+    const conn = createRedis(config.REDIS_URL, 'worker');
+    conn.on('error', (err: Error) => logger.warn('redis listener error', { err: err.message }));
+    blocking.push(conn);
+    return conn;
+  };
+  await redisReady(redis);
+
+  const signals = options.signalsQueue ?? createQueue<SignalJob>(QUEUES.signals, redis, prefix);
+  const accountRequests = {} as Record<Exchange, Queue<AccountRequestJob>>;
+  const accountRequestEvents = {} as Record<Exchange, QueueEvents>;
+  for (const exchange of EXCHANGES) {
+    accountRequests[exchange] = createQueue<AccountRequestJob>(
+      QUEUES.accountRequests(exchange),
+      redis,
+      prefix,
+      {
+        // Replies are read once by the waiting request; keep Redis small.
+        removeOnComplete: { age: 3600, count: 1000 },
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+      },
+    );
+    accountRequestEvents[exchange] = createQueueEvents(
+      QUEUES.accountRequests(exchange),
+      workerConnection(),
+      prefix,
+    );
+  }
+  const signalDone = new SignalDoneListener(workerConnection(), prefix);
+  await Promise.all([
+    signalDone.start(),
+    ...Object.values(accountRequestEvents).map((e) => e.waitUntilReady()),
+  ]);
+
+  const sealer = new CredentialsSealer(config.CREDENTIALS_PUBLIC_KEY);
+  const accountCache = new AccountCache(pgPool, config.ACCOUNT_CACHE_TTL_MS);
+
+  return {
+    config,
+    logger,
+    prisma,
+    pgPool,
+    redis,
+    queues: { signals, accountRequests },
+    accountRequestEvents,
+    signalDone,
+    sealer,
+    accountCache,
+    close: (deadlineMs = config.SHUTDOWN_DEADLINE_MS) =>
+      closeWithDeadline(
+        [
+          () => signalDone.stop(),
+          ...Object.values(accountRequestEvents).map((e) => () => e.close()),
+          () => signals.close(),
+          ...Object.values(accountRequests).map((q) => () => q.close()),
+          async () => {
+            redis.disconnect();
+            for (const conn of blocking) conn.disconnect();
+          },
+          () => prisma.$disconnect(),
+          () => pgPool.end(),
+        ],
+        deadlineMs,
+      ),
+  };
+}

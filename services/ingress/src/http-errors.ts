@@ -1,0 +1,75 @@
+import { API_ERRORS, type ApiErrorBody, type ApiErrorCode } from '@tradehook/contracts';
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from '@tradehook/logger';
+
+/** Thrown (or passed to next) anywhere in a route; the one error handler turns it into JSON. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+    /** Extra top-level fields of the answer (e.g. the original signal_id of a duplicate). */
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** `{success:false, error:{code, message}}` with the status of API_ERRORS. */
+export function sendError(
+  res: Response,
+  code: ApiErrorCode,
+  message: string,
+  details?: unknown,
+  extra?: Record<string, unknown>,
+): Response {
+  const body: ApiErrorBody & Record<string, unknown> = {
+    success: false,
+    error: details === undefined ? { code, message } : { code, message, details },
+    ...extra,
+  };
+  return res.status(API_ERRORS[code]).json(body);
+}
+
+/** body-parser errors carry a `type`; map them to our codes. */
+function bodyParserError(err: { type?: unknown }): [ApiErrorCode, string] | null {
+  switch (err.type) {
+    case 'entity.too.large':
+      return ['payload_too_large', 'request body is too large'];
+    case 'entity.parse.failed':
+      return ['malformed', 'request body is not valid JSON'];
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return ['unsupported_media_type', 'unsupported content encoding or charset'];
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return ['malformed', 'request body could not be read'];
+    default:
+      return null;
+  }
+}
+
+export function errorHandler(fallbackLogger: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, _next) => {
+    const logger = (res.locals.logger as Logger | undefined) ?? fallbackLogger;
+    if (res.headersSent) {
+      logger.error('error after response was sent', { err: (err as Error)?.message });
+      return;
+    }
+    if (err instanceof ApiError) {
+      sendError(res, err.code, err.message, err.details, err.extra);
+      return;
+    }
+    const parsed = err && typeof err === 'object' ? bodyParserError(err as { type?: unknown }) : null;
+    if (parsed) {
+      sendError(res, parsed[0], parsed[1]);
+      return;
+    }
+    // Never echo an unexpected error's text: it may quote a request body.
+    logger.error('unhandled error', {
+      err: err instanceof Error ? { message: err.message, stack: err.stack } : err,
+    });
+    sendError(res, 'internal', 'internal error');
+  };
+}
