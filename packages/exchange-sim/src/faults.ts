@@ -1,0 +1,72 @@
+/** Fault injection for the next N matching exchange requests. */
+import type { Exchange } from './engine.ts';
+
+export type FaultKind = 'latency' | 'http5xx' | 'rate_limit' | 'drop_after_accept' | 'error_code' | 'timeout';
+
+export interface FaultInput {
+  exchange?: Exchange | undefined;
+  method?: string | undefined;
+  /** Substring of the request path, or a regex written as "/…/flags". */
+  path?: string | undefined;
+  count?: number | undefined;
+  kind: FaultKind;
+  latency_ms?: number | undefined;
+  status?: number | undefined;
+  code?: number | string | undefined;
+  msg?: string | undefined;
+}
+
+export interface Fault extends FaultInput {
+  id: number;
+  remaining: number;
+  hits: number;
+  matcher: (path: string) => boolean;
+}
+
+const KINDS: readonly FaultKind[] = ['latency', 'http5xx', 'rate_limit', 'drop_after_accept', 'error_code', 'timeout'];
+
+export class Faults {
+  private list: Fault[] = [];
+  private seq = 0;
+
+  add(input: FaultInput): Fault {
+    if (!KINDS.includes(input.kind)) throw new Error(`unknown fault kind ${String(input.kind)}`);
+    if (input.kind === 'error_code' && input.code === undefined) throw new Error('error_code fault needs a code');
+    const p = input.path ?? '';
+    let matcher: (path: string) => boolean;
+    const re = /^\/(.+)\/([a-z]*)$/.exec(p);
+    if (re) {
+      const rx = new RegExp(re[1] ?? '', re[2]);
+      matcher = (path) => rx.test(path);
+    } else {
+      matcher = (path) => path.includes(p);
+    }
+    const fault: Fault = { ...input, id: ++this.seq, remaining: input.count ?? 1, hits: 0, matcher };
+    this.list.push(fault);
+    return fault;
+  }
+
+  /** Consumes and returns the first fault matching this request, if any. */
+  take(exchange: Exchange, method: string, path: string): Fault | undefined {
+    const f = this.list.find(
+      (x) =>
+        x.remaining > 0 &&
+        (!x.exchange || x.exchange === exchange) &&
+        (!x.method || x.method.toUpperCase() === method.toUpperCase()) &&
+        x.matcher(path),
+    );
+    if (!f) return undefined;
+    f.remaining -= 1;
+    f.hits += 1;
+    if (f.remaining <= 0) this.list = this.list.filter((x) => x !== f);
+    return f;
+  }
+
+  all(): Array<Omit<Fault, 'matcher'>> {
+    return this.list.map(({ matcher: _m, ...rest }) => rest);
+  }
+
+  clear(): void {
+    this.list = [];
+  }
+}
