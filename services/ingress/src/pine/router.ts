@@ -1,0 +1,120 @@
+import {
+  exportPineRequestSchema,
+  WEBHOOK_SECRET_PLACEHOLDER,
+  type ExportPineResponse,
+} from '@tradehook/contracts';
+import { Router, type Request } from 'express';
+import type { IngressDeps } from '../deps.ts';
+import { sendError } from '../http-errors.ts';
+import { adminGuard } from '../routes/admin-guard.ts';
+import { generatePineScript, type AlertTarget } from './generator.ts';
+import { findPreset, PINE_PRESETS, presetSummary } from './presets.ts';
+import { dialogTemplates } from './templates.ts';
+
+export const WEBHOOK_PATH = '/api/v1/webhook/tradingview';
+
+/** Derived from this request (honours TRUST_PROXY); TradingView needs the public http(s) URL on port 80/443. */
+function webhookUrlHint(req: Request): string {
+  return `${req.protocol}://${req.get('host') ?? 'your-server'}${WEBHOOK_PATH}`;
+}
+
+/** Guide "Pine Script 설정": preset list and script export (admin API). */
+export function createPineRouter(deps: IngressDeps): Router {
+  const router = Router();
+
+  router.get('/api/v1/simple/presets', ...adminGuard(deps), (_req, res) => {
+    res.json({ success: true, presets: PINE_PRESETS.map(presetSummary) });
+  });
+
+  router.post('/api/v1/simple/export-pine', ...adminGuard(deps), async (req, res) => {
+    const body: unknown = req.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      sendError(res, 'malformed', 'expected a JSON object such as {"preset_id":"balanced_trader"}');
+      return;
+    }
+    const parsed = exportPineRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+      sendError(res, 'validation_failed', 'invalid export request', details);
+      return;
+    }
+    const request = parsed.data;
+    const preset = findPreset(request.preset_id);
+    if (!preset) {
+      sendError(res, 'not_found', `unknown preset "${request.preset_id}"`, undefined, {
+        presets: PINE_PRESETS.map((p) => p.id),
+      });
+      return;
+    }
+
+    const accountId = request.account_id ?? `my_${request.exchange}_account`;
+    const account = await deps.prisma.account.findUnique({
+      where: { exchange_accountId: { exchange: request.exchange, accountId } },
+      select: { webhookSecretHash: true },
+    });
+    const notes: string[] = [];
+    if (request.embed_secret && account?.webhookSecretHash) {
+      sendError(
+        res,
+        'validation_failed',
+        `account "${accountId}" on ${request.exchange} has its own webhook secret, which the server cannot ` +
+          `read back: export without embed_secret and replace ${WEBHOOK_SECRET_PLACEHOLDER} with it`,
+      );
+      return;
+    }
+    if (!account) {
+      notes.push(
+        `Account "${accountId}" is not registered on ${request.exchange} yet: register it ` +
+          `(POST /api/v1/accounts/${request.exchange}/register) before enabling the alert, or alerts answer 404.`,
+      );
+    }
+    if (!request.embed_secret) {
+      notes.push(
+        `Replace every ${WEBHOOK_SECRET_PLACEHOLDER} with your webhook secret ` +
+          `(the account's own webhook_secret if it has one, otherwise WEBHOOK_SECRET).`,
+      );
+    } else {
+      notes.push('The script contains your webhook secret: do not publish or share it.');
+    }
+    notes.push(
+      'Entries include max_lag: an entry that reaches the server more than max_lag seconds after it fired is ' +
+        'refused (exits are never refused for lateness). Keep server time in sync (NTP).',
+      'The server deduplicates by alert_id (action, symbol, bar time): one entry and one exit per bar at most.',
+    );
+
+    const target: AlertTarget = {
+      exchange: request.exchange,
+      accountId,
+      symbol: request.symbol,
+      leverage: request.leverage ?? preset.defaultLeverage,
+      maxLag: request.max_lag,
+      includeStops: request.include_stops,
+      secret: request.embed_secret ? deps.config.WEBHOOK_SECRET : WEBHOOK_SECRET_PLACEHOLDER,
+      ...(request.quantity !== undefined ? { quantity: request.quantity } : {}),
+    };
+    const generated = generatePineScript(preset, target);
+    const response: ExportPineResponse = {
+      success: true,
+      ...presetSummary(preset),
+      options: {
+        exchange: target.exchange,
+        account_id: target.accountId,
+        symbol: target.symbol,
+        leverage: target.leverage,
+        ...(target.quantity !== undefined ? { quantity: target.quantity } : {}),
+        max_lag: target.maxLag,
+        include_stops: target.includeStops,
+        secret_embedded: request.embed_secret,
+      },
+      script: generated.script,
+      alerts: { in_script: generated.alerts, dialog_templates: dialogTemplates(target) },
+      webhook_url_hint: webhookUrlHint(req),
+      notes,
+    };
+    // The answer may hold the webhook secret: keep it out of every cache.
+    res.set('Cache-Control', 'no-store');
+    res.json(response);
+  });
+
+  return router;
+}
