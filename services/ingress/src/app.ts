@@ -7,6 +7,7 @@ import { createAccountsRouter } from './routes/accounts.ts';
 import { createHealthRouter } from './routes/health.ts';
 import { createSignalsRouter } from './routes/signals.ts';
 import { createWebhookRouter } from './routes/webhook.ts';
+import { createPineRouter } from './pine/router.ts';
 
 export { requireAdmin } from './auth.ts';
 export { adminGuard } from './routes/admin-guard.ts';
@@ -31,6 +32,7 @@ export function createApp(deps: IngressDeps): express.Application {
   app.use(createWebhookRouter(deps));
   app.use(createAccountsRouter(deps));
   app.use(createSignalsRouter(deps));
+  app.use(createPineRouter(deps));
 
   app.use((_req, res) => sendError(res, 'not_found', 'no such endpoint'));
   app.use(errorHandler(deps.logger));
