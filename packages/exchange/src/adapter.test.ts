@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
+import { createExchangeAdapter, type CcxtExchangeAdapter } from './adapter.ts';
+import { classifyExchangeError } from './errors.ts';
+
+/** The adapter against the real simulator over HTTP, through the real ccxt (no stubs). */
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+async function account(exchange: 'binance' | 'okx', positionMode: 'oneway' | 'hedge', balance = 10_000) {
+  const apiKey = `k${exchange}${positionMode}${Math.random().toString(36).slice(2, 10)}`;
+  const apiSecret = `s${Math.random().toString(36).slice(2)}secret`;
+  const passphrase = exchange === 'okx' ? 'Pass-phrase1' : undefined;
+  const res = await fetch(`${sim.url}/_sim/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      exchange,
+      api_key: apiKey,
+      api_secret: apiSecret,
+      passphrase,
+      position_mode: positionMode,
+      balance,
+    }),
+  });
+  expect(res.status).toBe(201);
+  const adapter = createExchangeAdapter({
+    exchange,
+    credentials: { apiKey, apiSecret, passphrase },
+    testnet: false,
+    apiUrl: sim.url,
+    enableRateLimit: false,
+  });
+  await adapter.loadMarkets();
+  return { adapter, apiKey };
+}
+
+const SYMBOL = 'BTC/USDT:USDT';
+
+describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (exchange) => {
+  let a: CcxtExchangeAdapter;
+  beforeAll(async () => {
+    ({ adapter: a } = await account(exchange, 'oneway'));
+  });
+
+  it('reads markets in base units, balance, price, candles and the position mode', async () => {
+    const m = a.market(SYMBOL);
+    expect(m.minAmount).toBeCloseTo(exchange === 'okx' ? 0.0001 : 0.001, 10);
+    expect(a.amountToPrecision(SYMBOL, 0.0123456).amount).toBeCloseTo(
+      exchange === 'okx' ? 0.0123 : 0.012,
+      10,
+    );
+    expect(() => a.amountToPrecision(SYMBOL, 0.00001)).toThrow(/rounds to zero/);
+    const bal = await a.fetchBalance();
+    expect(bal).toMatchObject({ asset: 'USDT', free: 10_000, total: 10_000 });
+    expect(await a.fetchPrice(SYMBOL)).toBeGreaterThan(0);
+    const candles = await a.fetchCandles(SYMBOL, '1h', 20);
+    expect(candles.length).toBeGreaterThanOrEqual(15);
+    expect(await a.fetchPositionMode()).toBe('oneway');
+    await a.setMarginMode(SYMBOL, 'cross');
+    await a.setMarginMode(SYMBOL, 'cross');
+    await a.setLeverage(SYMBOL, 5, 'cross');
+    const check = await a.checkKey();
+    expect(check).toMatchObject({ ok: true, canRead: true, positionMode: 'oneway' });
+  });
+
+  it('places a market order by client id, finds it again, and reports fills and trades', async () => {
+    const cid = `thtest${exchange}E1`;
+    expect(await a.findOrder(SYMBOL, cid, false)).toBeNull();
+    const o = await a.createMarketOrder({
+      symbol: SYMBOL,
+      side: 'buy',
+      amount: 0.01,
+      clientOrderId: cid,
+      reduceOnly: false,
+      positionSide: null,
+      marginMode: 'cross',
+    });
+    expect(o).toMatchObject({ clientOrderId: cid, status: 'closed', filled: 0.01 });
+    expect(o.average).toBeGreaterThan(0);
+    const found = await a.findOrder(SYMBOL, cid, false);
+    expect(found).toMatchObject({ id: o.id, filled: 0.01 });
+    const positions = await a.fetchPositions(SYMBOL);
+    expect(positions).toEqual([expect.objectContaining({ symbol: SYMBOL, side: 'long', amount: 0.01 })]);
+    const trades = await a.fetchMyTrades(SYMBOL, undefined);
+    expect(trades).toEqual([expect.objectContaining({ orderId: o.id, amount: 0.01, side: 'buy' })]);
+    expect(trades[0]!.fee).toBeGreaterThan(0);
+  });
+
+  it('places, lists, finds and cancels conditional SL/TP orders', async () => {
+    const price = await a.fetchPrice(SYMBOL);
+    const sl = await a.createConditionalOrder({
+      symbol: SYMBOL,
+      side: 'sell',
+      amount: 0.01,
+      clientOrderId: `thtest${exchange}S1`,
+      reduceOnly: true,
+      positionSide: null,
+      marginMode: 'cross',
+      kind: 'stop_loss',
+      triggerPrice: price * 0.9,
+    });
+    const tp = await a.createConditionalOrder({
+      symbol: SYMBOL,
+      side: 'sell',
+      amount: 0.01,
+      clientOrderId: `thtest${exchange}T1`,
+      reduceOnly: true,
+      positionSide: null,
+      marginMode: 'cross',
+      kind: 'take_profit',
+      triggerPrice: price * 1.1,
+    });
+    expect(sl.id).toBeTruthy();
+    const foundSl = await a.findOrder(SYMBOL, `thtest${exchange}S1`, true);
+    expect(foundSl?.id).toBe(sl.id);
+    expect(await a.findOrder(SYMBOL, `thtest${exchange}S9`, true)).toBeNull();
+    const open = await a.fetchOpenOrders();
+    expect(
+      open
+        .filter((o) => o.conditional)
+        .map((o) => o.id)
+        .sort(),
+    ).toEqual([sl.id, tp.id].sort());
+    const openSl = open.find((o) => o.id === sl.id)!;
+    expect(openSl.triggerPrice).toBeCloseTo(a.priceToPrecision(SYMBOL, price * 0.9), 5);
+    expect(openSl.clientOrderId).toBe(`thtest${exchange}S1`);
+    for (const o of open) await a.cancelOrder(o);
+    expect(await a.fetchOpenOrders(SYMBOL)).toEqual([]);
+  });
+
+  it('classifies insufficient margin as final', async () => {
+    const err = await a
+      .createMarketOrder({
+        symbol: SYMBOL,
+        side: 'buy',
+        amount: 100,
+        clientOrderId: `thtest${exchange}E2`,
+        reduceOnly: false,
+        positionSide: null,
+        marginMode: 'cross',
+      })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err?.constructor?.name).toBe('InsufficientFunds');
+    expect(classifyExchangeError(err)).toBe('final');
+  });
+
+  it('sends the hedge-mode position side', async () => {
+    const { adapter: h } = await account(exchange, 'hedge');
+    expect(await h.fetchPositionMode()).toBe('hedge');
+    await h.createMarketOrder({
+      symbol: SYMBOL,
+      side: 'sell',
+      amount: 0.01,
+      clientOrderId: `thtest${exchange}H1`,
+      reduceOnly: false,
+      positionSide: 'short',
+      marginMode: 'cross',
+    });
+    await h.createMarketOrder({
+      symbol: SYMBOL,
+      side: 'buy',
+      amount: 0.02,
+      clientOrderId: `thtest${exchange}H2`,
+      reduceOnly: false,
+      positionSide: 'long',
+      marginMode: 'cross',
+    });
+    const pos = await h.fetchPositions();
+    expect(pos.map((p) => [p.side, p.amount]).sort()).toEqual([
+      ['long', 0.02],
+      ['short', 0.01],
+    ]);
+  });
+});

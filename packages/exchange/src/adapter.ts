@@ -1,0 +1,394 @@
+import * as ccxt from 'ccxt';
+import type { Exchange, KeyCheck } from '@tradehook/contracts';
+import { createCcxtClient, type CcxtClient, type ExchangeClientOptions } from './client.ts';
+import { exchangeErrorMessage, OrderSizeError } from './errors.ts';
+import type {
+  Balance,
+  Candle,
+  ConditionalOrderRequest,
+  ExchangeAdapter,
+  MarginMode,
+  MarketInfo,
+  MarketOrderRequest,
+  OrderInfo,
+  OrderSide,
+  PositionInfo,
+  PositionMode,
+  PositionSide,
+  TradeInfo,
+} from './types.ts';
+
+type Dict = Record<string, unknown>;
+
+const num = (v: unknown): number | null => {
+  if (v === undefined || v === null || v === '') return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+};
+
+/**
+ * Markets are the same for every account of one venue (exchange + demo flag + base URL): load them once and
+ * hand them to every new ccxt instance.
+ */
+const marketCache = new Map<string, Promise<ccxt.Dictionary<ccxt.Market>>>();
+
+/**
+ * The one interface the worker uses for both exchanges (exchanges-ccxt.md). Amounts are BASE currency at this
+ * boundary; OKX contracts are converted here and nowhere else.
+ */
+export class CcxtExchangeAdapter implements ExchangeAdapter {
+  readonly exchange: Exchange;
+  readonly client: CcxtClient;
+  private readonly venueKey: string;
+  private marketsReady: Promise<void> | undefined;
+
+  constructor(opts: ExchangeClientOptions) {
+    this.exchange = opts.exchange;
+    this.client = createCcxtClient(opts);
+    this.venueKey = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
+  }
+
+  loadMarkets(): Promise<void> {
+    this.marketsReady ??= (async () => {
+      const shared = marketCache.get(this.venueKey);
+      if (!shared) {
+        const loading = this.client.loadMarkets();
+        marketCache.set(this.venueKey, loading);
+        loading.catch(() => marketCache.delete(this.venueKey));
+        await loading;
+        return;
+      }
+      this.client.setMarkets(await shared);
+    })();
+    this.marketsReady.catch(() => (this.marketsReady = undefined));
+    return this.marketsReady;
+  }
+
+  private m(symbol: string): ccxt.MarketInterface {
+    return this.client.market(symbol);
+  }
+
+  private contractSize(symbol: string): number {
+    return this.m(symbol).contractSize ?? 1;
+  }
+
+  market(symbol: string): MarketInfo {
+    const m = this.m(symbol);
+    const cs = m.contractSize ?? 1;
+    return {
+      symbol: m.symbol ?? symbol,
+      contractSize: cs,
+      minAmount: (m.limits.amount?.min ?? 0) * cs,
+      minNotional: m.limits.cost?.min ?? 0,
+      maxLeverage: m.limits.leverage?.max ?? undefined,
+    };
+  }
+
+  amountToPrecision(symbol: string, amount: number): { exchangeAmount: number; amount: number } {
+    const cs = this.contractSize(symbol);
+    const units = (amount / cs) * (1 + 1e-9); // float noise must not cost a whole step
+    let text: string;
+    try {
+      text = String(this.client.amountToPrecision(symbol, units));
+    } catch {
+      throw new OrderSizeError(`order size ${amount} ${symbol} rounds to zero at the exchange's precision`);
+    }
+    const exchangeAmount = Number(text);
+    if (!(exchangeAmount > 0)) {
+      throw new OrderSizeError(`order size ${amount} ${symbol} rounds to zero at the exchange's precision`);
+    }
+    return { exchangeAmount, amount: Number((exchangeAmount * cs).toPrecision(12)) };
+  }
+
+  priceToPrecision(symbol: string, price: number): number {
+    return Number(this.client.priceToPrecision(symbol, price));
+  }
+
+  async fetchPositionMode(): Promise<PositionMode> {
+    const res = (await this.client.fetchPositionMode()) as { hedged?: boolean };
+    return res.hedged ? 'hedge' : 'oneway';
+  }
+
+  async setLeverage(symbol: string, leverage: number, marginMode: MarginMode): Promise<void> {
+    try {
+      if (this.exchange === 'okx') {
+        await this.client.setLeverage(leverage, symbol, { marginMode });
+      } else {
+        await this.client.setLeverage(leverage, symbol);
+      }
+    } catch (err) {
+      if (err instanceof ccxt.NoChange) return; // "no need to change" is success
+      throw err;
+    }
+  }
+
+  async setMarginMode(symbol: string, marginMode: MarginMode): Promise<void> {
+    if (this.exchange === 'okx') return; // tdMode travels with every order
+    try {
+      await this.client.setMarginMode(marginMode, symbol);
+    } catch (err) {
+      if (err instanceof ccxt.NoChange) return; // -4046 no need to change margin type
+      throw err;
+    }
+  }
+
+  async fetchBalance(): Promise<Balance> {
+    const bal = (await this.client.fetchBalance()) as unknown as Record<
+      string,
+      { free?: number; total?: number }
+    >;
+    const usdt = bal['USDT'];
+    return { asset: 'USDT', free: num(usdt?.free) ?? 0, total: num(usdt?.total) ?? 0 };
+  }
+
+  async fetchPrice(symbol: string): Promise<number> {
+    const t = await this.client.fetchTicker(symbol);
+    const p = num(t.last) ?? num(t.close) ?? num(t.markPrice);
+    if (p === null || p <= 0) throw new ccxt.ExchangeNotAvailable(`no price for ${symbol}`);
+    return p;
+  }
+
+  async fetchCandles(symbol: string, timeframe: string, limit: number): Promise<Candle[]> {
+    const rows = await this.client.fetchOHLCV(symbol, timeframe, undefined, limit);
+    return rows.map((r) => ({
+      time: Number(r[0]),
+      open: Number(r[1]),
+      high: Number(r[2]),
+      low: Number(r[3]),
+      close: Number(r[4]),
+    }));
+  }
+
+  async fetchPositions(symbol?: string): Promise<PositionInfo[]> {
+    const list = await this.client.fetchPositions(symbol ? [symbol] : undefined);
+    const out: PositionInfo[] = [];
+    for (const p of list) {
+      const contracts = Math.abs(num(p.contracts) ?? 0);
+      if (!(contracts > 0) || !p.symbol) continue;
+      const cs = num(p.contractSize) ?? this.contractSize(p.symbol);
+      const side: PositionSide | null = p.side === 'long' || p.side === 'short' ? p.side : null;
+      if (!side) continue;
+      out.push({
+        symbol: p.symbol,
+        side,
+        contracts,
+        amount: Number((contracts * cs).toPrecision(12)),
+        entryPrice: num(p.entryPrice),
+        markPrice: num(p.markPrice),
+        unrealizedPnl: num(p.unrealizedPnl),
+        leverage: num(p.leverage),
+      });
+    }
+    return out;
+  }
+
+  private orderParams(req: MarketOrderRequest, hedge: boolean): Dict {
+    const params: Dict = { clientOrderId: req.clientOrderId };
+    if (this.exchange === 'okx') params['marginMode'] = req.marginMode;
+    if (hedge) {
+      // Hedge mode: the leg decides; reduceOnly is rejected by Binance and not applicable on OKX.
+      params['positionSide'] =
+        this.exchange === 'binance' ? req.positionSide!.toUpperCase() : req.positionSide;
+    } else if (req.reduceOnly) {
+      params['reduceOnly'] = true;
+    }
+    return params;
+  }
+
+  async createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo> {
+    const { exchangeAmount } = this.amountToPrecision(req.symbol, req.amount);
+    const params = this.orderParams(req, req.positionSide !== null);
+    const created = await this.client.createOrder(
+      req.symbol,
+      'market',
+      req.side,
+      exchangeAmount,
+      undefined,
+      params,
+    );
+    let order = this.toOrderInfo(created, false);
+    // OKX answers a placement with ids only; Binance RESULT normally carries the fill.
+    if (order.status !== 'closed' || order.average === null) {
+      const fetched = await this.client.fetchOrder(String(created.id), req.symbol);
+      order = this.toOrderInfo(fetched, false);
+    }
+    return { ...order, clientOrderId: order.clientOrderId ?? req.clientOrderId };
+  }
+
+  async createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo> {
+    const { exchangeAmount } = this.amountToPrecision(req.symbol, req.amount);
+    const params = this.orderParams(req, req.positionSide !== null);
+    const trigger = this.priceToPrecision(req.symbol, req.triggerPrice);
+    if (req.kind === 'stop_loss') params['stopLossPrice'] = trigger;
+    else params['takeProfitPrice'] = trigger;
+    const created = await this.client.createOrder(
+      req.symbol,
+      'market',
+      req.side,
+      exchangeAmount,
+      undefined,
+      params,
+    );
+    const order = this.toOrderInfo(created, true);
+    return {
+      ...order,
+      symbol: req.symbol,
+      side: req.side,
+      clientOrderId: order.clientOrderId ?? req.clientOrderId,
+      triggerPrice: order.triggerPrice ?? trigger,
+      amount: order.amount ?? req.amount,
+      status: order.status === 'unknown' ? 'open' : order.status,
+    };
+  }
+
+  async findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null> {
+    try {
+      const params: Dict = { clientOrderId };
+      if (conditional) params['trigger'] = true;
+      const o = await this.client.fetchOrder(undefined as unknown as string, symbol, params);
+      if (!o || o.id === undefined || o.id === null) return null;
+      return this.toOrderInfo(o, conditional);
+    } catch (err) {
+      if (err instanceof ccxt.OrderNotFound) return null; // Binance -2013 / OKX 51603: never reached the book
+      throw err;
+    }
+  }
+
+  async fetchOpenOrders(symbol?: string): Promise<OrderInfo[]> {
+    const triggerParams: Dict =
+      this.exchange === 'okx' ? { trigger: true, ordType: 'conditional' } : { trigger: true };
+    const [plain, conditional] = await Promise.all([
+      this.client.fetchOpenOrders(symbol),
+      this.client.fetchOpenOrders(symbol, undefined, undefined, triggerParams),
+    ]);
+    return [
+      ...plain.map((o) => this.toOrderInfo(o, false)),
+      ...conditional.map((o) => this.toOrderInfo(o, true)),
+    ];
+  }
+
+  async cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void> {
+    try {
+      await this.client.cancelOrder(order.id, order.symbol, order.conditional ? { trigger: true } : {});
+    } catch (err) {
+      if (err instanceof ccxt.OrderNotFound) return; // already gone (filled, triggered or cancelled)
+      throw err;
+    }
+  }
+
+  async fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]> {
+    const limit = this.exchange === 'okx' ? 100 : 1000;
+    const trades = await this.client.fetchMyTrades(symbol, since, limit);
+    const cs = this.contractSize(symbol);
+    return trades.map((t) => {
+      const info = (t.info ?? {}) as Dict;
+      const fee = t.fee as { cost?: number; currency?: string } | undefined;
+      return {
+        id: String(t.id),
+        orderId: t.order ? String(t.order) : null,
+        clientOrderId:
+          (info['clOrdId'] as string | undefined) || (info['clientOrderId'] as string | undefined) || null,
+        symbol: t.symbol ?? symbol,
+        side: t.side as OrderSide,
+        price: Number(t.price),
+        amount: Number(((num(t.amount) ?? 0) * cs).toPrecision(12)),
+        fee: Math.abs(num(fee?.cost) ?? 0),
+        feeAsset: fee?.currency ?? null,
+        realizedPnl: num(info['realizedPnl']) ?? num(info['fillPnl']) ?? 0,
+        timestamp: Number(t.timestamp),
+      };
+    });
+  }
+
+  async syncTime(): Promise<void> {
+    await this.client.loadTimeDifference();
+  }
+
+  async checkKey(): Promise<KeyCheck> {
+    const checkedAt = new Date().toISOString();
+    let balanceInfo: Dict = {};
+    try {
+      const bal = (await this.client.fetchBalance()) as unknown as { info?: Dict };
+      balanceInfo = bal.info ?? {};
+    } catch (err) {
+      if (err instanceof ccxt.AuthenticationError || err instanceof ccxt.PermissionDenied) {
+        return {
+          ok: false,
+          message: `the exchange refused the key: ${exchangeErrorMessage(err)}`,
+          canRead: false,
+          canTrade: null,
+          canWithdraw: null,
+          positionMode: null,
+          checkedAt,
+        };
+      }
+      throw err;
+    }
+    const positionMode = await this.fetchPositionMode();
+    let canTrade: boolean | null = null;
+    let canWithdraw: boolean | null = null;
+    if (this.exchange === 'okx') {
+      const cfg = (await (
+        this.client as unknown as { privateGetAccountConfig(p: Dict): Promise<Dict> }
+      ).privateGetAccountConfig({})) as { data?: Array<{ perm?: string }> };
+      const perm = cfg.data?.[0]?.perm;
+      if (typeof perm === 'string' && perm.length > 0) {
+        const perms = perm.split(',').map((s) => s.trim());
+        canTrade = perms.includes('trade');
+        canWithdraw = perms.includes('withdraw');
+      }
+    } else if (typeof balanceInfo['canTrade'] === 'boolean') {
+      canTrade = balanceInfo['canTrade'];
+    }
+    const problems: string[] = [];
+    if (canWithdraw === true)
+      problems.push('the key has withdrawal permission: create a key with trade permission only');
+    if (canTrade === false)
+      problems.push('the key cannot trade futures: enable trading (Futures) on the key');
+    return {
+      ok: problems.length === 0,
+      ...(problems.length ? { message: problems.join('; ') } : {}),
+      canRead: true,
+      canTrade,
+      canWithdraw,
+      positionMode,
+      checkedAt,
+    };
+  }
+
+  private toOrderInfo(o: ccxt.Order, conditional: boolean): OrderInfo {
+    const info = (o.info ?? {}) as Dict;
+    const symbol = o.symbol ?? '';
+    const cs = symbol && this.client.markets?.[symbol] ? this.contractSize(symbol) : 1;
+    const scale = (v: unknown) => {
+      const n = num(v);
+      return n === null ? null : Number((n * cs).toPrecision(12));
+    };
+    const rawPosSide = String(info['positionSide'] ?? info['posSide'] ?? '').toLowerCase();
+    const clientOrderId =
+      o.clientOrderId ??
+      (info['algoClOrdId'] as string | undefined) ??
+      (info['clientAlgoId'] as string | undefined) ??
+      null;
+    return {
+      id: String(o.id),
+      clientOrderId: clientOrderId || null,
+      symbol,
+      side: o.side as OrderSide,
+      type: String(o.type ?? info['orderType'] ?? info['ordType'] ?? 'market').toLowerCase(),
+      status: o.status ?? 'unknown',
+      amount: scale(o.amount),
+      filled: scale(o.filled),
+      average: num(o.average),
+      price: num(o.price),
+      triggerPrice: num(o.triggerPrice) ?? num(o.stopLossPrice) ?? num(o.takeProfitPrice),
+      reduceOnly: o.reduceOnly === true || info['reduceOnly'] === true || info['reduceOnly'] === 'true',
+      conditional,
+      positionSide: rawPosSide === 'long' || rawPosSide === 'short' ? rawPosSide : null,
+    };
+  }
+}
+
+export function createExchangeAdapter(opts: ExchangeClientOptions): CcxtExchangeAdapter {
+  return new CcxtExchangeAdapter(opts);
+}

@@ -1,0 +1,93 @@
+import * as ccxt from 'ccxt';
+import type { Exchange } from '@tradehook/contracts';
+
+export interface ExchangeCredentials {
+  apiKey: string;
+  apiSecret: string;
+  passphrase?: string | undefined;
+}
+
+export interface ExchangeClientOptions {
+  exchange: Exchange;
+  credentials: ExchangeCredentials;
+  /** Binance demo trading / OKX simulated trading. */
+  testnet: boolean;
+  /** Base URL override (simulator, regional host), e.g. http://127.0.0.1:9100. Applied after demo/sandbox. */
+  apiUrl?: string | undefined;
+  /** ccxt request timeout, ms. */
+  timeoutMs?: number | undefined;
+  /** ccxt's client-side throttle; on for real exchanges, off against the simulator. */
+  enableRateLimit?: boolean | undefined;
+  /** Sync the clock with the exchange before signing (live use). */
+  adjustForTimeDifference?: boolean | undefined;
+}
+
+export type CcxtClient = ccxt.Exchange;
+
+/** Replaces scheme+host of a URL, keeping its path (`https://fapi.binance.com/fapi/v1` → `http://sim/fapi/v1`). */
+function rebase(url: string, base: string): string {
+  const target = new URL(base);
+  const u = new URL(url.replace('{hostname}', 'placeholder.invalid'));
+  const basePath = target.pathname.replace(/\/$/, '');
+  return `${target.protocol}//${target.host}${basePath}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+function rebaseAll(api: unknown, base: string): unknown {
+  if (typeof api === 'string') return rebase(api, base);
+  if (api && typeof api === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(api)) out[k] = rebaseAll(v, base);
+    return out;
+  }
+  return api;
+}
+
+/**
+ * One configured ccxt client for one account (exchanges-ccxt.md §1, §3): binanceusdm (linear only) or okx
+ * (swaps only); no currency/spot loading; demo/sandbox switches first, then the base-URL override.
+ */
+export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
+  const common = {
+    apiKey: opts.credentials.apiKey,
+    secret: opts.credentials.apiSecret,
+    timeout: opts.timeoutMs ?? 10_000,
+    enableRateLimit: opts.enableRateLimit ?? true,
+  };
+  if (opts.exchange === 'binance') {
+    const ex = new ccxt.binanceusdm({
+      ...common,
+      options: {
+        fetchCurrencies: false,
+        warnOnFetchOpenOrdersWithoutSymbol: false,
+        adjustForTimeDifference: opts.adjustForTimeDifference ?? false,
+        defaultType: 'swap',
+      },
+    });
+    if (opts.testnet) ex.enableDemoTrading(true);
+    if (opts.apiUrl) {
+      ex.urls['api'] = rebaseAll(ex.urls['api'], opts.apiUrl) as typeof ex.urls.api;
+      // The linear-futures error table is chosen by host name; against another host merge it in (§3 bite 1).
+      const exceptions = ex.exceptions as Record<string, Record<string, unknown>>;
+      const linear = (exceptions['linear'] ?? {}) as Record<string, Record<string, unknown>>;
+      exceptions['exact'] = { ...exceptions['exact'], ...linear['exact'] };
+      exceptions['broad'] = { ...exceptions['broad'], ...linear['broad'] };
+    }
+    return ex;
+  }
+  const ex = new ccxt.okx({
+    ...common,
+    password: opts.credentials.passphrase,
+    options: {
+      fetchMarkets: { types: ['swap'] },
+      adjustForTimeDifference: opts.adjustForTimeDifference ?? false,
+      defaultType: 'swap',
+    },
+  });
+  ex.has['fetchCurrencies'] = false;
+  if (opts.testnet) ex.setSandboxMode(true);
+  if (opts.apiUrl) {
+    const api = ex.urls['api'] as Record<string, string>;
+    api['rest'] = opts.apiUrl.replace(/\/$/, '');
+  }
+  return ex;
+}

@@ -1,0 +1,59 @@
+import * as ccxt from 'ccxt';
+
+/**
+ * How an exchange error affects an order job:
+ * - `retryable`: the outcome is uncertain or temporary (network, timeout, 5xx, 429, clock skew); retry with
+ *   backoff, and look every order up by its client id before sending it again.
+ * - `final`: the exchange said no (funds, invalid order, auth, permissions); retrying cannot help.
+ */
+export type ErrorClass = 'retryable' | 'final';
+
+export function classifyExchangeError(err: unknown): ErrorClass {
+  if (err instanceof ccxt.NetworkError) return 'retryable'; // RequestTimeout, ExchangeNotAvailable, DDoS, RateLimit, InvalidNonce
+  if (err instanceof ccxt.BadResponse) return 'retryable';
+  if (err instanceof ccxt.ExchangeError) return 'final';
+  if (err instanceof OrderSizeError) return 'final';
+  // Anything else (a bug, a socket reset outside ccxt): treat as uncertain.
+  return 'retryable';
+}
+
+/** Clock skew: re-sync the time difference before the next attempt. */
+export function isClockSkew(err: unknown): boolean {
+  return err instanceof ccxt.InvalidNonce;
+}
+
+export function isOrderNotFound(err: unknown): boolean {
+  return err instanceof ccxt.OrderNotFound;
+}
+
+/** A size that cannot be sent (rounds to zero, below the minimum quantity or notional). */
+export class OrderSizeError extends Error {
+  override readonly name = 'OrderSizeError';
+}
+
+/** Readable message of an exchange error, without the URL/query ccxt sometimes prepends. */
+export function exchangeErrorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const name = err.constructor?.name && err.constructor.name !== 'Error' ? `${err.constructor.name}: ` : '';
+  // ccxt messages look like `binanceusdm {"code":-2019,"msg":"Margin is insufficient."}`.
+  let msg = err.message.replace(/^(binanceusdm|binance|okx)\s+/, '');
+  const json = /\{.*\}/.exec(msg);
+  if (json) {
+    try {
+      const body = JSON.parse(json[0]) as {
+        code?: unknown;
+        msg?: unknown;
+        data?: Array<{ sCode?: unknown; sMsg?: unknown }>;
+      };
+      const inner = body.data?.[0];
+      if (inner?.sCode !== undefined && inner.sCode !== '0')
+        msg = `${String(inner.sCode)} ${String(inner.sMsg ?? '')}`.trim();
+      else if (body.code !== undefined) msg = `${String(body.code)} ${String(body.msg ?? '')}`.trim();
+    } catch {
+      // not JSON: keep the text
+    }
+  }
+  // Never echo a signature or key that might be in a URL.
+  msg = msg.replace(/(signature|apiKey|api_key|sign)=[^&\s]+/gi, '$1=***');
+  return `${name}${msg}`.slice(0, 500);
+}

@@ -1,0 +1,126 @@
+import type { Exchange, KeyCheck } from '@tradehook/contracts';
+
+export type PositionMode = 'oneway' | 'hedge';
+export type MarginMode = 'cross' | 'isolated';
+export type PositionSide = 'long' | 'short';
+export type OrderSide = 'buy' | 'sell';
+
+/** What sizing needs to know about an instrument; amounts in BASE currency on both exchanges. */
+export interface MarketInfo {
+  symbol: string;
+  /** Base units per exchange unit (OKX ctVal; 1 on Binance). */
+  contractSize: number;
+  /** Smallest base amount the exchange accepts. */
+  minAmount: number;
+  /** Minimum order notional in quote (Binance MIN_NOTIONAL); 0 where none. */
+  minNotional: number;
+  maxLeverage: number | undefined;
+}
+
+export interface PositionInfo {
+  symbol: string;
+  side: PositionSide;
+  /** Exchange units (OKX contracts). */
+  contracts: number;
+  /** Base currency. */
+  amount: number;
+  entryPrice: number | null;
+  markPrice: number | null;
+  unrealizedPnl: number | null;
+  leverage: number | null;
+}
+
+export interface OrderInfo {
+  id: string;
+  clientOrderId: string | null;
+  symbol: string;
+  side: OrderSide;
+  type: string;
+  /** open | closed | canceled | expired | rejected (ccxt unified), or the raw status. */
+  status: string;
+  /** Base currency. */
+  amount: number | null;
+  filled: number | null;
+  average: number | null;
+  price: number | null;
+  triggerPrice: number | null;
+  reduceOnly: boolean;
+  /** A conditional (algo) order: SL/TP. */
+  conditional: boolean;
+  /** long/short in hedge mode; null in one-way mode or when unknown. */
+  positionSide: PositionSide | null;
+}
+
+export interface TradeInfo {
+  id: string;
+  orderId: string | null;
+  clientOrderId: string | null;
+  symbol: string;
+  side: OrderSide;
+  price: number;
+  /** Base currency. */
+  amount: number;
+  fee: number;
+  feeAsset: string | null;
+  realizedPnl: number;
+  timestamp: number;
+}
+
+export interface Candle {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+}
+
+export interface Balance {
+  asset: string;
+  free: number;
+  total: number;
+}
+
+export interface MarketOrderRequest {
+  symbol: string;
+  side: OrderSide;
+  /** Base currency; converted to exchange units (and truncated to precision) by the adapter. */
+  amount: number;
+  clientOrderId: string;
+  reduceOnly: boolean;
+  /** Hedge mode: the position leg this order belongs to; null in one-way mode. */
+  positionSide: PositionSide | null;
+  marginMode: MarginMode;
+}
+
+export interface ConditionalOrderRequest extends MarketOrderRequest {
+  kind: 'stop_loss' | 'take_profit';
+  triggerPrice: number;
+}
+
+export interface ExchangeAdapter {
+  readonly exchange: Exchange;
+  loadMarkets(): Promise<void>;
+  market(symbol: string): MarketInfo;
+  /** Base amount → exchange amount truncated to precision, and the base amount that really is. */
+  amountToPrecision(symbol: string, amount: number): { exchangeAmount: number; amount: number };
+  priceToPrecision(symbol: string, price: number): number;
+  fetchPositionMode(): Promise<PositionMode>;
+  setLeverage(symbol: string, leverage: number, marginMode: MarginMode): Promise<void>;
+  /** Binance keeps margin mode per symbol; OKX takes it per order (no call). */
+  setMarginMode(symbol: string, marginMode: MarginMode): Promise<void>;
+  fetchBalance(): Promise<Balance>;
+  fetchPrice(symbol: string): Promise<number>;
+  fetchCandles(symbol: string, timeframe: string, limit: number): Promise<Candle[]>;
+  fetchPositions(symbol?: string): Promise<PositionInfo[]>;
+  createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
+  createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
+  /** Looks an order up by our client id; null when the exchange does not know it (safe to send). */
+  findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null>;
+  /** Open orders including conditional ones. */
+  fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
+  cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;
+  fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]>;
+  /** Re-sync the clock after an InvalidNonce. */
+  syncTime(): Promise<void>;
+  checkKey(): Promise<KeyCheck>;
+}
