@@ -362,7 +362,6 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
       qty = parseSz(m, s(o['sz']));
     }
     const reduceOnly = o['reduceOnly'] === true || o['reduceOnly'] === 'true';
-    if (closeFraction !== undefined && acct.positionMode === 'oneway' && !reduceOnly) err('51000', 'Parameter reduceOnly error');
     const slRaw = s(o['slTriggerPx']);
     const tpRaw = s(o['tpTriggerPx']);
     if (!slRaw && !tpRaw) err('51000', 'Parameter slTriggerPx error');

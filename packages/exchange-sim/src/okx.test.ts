@@ -1,0 +1,197 @@
+import ccxt from 'ccxt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from './server.ts';
+import { control, okxAccount, rejects } from './test-helpers.ts';
+
+const BTC = 'BTC/USDT:USDT';
+const ETH = 'ETH/USDT:USDT';
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+async function setPrice(symbol: string, price: number) {
+  await control(sim, 'POST', '/_sim/price', { symbol, price });
+}
+
+describe('okx swaps via ccxt', () => {
+  it('public: time, instruments (contracts), candles, ticker', async () => {
+    const { ex } = await okxAccount(sim);
+    expect(Math.abs((await ex.fetchTime()) as number - Date.now())).toBeLessThan(2000);
+    await ex.loadMarkets();
+    const btc = ex.market(BTC);
+    expect(btc).toMatchObject({ id: 'BTC-USDT-SWAP', swap: true, linear: true, contractSize: 0.01, settle: 'USDT', active: true });
+    expect(btc.precision.amount).toBe(0.01);
+    expect(btc.limits.amount?.min).toBe(0.01);
+    expect(ex.market(ETH).contractSize).toBe(0.1);
+    expect(ex.market('SOL/USDT:USDT').contractSize).toBe(1);
+    const ohlcv = await ex.fetchOHLCV(BTC, '1h', undefined, 100);
+    expect(ohlcv).toHaveLength(100);
+    expect((ohlcv[0]?.[0] as number) < (ohlcv[99]?.[0] as number)).toBe(true);
+    expect(ohlcv.at(-1)?.[4]).toBe(sim.engine.price('BTCUSDT'));
+    expect((await ex.fetchTicker(BTC)).last).toBe(sim.engine.price('BTCUSDT'));
+  });
+
+  it('rejects wrong secret, wrong passphrase, stale timestamp, wrong environment', async () => {
+    const badSecret = await okxAccount(sim, { secret: 'nope' });
+    const e1 = await rejects(() => badSecret.ex.fetchBalance());
+    expect(e1).toBeInstanceOf(ccxt.AuthenticationError);
+    expect(e1.message).toContain('50113');
+    const badPass = await okxAccount(sim, { password: 'nope' });
+    const e2 = await rejects(() => badPass.ex.fetchBalance());
+    expect(e2).toBeInstanceOf(ccxt.AuthenticationError);
+    expect(e2.message).toContain('50105');
+    const stale = await okxAccount(sim);
+    stale.ex.options['timeDifference'] = 45_000;
+    const e3 = await rejects(() => stale.ex.fetchBalance());
+    expect(e3).toBeInstanceOf(ccxt.InvalidNonce);
+    expect(e3.message).toContain('50102');
+    // demo key without x-simulated-trading, and live key with it
+    const demoOnLive = await okxAccount(sim, { testnet: true, sandbox: false });
+    const e4 = await rejects(() => demoOnLive.ex.fetchBalance());
+    expect(e4).toBeInstanceOf(ccxt.AuthenticationError);
+    expect(e4.message).toContain('50101');
+    const liveOnDemo = await okxAccount(sim, { testnet: false, sandbox: true });
+    expect((await rejects(() => liveOnDemo.ex.fetchBalance())).message).toContain('50101');
+    const live = await okxAccount(sim, { testnet: false, sandbox: false });
+    expect((await live.ex.fetchBalance())['USDT']?.total).toBe(10_000);
+  });
+
+  it('balance, leverage, position mode', async () => {
+    const { ex } = await okxAccount(sim, { balance: 2500 });
+    expect((await ex.fetchBalance())['USDT']).toMatchObject({ free: 2500, total: 2500 });
+    const r = (await ex.setLeverage(5, BTC, { marginMode: 'cross' })) as { data: Array<Record<string, string>> };
+    expect(r.data[0]).toMatchObject({ lever: '5', mgnMode: 'cross', instId: 'BTC-USDT-SWAP' });
+    expect(await rejects(() => ex.setLeverage(101, BTC, { marginMode: 'cross' }))).toBeInstanceOf(ccxt.BadRequest);
+    expect((await ex.fetchPositionMode(BTC)).hedged).toBe(false);
+    await ex.setPositionMode(true);
+    expect((await ex.fetchPositionMode(BTC)).hedged).toBe(true);
+    await ex.setPositionMode(false);
+    expect((await ex.fetchPositionMode(BTC)).hedged).toBe(false);
+  });
+
+  it('contract sizing: market entry in contracts, reduce-only close, fills with fillPnl and negative fee', async () => {
+    await setPrice('BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim);
+    await ex.setLeverage(10, BTC, { marginMode: 'cross' });
+    const o = await ex.createOrder(BTC, 'market', 'buy', 5, undefined, { clientOrderId: 'okentry1' }); // 5 contracts = 0.05 BTC
+    expect(o.clientOrderId).toBe('okentry1');
+    const fetched = await ex.fetchOrder(o.id, BTC);
+    expect(fetched).toMatchObject({ status: 'closed', filled: 5, amount: 5, average: 60000 });
+    expect(fetched.fee?.cost).toBeCloseTo(1.2, 8); // 3000 USDT × 0.04%
+    const byClient = await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'okentry1' });
+    expect(byClient.id).toBe(o.id);
+    const pos = await ex.fetchPositions([BTC]);
+    expect(pos[0]).toMatchObject({ side: 'long', contracts: 5, contractSize: 0.01, entryPrice: 60000 });
+    expect((await ex.fetchBalance())['USDT']?.used).toBeCloseTo(300, 6);
+    await setPrice('BTC-USDT-SWAP', 60500);
+    await ex.createOrder(BTC, 'market', 'sell', 5, undefined, { reduceOnly: true, clientOrderId: 'okclose1' });
+    expect(await ex.fetchPositions([BTC])).toHaveLength(0);
+    const trades = await ex.fetchMyTrades(BTC);
+    expect(trades.map((t) => [t.side, t.amount, t.price])).toEqual([
+      ['buy', 5, 60000],
+      ['sell', 5, 60500],
+    ]);
+    const info = trades[1]?.info as Record<string, string>;
+    expect(info).toMatchObject({ fillPnl: '25', fee: '-1.21', feeCcy: 'USDT', fillSz: '5', posSide: 'net' });
+    expect(info['billId']).toBeTruthy();
+    expect(info['tradeId']).toBeTruthy();
+    expect(trades[1]?.fee?.cost).toBeCloseTo(1.21, 8);
+    const fills = (await ex.privateGetTradeFills({ instId: 'BTC-USDT-SWAP' })) as { data: unknown[] };
+    expect(fills.data).toHaveLength(2);
+    const e = await rejects(() => ex.createOrder(BTC, 'market', 'sell', 1, undefined, { reduceOnly: true }));
+    expect(e).toBeInstanceOf(ccxt.ExchangeError);
+    expect(e.message).toContain('51169');
+    // size must be a multiple of lotSz
+    expect((await rejects(() => ex.privatePostTradeBatchOrders([{ instId: 'BTC-USDT-SWAP', tdMode: 'cross', side: 'buy', ordType: 'market', sz: '0.005' }]))).message).toContain('51121');
+  });
+
+  it('insufficient margin (51008) and duplicate clOrdId (51016)', async () => {
+    await setPrice('BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim, { balance: 100 });
+    await ex.setLeverage(1, BTC, { marginMode: 'cross' });
+    const e = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1)); // 600 USDT
+    expect(e).toBeInstanceOf(ccxt.InsufficientFunds);
+    expect(e.message).toContain('51008');
+    await ex.setLeverage(20, BTC, { marginMode: 'cross' });
+    await ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'dupe1' });
+    const dup = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'dupe1' }));
+    expect(dup).toBeInstanceOf(ccxt.InvalidOrder);
+    expect(dup.message).toContain('51016');
+    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1' }))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1', trigger: true }))).toBeInstanceOf(ccxt.OrderNotFound);
+  });
+
+  it('conditional SL triggers on a price move and closes the position; leftover TP stays; cancel-algos', async () => {
+    await setPrice('ETH-USDT-SWAP', 3000);
+    const { ex, key } = await okxAccount(sim);
+    await ex.createOrder(ETH, 'market', 'buy', 10, undefined, { clientOrderId: 'ethentry' }); // 1 ETH
+    const sl = await ex.createOrder(ETH, 'market', 'sell', 10, undefined, { stopLossPrice: 2900, reduceOnly: true, clientOrderId: 'ethsl' });
+    const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, { takeProfitPrice: 3300, closeFraction: '1', clientOrderId: 'ethtp' });
+    expect(sl.id).toBeTruthy();
+    expect(tp.id).toBeTruthy();
+    const pending = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    expect(pending.map((o) => o.clientOrderId).sort()).toEqual(['ethsl', 'ethtp']);
+    expect(pending.find((o) => o.clientOrderId === 'ethsl')?.stopLossPrice).toBe(2900);
+    await setPrice('ETH-USDT-SWAP', 2899);
+    expect(await ex.fetchPositions([ETH])).toHaveLength(0);
+    const slAfter = await ex.fetchOrder(sl.id, ETH, { trigger: true });
+    expect((slAfter.info as Record<string, string>)['state']).toBe('effective');
+    const byClient = await ex.fetchOrder(undefined as never, ETH, { clientOrderId: 'ethsl', trigger: true });
+    expect(byClient.id).toBe(sl.id);
+    const last = (await ex.fetchMyTrades(ETH)).at(-1);
+    expect(last).toMatchObject({ side: 'sell', amount: 10, price: 2899 });
+    expect(Number((last?.info as Record<string, string>)['fillPnl'])).toBeCloseTo(-101, 8);
+    const left = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    expect(left.map((o) => o.clientOrderId)).toEqual(['ethtp']);
+    await ex.cancelOrders([left[0]?.id as string], ETH, { trigger: true });
+    expect(await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' })).toHaveLength(0);
+    const log = (await control(sim, 'GET', `/_sim/orders?exchange=okx&api_key=${key}`)) as { orders: Array<Record<string, unknown>> };
+    expect(log.orders.map((o) => [o['kind'], o['client_id'], o['status']])).toEqual([
+      ['order', 'ethentry', 'filled'],
+      ['algo', 'ethsl', 'triggered'],
+      ['algo', 'ethtp', 'canceled'],
+      ['order', 'ethsl', 'filled'],
+    ]);
+  });
+
+  it('limit orders: pending, cancel-batch-orders, attached SL on entry', async () => {
+    await setPrice('BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim);
+    const lim = await ex.createOrder(BTC, 'limit', 'buy', 1, 55000, { clientOrderId: 'oklim1' });
+    expect((await ex.fetchOpenOrders(BTC)).map((o) => o.id)).toEqual([lim.id]);
+    await ex.cancelOrders([lim.id], BTC);
+    expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
+    expect((await ex.fetchOrder(lim.id, BTC)).status).toBe('canceled');
+    await ex.createOrder(BTC, 'market', 'buy', 2, undefined, { stopLoss: { triggerPrice: 59000 } });
+    const algos = await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    expect(algos).toHaveLength(1);
+    await setPrice('BTC-USDT-SWAP', 58999);
+    expect(await ex.fetchPositions([BTC])).toHaveLength(0);
+  });
+
+  it('hedge mode (long_short_mode) requires posSide (51000)', async () => {
+    await setPrice('SOL-USDT-SWAP', 150);
+    const SOL = 'SOL/USDT:USDT';
+    const { ex } = await okxAccount(sim, { positionMode: 'hedge' });
+    expect((await ex.fetchPositionMode(SOL)).hedged).toBe(true);
+    const e = await rejects(() => ex.createOrder(SOL, 'market', 'buy', 1));
+    expect(e).toBeInstanceOf(ccxt.BadRequest);
+    expect(e.message).toContain('51000');
+    await ex.createOrder(SOL, 'market', 'buy', 3, undefined, { hedged: true });
+    await ex.createOrder(SOL, 'market', 'sell', 2, undefined, { posSide: 'short' });
+    const pos = await ex.fetchPositions([SOL]);
+    expect(pos.map((p) => [p.side, p.contracts]).sort()).toEqual([
+      ['long', 3],
+      ['short', 2],
+    ]);
+    await ex.createOrder(SOL, 'market', 'sell', undefined as never, undefined, { hedged: true, stopLossPrice: 140, closeFraction: '1' });
+    await setPrice('SOL-USDT-SWAP', 139);
+    expect((await ex.fetchPositions([SOL])).map((p) => p.side)).toEqual(['short']);
+    expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({ posSide: 'long', side: 'sell', fillPnl: '-33' });
+  });
+});
