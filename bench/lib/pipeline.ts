@@ -1,0 +1,102 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { BenchEnvironment } from './environment.ts';
+import { freePort } from './ports.ts';
+import { startProcess, waitForHttp, waitUntil, type ManagedProcess } from './processes.ts';
+
+/**
+ * Starts the real services as separate processes with the environment production would give them
+ * (docker-compose.yml), pointed at the bench database, queue prefix and the simulator.
+ */
+export const logRoot = mkdtempSync(path.join(os.tmpdir(), 'tradehook-bench-logs-'));
+
+function commonEnv(env: BenchEnvironment, logDir: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    DATABASE_URL: env.databaseUrl,
+    REDIS_URL: env.redisUrl,
+    QUEUE_PREFIX: env.queuePrefix,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    LOG_DIR: logDir,
+  };
+}
+
+export interface Ingress {
+  process: ManagedProcess;
+  url: string;
+  webhookUrl: string;
+}
+
+export async function startIngress(env: BenchEnvironment, name = 'ingress'): Promise<Ingress> {
+  const port = await freePort();
+  const logDir = path.join(logRoot, name);
+  const proc = startProcess({
+    name,
+    entry: 'services/ingress/src/main.ts',
+    logDir: logRoot,
+    env: {
+      ...commonEnv(env, logDir),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      ADMIN_TOKEN: env.adminToken,
+      WEBHOOK_SECRET: env.webhookSecret,
+      CREDENTIALS_PUBLIC_KEY: env.credentials.publicKey,
+      // The bench is one client address sending thousands of alerts: the per-IP limit would answer 429.
+      RATE_LIMIT_WEBHOOK_MAX: '0',
+      RATE_LIMIT_ADMIN_MAX: '0',
+    },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/api/v1/webhook/health`, 30_000, proc);
+  return { process: proc, url, webhookUrl: `${url}/api/v1/webhook/tradingview` };
+}
+
+export interface Baseline {
+  process: ManagedProcess;
+  webhookUrl: string;
+}
+
+export async function startBaseline(): Promise<Baseline> {
+  const proc = startProcess({
+    name: 'baseline-express',
+    entry: 'bench/load/baseline-server.ts',
+    logDir: logRoot,
+    env: { PORT: '0' },
+  });
+  await waitUntil('baseline to listen', () => /listening \d+/.test(proc.output()), 20_000, 50, proc);
+  const port = /listening (\d+)/.exec(proc.output())?.[1];
+  return { process: proc, webhookUrl: `http://127.0.0.1:${port}/api/v1/webhook/tradingview` };
+}
+
+export interface Simulator {
+  process: ManagedProcess;
+  url: string;
+  control<T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<T>;
+}
+
+export async function startSimulatorProcess(): Promise<Simulator> {
+  const port = await freePort();
+  const proc = startProcess({
+    name: 'exchange-sim',
+    entry: 'packages/exchange-sim/src/main.ts',
+    logDir: logRoot,
+    env: { SIM_PORT: String(port), SIM_HOST: '127.0.0.1' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/_sim/health`, 30_000, proc);
+  return {
+    process: proc,
+    url,
+    async control<T>(method: string, route: string, body?: unknown): Promise<T> {
+      const res = await fetch(`${url}${route}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const json = (await res.json()) as T & { ok?: boolean; error?: string };
+      if (!res.ok) throw new Error(`simulator ${method} ${route}: ${res.status} ${json.error ?? ''}`);
+      return json;
+    },
+  };
+}

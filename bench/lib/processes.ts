@@ -1,0 +1,190 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+
+/**
+ * A service or helper started as its own OS process, as in production: `node --import tsx <file>` (one
+ * process — the `tsx` CLI would add a wrapper process and hide the real RSS). Output goes to a log file.
+ */
+export interface ManagedProcess {
+  name: string;
+  pid: number;
+  child: ChildProcess;
+  logFile: string;
+  /** Output seen so far (also in logFile), for readiness checks and error messages. */
+  output(): string;
+  exited(): boolean;
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  name: string;
+  /** A .ts entry point relative to the repo root. */
+  entry: string;
+  args?: string[];
+  env: Record<string, string | undefined>;
+  logDir: string;
+}
+
+export function startProcess(options: StartOptions): ManagedProcess {
+  const logFile = path.join(options.logDir, `${options.name}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry, ...(options.args ?? [])], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let buffer = '';
+  let exitCode: number | null | undefined;
+  const keep = (chunk: Buffer) => {
+    log.write(chunk);
+    // Enough for readiness lines and the tail of a crash; the log file has everything.
+    buffer = (buffer + chunk.toString()).slice(-64_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exit = new Promise<void>((resolve) => {
+    child.once('exit', (code) => {
+      exitCode = code;
+      log.end();
+      resolve();
+    });
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${options.name}`);
+  return {
+    name: options.name,
+    pid: child.pid,
+    child,
+    logFile,
+    output: () => buffer,
+    exited: () => exitCode !== undefined,
+    async stop(signal = 'SIGTERM', graceMs = 8_000) {
+      if (exitCode !== undefined) return;
+      child.kill(signal);
+      const timer = sleep(graceMs).then(() => 'timeout' as const);
+      if ((await Promise.race([exit.then(() => 'exited' as const), timer])) === 'timeout') {
+        child.kill('SIGKILL');
+        await exit;
+      }
+    },
+  };
+}
+
+export async function waitUntil(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+  intervalMs = 50,
+  alive?: ManagedProcess,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (alive?.exited()) {
+      throw new Error(`${alive.name} exited while waiting for ${what}:\n${alive.output().slice(-3000)}`);
+    }
+    if (Date.now() > deadline) {
+      const tail = alive ? `\n--- ${alive.name} output ---\n${alive.output().slice(-3000)}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${tail}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export async function waitForHttp(url: string, timeoutMs: number, alive?: ManagedProcess): Promise<void> {
+  await waitUntil(
+    `${url} to answer`,
+    async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+      await res.arrayBuffer();
+      return res.status < 500;
+    },
+    timeoutMs,
+    100,
+    alive,
+  );
+}
+
+/** Resident set size in KiB from /proc/<pid>/status, or undefined when the process is gone. */
+export function readRssKiB(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** pid and every descendant (a process started through a wrapper such as the `tsx` CLI). */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) comes after the parenthesised command name, which may contain spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // raced with an exiting process
+    }
+  }
+  const out: number[] = [];
+  const visit = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/** Sum of VmRSS over a process and its descendants, in MiB. */
+export function treeRssMiB(pid: number): number | undefined {
+  let total = 0;
+  let seen = false;
+  for (const p of processTree(pid)) {
+    const kib = readRssKiB(p);
+    if (kib !== undefined) {
+      total += kib;
+      seen = true;
+    }
+  }
+  return seen ? total / 1024 : undefined;
+}
+
+/** Samples the RSS of named processes while work runs; keeps the peak per name. */
+export class RssSampler {
+  private readonly peaks = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly targets: () => Array<{ name: string; pid: number }>) {}
+
+  sampleOnce(): Map<string, number> {
+    const now = new Map<string, number>();
+    for (const { name, pid } of this.targets()) {
+      const rss = treeRssMiB(pid);
+      if (rss === undefined) continue;
+      now.set(name, rss);
+      this.peaks.set(name, Math.max(this.peaks.get(name) ?? 0, rss));
+    }
+    return now;
+  }
+
+  start(intervalMs = 200): void {
+    this.sampleOnce();
+    this.timer = setInterval(() => this.sampleOnce(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): Map<string, number> {
+    if (this.timer) clearInterval(this.timer);
+    this.sampleOnce();
+    return new Map(this.peaks);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Run sizes. BENCH_SCALE multiplies durations and counts (1 = the full `pnpm bench`, ~10 minutes on the
+ * reference machine; the smoke test uses a tiny scale). Every size has a floor so a tiny run still
+ * produces every figure.
+ */
+export interface Sizes {
+  scale: number;
+  /** Seconds per autocannon run. */
+  loadSeconds: number;
+  /** Baseline/ingress alternations for the ceiling ratio (median taken). */
+  ceilingRounds: number;
+  connections: number;
+  /** Steady end-to-end run: rate and duration. */
+  e2eRate: number;
+  e2eSeconds: number;
+  /** Signals queued per worker-scaling point. */
+  scalingSignals: number;
+  workerCounts: number[];
+  burstSignals: number;
+}
+
+export function sizesFor(scale: number): Sizes {
+  const s = (value: number, floor: number) => Math.max(floor, Math.round(value * scale));
+  return {
+    scale,
+    loadSeconds: s(8, 1),
+    ceilingRounds: scale >= 0.5 ? 3 : 1,
+    connections: 32,
+    e2eRate: 50,
+    e2eSeconds: s(20, 1),
+    scalingSignals: s(400, 16),
+    workerCounts: [1, 2, 4],
+    burstSignals: s(100, 10),
+  };
+}
