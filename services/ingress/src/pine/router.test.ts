@@ -259,5 +259,12 @@ describe('POST /api/v1/simple/export-pine', () => {
       const res = await postAlert(message);
       expect(res.status, `${message}: ${JSON.stringify(res.body)}`).toBe(202);
     }
+    // A strategy whose order comments are not webhook actions (e.g. buy/sell) trades nothing.
+    const byComment = body.alerts.dialog_templates.find((t) => t.id === 'strategy_order_comment')!;
+    const buy = byComment.message
+      .replace(/\{\{[\w.]+\}\}/g, (p) => placeholders('2026-11-26T23:00:00Z', 'buy')[p]!)
+      .replace('YOUR_SECRET_KEY', WEBHOOK_SECRET);
+    const refused = await postAlert(buy);
+    expect(refused.status).toBe(422);
   });
 });
