@@ -1,0 +1,233 @@
+// `pnpm start`: every service as a child process of this one, against local PostgreSQL and Redis — the
+// no-Docker way to run tradehook. Order: database (created if missing) → secrets (generated once into
+// .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
+// with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
+// A child that exits on its own stops the rest: a half-running pipeline is worse than a stopped one.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join, relative } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { ensureLocalSecrets, LOCAL_SECRET_KEYS } from '../deploy/secrets.ts';
+
+export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tradehook';
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+/** Longest a child may take to stop after SIGTERM (workers finish the order in flight) before SIGKILL. */
+const STOP_DEADLINE_MS = 70_000;
+
+type Env = Record<string, string | undefined>;
+
+export interface ServiceSpec {
+  name: string;
+  /** Entry file, run as `node --import tsx <entry>` (the compose commands). */
+  entry: string;
+  env: Env;
+}
+
+export interface StartAllOptions {
+  env?: Env;
+  /** Where generated secrets are kept (default .data/secrets.env). */
+  secretsFile?: string;
+  binanceWorkers?: number;
+  okxWorkers?: number;
+  /** Receives every output line (already prefixed). */
+  write?: (line: string) => void;
+}
+
+export interface RunningStack {
+  ingressUrl: string;
+  secretsFile: string;
+  /** Resolves once the ingress health route answers 200. */
+  ready: Promise<void>;
+  /** Resolves with the exit code once every child has exited. */
+  exited: Promise<number>;
+  stop(reason?: string): Promise<number>;
+}
+
+const SECRET_NEEDS: Record<string, readonly string[]> = {
+  ingress: ['WEBHOOK_SECRET', 'ADMIN_TOKEN', 'CREDENTIALS_PUBLIC_KEY'],
+  risk: [],
+  worker: ['CREDENTIALS_PRIVATE_KEY'],
+};
+
+/** The environment of one service: shared settings plus only the secrets that service needs. */
+export function serviceEnv(base: Env, secrets: Record<string, string>, role: keyof typeof SECRET_NEEDS): Env {
+  const env: Env = { ...base };
+  for (const key of LOCAL_SECRET_KEYS) delete env[key];
+  for (const key of SECRET_NEEDS[role] ?? []) env[key] = secrets[key];
+  return env;
+}
+
+/** Creates the database named in `url` when it does not exist yet (first local start). */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const target = new URL(url);
+  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  if (!name) throw new Error('DATABASE_URL names no database');
+  const adminUrl = new URL(url);
+  adminUrl.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: adminUrl.toString() });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(
+      `cannot reach PostgreSQL at ${target.host} (${(err as Error).message}); start it or set DATABASE_URL`,
+    );
+  }
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount) return false;
+    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: (line: string) => void): void {
+  if (!stream) return;
+  createInterface({ input: stream }).on('line', (line) => write(`${prefix}${line}`));
+}
+
+function runNode(name: string, entry: string, env: Env, write: (line: string) => void, width: number): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: REPO_ROOT,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `[${name}]`.padEnd(width + 2) + ' ';
+  pipeLines(child.stdout, prefix, write);
+  pipeLines(child.stderr, prefix, write);
+  return child;
+}
+
+function exitCode(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+async function waitForHealth(url: string, isStopping: () => boolean): Promise<void> {
+  for (;;) {
+    if (isStopping()) throw new Error('stopped before the ingress became healthy');
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function listServices(base: Env, secrets: Record<string, string>, binance: number, okx: number): ServiceSpec[] {
+  const services: ServiceSpec[] = [
+    { name: 'ingress', entry: 'services/ingress/src/main.ts', env: serviceEnv(base, secrets, 'ingress') },
+    { name: 'risk', entry: 'services/risk/src/main.ts', env: serviceEnv(base, secrets, 'risk') },
+  ];
+  for (const [exchange, count] of [
+    ['binance', binance],
+    ['okx', okx],
+  ] as const) {
+    for (let i = 1; i <= count; i++) {
+      services.push({
+        name: count > 1 ? `worker-${exchange}-${i}` : `worker-${exchange}`,
+        entry: 'services/worker/src/main.ts',
+        env: { ...serviceEnv(base, secrets, 'worker'), EXCHANGE: exchange },
+      });
+    }
+  }
+  return services;
+}
+
+export async function startAll(options: StartAllOptions = {}): Promise<RunningStack> {
+  const write = options.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const say = (line: string) => write(`[start] ${line}`);
+  const sourceEnv = options.env ?? process.env;
+  const base: Env = {
+    ...sourceEnv,
+    DATABASE_URL: sourceEnv.DATABASE_URL || DEFAULT_DATABASE_URL,
+    REDIS_URL: sourceEnv.REDIS_URL || DEFAULT_REDIS_URL,
+  };
+  const databaseUrl = base.DATABASE_URL as string;
+
+  if (await ensureDatabase(databaseUrl)) say(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
+
+  const secretsFile = options.secretsFile ?? join(REPO_ROOT, '.data/secrets.env');
+  const shownFile = relative(process.cwd(), secretsFile) || secretsFile;
+  const { values: secrets, generated } = ensureLocalSecrets(secretsFile, sourceEnv);
+  if (generated.length) say(`generated ${generated.join(', ')} into ${shownFile} (first start; values not shown)`);
+  say(`secrets: ${shownFile} — admin token: grep ADMIN_TOKEN ${shownFile}; webhook secret: grep WEBHOOK_SECRET ${shownFile}`);
+
+  say('applying migrations');
+  const migrateEnv = serviceEnv(base, secrets, 'risk');
+  const migrate = runNode('migrate', 'packages/db/src/migrate-cli.ts', migrateEnv, write, 7);
+  const migrateCode = await exitCode(migrate);
+  if (migrateCode !== 0) throw new Error(`migrations failed (exit ${migrateCode})`);
+
+  const services = listServices(base, secrets, options.binanceWorkers ?? 1, options.okxWorkers ?? 1);
+  const width = Math.max(...services.map((s) => s.name.length));
+  const children = services.map((s) => ({ spec: s, child: runNode(s.name, s.entry, s.env, write, width) }));
+
+  let stopping = false;
+  let firstFailure = 0;
+  const stop = async (reason = 'stop requested'): Promise<number> => {
+    if (!stopping) {
+      stopping = true;
+      say(`stopping (${reason})`);
+      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
+      const killer = setTimeout(() => {
+        for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
+      }, STOP_DEADLINE_MS);
+      killer.unref();
+      await Promise.all(children.map(({ child }) => exitCode(child)));
+      clearTimeout(killer);
+    }
+    return exited;
+  };
+
+  const exited: Promise<number> = Promise.all(
+    children.map(async ({ spec, child }) => {
+      const code = await exitCode(child);
+      if (!stopping) {
+        say(`${spec.name} exited unexpectedly (code ${code}); stopping everything`);
+        firstFailure ||= code || 1;
+        void stop(`${spec.name} exited`);
+      } else if (code !== 0) {
+        firstFailure ||= code;
+      }
+      return code;
+    }),
+  ).then(() => firstFailure);
+
+  const port = services[0]?.env.PORT ?? '8001';
+  const ingressUrl = `http://127.0.0.1:${port}`;
+  const ready = waitForHealth(`${ingressUrl}/api/v1/webhook/health`, () => stopping).then(() =>
+    say(`ready: ${ingressUrl} (webhook ${ingressUrl}/api/v1/webhook/tradingview)`),
+  );
+  ready.catch(() => undefined);
+  return { ingressUrl, secretsFile, ready, exited, stop };
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 32) throw new Error(`${name} must be an integer 0..32`);
+  return n;
+}
+
+async function main(): Promise<void> {
+  const stack = await startAll({
+    binanceWorkers: positiveInt(process.env.BINANCE_WORKERS, 1, 'BINANCE_WORKERS'),
+    okxWorkers: positiveInt(process.env.OKX_WORKERS, 1, 'OKX_WORKERS'),
+  });
+  process.on('SIGINT', () => void stack.stop('SIGINT'));
+  process.on('SIGTERM', () => void stack.stop('SIGTERM'));
+  process.exit(await stack.exited);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`[start] ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}
