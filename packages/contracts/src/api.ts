@@ -15,10 +15,17 @@ export const API_ERRORS = {
   unsupported_media_type: 415,
   validation_failed: 422,
   stale_signal: 422,
+  /** `?wait` answers: risk refused the signal / the exchange refused or failed the order. */
+  signal_rejected: 422,
+  order_failed: 422,
+  /** A worker refused an exchange key at registration (withdrawal permission, authentication failure). */
+  key_rejected: 422,
   rate_limited: 429,
   internal: 500,
   queue_unavailable: 503,
   unavailable: 503,
+  /** A worker answered a request/reply job with an error (exchange unreachable, …). */
+  exchange_error: 502,
   timeout: 504,
 } as const;
 export type ApiErrorCode = keyof typeof API_ERRORS;

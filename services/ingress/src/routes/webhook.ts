@@ -1,7 +1,86 @@
-import { Router } from 'express';
+import { findSignalStatus } from '@tradehook/db';
+import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
+import { ApiError } from '../http-errors.ts';
+import { redisRateLimit } from '../rate-limit.ts';
+import { requestIdOf, requestLogger } from '../request-context.ts';
+import { ipAllowList, plainIp } from '../webhook/ip-allowlist.ts';
+import { acceptSignal, authenticateSignal, parseWebhookBody } from '../webhook/intake.ts';
+import { sendAccepted, sendOutcome } from '../webhook/outcome.ts';
 
-export function createWebhookRouter(_deps: IngressDeps): Router {
+const ACCEPTED_TYPES = ['application/json', 'application/*+json', 'text/plain'];
+
+/** `?wait=<ms>` (bare `?wait` = the maximum), bounded by WEBHOOK_WAIT_MAX_MS; 0 = answer at once. */
+function waitMs(req: Request, max: number): number {
+  const raw = req.query.wait;
+  if (raw === undefined) return 0;
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === '' || value === 'true') return max;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new ApiError('validation_failed', 'wait must be a number of milliseconds');
+  return Math.min(Math.floor(n), max);
+}
+
+/**
+ * `POST /api/v1/webhook/tradingview`: the TradingView receiver. Answers 202 after one Redis SET, one SQL
+ * statement and one enqueue; never calls an exchange.
+ */
+export function createWebhookRouter(deps: IngressDeps): Router {
   const router = Router();
+  router.post(
+    '/api/v1/webhook/tradingview',
+    ipAllowList(deps.config.IP_ALLOWLIST),
+    redisRateLimit(deps, 'webhook', deps.config.RATE_LIMIT_WEBHOOK_MAX),
+    async (req, res) => {
+      const receivedAt = Date.now();
+      const logger = requestLogger(res);
+      if (!req.is(ACCEPTED_TYPES)) {
+        if (!req.get('content-type') && !Number(req.get('content-length') ?? 0) && !req.get('transfer-encoding')) {
+          throw new ApiError('malformed', 'request body is empty');
+        }
+        throw new ApiError('unsupported_media_type', 'send the alert as application/json or text/plain');
+      }
+      const wait = waitMs(req, deps.config.WEBHOOK_WAIT_MAX_MS);
+      let body: Record<string, unknown>;
+      let signal;
+      try {
+        body = parseWebhookBody(req.body);
+        signal = await authenticateSignal(deps, body, receivedAt);
+      } catch (err) {
+        if (err instanceof ApiError) logger.warn('webhook refused', { code: err.code, reason: err.message });
+        throw err;
+      }
+
+      let done: Promise<boolean> | undefined;
+      const accepted = await acceptSignal(
+        deps,
+        signal,
+        { requestId: requestIdOf(res), sourceIp: plainIp(req.ip) || null, receivedAt, logger },
+        // Listen before enqueueing so a fast outcome cannot slip past the waiter.
+        wait > 0 ? (id) => (done = deps.signalDone.wait(id, wait)) : undefined,
+      );
+      logger.info('signal accepted', {
+        signalId: accepted.signalId,
+        seqKey: accepted.seqKey,
+        seq: accepted.seq,
+        action: signal.action,
+        ms: Date.now() - receivedAt,
+      });
+
+      const summary = {
+        id: accepted.signalId,
+        status: 'queued',
+        account_id: signal.account_id,
+        exchange: signal.exchange,
+        action: signal.action,
+        symbol: signal.symbol,
+      };
+      if (!done) return sendAccepted(res, summary);
+      await done;
+      const row = await findSignalStatus(deps.pgPool, accepted.signalId).catch(() => null);
+      if (!row) return sendAccepted(res, summary);
+      sendOutcome(res, row);
+    },
+  );
   return router;
 }
