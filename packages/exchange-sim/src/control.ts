@@ -234,6 +234,7 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
         exchange: body['exchange'] === undefined ? undefined : exchangeOf(body['exchange']),
         method: body['method'] as string | undefined,
         path: body['path'] as string | undefined,
+        path_regex: body['path_regex'] as string | undefined,
         count: body['count'] === undefined ? 1 : Number(body['count']),
         kind: body['kind'] as FaultInput['kind'],
         latency_ms: body['latency_ms'] === undefined ? undefined : Number(body['latency_ms']),

@@ -8,6 +8,8 @@ export interface FaultInput {
   method?: string | undefined;
   /** Substring of the request path, or a regex written as "/…/flags". */
   path?: string | undefined;
+  /** Explicit regex source (alternative to path). */
+  path_regex?: string | undefined;
   count?: number | undefined;
   kind: FaultKind;
   latency_ms?: number | undefined;
@@ -34,10 +36,20 @@ export class Faults {
     if (input.kind === 'error_code' && input.code === undefined) throw new Error('error_code fault needs a code');
     const p = input.path ?? '';
     let matcher: (path: string) => boolean;
-    const re = /^\/(.+)\/([a-z]*)$/.exec(p);
-    if (re) {
-      const rx = new RegExp(re[1] ?? '', re[2]);
-      matcher = (path) => rx.test(path);
+    // "/…/flags" is a regex when it compiles with valid flags ("/fapi/v1/order" stays a substring).
+    const re = /^\/(.+)\/([dgimsuy]*)$/.exec(p);
+    let rx: RegExp | undefined;
+    if (input.path_regex !== undefined) rx = new RegExp(input.path_regex);
+    else if (re) {
+      try {
+        rx = new RegExp(re[1] ?? '', re[2]);
+      } catch {
+        rx = undefined;
+      }
+    }
+    if (rx) {
+      const r = rx;
+      matcher = (path) => r.test(path);
     } else {
       matcher = (path) => path.includes(p);
     }
