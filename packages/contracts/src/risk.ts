@@ -27,7 +27,10 @@ const allowListSymbol = z.string().transform((value, ctx) => {
   try {
     return normaliseSymbol(value).symbol;
   } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof SymbolFormatError ? err.message : 'invalid symbol' });
+    ctx.addIssue({
+      code: 'custom',
+      message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
+    });
     return z.NEVER;
   }
 });
@@ -43,8 +46,17 @@ export const riskLimitsFieldsSchema = z
     leverage_policy: leveragePolicySchema.nullable(),
     /** Daily realised-loss cap in the quote currency (positive number); null = global default (may be off). */
     daily_loss_cap: z.number().finite().positive('daily_loss_cap must be greater than 0').nullable(),
-    max_position_notional: z.number().finite().positive('max_position_notional must be greater than 0').nullable(),
-    max_open_positions: z.number().int().positive('max_open_positions must be at least 1').max(1000).nullable(),
+    max_position_notional: z
+      .number()
+      .finite()
+      .positive('max_position_notional must be greater than 0')
+      .nullable(),
+    max_open_positions: z
+      .number()
+      .int()
+      .positive('max_open_positions must be at least 1')
+      .max(1000)
+      .nullable(),
     /** Empty = every symbol allowed; any accepted symbol form, stored normalised (BTC/USDT:USDT). */
     symbol_allow_list: z.array(allowListSymbol).max(1000),
     trading_enabled: z.boolean(),
@@ -55,18 +67,16 @@ export const riskLimitsFieldsSchema = z
 export type RiskLimitsFields = z.infer<typeof riskLimitsFieldsSchema>;
 
 /** PUT: the whole set; an omitted field goes back to its default (null / [] / trading enabled). */
-export const riskLimitsPutSchema = riskLimitsFieldsSchema.partial().transform(
-  (v): RiskLimitsFields => ({
-    max_leverage: v.max_leverage ?? null,
-    leverage_policy: v.leverage_policy ?? null,
-    daily_loss_cap: v.daily_loss_cap ?? null,
-    max_position_notional: v.max_position_notional ?? null,
-    max_open_positions: v.max_open_positions ?? null,
-    symbol_allow_list: v.symbol_allow_list ?? [],
-    trading_enabled: v.trading_enabled ?? true,
-    timezone: v.timezone ?? null,
-  }),
-);
+export const riskLimitsPutSchema = riskLimitsFieldsSchema.partial().transform((v): RiskLimitsFields => ({
+  max_leverage: v.max_leverage ?? null,
+  leverage_policy: v.leverage_policy ?? null,
+  daily_loss_cap: v.daily_loss_cap ?? null,
+  max_position_notional: v.max_position_notional ?? null,
+  max_open_positions: v.max_open_positions ?? null,
+  symbol_allow_list: v.symbol_allow_list ?? [],
+  trading_enabled: v.trading_enabled ?? true,
+  timezone: v.timezone ?? null,
+}));
 
 /** PATCH: only the fields given change. */
 export const riskLimitsPatchSchema = riskLimitsFieldsSchema
@@ -75,9 +85,7 @@ export const riskLimitsPatchSchema = riskLimitsFieldsSchema
 export type RiskLimitsPatch = z.infer<typeof riskLimitsPatchSchema>;
 
 /** Body of the halt endpoints (global and per account). */
-export const haltRequestSchema = z
-  .object({ reason: z.string().trim().min(1).max(500).optional() })
-  .strict();
+export const haltRequestSchema = z.object({ reason: z.string().trim().min(1).max(500).optional() }).strict();
 
 /** system_settings value under key `halt`. */
 export const globalHaltSchema = z.object({

@@ -21,7 +21,11 @@ const signal = (over: Partial<NormalisedSignal> = {}): NormalisedSignal => ({
   symbol: 'BTC/USDT:USDT',
   ...over,
 });
-const ctx = (s: NormalisedSignal, limits = effectiveLimits(null, defaults), extra: Partial<RiskContext> = {}) =>
+const ctx = (
+  s: NormalisedSignal,
+  limits = effectiveLimits(null, defaults),
+  extra: Partial<RiskContext> = {},
+) =>
   ({
     signal: s,
     account: { defaultLeverage: null, limits },
@@ -41,17 +45,21 @@ describe('decideSignal', () => {
   it('rejects leverage above the max by default and clamps when the policy says so', () => {
     const d = decideSignal(ctx(signal({ leverage: 50 })));
     expect(d.approved).toBe(false);
-    if (!d.approved) expect(d.reason).toMatch(/^leverage_above_max: leverage 50x is above the account maximum 20x/);
-    const clamp = decideSignal(ctx(signal({ leverage: 50 }), { ...effectiveLimits(null, defaults), leveragePolicy: 'clamp' }));
+    if (!d.approved)
+      expect(d.reason).toMatch(/^leverage_above_max: leverage 50x is above the account maximum 20x/);
+    const clamp = decideSignal(
+      ctx(signal({ leverage: 50 }), { ...effectiveLimits(null, defaults), leveragePolicy: 'clamp' }),
+    );
     expect(clamp).toMatchObject({ approved: true, limits: { leverage: 20, maxLeverage: 20 } });
   });
 
   it("uses the account's default leverage capped by the max when the signal gives none", () => {
     const c = ctx(signal());
-    expect(decideSignal({ ...c, account: { ...c.account, defaultLeverage: 5 } })).toMatchObject({
+    const limits = effectiveLimits(null, defaults);
+    expect(decideSignal({ ...c, account: { limits, defaultLeverage: 5 } })).toMatchObject({
       limits: { leverage: 5 },
     });
-    expect(decideSignal({ ...c, account: { ...c.account, defaultLeverage: 50 } })).toMatchObject({
+    expect(decideSignal({ ...c, account: { limits, defaultLeverage: 50 } })).toMatchObject({
       approved: true,
       limits: { leverage: 20 },
     });
@@ -62,13 +70,18 @@ describe('decideSignal', () => {
     const old = { sent_at: now - 61_000, max_lag: 60 };
     expect(decideSignal(ctx(signal(old)))).toMatchObject({ approved: false, code: 'stale' });
     expect(decideSignal(ctx(signal({ ...old, action: 'close_long' })))).toMatchObject({ approved: true });
-    expect(decideSignal(ctx(signal({ sent_at: now - 59_000, max_lag: 60 })))).toMatchObject({ approved: true });
+    expect(decideSignal(ctx(signal({ sent_at: now - 59_000, max_lag: 60 })))).toMatchObject({
+      approved: true,
+    });
   });
 
   it('daily loss cap compares net PnL (fees included) with -cap, inclusive', () => {
     const limits = { ...effectiveLimits(null, defaults), dailyLossCap: 100 };
     const window = dayWindow(now, 'UTC');
-    const at = (netPnl: number) => ({ window, pnl: { realizedPnl: netPnl + 1, fees: 1, netPnl, fillCount: 2 } });
+    const at = (netPnl: number) => ({
+      window,
+      pnl: { realizedPnl: netPnl + 1, fees: 1, netPnl, fillCount: 2 },
+    });
     expect(decideSignal(ctx(signal(), limits, { today: at(-99.99) }))).toMatchObject({ approved: true });
     expect(decideSignal(ctx(signal(), limits, { today: at(-100) }))).toMatchObject({
       approved: false,
@@ -79,7 +92,9 @@ describe('decideSignal', () => {
 
   it('max open positions does not count the signal symbol itself', () => {
     const limits = { ...effectiveLimits(null, defaults), maxOpenPositions: 1 };
-    expect(decideSignal(ctx(signal(), limits, { openSymbols: ['BTC/USDT:USDT'] }))).toMatchObject({ approved: true });
+    expect(decideSignal(ctx(signal(), limits, { openSymbols: ['BTC/USDT:USDT'] }))).toMatchObject({
+      approved: true,
+    });
     expect(decideSignal(ctx(signal(), limits, { openSymbols: ['ETH/USDT:USDT'] }))).toMatchObject({
       approved: false,
       code: 'max_open_positions_reached',

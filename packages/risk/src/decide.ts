@@ -125,7 +125,7 @@ export function decideSignal(ctx: RiskContext): RiskDecision {
     }
   }
   if (limits.dailyLossCap !== null) {
-    if (!ctx.today) throw new Error('decideSignal: today\'s PnL is required when a daily loss cap applies');
+    if (!ctx.today) throw new Error("decideSignal: today's PnL is required when a daily loss cap applies");
     const { window, pnl } = ctx.today;
     if (pnl.netPnl <= -limits.dailyLossCap) {
       const quote = quoteOf(signal.symbol);
@@ -136,7 +136,8 @@ export function decideSignal(ctx: RiskContext): RiskDecision {
     }
   }
   if (limits.maxOpenPositions !== null) {
-    if (!ctx.openSymbols) throw new Error('decideSignal: open symbols are required when max open positions applies');
+    if (!ctx.openSymbols)
+      throw new Error('decideSignal: open symbols are required when max open positions applies');
     // An entry on a symbol already held adds to (or flips) that position; it opens no new one.
     const others = ctx.openSymbols.filter((s) => s !== signal.symbol);
     if (others.length >= limits.maxOpenPositions) {
@@ -157,4 +158,17 @@ function quoteOf(symbol: string): string {
   } catch {
     return 'quote currency';
   }
+}
+
+/**
+ * Limits for a signal whose approval is already recorded (re-forwarding after a crash between the
+ * decision and the enqueue): today's limits, with the leverage clamped rather than re-judged.
+ */
+export function limitsForApproved(
+  signal: NormalisedSignal,
+  account: { defaultLeverage: number | null; limits: EffectiveLimits },
+): OrderLimits {
+  if (isExitAction(signal.action)) return orderLimits(account.limits, undefined);
+  const lev = leverageFor(signal, account.defaultLeverage, { ...account.limits, leveragePolicy: 'clamp' });
+  return orderLimits(account.limits, 'approved' in lev ? undefined : lev.leverage);
 }

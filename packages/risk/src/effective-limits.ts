@@ -1,4 +1,9 @@
-import type { LeveragePolicy, OrderLimits, RiskLimitsFields } from '@tradehook/contracts';
+import {
+  normaliseSymbol,
+  type LeveragePolicy,
+  type OrderLimits,
+  type RiskLimitsFields,
+} from '@tradehook/contracts';
 import type { RiskDefaults } from './defaults.ts';
 
 /** An account's limits after falling back to the global defaults for every unset field. */
@@ -22,7 +27,7 @@ export function effectiveLimits(stored: RiskLimitsFields | null, defaults: RiskD
     dailyLossCap: stored?.daily_loss_cap ?? defaults.dailyLossCap,
     maxPositionNotional: stored?.max_position_notional ?? defaults.maxPositionNotional,
     maxOpenPositions: stored?.max_open_positions ?? defaults.maxOpenPositions,
-    symbolAllowList: stored?.symbol_allow_list ?? [],
+    symbolAllowList: (stored?.symbol_allow_list ?? []).map(normalisedOrRaw),
     tradingEnabled: stored?.trading_enabled ?? true,
     timezone: stored?.timezone ?? defaults.timezone,
   };
@@ -48,3 +53,12 @@ export const EMPTY_RISK_LIMITS: RiskLimitsFields = {
   trading_enabled: true,
   timezone: null,
 };
+
+/** Rows written by hand (not through the admin API) may hold `BTCUSDT`: compare in the unified form. */
+function normalisedOrRaw(symbol: string): string {
+  try {
+    return normaliseSymbol(symbol).symbol;
+  } catch {
+    return symbol;
+  }
+}

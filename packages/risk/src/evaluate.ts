@@ -44,6 +44,22 @@ export async function evaluateSignal(
   });
 }
 
+/** The account's effective limits, or null when the account does not exist. */
+export async function loadAccountLimits(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  defaults: RiskDefaults,
+): Promise<{ accountRowId: string; defaultLeverage: number | null; limits: EffectiveLimits } | null> {
+  const account = await findAccountRisk(db, exchange, accountId);
+  if (!account) return null;
+  return {
+    accountRowId: account.accountRowId,
+    defaultLeverage: account.defaultLeverage,
+    limits: effectiveLimits(account.limits, defaults),
+  };
+}
+
 export async function realisedPnlToday(
   db: Queryable,
   exchange: Exchange,

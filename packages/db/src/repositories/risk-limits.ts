@@ -3,7 +3,10 @@ import type { Exchange, GlobalHalt, RiskLimitsFields, RiskLimitsPatch } from '@t
 
 /** A pg Pool or a client inside a transaction. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
 
 /** An account as risk sees it: its row id, default leverage and stored limits (null = no limits row). */
@@ -56,7 +59,8 @@ export async function findAccountRisk(
     limits: row.has_limits
       ? {
           max_leverage: row.max_leverage,
-          leverage_policy: row.leverage_policy === 'clamp' || row.leverage_policy === 'reject' ? row.leverage_policy : null,
+          leverage_policy:
+            row.leverage_policy === 'clamp' || row.leverage_policy === 'reject' ? row.leverage_policy : null,
           daily_loss_cap: num(row.daily_loss_cap),
           max_position_notional: num(row.max_position_notional),
           max_open_positions: row.max_open_positions,
@@ -84,7 +88,11 @@ const COLUMNS: Record<keyof RiskLimitsFields, string> = {
  * Creates the account's limits row or changes only the given fields of it, in one statement (two
  * concurrent PATCHes of different fields both survive).
  */
-export async function patchRiskLimits(db: Queryable, accountRowId: string, patch: RiskLimitsPatch): Promise<void> {
+export async function patchRiskLimits(
+  db: Queryable,
+  accountRowId: string,
+  patch: RiskLimitsPatch,
+): Promise<void> {
   const entries = (Object.keys(COLUMNS) as Array<keyof RiskLimitsFields>)
     .filter((k) => patch[k] !== undefined)
     .map((k) => [COLUMNS[k], patch[k]] as const);
@@ -102,12 +110,20 @@ export async function patchRiskLimits(db: Queryable, accountRowId: string, patch
 }
 
 /** Replaces every limit of the account (PUT). */
-export function replaceRiskLimits(db: Queryable, accountRowId: string, fields: RiskLimitsFields): Promise<void> {
+export function replaceRiskLimits(
+  db: Queryable,
+  accountRowId: string,
+  fields: RiskLimitsFields,
+): Promise<void> {
   return patchRiskLimits(db, accountRowId, fields);
 }
 
 /** Per-account kill switch (keeps every other limit as it is). */
-export function setAccountTradingEnabled(db: Queryable, accountRowId: string, enabled: boolean): Promise<void> {
+export function setAccountTradingEnabled(
+  db: Queryable,
+  accountRowId: string,
+  enabled: boolean,
+): Promise<void> {
   return patchRiskLimits(db, accountRowId, { trading_enabled: enabled });
 }
 

@@ -1,0 +1,16 @@
+import { baseEnvSchema, intFromEnv, parseEnv, type z } from '@tradehook/config';
+import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
+
+export const riskEnvSchema = baseEnvSchema.extend({
+  ...riskDefaultsEnvSchema.shape,
+  /** Signals decided at once; ordering is the worker's gate, so concurrency here is safe. */
+  RISK_CONCURRENCY: intFromEnv(1, 256).default(16),
+  /** Attempts of an order job when the worker's processor throws (its client order ids make retries safe). */
+  ORDER_JOB_ATTEMPTS: intFromEnv(1, 20).default(5),
+  SHUTDOWN_DEADLINE_MS: intFromEnv(1000, 120_000).default(10_000),
+});
+export type RiskConfig = z.infer<typeof riskEnvSchema>;
+
+export function loadRiskConfig(env: Record<string, string | undefined> = process.env): RiskConfig {
+  return parseEnv(riskEnvSchema, env);
+}

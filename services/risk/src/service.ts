@@ -1,0 +1,123 @@
+import { EXCHANGES, QUEUES, type Exchange, type OrderJob } from '@tradehook/contracts';
+import { createPgPool, type pg } from '@tradehook/db';
+import { createLogger, type Logger } from '@tradehook/logger';
+import {
+  closeWithDeadline,
+  createQueue,
+  createRedis,
+  createWorker,
+  DEFAULT_JOB_OPTIONS,
+  type Queue,
+  type Redis,
+  type Worker,
+} from '@tradehook/queue';
+import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import type { RiskConfig } from './config.ts';
+import { createSignalProcessor, type SignalOutcome } from './signal-processor.ts';
+
+export interface RiskServiceOptions {
+  logger?: Logger;
+  /** Clock (epoch ms); tests move it across day boundaries. */
+  now?: () => number;
+}
+
+export interface RiskService {
+  start(): Promise<void>;
+  /** Stops taking jobs, lets running decisions finish (up to the deadline), closes connections. */
+  stop(deadlineMs?: number): Promise<boolean>;
+}
+
+/** The risk service: consumes `signals`, decides, forwards approved work to `orders-<exchange>`. */
+export function createRiskService(config: RiskConfig, options: RiskServiceOptions = {}): RiskService {
+  const logger =
+    options.logger ?? createLogger({ service: 'risk', level: config.LOG_LEVEL, logDir: config.LOG_DIR });
+  const now = options.now ?? Date.now;
+  let running:
+    | {
+        pool: pg.Pool;
+        redis: Redis;
+        workerConnection: Redis;
+        orderQueues: Record<Exchange, Queue<OrderJob>>;
+        worker: Worker<unknown, SignalOutcome>;
+      }
+    | undefined;
+
+  return {
+    async start() {
+      if (running) return;
+      const pool = createPgPool(config.DATABASE_URL, { max: config.RISK_CONCURRENCY + 2 });
+      pool.on('error', (err) => logger.error('postgres pool error', { err: err.message }));
+      // Background service: wait for Redis rather than fail fast.
+      const redis = createRedis(config.REDIS_URL, 'worker');
+      redis.on('error', (err: Error) => logger.warn('redis error', { err: err.message }));
+      const workerConnection = createRedis(config.REDIS_URL, 'worker');
+      workerConnection.on('error', (err: Error) => logger.warn('redis worker error', { err: err.message }));
+
+      const orderQueues = {} as Record<Exchange, Queue<OrderJob>>;
+      for (const exchange of EXCHANGES) {
+        orderQueues[exchange] = createQueue<OrderJob>(QUEUES.orders(exchange), redis, config.QUEUE_PREFIX, {
+          ...DEFAULT_JOB_OPTIONS,
+          attempts: config.ORDER_JOB_ATTEMPTS,
+          backoff: { type: 'exponential', delay: 1_000 },
+        });
+      }
+      const processor = createSignalProcessor({
+        db: pool,
+        redis,
+        prefix: config.QUEUE_PREFIX,
+        orderQueues,
+        defaults: riskDefaultsFromEnv(config),
+        logger,
+        now,
+      });
+      const worker = createWorker<unknown, SignalOutcome>(
+        QUEUES.signals,
+        processor,
+        workerConnection,
+        config.QUEUE_PREFIX,
+        { concurrency: config.RISK_CONCURRENCY },
+      );
+      worker.on('error', (err) => logger.error('signals worker error', { err: err.message }));
+      worker.on('failed', (job, err) =>
+        logger.warn('signals job failed', {
+          jobId: job?.id,
+          attemptsMade: job?.attemptsMade,
+          err: err.message,
+        }),
+      );
+      running = { pool, redis, workerConnection, orderQueues, worker };
+      await worker.waitUntilReady();
+      logger.info('risk service started', {
+        concurrency: config.RISK_CONCURRENCY,
+        defaults: riskDefaultsFromEnv(config),
+        prefix: config.QUEUE_PREFIX,
+      });
+    },
+
+    async stop(deadlineMs = config.SHUTDOWN_DEADLINE_MS) {
+      const r = running;
+      if (!r) return true;
+      running = undefined;
+      const clean = await closeWithDeadline(
+        [
+          () => r.worker.close(),
+          ...Object.values(r.orderQueues).map((q) => () => q.close()),
+          async () => {
+            r.redis.disconnect();
+            r.workerConnection.disconnect();
+          },
+          () => r.pool.end(),
+        ],
+        deadlineMs,
+      );
+      if (!clean) {
+        // Deadline passed with work still running: force the connections shut; BullMQ re-delivers the job.
+        r.redis.disconnect();
+        r.workerConnection.disconnect();
+        await r.pool.end().catch(() => undefined);
+      }
+      logger.info('risk service stopped', { clean });
+      return clean;
+    },
+  };
+}

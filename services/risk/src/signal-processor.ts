@@ -1,0 +1,170 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
+import type { Queryable } from '@tradehook/db';
+import type { Logger } from '@tradehook/logger';
+import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
+import {
+  evaluateSignal,
+  limitsForApproved,
+  loadAccountLimits,
+  type RiskDecision,
+  type RiskDefaults,
+} from '@tradehook/risk-rules';
+import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
+
+export interface SignalProcessorDeps {
+  db: Queryable;
+  /** Connection for signal-done notifications. */
+  redis: Redis;
+  prefix: string;
+  orderQueues: Record<Exchange, Queue<OrderJob>>;
+  defaults: RiskDefaults;
+  logger: Logger;
+  now: () => number;
+}
+
+export type SignalOutcome =
+  | { outcome: 'approved'; limits: OrderJob['limits'] }
+  | { outcome: 'rejected'; reason: string }
+  | { outcome: 'already_decided'; status: string };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A bad job's signal id, if it names a plausible one (so that signal can be marked failed). */
+function signalIdOf(data: unknown): string | null {
+  const id = data && typeof data === 'object' ? (data as { signalId?: unknown }).signalId : undefined;
+  return typeof id === 'string' && UUID.test(id) ? id : null;
+}
+
+/** Where the job and the row disagree, the job cannot be trusted to be about that signal. */
+function mismatch(job: SignalJob, row: SignalRow): string | null {
+  const s = job.signal;
+  const pairs: Array<[string, unknown, unknown]> = [
+    ['exchange', s.exchange, row.exchange],
+    ['account_id', s.account_id, row.accountId],
+    ['action', s.action, row.action],
+    ['symbol', s.symbol, row.symbol],
+  ];
+  const wrong = pairs.filter(([, a, b]) => a !== b).map(([k]) => k);
+  return wrong.length ? `job data disagrees with the recorded signal (${wrong.join(', ')})` : null;
+}
+
+/**
+ * Decides one `signals` job: records approved/rejected (+ reason) on the signals row, forwards approved
+ * work to `orders-<exchange>` (jobId = signal id), and wakes `?wait` callers on a rejection.
+ */
+export function createSignalProcessor(deps: SignalProcessorDeps) {
+  const { db, logger } = deps;
+
+  async function failSignal(signalId: string, reason: string, log: Logger): Promise<void> {
+    if (await failUndecidedSignal(db, signalId, reason, new Date(deps.now()))) {
+      await publishSignalDone(deps.redis, deps.prefix, signalId);
+      log.warn('signal failed in risk', { reason });
+    }
+  }
+
+  async function forward(job: SignalJob, limits: OrderJob['limits'], decidedAt: number): Promise<void> {
+    const orderJob: OrderJob = { ...job, limits, riskDecidedAt: decidedAt };
+    // jobId = signal id: a redelivered signals job cannot create a second order job while the first exists.
+    await deps.orderQueues[job.signal.exchange].add('order', orderJob, { jobId: job.signalId });
+  }
+
+  /** The row was approved earlier but the order job may not exist (crash in between): forward again. */
+  async function reforward(job: SignalJob, log: Logger): Promise<SignalOutcome> {
+    const account = await loadAccountLimits(db, job.signal.exchange, job.signal.account_id, deps.defaults);
+    if (!account) {
+      // Approved, but the account has gone since: nothing can be sent. Not 'queued' any more, so record directly.
+      await db.query(
+        `UPDATE signals SET status = 'failed', reason = $2, completed_at = now(), updated_at = now()
+          WHERE id = $1 AND status = 'approved'`,
+        [job.signalId, 'account_not_found: the account was deleted after the signal was approved'],
+      );
+      await publishSignalDone(deps.redis, deps.prefix, job.signalId);
+      return { outcome: 'rejected', reason: 'account deleted after approval' };
+    }
+    const limits = limitsForApproved(job.signal, account);
+    await forward(job, limits, deps.now());
+    log.info('approved signal forwarded again', { limits });
+    return { outcome: 'approved', limits };
+  }
+
+  return async function processSignalJob(job: Job<unknown>): Promise<SignalOutcome> {
+    const parsed = signalJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      const issues = parsed.error.issues
+        .slice(0, 5)
+        .map((i) => `${i.path.join('.') || '(job)'}: ${i.message}`)
+        .join('; ');
+      const reason = `malformed signal job: ${issues}`;
+      const signalId = signalIdOf(job.data);
+      const log = logger.child({ jobId: job.id, ...(signalId ? { signalId } : {}) });
+      if (signalId) await failSignal(signalId, reason, log);
+      log.error('malformed signal job', { reason });
+      throw new UnrecoverableError(reason);
+    }
+    const data = parsed.data;
+    const log = logger.child({ requestId: data.requestId, signalId: data.signalId });
+
+    try {
+      const row = await loadSignal(db, data.signalId);
+      if (!row) throw new UnrecoverableError(`signal ${data.signalId} is not recorded in the database`);
+      const wrong = mismatch(data, row);
+      if (wrong) {
+        await failSignal(data.signalId, wrong, log);
+        throw new UnrecoverableError(wrong);
+      }
+      if (row.status === 'approved') return await reforward(data, log);
+      if (row.status !== 'queued') {
+        log.info('signal already decided; job ignored', { status: row.status });
+        return { outcome: 'already_decided', status: row.status };
+      }
+
+      const now = deps.now();
+      const decision: RiskDecision = await evaluateSignal(db, data.signal, deps.defaults, now);
+      const recorded = await recordDecision(
+        db,
+        data.signalId,
+        decision.approved
+          ? { status: 'approved', reason: decision.note ?? null }
+          : { status: 'rejected', reason: decision.reason },
+        new Date(now),
+      );
+      if (!recorded) {
+        // A concurrent delivery of the same job decided first; follow what it recorded.
+        const current = await loadSignal(db, data.signalId);
+        if (current?.status === 'approved') return await reforward(data, log);
+        return { outcome: 'already_decided', status: current?.status ?? 'missing' };
+      }
+      const fields = {
+        action: data.signal.action,
+        symbol: data.signal.symbol,
+        exchange: data.signal.exchange,
+        accountId: data.signal.account_id,
+        queuedMs: now - data.receivedAt,
+      };
+      if (decision.approved) {
+        await forward(data, decision.limits, now);
+        log.info('signal approved', { ...fields, limits: decision.limits, note: decision.note });
+        return { outcome: 'approved', limits: decision.limits };
+      }
+      await publishSignalDone(deps.redis, deps.prefix, data.signalId);
+      log.info('signal rejected', { ...fields, reason: decision.reason });
+      return { outcome: 'rejected', reason: decision.reason };
+    } catch (err) {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (err instanceof UnrecoverableError || lastAttempt) {
+        // Never leave a signal `queued` for ever: the worker's ordering gate would wait on it.
+        const message = err instanceof Error ? err.message : String(err);
+        await failSignal(data.signalId, `risk check failed: ${message}`, log).catch((e: Error) =>
+          log.error('could not record the risk failure', { err: e.message }),
+        );
+      } else {
+        log.warn('risk check failed; will retry', {
+          err: (err as Error).message,
+          attempt: job.attemptsMade + 1,
+        });
+      }
+      throw err;
+    }
+  };
+}
