@@ -197,18 +197,18 @@ describe('binance usdm via ccxt', () => {
     await ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, { stopLossPrice: 50000, reduceOnly: true, clientOrderId: 'algo1' });
     expect(await rejects(() => ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, { stopLossPrice: 50000, reduceOnly: true, clientOrderId: 'algo1' }))).toBeInstanceOf(ccxt.InvalidOrder);
     expect((await ex.fetchOpenOrders(BTC)).map((o) => o.clientOrderId)).toEqual(['lim1']);
-    const open = await ex.fetchOrder(lim.id, BTC);
+    const open = await ex.fetchOrder(lim.id as string, BTC);
     expect(open.status).toBe('open');
     await ex.cancelAllOrders(BTC);
     await ex.cancelAllOrders(BTC, { trigger: true });
     expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
     expect(await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true })).toHaveLength(0);
-    expect((await ex.fetchOrder(lim.id, BTC)).status).toBe('canceled');
-    expect(await rejects(() => ex.cancelOrder(lim.id, BTC))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect((await ex.fetchOrder(lim.id as string, BTC)).status).toBe('canceled');
+    expect(await rejects(() => ex.cancelOrder(lim.id as string, BTC))).toBeInstanceOf(ccxt.OrderNotFound);
     // resting limit fills when the price comes down to it
     const lim2 = await ex.createOrder(BTC, 'limit', 'buy', 0.002, 59000, { clientOrderId: 'lim2' });
     await setPrice('BTCUSDT', 58990);
-    const filled = await ex.fetchOrder(lim2.id, BTC);
+    const filled = await ex.fetchOrder(lim2.id as string, BTC);
     expect(filled).toMatchObject({ status: 'closed', average: 59000 });
     expect((await ex.fetchMyTrades(BTC)).at(-1)?.takerOrMaker).toBe('maker');
   });

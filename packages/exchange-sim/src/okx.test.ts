@@ -80,7 +80,7 @@ describe('okx swaps via ccxt', () => {
     await ex.setLeverage(10, BTC, { marginMode: 'cross' });
     const o = await ex.createOrder(BTC, 'market', 'buy', 5, undefined, { clientOrderId: 'okentry1' }); // 5 contracts = 0.05 BTC
     expect(o.clientOrderId).toBe('okentry1');
-    const fetched = await ex.fetchOrder(o.id, BTC);
+    const fetched = await ex.fetchOrder(o.id as string, BTC);
     expect(fetched).toMatchObject({ status: 'closed', filled: 5, amount: 5, average: 60000 });
     expect(fetched.fee?.cost).toBeCloseTo(1.2, 8); // 3000 USDT × 0.04%
     const byClient = await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'okentry1' });
@@ -139,7 +139,7 @@ describe('okx swaps via ccxt', () => {
     expect(pending.find((o) => o.clientOrderId === 'ethsl')?.stopLossPrice).toBe(2900);
     await setPrice('ETH-USDT-SWAP', 2899);
     expect(await ex.fetchPositions([ETH])).toHaveLength(0);
-    const slAfter = await ex.fetchOrder(sl.id, ETH, { trigger: true });
+    const slAfter = await ex.fetchOrder(sl.id as string, ETH, { trigger: true });
     expect((slAfter.info as Record<string, string>)['state']).toBe('effective');
     const byClient = await ex.fetchOrder(undefined as never, ETH, { clientOrderId: 'ethsl', trigger: true });
     expect(byClient.id).toBe(sl.id);
@@ -164,9 +164,9 @@ describe('okx swaps via ccxt', () => {
     const { ex } = await okxAccount(sim);
     const lim = await ex.createOrder(BTC, 'limit', 'buy', 1, 55000, { clientOrderId: 'oklim1' });
     expect((await ex.fetchOpenOrders(BTC)).map((o) => o.id)).toEqual([lim.id]);
-    await ex.cancelOrders([lim.id], BTC);
+    await ex.cancelOrders([lim.id as string], BTC);
     expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
-    expect((await ex.fetchOrder(lim.id, BTC)).status).toBe('canceled');
+    expect((await ex.fetchOrder(lim.id as string, BTC)).status).toBe('canceled');
     await ex.createOrder(BTC, 'market', 'buy', 2, undefined, { stopLoss: { triggerPrice: 59000 } });
     const algos = await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true, ordType: 'conditional' });
     expect(algos).toHaveLength(1);
