@@ -34,7 +34,10 @@ export interface DemoSetupOptions {
 
 export class DemoSetupError extends Error {}
 
-async function call(url: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: unknown }> {
+async function call(
+  url: string,
+  init: RequestInit & { json?: unknown } = {},
+): Promise<{ status: number; body: unknown }> {
   const { json, ...rest } = init;
   const res = await fetch(url, {
     ...rest,
@@ -96,7 +99,9 @@ export async function setupDemo(options: DemoSetupOptions): Promise<void> {
         json: { exchange, ...keys, balance: options.balance ?? 10_000 },
       });
       if (created.status >= 300) {
-        throw new DemoSetupError(`simulator refused the ${exchange} demo account: ${JSON.stringify(created.body)}`);
+        throw new DemoSetupError(
+          `simulator refused the ${exchange} demo account: ${JSON.stringify(created.body)}`,
+        );
       }
     }
     // PUT: registers, or re-registers after a restart of the demo (idempotent).
@@ -106,7 +111,9 @@ export async function setupDemo(options: DemoSetupOptions): Promise<void> {
       json: { account_id, ...keys, testnet: false },
     });
     if (registered.status >= 300) {
-      throw new DemoSetupError(`registering ${account_id} failed (${registered.status}): ${JSON.stringify(registered.body)}`);
+      throw new DemoSetupError(
+        `registering ${account_id} failed (${registered.status}): ${JSON.stringify(registered.body)}`,
+      );
     }
     const status = await call(`${ingressUrl}/api/v1/accounts/status/${account_id}?exchange=${exchange}`, {
       headers: auth,
@@ -114,7 +121,9 @@ export async function setupDemo(options: DemoSetupOptions): Promise<void> {
     const balance = (status.body as { balance?: { available_balance?: number } }).balance;
     log(
       `demo: ${exchange} account "${account_id}" registered` +
-        (status.status === 200 ? ` — available balance ${balance?.available_balance ?? '?'} USDT` : ` (status ${status.status})`),
+        (status.status === 200
+          ? ` — available balance ${balance?.available_balance ?? '?'} USDT`
+          : ` (status ${status.status})`),
     );
   }
 }
@@ -125,7 +134,7 @@ export function demoInstructions(hostUrl: string, secretHint: string): string {
     '',
     'Demo ready: no exchange keys, orders go to the built-in exchange simulator.',
     `1) Load the secrets into your shell:\n   ${secretHint}`,
-    '2) Send the guide\'s alert (add ?wait to get the outcome in the answer):',
+    "2) Send the guide's alert (add ?wait to get the outcome in the answer):",
     `   curl -s -X POST "${hostUrl}/api/v1/webhook/tradingview?wait" -H "Content-Type: application/json" \\`,
     '     -d "{\\"account_id\\":\\"my_binance_account\\",\\"exchange\\":\\"binance\\",\\"action\\":\\"long\\",\\"symbol\\":\\"BTCUSDT\\",\\"leverage\\":10,\\"secret\\":\\"$WEBHOOK_SECRET\\"}"',
     '3) Look at the position it opened, then close it (action close_long):',

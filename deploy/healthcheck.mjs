@@ -1,3 +1,4 @@
+/* global fetch, AbortSignal */
 // Container health probe: GET a URL, healthy on 2xx. Default: the ingress health route, which answers 503
 // when Redis or Postgres is unreachable. Usage: node deploy/healthcheck.mjs [url]  (or HEALTHCHECK_URL).
 const url =

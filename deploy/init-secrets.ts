@@ -30,7 +30,9 @@ export function initSecrets({ dir, postgres, log = console.log }: InitSecretsOpt
   const db = readEnvFile(dbFile);
   if (!db.DATABASE_URL || !existsSync(passwordFile)) {
     if (existsSync(passwordFile) !== Boolean(db.DATABASE_URL)) {
-      throw new SecretsError(`${dbFile} and ${passwordFile} disagree; restore both or delete both with the database volume`);
+      throw new SecretsError(
+        `${dbFile} and ${passwordFile} disagree; restore both or delete both with the database volume`,
+      );
     }
     // Hex: safe inside a URL without encoding.
     const password = randomBytes(24).toString('hex');
@@ -46,7 +48,10 @@ export function initSecrets({ dir, postgres, log = console.log }: InitSecretsOpt
 
   const ingress = readEnvFile(ingressFile);
   const worker = readEnvFile(workerFile);
-  const pair = completeKeyPair({ publicKey: ingress.CREDENTIALS_PUBLIC_KEY, privateKey: worker.CREDENTIALS_PRIVATE_KEY });
+  const pair = completeKeyPair({
+    publicKey: ingress.CREDENTIALS_PUBLIC_KEY,
+    privateKey: worker.CREDENTIALS_PRIVATE_KEY,
+  });
   const ingressMissing = ['WEBHOOK_SECRET', 'ADMIN_TOKEN'].filter((k) => !ingress[k]);
   for (const key of ingressMissing) ingress[key] = newToken();
   if (pair.generated || ingressMissing.length) {
@@ -74,7 +79,9 @@ export function initSecrets({ dir, postgres, log = console.log }: InitSecretsOpt
     log('tradehook init: all secrets already exist; nothing generated.');
   }
   log('  Webhook secret and admin token: docker compose exec ingress cat /secrets/ingress/ingress.env');
-  log('  Credentials private key (back it up): docker compose exec worker-binance cat /secrets/worker/worker.env');
+  log(
+    '  Credentials private key (back it up): docker compose exec worker-binance cat /secrets/worker/worker.env',
+  );
   log('  Any of them can be overridden by an environment variable of the same name (see .env.example).');
   return { generated };
 }

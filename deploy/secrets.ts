@@ -30,7 +30,10 @@ export function readEnvFile(path: string): EnvValues {
 /** Writes atomically (temp file + rename) with owner-only permissions. */
 export function writeEnvFile(path: string, values: EnvValues, header: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const body = [...header.split('\n').map((l) => `# ${l}`), ...Object.entries(values).map(([k, v]) => `${k}=${v}`)];
+  const body = [
+    ...header.split('\n').map((l) => `# ${l}`),
+    ...Object.entries(values).map(([k, v]) => `${k}=${v}`),
+  ];
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${body.join('\n')}\n`, { mode: 0o600 });
   renameSync(tmp, path);
@@ -54,7 +57,11 @@ export interface KeyPairState {
  * The credentials key pair: both halves are made together. Only one half present means the other was
  * lost; generating a new pair then would silently orphan every stored credential, so stop instead.
  */
-export function completeKeyPair(state: KeyPairState): { publicKey: string; privateKey: string; generated: boolean } {
+export function completeKeyPair(state: KeyPairState): {
+  publicKey: string;
+  privateKey: string;
+  generated: boolean;
+} {
   if (state.publicKey && state.privateKey) {
     assertKeyPair(state.publicKey, state.privateKey);
     return { publicKey: state.publicKey, privateKey: state.privateKey, generated: false };
@@ -69,7 +76,12 @@ export function completeKeyPair(state: KeyPairState): { publicKey: string; priva
 }
 
 /** The secrets of a local (no Docker) installation, all in one file: see ensureLocalSecrets. */
-export const LOCAL_SECRET_KEYS = ['WEBHOOK_SECRET', 'ADMIN_TOKEN', 'CREDENTIALS_PUBLIC_KEY', 'CREDENTIALS_PRIVATE_KEY'] as const;
+export const LOCAL_SECRET_KEYS = [
+  'WEBHOOK_SECRET',
+  'ADMIN_TOKEN',
+  'CREDENTIALS_PUBLIC_KEY',
+  'CREDENTIALS_PRIVATE_KEY',
+] as const;
 
 /**
  * Makes sure `path` holds every local secret; returns them and the names generated now. Values set in
@@ -89,7 +101,10 @@ export function ensureLocalSecrets(
   }
   const envPair = env.CREDENTIALS_PUBLIC_KEY || env.CREDENTIALS_PRIVATE_KEY;
   if (!envPair) {
-    const pair = completeKeyPair({ publicKey: stored.CREDENTIALS_PUBLIC_KEY, privateKey: stored.CREDENTIALS_PRIVATE_KEY });
+    const pair = completeKeyPair({
+      publicKey: stored.CREDENTIALS_PUBLIC_KEY,
+      privateKey: stored.CREDENTIALS_PRIVATE_KEY,
+    });
     if (pair.generated) {
       stored.CREDENTIALS_PUBLIC_KEY = pair.publicKey;
       stored.CREDENTIALS_PRIVATE_KEY = pair.privateKey;

@@ -84,12 +84,22 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-function pipeLines(stream: NodeJS.ReadableStream | null, prefix: string, write: (line: string) => void): void {
+function pipeLines(
+  stream: NodeJS.ReadableStream | null,
+  prefix: string,
+  write: (line: string) => void,
+): void {
   if (!stream) return;
   createInterface({ input: stream }).on('line', (line) => write(`${prefix}${line}`));
 }
 
-function runNode(name: string, entry: string, env: Env, write: (line: string) => void, width: number): ChildProcess {
+function runNode(
+  name: string,
+  entry: string,
+  env: Env,
+  write: (line: string) => void,
+  width: number,
+): ChildProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: env as NodeJS.ProcessEnv,
@@ -119,7 +129,12 @@ async function waitForHealth(url: string, isStopping: () => boolean): Promise<vo
   }
 }
 
-export function listServices(base: Env, secrets: Record<string, string>, binance: number, okx: number): ServiceSpec[] {
+export function listServices(
+  base: Env,
+  secrets: Record<string, string>,
+  binance: number,
+  okx: number,
+): ServiceSpec[] {
   const services: ServiceSpec[] = [
     { name: 'ingress', entry: 'services/ingress/src/main.ts', env: serviceEnv(base, secrets, 'ingress') },
     { name: 'risk', entry: 'services/risk/src/main.ts', env: serviceEnv(base, secrets, 'risk') },
@@ -155,8 +170,11 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
   const secretsFile = options.secretsFile ?? join(REPO_ROOT, '.data/secrets.env');
   const shownFile = relative(process.cwd(), secretsFile) || secretsFile;
   const { values: secrets, generated } = ensureLocalSecrets(secretsFile, sourceEnv);
-  if (generated.length) say(`generated ${generated.join(', ')} into ${shownFile} (first start; values not shown)`);
-  say(`secrets: ${shownFile} — admin token: grep ADMIN_TOKEN ${shownFile}; webhook secret: grep WEBHOOK_SECRET ${shownFile}`);
+  if (generated.length)
+    say(`generated ${generated.join(', ')} into ${shownFile} (first start; values not shown)`);
+  say(
+    `secrets: ${shownFile} — admin token: grep ADMIN_TOKEN ${shownFile}; webhook secret: grep WEBHOOK_SECRET ${shownFile}`,
+  );
 
   say('applying migrations');
   const migrateEnv = serviceEnv(base, secrets, 'risk');
