@@ -3,9 +3,7 @@ import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 
 export type WorkerReply =
-  | { kind: 'answer'; value: unknown }
-  | { kind: 'timeout' }
-  | { kind: 'error'; message: string };
+  { kind: 'answer'; value: unknown } | { kind: 'timeout' } | { kind: 'error'; message: string };
 
 /**
  * Request/reply with the exchange's workers over `account-requests-<exchange>`: the worker's job return value

@@ -43,7 +43,9 @@ function zodFailure(error: { issues: Array<{ path: PropertyKey[]; message: strin
 function refusalReason(check: KeyCheck): string | null {
   if (check.ok) return null;
   if (check.canWithdraw === true) {
-    return check.message ?? 'the API key has withdrawal permission; create a key with trading permission only';
+    return (
+      check.message ?? 'the API key has withdrawal permission; create a key with trading permission only'
+    );
   }
   if (!check.canRead) return check.message ?? 'the exchange rejected the API key (authentication failed)';
   if (check.canTrade === false) return check.message ?? 'the API key has no futures trading permission';
@@ -68,7 +70,11 @@ function accountView(a: Account) {
   };
 }
 
-async function findAccount(deps: IngressDeps, exchange: Exchange, accountId: string): Promise<Account | null> {
+async function findAccount(
+  deps: IngressDeps,
+  exchange: Exchange,
+  accountId: string,
+): Promise<Account | null> {
   return deps.prisma.account.findUnique({ where: { exchange_accountId: { exchange, accountId } } });
 }
 
@@ -77,7 +83,8 @@ async function resolveExchange(deps: IngressDeps, req: Request, accountId: strin
   if (req.query.exchange !== undefined) return parseExchange(req.query.exchange);
   const rows = await deps.prisma.account.findMany({ where: { accountId }, select: { exchange: true } });
   if (rows.length === 0) throw new ApiError('account_not_found', 'Account not found');
-  if (rows.length > 1) throw new ApiError('validation_failed', 'account exists on several exchanges: add ?exchange=');
+  if (rows.length > 1)
+    throw new ApiError('validation_failed', 'account exists on several exchanges: add ?exchange=');
   return rows[0]!.exchange;
 }
 
@@ -102,7 +109,11 @@ export function createAccountsRouter(deps: IngressDeps): Router {
     const logger = requestLogger(res).child({ exchange, accountId: input.account_id });
 
     const box = deps.sealer.seal(
-      { apiKey: input.api_key, apiSecret: input.api_secret, ...(input.passphrase ? { passphrase: input.passphrase } : {}) },
+      {
+        apiKey: input.api_key,
+        apiSecret: input.api_secret,
+        ...(input.passphrase ? { passphrase: input.passphrase } : {}),
+      },
       credentialsAad(exchange, input.account_id),
     );
     const fields = {
@@ -145,13 +156,21 @@ export function createAccountsRouter(deps: IngressDeps): Router {
     const now = new Date().toISOString();
     let keyCheck: KeyCheckRecord;
     if (reply.kind === 'timeout') {
-      keyCheck = { status: 'pending', message: 'no worker answered; the key will be checked on first use', checkedAt: now };
+      keyCheck = {
+        status: 'pending',
+        message: 'no worker answered; the key will be checked on first use',
+        checkedAt: now,
+      };
     } else if (reply.kind === 'error') {
       keyCheck = { status: 'error', message: `key check failed: ${reply.message}`, checkedAt: now };
     } else {
       const check = keyCheckSchema.safeParse(reply.value);
       if (!check.success) {
-        keyCheck = { status: 'error', message: 'worker answered the key check in an unknown shape', checkedAt: now };
+        keyCheck = {
+          status: 'error',
+          message: 'worker answered the key check in an unknown shape',
+          checkedAt: now,
+        };
       } else {
         const refusal = refusalReason(check.data);
         if (refusal) {
@@ -193,14 +212,19 @@ export function createAccountsRouter(deps: IngressDeps): Router {
   router.get('/api/v1/accounts/status/:account_id', ...admin, async (req, res) => {
     const accountId = String(req.params.account_id);
     const exchange = await resolveExchange(deps, req, accountId);
-    if (!(await findAccount(deps, exchange, accountId))) throw new ApiError('account_not_found', 'Account not found');
+    if (!(await findAccount(deps, exchange, accountId)))
+      throw new ApiError('account_not_found', 'Account not found');
     const reply = await askWorker(deps, exchange, 'status', accountId, requestIdOf(res));
     if (reply.kind === 'timeout') {
-      throw new ApiError('timeout', `no ${exchange} worker answered within ${deps.config.ACCOUNT_REQUEST_TIMEOUT_MS} ms`);
+      throw new ApiError(
+        'timeout',
+        `no ${exchange} worker answered within ${deps.config.ACCOUNT_REQUEST_TIMEOUT_MS} ms`,
+      );
     }
     if (reply.kind === 'error') throw new ApiError('exchange_error', reply.message);
     const status = accountStatusSchema.safeParse(reply.value);
-    if (!status.success) throw new ApiError('exchange_error', 'worker answered the status request in an unknown shape');
+    if (!status.success)
+      throw new ApiError('exchange_error', 'worker answered the status request in an unknown shape');
     res.json(status.data);
   });
 

@@ -86,7 +86,10 @@ export function createSignalsRouter(deps: IngressDeps): Router {
   router.get('/api/v1/signals', ...admin, async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      throw new ApiError('validation_failed', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      throw new ApiError(
+        'validation_failed',
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      );
     }
     const q = parsed.data;
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;

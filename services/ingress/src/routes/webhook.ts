@@ -17,7 +17,8 @@ function waitMs(req: Request, max: number): number {
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (value === '' || value === 'true') return max;
   const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new ApiError('validation_failed', 'wait must be a number of milliseconds');
+  if (!Number.isFinite(n) || n < 0)
+    throw new ApiError('validation_failed', 'wait must be a number of milliseconds');
   return Math.min(Math.floor(n), max);
 }
 
@@ -35,7 +36,11 @@ export function createWebhookRouter(deps: IngressDeps): Router {
       const receivedAt = Date.now();
       const logger = requestLogger(res);
       if (!req.is(ACCEPTED_TYPES)) {
-        if (!req.get('content-type') && !Number(req.get('content-length') ?? 0) && !req.get('transfer-encoding')) {
+        if (
+          !req.get('content-type') &&
+          !Number(req.get('content-length') ?? 0) &&
+          !req.get('transfer-encoding')
+        ) {
           throw new ApiError('malformed', 'request body is empty');
         }
         throw new ApiError('unsupported_media_type', 'send the alert as application/json or text/plain');

@@ -159,7 +159,14 @@ export async function acceptSignal(
     throw duplicate(original);
   }
 
-  const job: SignalJob = { signalId, requestId: ctx.requestId, receivedAt: ctx.receivedAt, seqKey, seq, signal };
+  const job: SignalJob = {
+    signalId,
+    requestId: ctx.requestId,
+    receivedAt: ctx.receivedAt,
+    seqKey,
+    seq,
+    signal,
+  };
   beforeEnqueue?.(signalId);
   try {
     await deps.queues.signals.add('signal', job, { jobId: signalId });
@@ -172,7 +179,9 @@ export async function acceptSignal(
       ctx.logger.error('could not mark unqueued signal', { signalId, err: e.message }),
     );
     await release();
-    throw new ApiError('queue_unavailable', 'queue unavailable, please retry', undefined, { signal_id: signalId });
+    throw new ApiError('queue_unavailable', 'queue unavailable, please retry', undefined, {
+      signal_id: signalId,
+    });
   }
   return { signalId, seq, seqKey };
 }

@@ -15,7 +15,8 @@ export function ipAllowList(entries: readonly string[]): RequestHandler {
   for (const entry of entries) {
     const [address, bits] = entry.split('/');
     const family = isIP(address ?? '') === 6 ? 'ipv6' : 'ipv4';
-    if (!address || isIP(address) === 0) throw new Error(`IP_ALLOWLIST: "${entry}" is not an IP address or subnet`);
+    if (!address || isIP(address) === 0)
+      throw new Error(`IP_ALLOWLIST: "${entry}" is not an IP address or subnet`);
     if (bits === undefined) list.addAddress(address, family);
     else list.addSubnet(address, Number(bits), family);
   }
