@@ -8,6 +8,7 @@ import { createHealthRouter } from './routes/health.ts';
 import { createSignalsRouter } from './routes/signals.ts';
 import { createWebhookRouter } from './routes/webhook.ts';
 import { createPineRouter } from './pine/router.ts';
+import { createRiskAdminRouter } from './routes/risk-admin.ts';
 
 export { requireAdmin } from './auth.ts';
 export { adminGuard } from './routes/admin-guard.ts';
@@ -33,6 +34,7 @@ export function createApp(deps: IngressDeps): express.Application {
   app.use(createAccountsRouter(deps));
   app.use(createSignalsRouter(deps));
   app.use(createPineRouter(deps));
+  app.use(createRiskAdminRouter(deps));
 
   app.use((_req, res) => sendError(res, 'not_found', 'no such endpoint'));
   app.use(errorHandler(deps.logger));

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import { generateCredentialsKeyPair } from '@tradehook/credentials';
+import { getGlobalHalt } from '@tradehook/db';
+import { createLogger } from '@tradehook/logger';
+import { dayWindow } from '@tradehook/risk-rules';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  testQueuePrefix,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '../../../../tests/support/index.ts';
+import { createApp } from '../app.ts';
+import { loadIngressConfig } from '../config.ts';
+import { buildIngressDeps, type IngressDeps } from '../deps.ts';
+
+/** The risk admin API through the real ingress app (real Postgres, real Redis for the admin guard). */
+
+const ADMIN_TOKEN = 'risk-admin-token-0123456789abcdef';
+const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
+let db: TestDatabase;
+let prefix: string;
+let deps: IngressDeps;
+let app: ReturnType<typeof createApp>;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  prefix = testQueuePrefix();
+  const config = loadIngressConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    ADMIN_TOKEN,
+    WEBHOOK_SECRET: 'risk-admin-webhook-secret',
+    CREDENTIALS_PUBLIC_KEY: generateCredentialsKeyPair().publicKey,
+    LOG_DIR: '',
+    RATE_LIMIT_ADMIN_MAX: '0',
+  });
+  deps = await buildIngressDeps(config, { logger: createLogger({ service: 'ingress-test', silent: true }) });
+  app = createApp(deps);
+  await createAccount('binance', 'main');
+  await createAccount('okx', 'other');
+});
+
+afterAll(async () => {
+  await deps?.close(5000);
+  await deleteRedisPrefix(prefix);
+  await db?.drop();
+});
+
+async function createAccount(exchange: 'binance' | 'okx', accountId: string): Promise<void> {
+  await deps.pgPool.query(
+    `INSERT INTO accounts (id, exchange, account_id, api_key_masked, credentials, credentials_key_id)
+     VALUES ($1, $2::"Exchange", $3, 'abcd…wxyz', '\\x00'::bytea, 'test-key')`,
+    [randomUUID(), exchange, accountId],
+  );
+}
+
+const limitsUrl = (exchange: string, accountId: string) => `/api/v1/accounts/${exchange}/${accountId}/limits`;
+
+async function storedLimits(accountId: string) {
+  const { rows } = await deps.pgPool.query(
+    `SELECT l.* FROM risk_limits l JOIN accounts a ON a.id = l.account_row_id WHERE a.account_id = $1`,
+    [accountId],
+  );
+  return rows[0] ?? null;
+}
+
+describe('risk admin API', () => {
+  it('requires the admin token', async () => {
+    await request(app).get(limitsUrl('binance', 'main')).expect(401);
+    await request(app).post('/api/v1/risk/halt').expect(401);
+    await request(app)
+      .get('/api/v1/accounts/binance/main/pnl/today')
+      .set({ Authorization: 'Bearer wrong' })
+      .expect(401);
+  });
+
+  it('shows defaults for an account without limits, and 404 for an unknown account', async () => {
+    const res = await request(app).get(limitsUrl('binance', 'main')).set(admin).expect(200);
+    expect(res.body).toEqual({
+      success: true,
+      account_id: 'main',
+      exchange: 'binance',
+      limits: {
+        max_leverage: null,
+        leverage_policy: null,
+        daily_loss_cap: null,
+        max_position_notional: null,
+        max_open_positions: null,
+        symbol_allow_list: [],
+        trading_enabled: true,
+        timezone: null,
+      },
+      effective: {
+        max_leverage: 20,
+        leverage_policy: 'reject',
+        daily_loss_cap: null,
+        max_position_notional: null,
+        max_open_positions: null,
+        symbol_allow_list: [],
+        trading_enabled: true,
+        timezone: 'UTC',
+      },
+    });
+    const missing = await request(app).get(limitsUrl('binance', 'ghost')).set(admin).expect(404);
+    expect(missing.body.error.code).toBe('account_not_found');
+    await request(app).get(limitsUrl('kraken', 'main')).set(admin).expect(400);
+  });
+
+  it('PATCH changes only the given limits (symbols normalised); PUT replaces all of them', async () => {
+    const patched = await request(app)
+      .patch(limitsUrl('binance', 'main'))
+      .set(admin)
+      .send({ max_leverage: 10, leverage_policy: 'clamp', symbol_allow_list: ['BTCUSDT.P', 'ETH-USDT-SWAP'] })
+      .expect(200);
+    expect(patched.body.limits).toMatchObject({
+      max_leverage: 10,
+      leverage_policy: 'clamp',
+      symbol_allow_list: ['BTC/USDT:USDT', 'ETH/USDT:USDT'],
+      daily_loss_cap: null,
+    });
+    const second = await request(app)
+      .patch(limitsUrl('binance', 'main'))
+      .set(admin)
+      .send({ daily_loss_cap: 250.5, timezone: 'Asia/Seoul' })
+      .expect(200);
+    expect(second.body.limits).toMatchObject({
+      max_leverage: 10,
+      daily_loss_cap: 250.5,
+      timezone: 'Asia/Seoul',
+    });
+    expect(second.body.effective).toMatchObject({
+      max_leverage: 10,
+      daily_loss_cap: 250.5,
+      timezone: 'Asia/Seoul',
+    });
+    expect(await storedLimits('main')).toMatchObject({ max_leverage: 10, daily_loss_cap: '250.5000000000' });
+
+    const put = await request(app)
+      .put(limitsUrl('binance', 'main'))
+      .set(admin)
+      .send({ max_open_positions: 3 })
+      .expect(200);
+    expect(put.body.limits).toEqual({
+      max_leverage: null,
+      leverage_policy: null,
+      daily_loss_cap: null,
+      max_position_notional: null,
+      max_open_positions: 3,
+      symbol_allow_list: [],
+      trading_enabled: true,
+      timezone: null,
+    });
+    expect(put.body.effective.max_leverage).toBe(20);
+  });
+
+  it('refuses bad values with 422 and every reason, and changes nothing', async () => {
+    await request(app).patch(limitsUrl('okx', 'other')).set(admin).send({ max_leverage: 5 }).expect(200);
+    const before = await storedLimits('other');
+    const bad = await request(app)
+      .patch(limitsUrl('okx', 'other'))
+      .set(admin)
+      .send({
+        max_leverage: 500,
+        leverage_policy: 'yolo',
+        daily_loss_cap: -10,
+        max_open_positions: 1.5,
+        symbol_allow_list: ['???'],
+        timezone: 'Mars/Olympus',
+        trading_enabled: 'false',
+      })
+      .expect(422);
+    expect(bad.body.success).toBe(false);
+    expect(bad.body.error.code).toBe('validation_failed');
+    const fields = (bad.body.error.details as Array<{ field: string }>).map((d) => d.field).sort();
+    expect(fields).toEqual([
+      'daily_loss_cap',
+      'leverage_policy',
+      'max_leverage',
+      'max_open_positions',
+      'symbol_allow_list.0',
+      'timezone',
+      'trading_enabled',
+    ]);
+    expect(bad.body.error.message).toMatch(/timezone: timezone must be an IANA time zone/);
+
+    // A typo is refused, not silently ignored; so are empty patches and non-JSON bodies.
+    const typo = await request(app)
+      .patch(limitsUrl('okx', 'other'))
+      .set(admin)
+      .send({ max_leverge: 3 })
+      .expect(422);
+    expect(typo.body.error.message).toMatch(/max_leverge/);
+    await request(app).patch(limitsUrl('okx', 'other')).set(admin).send({}).expect(422);
+    await request(app).put(limitsUrl('okx', 'other')).set(admin).send({ daily_loss_cap: 0 }).expect(422);
+    await request(app)
+      .patch(limitsUrl('okx', 'other'))
+      .set(admin)
+      .set('Content-Type', 'text/plain')
+      .send('max_leverage=3')
+      .expect(400);
+    expect(await storedLimits('other')).toEqual(before);
+  });
+
+  it('halts and resumes one account, keeping its other limits', async () => {
+    await request(app).patch(limitsUrl('okx', 'other')).set(admin).send({ max_leverage: 7 }).expect(200);
+    const halted = await request(app)
+      .post('/api/v1/accounts/okx/other/halt')
+      .set(admin)
+      .send({ reason: 'drawdown review' })
+      .expect(200);
+    expect(halted.body).toMatchObject({
+      success: true,
+      trading_enabled: false,
+      account_id: 'other',
+      exchange: 'okx',
+    });
+    expect(await storedLimits('other')).toMatchObject({ trading_enabled: false, max_leverage: 7 });
+    const resumed = await request(app).post('/api/v1/accounts/okx/other/resume').set(admin).expect(200);
+    expect(resumed.body.trading_enabled).toBe(true);
+    expect(await storedLimits('other')).toMatchObject({ trading_enabled: true, max_leverage: 7 });
+    await request(app).post('/api/v1/accounts/okx/ghost/halt').set(admin).expect(404);
+  });
+
+  it('halts and resumes globally', async () => {
+    const halted = await request(app)
+      .post('/api/v1/risk/halt')
+      .set(admin)
+      .send({ reason: 'exchange incident' })
+      .expect(200);
+    expect(halted.body).toMatchObject({ success: true, halted: true, reason: 'exchange incident' });
+    expect(await getGlobalHalt(deps.pgPool)).toMatchObject({ halted: true, reason: 'exchange incident' });
+    expect((await request(app).get('/api/v1/risk/halt').set(admin).expect(200)).body).toMatchObject({
+      halted: true,
+    });
+    await request(app).post('/api/v1/risk/halt').set(admin).send({ reason: 42 }).expect(422);
+    await request(app).post('/api/v1/risk/resume').set(admin).expect(200);
+    expect(await getGlobalHalt(deps.pgPool)).toMatchObject({ halted: false });
+    expect((await request(app).get('/api/v1/risk/halt').set(admin).expect(200)).body).toMatchObject({
+      halted: false,
+    });
+  });
+
+  it("reports today's realised PnL (fees included) and the loss budget left", async () => {
+    await createAccount('binance', 'pnl');
+    const today = dayWindow(Date.now(), 'UTC');
+    const fill = (pnl: number, fee: number, time: Date) =>
+      deps.pgPool.query(
+        `INSERT INTO fills (id, exchange, account_id, trade_id, symbol, side, price, amount, fee, realized_pnl, time)
+         VALUES ($1, 'binance', 'pnl', $2, 'BTC/USDT:USDT', 'sell', 50000, 0.01, $3, $4, $5)`,
+        [randomUUID(), randomUUID(), fee, pnl, time],
+      );
+    await fill(-30, 0.5, today.start);
+    await fill(10, 0.25, new Date(today.start.getTime() + 1000));
+    await fill(-999, 0, new Date(today.start.getTime() - 1)); // yesterday
+    const url = '/api/v1/accounts/binance/pnl/pnl/today';
+
+    const noCap = await request(app).get(url).set(admin).expect(200);
+    expect(noCap.body).toMatchObject({
+      success: true,
+      day: today.day,
+      timezone: 'UTC',
+      from: today.start.toISOString(),
+      realized_pnl: -20,
+      fees: 0.75,
+      net_pnl: -20.75,
+      fill_count: 2,
+      daily_loss_cap: null,
+      remaining_loss_budget: null,
+      entries_blocked: false,
+    });
+
+    await request(app)
+      .patch(limitsUrl('binance', 'pnl'))
+      .set(admin)
+      .send({ daily_loss_cap: 100 })
+      .expect(200);
+    expect((await request(app).get(url).set(admin).expect(200)).body).toMatchObject({
+      daily_loss_cap: 100,
+      remaining_loss_budget: 79.25,
+      entries_blocked: false,
+    });
+    await request(app).patch(limitsUrl('binance', 'pnl')).set(admin).send({ daily_loss_cap: 20 }).expect(200);
+    expect((await request(app).get(url).set(admin).expect(200)).body).toMatchObject({
+      remaining_loss_budget: 0,
+      entries_blocked: true,
+    });
+  });
+});
