@@ -132,7 +132,8 @@ describe('alert messages', () => {
 
   it('escapes the secret for a Pine string literal', () => {
     const { pine } = renderPineMessage({
-      ...alertSpec(target, 'close_all'),
+      ...alertSpec(target, 'close_long'),
+      action: 'close_all',
       alert_id: undefined,
       timestamp: undefined,
     });
