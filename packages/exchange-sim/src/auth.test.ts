@@ -5,8 +5,11 @@ import { Engine } from './engine.ts';
 describe('signatures', () => {
   it('matches Binance documented test vector', () => {
     const secret = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
-    const payload = 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559';
-    expect(binanceSign(secret, payload)).toBe('c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71');
+    const payload =
+      'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559';
+    expect(binanceSign(secret, payload)).toBe(
+      'c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71',
+    );
   });
 
   it('verifies Binance requests: key, timestamp window, signature over raw bytes', () => {
@@ -19,14 +22,24 @@ describe('signatures', () => {
     };
     expect('account' in verifyBinance(e, { 'x-mbx-apikey': 'k' }, signed(now), '', now)).toBe(true);
     expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, '', signed(now - 4000), now)).toHaveProperty('account');
-    expect(verifyBinance(e, { 'x-mbx-apikey': 'nope' }, signed(now), '', now)).toMatchObject({ error: { code: -2015 } });
+    expect(verifyBinance(e, { 'x-mbx-apikey': 'nope' }, signed(now), '', now)).toMatchObject({
+      error: { code: -2015 },
+    });
     expect(verifyBinance(e, {}, signed(now), '', now)).toMatchObject({ error: { code: -2014 } });
-    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, signed(now + 1001), '', now)).toMatchObject({ error: { code: -1021 } });
-    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, signed(now - 5001), '', now)).toMatchObject({ error: { code: -1021 } });
+    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, signed(now + 1001), '', now)).toMatchObject({
+      error: { code: -1021 },
+    });
+    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, signed(now - 5001), '', now)).toMatchObject({
+      error: { code: -1021 },
+    });
     // re-encoding the same params changes the bytes: must fail
     const tampered = signed(now).replace('symbol=BTCUSDT', 'symbol=BTCUSDT&x=1');
-    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, tampered, '', now)).toMatchObject({ error: { code: -1022 } });
-    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, 'timestamp=1', '', now)).toMatchObject({ error: { code: -1102 } });
+    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, tampered, '', now)).toMatchObject({
+      error: { code: -1022 },
+    });
+    expect(verifyBinance(e, { 'x-mbx-apikey': 'k' }, 'timestamp=1', '', now)).toMatchObject({
+      error: { code: -1102 },
+    });
   });
 
   it('verifies OKX requests: key, environment, timestamp, passphrase, signature', () => {
@@ -44,12 +57,22 @@ describe('signatures', () => {
       ...extra,
     });
     expect(verifyOkx(e, h('live'), 'GET', path, '', now)).toHaveProperty('account');
-    expect(verifyOkx(e, h('demo', { 'x-simulated-trading': '1' }), 'GET', path, '', now)).toHaveProperty('account');
+    expect(verifyOkx(e, h('demo', { 'x-simulated-trading': '1' }), 'GET', path, '', now)).toHaveProperty(
+      'account',
+    );
     expect(verifyOkx(e, h('demo'), 'GET', path, '', now)).toMatchObject({ error: { code: '50101' } });
-    expect(verifyOkx(e, h('live', { 'x-simulated-trading': '1' }), 'GET', path, '', now)).toMatchObject({ error: { code: '50101' } });
+    expect(verifyOkx(e, h('live', { 'x-simulated-trading': '1' }), 'GET', path, '', now)).toMatchObject({
+      error: { code: '50101' },
+    });
     expect(verifyOkx(e, h('nope'), 'GET', path, '', now)).toMatchObject({ error: { code: '50111' } });
-    expect(verifyOkx(e, h('live', { 'ok-access-passphrase': 'x' }), 'GET', path, '', now)).toMatchObject({ error: { code: '50105' } });
-    expect(verifyOkx(e, h('live'), 'GET', path, '', now + 31_000)).toMatchObject({ error: { code: '50102' } });
-    expect(verifyOkx(e, h('live'), 'GET', '/api/v5/account/balance', '', now)).toMatchObject({ error: { code: '50113' } });
+    expect(verifyOkx(e, h('live', { 'ok-access-passphrase': 'x' }), 'GET', path, '', now)).toMatchObject({
+      error: { code: '50105' },
+    });
+    expect(verifyOkx(e, h('live'), 'GET', path, '', now + 31_000)).toMatchObject({
+      error: { code: '50102' },
+    });
+    expect(verifyOkx(e, h('live'), 'GET', '/api/v5/account/balance', '', now)).toMatchObject({
+      error: { code: '50113' },
+    });
   });
 });

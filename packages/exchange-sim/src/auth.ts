@@ -15,8 +15,16 @@ export function binanceSign(secret: string, payload: string): string {
 }
 
 /** OKX: base64 HMAC-SHA256 over timestamp + METHOD + requestPath(+?query) + body. */
-export function okxSign(secret: string, timestamp: string, method: string, requestPath: string, body: string): string {
-  return createHmac('sha256', secret).update(timestamp + method.toUpperCase() + requestPath + body, 'utf8').digest('base64');
+export function okxSign(
+  secret: string,
+  timestamp: string,
+  method: string,
+  requestPath: string,
+  body: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(timestamp + method.toUpperCase() + requestPath + body, 'utf8')
+    .digest('base64');
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -44,25 +52,47 @@ export function verifyBinance(
   const apiKey = header(headers, 'x-mbx-apikey');
   if (!apiKey) return { error: { status: 401, code: -2014, msg: 'API-key format invalid.' } };
   const account = engine.account('binance', apiKey);
-  if (!account) return { error: { status: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } };
+  if (!account)
+    return { error: { status: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' } };
   const total = query && body ? `${query}${body}` : query || body;
   const idx = total.lastIndexOf('signature=');
   const isBoundary = idx === 0 || (idx > 0 && total[idx - 1] === '&');
   if (idx < 0 || !isBoundary) {
-    return { error: { status: 400, code: -1102, msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed." } };
+    return {
+      error: {
+        status: 400,
+        code: -1102,
+        msg: "Mandatory parameter 'signature' was not sent, was empty/null, or malformed.",
+      },
+    };
   }
   const signed = total.slice(0, Math.max(0, idx - 1));
   const signature = total.slice(idx + 'signature='.length).split('&')[0] ?? '';
   const params = new URLSearchParams(signed);
   const tsRaw = params.get('timestamp');
-  if (!tsRaw) return { error: { status: 400, code: -1102, msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed." } };
+  if (!tsRaw)
+    return {
+      error: {
+        status: 400,
+        code: -1102,
+        msg: "Mandatory parameter 'timestamp' was not sent, was empty/null, or malformed.",
+      },
+    };
   const ts = Number(tsRaw);
   const recvWindow = Number(params.get('recvWindow') ?? 5000);
   if (!Number.isFinite(ts) || ts > nowMs + 1000) {
-    return { error: { status: 400, code: -1021, msg: "Timestamp for this request was 1000ms ahead of the server's time." } };
+    return {
+      error: {
+        status: 400,
+        code: -1021,
+        msg: "Timestamp for this request was 1000ms ahead of the server's time.",
+      },
+    };
   }
   if (nowMs - ts > recvWindow) {
-    return { error: { status: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' } };
+    return {
+      error: { status: 400, code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' },
+    };
   }
   const expected = binanceSign(account.apiSecret, signed);
   if (!safeEqual(expected, signature)) {
@@ -84,10 +114,18 @@ export function verifyOkx(
   const pass = header(headers, 'ok-access-passphrase');
   const ts = header(headers, 'ok-access-timestamp');
   const sign = header(headers, 'ok-access-sign');
-  if (!key) return { error: { status: 401, code: '50103', msg: 'Request header OK-ACCESS-KEY cannot be empty.' } };
-  if (!pass) return { error: { status: 401, code: '50104', msg: 'Request header OK-ACCESS-PASSPHRASE cannot be empty.' } };
-  if (!sign) return { error: { status: 401, code: '50106', msg: 'Request header OK-ACCESS-SIGN cannot be empty.' } };
-  if (!ts) return { error: { status: 401, code: '50107', msg: 'Request header OK-ACCESS-TIMESTAMP cannot be empty.' } };
+  if (!key)
+    return { error: { status: 401, code: '50103', msg: 'Request header OK-ACCESS-KEY cannot be empty.' } };
+  if (!pass)
+    return {
+      error: { status: 401, code: '50104', msg: 'Request header OK-ACCESS-PASSPHRASE cannot be empty.' },
+    };
+  if (!sign)
+    return { error: { status: 401, code: '50106', msg: 'Request header OK-ACCESS-SIGN cannot be empty.' } };
+  if (!ts)
+    return {
+      error: { status: 401, code: '50107', msg: 'Request header OK-ACCESS-TIMESTAMP cannot be empty.' },
+    };
   const account = engine.account('okx', key);
   if (!account) return { error: { status: 401, code: '50111', msg: 'Invalid OK-ACCESS-KEY.' } };
   const simulated = header(headers, 'x-simulated-trading') === '1';

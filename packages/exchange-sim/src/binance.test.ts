@@ -20,9 +20,13 @@ async function setPrice(symbol: string, price: number) {
 describe('binance usdm via ccxt', () => {
   it('public: time, markets with filters and order types, klines, ticker', async () => {
     const { ex } = await binanceAccount(sim);
-    expect(Math.abs((await ex.fetchTime()) as number - Date.now())).toBeLessThan(2000);
+    expect(Math.abs(((await ex.fetchTime()) as number) - Date.now())).toBeLessThan(2000);
     await ex.loadMarkets();
-    for (const [sym, notional] of [[BTC, 100], ['ETH/USDT:USDT', 20], ['SOL/USDT:USDT', 5]] as const) {
+    for (const [sym, notional] of [
+      [BTC, 100],
+      ['ETH/USDT:USDT', 20],
+      ['SOL/USDT:USDT', 5],
+    ] as const) {
       const m = ex.market(sym);
       expect(m.swap && m.linear).toBe(true);
       expect(m.limits.cost?.min).toBe(notional);
@@ -37,7 +41,13 @@ describe('binance usdm via ccxt', () => {
     expect(ohlcv.at(-1)?.[4]).toBe(sim.engine.price('BTCUSDT'));
     // deterministic and with real ranges (ATR > 0)
     expect(await ex.fetchOHLCV(BTC, '1h', undefined, 100)).toEqual(ohlcv);
-    expect(ohlcv.every((c) => (c[2] as number) >= Math.max(c[1] as number, c[4] as number) && (c[3] as number) <= Math.min(c[1] as number, c[4] as number))).toBe(true);
+    expect(
+      ohlcv.every(
+        (c) =>
+          (c[2] as number) >= Math.max(c[1] as number, c[4] as number) &&
+          (c[3] as number) <= Math.min(c[1] as number, c[4] as number),
+      ),
+    ).toBe(true);
     expect(ohlcv.some((c) => (c[2] as number) - (c[3] as number) > 0)).toBe(true);
     const t = await ex.fetchTicker(BTC);
     expect(t.last).toBe(sim.engine.price('BTCUSDT'));
@@ -92,7 +102,13 @@ describe('binance usdm via ccxt', () => {
     const { ex } = await binanceAccount(sim, { balance: 10_000 });
     await ex.setLeverage(10, BTC);
     const entry = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'entry1' });
-    expect(entry).toMatchObject({ status: 'closed', filled: 0.01, average: 60000, clientOrderId: 'entry1', side: 'buy' });
+    expect(entry).toMatchObject({
+      status: 'closed',
+      filled: 0.01,
+      average: 60000,
+      clientOrderId: 'entry1',
+      side: 'buy',
+    });
     let positions = await ex.fetchPositions([BTC]);
     expect(positions).toHaveLength(1);
     expect(positions[0]).toMatchObject({ side: 'long', contracts: 0.01, entryPrice: 60000 });
@@ -102,7 +118,10 @@ describe('binance usdm via ccxt', () => {
     await setPrice('BTCUSDT', 61000);
     positions = await ex.fetchPositions([BTC]);
     expect(positions[0]?.unrealizedPnl).toBeCloseTo(10, 6);
-    const close = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true, clientOrderId: 'close1' });
+    const close = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
+      reduceOnly: true,
+      clientOrderId: 'close1',
+    });
     expect(close).toMatchObject({ status: 'closed', filled: 0.01, average: 61000, reduceOnly: true });
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
     const trades = await ex.fetchMyTrades(BTC);
@@ -111,12 +130,23 @@ describe('binance usdm via ccxt', () => {
       ['sell', 0.01, 61000],
     ]);
     const info = trades[1]?.info as Record<string, unknown>;
-    expect(info).toMatchObject({ realizedPnl: '10.00000000', commission: '0.24400000', commissionAsset: 'USDT', buyer: false, maker: false, positionSide: 'BOTH' });
+    expect(info).toMatchObject({
+      realizedPnl: '10.00000000',
+      commission: '0.24400000',
+      commissionAsset: 'USDT',
+      buyer: false,
+      maker: false,
+      positionSide: 'BOTH',
+    });
     const income = (await ex.fapiPrivateGetIncome({ symbol: 'BTCUSDT' })) as Array<Record<string, string>>;
-    expect(income.filter((r) => r['incomeType'] === 'REALIZED_PNL').map((r) => r['income'])).toEqual(['10.00000000']);
+    expect(income.filter((r) => r['incomeType'] === 'REALIZED_PNL').map((r) => r['income'])).toEqual([
+      '10.00000000',
+    ]);
     expect(income.filter((r) => r['incomeType'] === 'COMMISSION')).toHaveLength(2);
     // nothing left to reduce
-    const e = await rejects(() => ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true }));
+    const e = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { reduceOnly: true }),
+    );
     expect(e).toBeInstanceOf(ccxt.InvalidOrder);
     expect(e.message).toContain('-2022');
   });
@@ -128,14 +158,24 @@ describe('binance usdm via ccxt', () => {
     const e1 = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.001)); // 60 USDT < 100
     expect(e1).toBeInstanceOf(ccxt.InvalidOrder);
     expect(e1.message).toContain('-4164');
-    const e2 = await rejects(() => ex.fapiPrivatePostOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.0101' }));
+    const e2 = await rejects(() =>
+      ex.fapiPrivatePostOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.0101' }),
+    );
     expect(e2).toBeInstanceOf(ccxt.BadRequest);
     expect(e2.message).toContain('-1111');
     await ex.setLeverage(1, BTC);
     const e3 = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.01)); // 600 USDT at 1x > 100
     expect(e3).toBeInstanceOf(ccxt.InsufficientFunds);
     expect(e3.message).toContain('-2019');
-    const e4 = await rejects(() => ex.fapiPrivatePostOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', stopPrice: '50000', closePosition: 'true' }));
+    const e4 = await rejects(() =>
+      ex.fapiPrivatePostOrder({
+        symbol: 'BTCUSDT',
+        side: 'SELL',
+        type: 'STOP_MARKET',
+        stopPrice: '50000',
+        closePosition: 'true',
+      }),
+    );
     expect(e4.message).toContain('-4120');
   });
 
@@ -144,11 +184,25 @@ describe('binance usdm via ccxt', () => {
     const { ex, key } = await binanceAccount(sim);
     const ETH = 'ETH/USDT:USDT';
     await ex.createOrder(ETH, 'market', 'buy', 0.5, undefined, { clientOrderId: 'e1' });
-    const sl = await ex.createOrder(ETH, 'market', 'sell', 0.5, undefined, { stopLossPrice: 2900, reduceOnly: true, clientOrderId: 'sl1' });
+    const sl = await ex.createOrder(ETH, 'market', 'sell', 0.5, undefined, {
+      stopLossPrice: 2900,
+      reduceOnly: true,
+      clientOrderId: 'sl1',
+    });
     expect(sl).toMatchObject({ status: 'open', triggerPrice: 2900, clientOrderId: 'sl1' });
-    const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, { takeProfitPrice: 3200, closePosition: true, clientOrderId: 'tp1' });
+    const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, {
+      takeProfitPrice: 3200,
+      closePosition: true,
+      clientOrderId: 'tp1',
+    });
     expect(tp.status).toBe('open');
-    expect((await rejects(() => ex.createOrder(ETH, 'market', 'sell', 0.5, undefined, { stopLossPrice: 3100, reduceOnly: true }))).message).toContain('-2021');
+    expect(
+      (
+        await rejects(() =>
+          ex.createOrder(ETH, 'market', 'sell', 0.5, undefined, { stopLossPrice: 3100, reduceOnly: true }),
+        )
+      ).message,
+    ).toContain('-2021');
     const open = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true });
     expect(open.map((o) => o.clientOrderId).sort()).toEqual(['sl1', 'tp1']);
     await setPrice('ETHUSDT', 2950);
@@ -168,7 +222,9 @@ describe('binance usdm via ccxt', () => {
     const canceled = await ex.cancelOrder(still[0]?.id as string, ETH, { trigger: true });
     expect(canceled.id).toBe(still[0]?.id);
     expect(await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true })).toHaveLength(0);
-    const log = (await control(sim, 'GET', `/_sim/orders?exchange=binance&api_key=${key}`)) as { orders: Array<Record<string, unknown>> };
+    const log = (await control(sim, 'GET', `/_sim/orders?exchange=binance&api_key=${key}`)) as {
+      orders: Array<Record<string, unknown>>;
+    };
     expect(log.orders.map((o) => [o['kind'], o['client_id'], o['status']])).toEqual([
       ['order', 'e1', 'filled'],
       ['algo', 'sl1', 'triggered'],
@@ -184,18 +240,38 @@ describe('binance usdm via ccxt', () => {
     await ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'reuse1' });
     const found = await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'reuse1' });
     expect(found).toMatchObject({ clientOrderId: 'reuse1', status: 'closed', filled: 0.002 });
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'never-sent' }))).toBeInstanceOf(ccxt.OrderNotFound);
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'never-sent', trigger: true }))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'never-sent' })),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() =>
+        ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'never-sent', trigger: true }),
+      ),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
     // a filled market order's id can be reused
     await ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'reuse1' });
     // a resting limit order's id cannot
     const lim = await ex.createOrder(BTC, 'limit', 'buy', 0.002, 55000, { clientOrderId: 'lim1' });
     expect(lim.status).toBe('open');
-    const dup = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.002, 55000, { clientOrderId: 'lim1' }));
+    const dup = await rejects(() =>
+      ex.createOrder(BTC, 'limit', 'buy', 0.002, 55000, { clientOrderId: 'lim1' }),
+    );
     expect(dup).toBeInstanceOf(ccxt.InvalidOrder);
     expect(dup.message).toContain('-4116');
-    await ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, { stopLossPrice: 50000, reduceOnly: true, clientOrderId: 'algo1' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, { stopLossPrice: 50000, reduceOnly: true, clientOrderId: 'algo1' }))).toBeInstanceOf(ccxt.InvalidOrder);
+    await ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, {
+      stopLossPrice: 50000,
+      reduceOnly: true,
+      clientOrderId: 'algo1',
+    });
+    expect(
+      await rejects(() =>
+        ex.createOrder(BTC, 'market', 'sell', 0.004, undefined, {
+          stopLossPrice: 50000,
+          reduceOnly: true,
+          clientOrderId: 'algo1',
+        }),
+      ),
+    ).toBeInstanceOf(ccxt.InvalidOrder);
     expect((await ex.fetchOpenOrders(BTC)).map((o) => o.clientOrderId)).toEqual(['lim1']);
     const open = await ex.fetchOrder(lim.id as string, BTC);
     expect(open.status).toBe('open');
@@ -229,10 +305,18 @@ describe('binance usdm via ccxt', () => {
     ]);
     // ccxt's hedged:true maps a reduce-only close to positionSide and drops reduceOnly
     await ex.createOrder(SOL, 'market', 'sell', 2, undefined, { hedged: true, reduceOnly: true });
-    const sl = await ex.createOrder(SOL, 'market', 'buy', undefined as never, undefined, { positionSide: 'SHORT', stopLossPrice: 160, closePosition: true });
+    const sl = await ex.createOrder(SOL, 'market', 'buy', undefined as never, undefined, {
+      positionSide: 'SHORT',
+      stopLossPrice: 160,
+      closePosition: true,
+    });
     expect(sl.status).toBe('open');
     await setPrice('SOLUSDT', 161);
     expect(await ex.fetchPositions([SOL])).toHaveLength(0);
-    expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({ positionSide: 'SHORT', side: 'BUY', realizedPnl: '-11.00000000' });
+    expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({
+      positionSide: 'SHORT',
+      side: 'BUY',
+      realizedPnl: '-11.00000000',
+    });
   });
 });

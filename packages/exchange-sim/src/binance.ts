@@ -8,7 +8,15 @@ import { MARKETS, type MarketSpec, marketById } from './markets.ts';
 import { decimalsIn, fmt, isMultiple, str } from './num.ts';
 
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
-const ORDER_TYPES = ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'];
+const ORDER_TYPES = [
+  'LIMIT',
+  'MARKET',
+  'STOP',
+  'STOP_MARKET',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_MARKET',
+  'TRAILING_STOP_MARKET',
+];
 const ALGO_TYPES = ['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET'];
 
 class BinanceError extends Error {
@@ -33,7 +41,8 @@ type Params = URLSearchParams;
 
 function need(p: Params, name: string): string {
   const v = p.get(name);
-  if (v === null || v === '') err(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+  if (v === null || v === '')
+    err(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
   return v;
 }
 
@@ -55,7 +64,8 @@ function market(p: Params, required = true): MarketSpec | undefined {
 function num(p: Params, name: string, decimals: number, step?: number, tickCode = -4014): number {
   const raw = need(p, name);
   const v = Number(raw);
-  if (!Number.isFinite(v)) err(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
+  if (!Number.isFinite(v))
+    err(-1102, `Mandatory parameter '${name}' was not sent, was empty/null, or malformed.`);
   if (decimalsIn(raw) > decimals) err(-1111, 'Precision is over the maximum defined for this asset.');
   if (step !== undefined && !isMultiple(v, step)) {
     if (tickCode === -4014) err(-4014, 'Price not increased by tick size.');
@@ -132,7 +142,10 @@ function orderJson(o: Order, withTime: boolean): Record<string, unknown> {
 function algoJson(a: AlgoOrder, sim: Sim): Record<string, unknown> {
   const m = marketById(a.symbol) as MarketSpec;
   const trig = a.slTrigger ?? a.tpTrigger ?? 0;
-  const result = a.resultOrderId !== undefined ? sim.engine.account('binance', a.apiKey)?.orders.find((o) => o.id === a.resultOrderId) : undefined;
+  const result =
+    a.resultOrderId !== undefined
+      ? sim.engine.account('binance', a.apiKey)?.orders.find((o) => o.id === a.resultOrderId)
+      : undefined;
   return {
     algoId: a.id,
     clientAlgoId: a.clientId,
@@ -197,13 +210,33 @@ function exchangeInfo(sim: Sim): unknown {
       marketTakeBound: '0.05',
       maxMoveOrderLimit: 10000,
       filters: [
-        { filterType: 'PRICE_FILTER', minPrice: fmt(m.tickSize, m.pricePrecision), maxPrice: fmt(sim.engine.price(m.id) * 100, m.pricePrecision), tickSize: fmt(m.tickSize, m.pricePrecision) },
-        { filterType: 'LOT_SIZE', stepSize: fmt(m.stepSize, m.quantityPrecision), maxQty: fmt(m.maxQty, m.quantityPrecision), minQty: fmt(m.minQty, m.quantityPrecision) },
-        { filterType: 'MARKET_LOT_SIZE', stepSize: fmt(m.stepSize, m.quantityPrecision), maxQty: fmt(m.marketMaxQty, m.quantityPrecision), minQty: fmt(m.minQty, m.quantityPrecision) },
+        {
+          filterType: 'PRICE_FILTER',
+          minPrice: fmt(m.tickSize, m.pricePrecision),
+          maxPrice: fmt(sim.engine.price(m.id) * 100, m.pricePrecision),
+          tickSize: fmt(m.tickSize, m.pricePrecision),
+        },
+        {
+          filterType: 'LOT_SIZE',
+          stepSize: fmt(m.stepSize, m.quantityPrecision),
+          maxQty: fmt(m.maxQty, m.quantityPrecision),
+          minQty: fmt(m.minQty, m.quantityPrecision),
+        },
+        {
+          filterType: 'MARKET_LOT_SIZE',
+          stepSize: fmt(m.stepSize, m.quantityPrecision),
+          maxQty: fmt(m.marketMaxQty, m.quantityPrecision),
+          minQty: fmt(m.minQty, m.quantityPrecision),
+        },
         { filterType: 'MAX_NUM_ORDERS', limit: 200 },
         { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
         { filterType: 'MIN_NOTIONAL', notional: str(m.minNotional) },
-        { filterType: 'PERCENT_PRICE', multiplierUp: '1.0500', multiplierDown: '0.9500', multiplierDecimal: '4' },
+        {
+          filterType: 'PERCENT_PRICE',
+          multiplierUp: '1.0500',
+          multiplierDown: '0.9500',
+          multiplierDecimal: '4',
+        },
       ],
       orderTypes: ORDER_TYPES,
       timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
@@ -228,7 +261,14 @@ function brackets(m: MarketSpec): unknown {
     notionalCoef: 1.0,
     brackets: tiers.map(([lev, cap, ratio], i) => {
       cum += floor * (ratio - prevRatio);
-      const b = { bracket: i + 1, initialLeverage: lev, notionalCap: cap, notionalFloor: floor, maintMarginRatio: ratio, cum };
+      const b = {
+        bracket: i + 1,
+        initialLeverage: lev,
+        notionalCap: cap,
+        notionalFloor: floor,
+        maintMarginRatio: ratio,
+        cum,
+      };
       floor = cap;
       prevRatio = ratio;
       return b;
@@ -240,7 +280,10 @@ function ensureClientId(p: Params, name: string): string {
   const id = p.get(name);
   if (id === null || id === '') return `sim${randomBytes(10).toString('hex')}`;
   if (!CLIENT_ID_RE.test(id)) {
-    err(-1100, `Illegal characters found in parameter '${name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.`);
+    err(
+      -1100,
+      `Illegal characters found in parameter '${name}'; legal range is '^[\\.A-Z\\:/a-z0-9_-]{1,36}$'.`,
+    );
   }
   return id;
 }
@@ -273,11 +316,15 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
   const type = need(p, 'type').toUpperCase();
   if (!ORDER_TYPES.includes(type)) err(-1116, 'Invalid orderType.');
   if (type !== 'MARKET' && type !== 'LIMIT') {
-    err(-4120, 'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.');
+    err(
+      -4120,
+      'Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.',
+    );
   }
   const posSide = posSideOf(acct, p);
   const reduceOnlyRaw = p.get('reduceOnly');
-  if (acct.positionMode === 'hedge' && reduceOnlyRaw !== null) err(-1106, "Parameter 'reduceonly' sent when not required.");
+  if (acct.positionMode === 'hedge' && reduceOnlyRaw !== null)
+    err(-1106, "Parameter 'reduceonly' sent when not required.");
   const reduceOnly = bool(p, 'reduceOnly');
   const qty = num(p, 'quantity', m.quantityPrecision, m.stepSize, -1013);
   if (qty <= 0) err(-4003, 'Quantity less than or equal to zero.');
@@ -290,11 +337,15 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
     if (price <= 0) err(-4001, 'Price less than 0.');
   }
   const clientId = ensureClientId(p, 'newClientOrderId');
-  if (sim.engine.openOrders(acct).some((o) => o.clientId === clientId)) err(-4116, 'ClientOrderId is duplicated.');
+  if (sim.engine.openOrders(acct).some((o) => o.clientId === clientId))
+    err(-4116, 'ClientOrderId is duplicated.');
   const reducing = sim.engine.isReducing(acct, posSide, side, reduceOnly);
   const refPrice = price ?? sim.engine.price(m.id);
   if (!reducing && qty * refPrice < m.minNotional) {
-    err(-4164, `Order's notional must be no smaller than ${str(m.minNotional)} (unless you choose reduce only).`);
+    err(
+      -4164,
+      `Order's notional must be no smaller than ${str(m.minNotional)} (unless you choose reduce only).`,
+    );
   }
   const order = engineCall(() =>
     sim.engine.placeOrder(acct, {
@@ -333,7 +384,8 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
   let qty: number | undefined;
   if (closePosition) {
     if (p.get('quantity') !== null) err(-1106, "Parameter 'quantity' sent when not required.");
-    if (type === 'STOP' || type === 'TAKE_PROFIT') err(-1106, "Parameter 'closePosition' sent when not required.");
+    if (type === 'STOP' || type === 'TAKE_PROFIT')
+      err(-1106, "Parameter 'closePosition' sent when not required.");
   } else {
     qty = num(p, 'quantity', m.quantityPrecision, m.stepSize, -1013);
     if (qty <= 0) err(-4003, 'Quantity less than or equal to zero.');
@@ -342,13 +394,20 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
   let orderPrice: number | undefined;
   if (type === 'STOP' || type === 'TAKE_PROFIT') orderPrice = num(p, 'price', m.pricePrecision, m.tickSize);
   const isStop = type === 'STOP' || type === 'STOP_MARKET';
-  const legs = isStop ? { slTrigger: trigger, tpTrigger: undefined } : { slTrigger: undefined, tpTrigger: trigger };
-  if (sim.engine.triggerHit({ side, ...legs }, sim.engine.price(m.id))) err(-2021, 'Order would immediately trigger.');
+  const legs = isStop
+    ? { slTrigger: trigger, tpTrigger: undefined }
+    : { slTrigger: undefined, tpTrigger: trigger };
+  if (sim.engine.triggerHit({ side, ...legs }, sim.engine.price(m.id)))
+    err(-2021, 'Order would immediately trigger.');
   const clientId = ensureClientId(p, 'clientAlgoId');
-  if (sim.engine.openAlgos(acct).some((a) => a.clientId === clientId)) err(-4116, 'ClientOrderId is duplicated.');
+  if (sim.engine.openAlgos(acct).some((a) => a.clientId === clientId))
+    err(-4116, 'ClientOrderId is duplicated.');
   const reducing = closePosition || sim.engine.isReducing(acct, posSide, side, reduceOnly);
   if (!reducing && qty !== undefined && qty * (orderPrice ?? trigger) < m.minNotional) {
-    err(-4164, `Order's notional must be no smaller than ${str(m.minNotional)} (unless you choose reduce only).`);
+    err(
+      -4164,
+      `Order's notional must be no smaller than ${str(m.minNotional)} (unless you choose reduce only).`,
+    );
   }
   const algo = engineCall(() =>
     sim.engine.placeAlgo(acct, {
@@ -362,7 +421,11 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
       reduceOnly,
       clientId,
       arrivalMs,
-      meta: { orderType: type, workingType: p.get('workingType') ?? 'CONTRACT_PRICE', timeInForce: p.get('timeInForce') ?? 'GTC' },
+      meta: {
+        orderType: type,
+        workingType: p.get('workingType') ?? 'CONTRACT_PRICE',
+        timeInForce: p.get('timeInForce') ?? 'GTC',
+      },
     }),
   );
   return reply(algoJson(algo, sim));
@@ -372,7 +435,7 @@ function findOrder(acct: Account, p: Params): Order | undefined {
   const m = market(p) as MarketSpec;
   const id = p.get('orderId');
   const cid = p.get('origClientOrderId');
-  if (!id && !cid) err(-1102, "Either orderId or origClientOrderId must be sent.");
+  if (!id && !cid) err(-1102, 'Either orderId or origClientOrderId must be sent.');
   for (let i = acct.orders.length - 1; i >= 0; i--) {
     const o = acct.orders[i] as Order;
     if (o.symbol !== m.id) continue;
@@ -464,7 +527,10 @@ function positionRisk(sim: Sim, acct: Account, p: Params): unknown[] {
       const notional = pos.qty * px;
       const isolated = s.marginMode === 'isolated';
       const im = Math.abs(notional) / s.leverage;
-      const liq = pos.qty > 0 ? pos.entryPrice * (1 - 1 / s.leverage + 0.004) : pos.entryPrice * (1 + 1 / s.leverage - 0.004);
+      const liq =
+        pos.qty > 0
+          ? pos.entryPrice * (1 - 1 / s.leverage + 0.004)
+          : pos.entryPrice * (1 + 1 / s.leverage - 0.004);
       return {
         symbol: pos.symbol,
         positionSide: P_SIDE[pos.posSide],
@@ -515,7 +581,19 @@ function tickerJson(sim: Sim, m: MarketSpec): Record<string, unknown> {
   };
 }
 
-const PUBLIC = new Set(['/fapi/v1/time', '/fapi/v1/ping', '/fapi/v1/exchangeInfo', '/fapi/v1/klines', '/fapi/v1/markPriceKlines', '/fapi/v1/ticker/price', '/fapi/v2/ticker/price', '/fapi/v1/ticker/24hr', '/fapi/v1/ticker/bookTicker', '/fapi/v1/premiumIndex', '/fapi/v1/depth']);
+const PUBLIC = new Set([
+  '/fapi/v1/time',
+  '/fapi/v1/ping',
+  '/fapi/v1/exchangeInfo',
+  '/fapi/v1/klines',
+  '/fapi/v1/markPriceKlines',
+  '/fapi/v1/ticker/price',
+  '/fapi/v2/ticker/price',
+  '/fapi/v1/ticker/24hr',
+  '/fapi/v1/ticker/bookTicker',
+  '/fapi/v1/premiumIndex',
+  '/fapi/v1/depth',
+]);
 
 export async function handleBinance(sim: Sim, req: SimRequest): Promise<Reply> {
   try {
@@ -547,15 +625,36 @@ function route(sim: Sim, req: SimRequest): Reply {
         const limit = Math.min(Number(q.get('limit') ?? 500), 1500);
         const start = q.get('startTime');
         const end = q.get('endTime');
-        const list = candles(m, engine.price(m.id), iv, { limit, startTime: start ? Number(start) : undefined, endTime: end ? Number(end) : undefined });
+        const list = candles(m, engine.price(m.id), iv, {
+          limit,
+          startTime: start ? Number(start) : undefined,
+          endTime: end ? Number(end) : undefined,
+        });
         return reply(
-          list.map((c) => [c.openTime, fmt(c.open, m.pricePrecision), fmt(c.high, m.pricePrecision), fmt(c.low, m.pricePrecision), fmt(c.close, m.pricePrecision), fmt(c.volume, m.quantityPrecision), c.closeTime, fmt(c.volume * c.close, 4), 1000, fmt(c.volume / 2, m.quantityPrecision), fmt((c.volume * c.close) / 2, 4), '0']),
+          list.map((c) => [
+            c.openTime,
+            fmt(c.open, m.pricePrecision),
+            fmt(c.high, m.pricePrecision),
+            fmt(c.low, m.pricePrecision),
+            fmt(c.close, m.pricePrecision),
+            fmt(c.volume, m.quantityPrecision),
+            c.closeTime,
+            fmt(c.volume * c.close, 4),
+            1000,
+            fmt(c.volume / 2, m.quantityPrecision),
+            fmt((c.volume * c.close) / 2, 4),
+            '0',
+          ]),
         );
       }
       case '/fapi/v1/ticker/price':
       case '/fapi/v2/ticker/price': {
         const m = market(q, false);
-        const one = (x: MarketSpec) => ({ symbol: x.id, price: fmt(engine.price(x.id), x.pricePrecision), time: Date.now() });
+        const one = (x: MarketSpec) => ({
+          symbol: x.id,
+          price: fmt(engine.price(x.id), x.pricePrecision),
+          time: Date.now(),
+        });
         return reply(m ? one(m) : MARKETS.map(one));
       }
       case '/fapi/v1/ticker/24hr': {
@@ -566,21 +665,41 @@ function route(sim: Sim, req: SimRequest): Reply {
         const m = market(q, false);
         const one = (x: MarketSpec) => {
           const px = engine.price(x.id);
-          return { symbol: x.id, bidPrice: fmt(px - x.tickSize, x.pricePrecision), bidQty: '10', askPrice: fmt(px, x.pricePrecision), askQty: '10', time: Date.now() };
+          return {
+            symbol: x.id,
+            bidPrice: fmt(px - x.tickSize, x.pricePrecision),
+            bidQty: '10',
+            askPrice: fmt(px, x.pricePrecision),
+            askQty: '10',
+            time: Date.now(),
+          };
         };
         return reply(m ? one(m) : MARKETS.map(one));
       }
       case '/fapi/v1/depth': {
         const m = market(q) as MarketSpec;
         const px = engine.price(m.id);
-        const lvl = (k: number) => Array.from({ length: 5 }, (_, i) => [fmt(px + k * (i + (k > 0 ? 0 : 1)) * m.tickSize, m.pricePrecision), fmt(m.minQty * 10, m.quantityPrecision)]);
+        const lvl = (k: number) =>
+          Array.from({ length: 5 }, (_, i) => [
+            fmt(px + k * (i + (k > 0 ? 0 : 1)) * m.tickSize, m.pricePrecision),
+            fmt(m.minQty * 10, m.quantityPrecision),
+          ]);
         return reply({ lastUpdateId: Date.now(), E: Date.now(), T: Date.now(), bids: lvl(-1), asks: lvl(1) });
       }
       case '/fapi/v1/premiumIndex': {
         const m = market(q, false);
         const one = (x: MarketSpec) => {
           const px = fmt(engine.price(x.id), 8);
-          return { symbol: x.id, markPrice: px, indexPrice: px, estimatedSettlePrice: px, lastFundingRate: '0.00010000', interestRate: '0.00010000', nextFundingTime: Math.ceil(Date.now() / 28_800_000) * 28_800_000, time: Date.now() };
+          return {
+            symbol: x.id,
+            markPrice: px,
+            indexPrice: px,
+            estimatedSettlePrice: px,
+            lastFundingRate: '0.00010000',
+            interestRate: '0.00010000',
+            nextFundingTime: Math.ceil(Date.now() / 28_800_000) * 28_800_000,
+            time: Date.now(),
+          };
         };
         return reply(m ? one(m) : MARKETS.map(one));
       }
@@ -590,7 +709,9 @@ function route(sim: Sim, req: SimRequest): Reply {
   const auth = verifyBinance(engine, req.headers, req.rawQuery, req.body);
   if ('error' in auth) return binanceErrorReply(Number(auth.error.code), auth.error.msg, auth.error.status);
   const acct = auth.account;
-  const p = new URLSearchParams(req.rawQuery && req.body ? `${req.rawQuery}&${req.body}` : req.rawQuery || req.body);
+  const p = new URLSearchParams(
+    req.rawQuery && req.body ? `${req.rawQuery}&${req.body}` : req.rawQuery || req.body,
+  );
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /sapi/v1/capital/config/getall':
@@ -603,7 +724,19 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v2/balance':
     case 'GET /fapi/v3/balance': {
       const g = engine.margins(acct);
-      return reply([{ accountAlias: 'SgsR', asset: 'USDT', balance: fmt(g.wallet, 8), crossWalletBalance: fmt(g.wallet, 8), crossUnPnl: fmt(g.upl, 8), availableBalance: fmt(g.available, 8), maxWithdrawAmount: fmt(Math.min(g.available, g.wallet), 8), marginAvailable: true, updateTime: acct.updatedAt }]);
+      return reply([
+        {
+          accountAlias: 'SgsR',
+          asset: 'USDT',
+          balance: fmt(g.wallet, 8),
+          crossWalletBalance: fmt(g.wallet, 8),
+          crossUnPnl: fmt(g.upl, 8),
+          availableBalance: fmt(g.available, 8),
+          maxWithdrawAmount: fmt(Math.min(g.available, g.wallet), 8),
+          marginAvailable: true,
+          updateTime: acct.updatedAt,
+        },
+      ]);
     }
     case 'GET /fapi/v3/positionRisk':
     case 'GET /fapi/v2/positionRisk':
@@ -614,15 +747,25 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
     case 'GET /fapi/v1/commissionRate': {
       const m = market(p) as MarketSpec;
-      return reply({ symbol: m.id, makerCommissionRate: str(acct.makerFee), takerCommissionRate: str(acct.takerFee), rpiCommissionRate: '0' });
+      return reply({
+        symbol: m.id,
+        makerCommissionRate: str(acct.makerFee),
+        takerCommissionRate: str(acct.takerFee),
+        rpiCommissionRate: '0',
+      });
     }
     case 'POST /fapi/v1/leverage': {
       const m = market(p) as MarketSpec;
       const raw = need(p, 'leverage');
       const lev = Number(raw);
-      if (!Number.isInteger(lev) || lev < 1 || lev > m.maxLeverage) err(-4028, `Leverage ${raw} is not valid`);
+      if (!Number.isInteger(lev) || lev < 1 || lev > m.maxLeverage)
+        err(-4028, `Leverage ${raw} is not valid`);
       engine.settings(acct, m.id).leverage = lev;
-      return reply({ leverage: lev, maxNotionalValue: lev > 50 ? '50000' : lev > 20 ? '500000' : '5000000', symbol: m.id });
+      return reply({
+        leverage: lev,
+        maxNotionalValue: lev > 50 ? '50000' : lev > 20 ? '500000' : '5000000',
+        symbol: m.id,
+      });
     }
     case 'POST /fapi/v1/marginType': {
       const m = market(p) as MarketSpec;
@@ -631,8 +774,10 @@ function route(sim: Sim, req: SimRequest): Reply {
       const mode = t === 'ISOLATED' ? 'isolated' : 'cross';
       const s = engine.settings(acct, m.id);
       if (s.marginMode === mode) err(-4046, 'No need to change margin type.');
-      if (engine.openPositions(acct).some((x) => x.symbol === m.id)) err(-4048, 'Margin type cannot be changed if there exists position.');
-      if (engine.openOrders(acct, m.id).length > 0) err(-4047, 'Margin type cannot be changed if there exists open orders.');
+      if (engine.openPositions(acct).some((x) => x.symbol === m.id))
+        err(-4048, 'Margin type cannot be changed if there exists position.');
+      if (engine.openOrders(acct, m.id).length > 0)
+        err(-4047, 'Margin type cannot be changed if there exists open orders.');
       s.marginMode = mode;
       return reply({ code: 200, msg: 'success' });
     }
@@ -641,8 +786,10 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'POST /fapi/v1/positionSide/dual': {
       const want = need(p, 'dualSidePosition').toLowerCase() === 'true' ? 'hedge' : 'oneway';
       if (acct.positionMode === want) err(-4059, 'No need to change position side.');
-      if (engine.openPositions(acct).length > 0) err(-4068, 'Position side cannot be changed if there exists position.');
-      if (engine.openOrders(acct).length > 0) err(-4067, 'Position side cannot be changed if there exists open orders.');
+      if (engine.openPositions(acct).length > 0)
+        err(-4068, 'Position side cannot be changed if there exists position.');
+      if (engine.openOrders(acct).length > 0)
+        err(-4067, 'Position side cannot be changed if there exists open orders.');
       acct.positionMode = want;
       return reply({ code: 200, msg: 'success' });
     }
@@ -666,7 +813,9 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v1/allOrders': {
       const m = market(p) as MarketSpec;
       const w = timeWindow(p, 7);
-      const list = acct.orders.filter((o) => o.symbol === m.id && o.createdAt >= w.from && o.createdAt <= w.to && o.source === 'api');
+      const list = acct.orders.filter(
+        (o) => o.symbol === m.id && o.createdAt >= w.from && o.createdAt <= w.to && o.source === 'api',
+      );
       return reply(list.slice(-(w.limit || 500)).map((o) => orderJson(o, true)));
     }
     case 'DELETE /fapi/v1/allOpenOrders': {
@@ -706,7 +855,9 @@ function route(sim: Sim, req: SimRequest): Reply {
       let list = acct.trades.filter((t) => t.symbol === m.id);
       const orderId = p.get('orderId');
       if (orderId) list = list.filter((t) => String(t.orderId) === orderId);
-      list = fromId ? list.filter((t) => t.id >= Number(fromId)) : list.filter((t) => t.time >= w.from && t.time <= w.to);
+      list = fromId
+        ? list.filter((t) => t.id >= Number(fromId))
+        : list.filter((t) => t.time >= w.from && t.time <= w.to);
       const limit = Math.min(w.limit || 500, 1000);
       list = fromId ? list.slice(0, limit) : list.slice(-limit);
       return reply(
@@ -732,7 +883,9 @@ function route(sim: Sim, req: SimRequest): Reply {
       const m = market(p, false);
       const type = p.get('incomeType');
       const w = timeWindow(p, 7);
-      const list = acct.income.filter((x) => (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.from && x.time <= w.to);
+      const list = acct.income.filter(
+        (x) => (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.from && x.time <= w.to,
+      );
       const limit = Math.min(w.limit || 100, 1000);
       return reply(
         list.slice(0, limit).map((x) => ({

@@ -26,7 +26,10 @@ export function pointCcxtAtSimulator(ex: CcxtLike, url: string): void {
   if (ex.id === 'okx' || ex.id === 'myokx' || ex.id === 'okxus') {
     const api = (ex.urls['api'] ?? {}) as Record<string, unknown>;
     ex.urls['api'] = { ...api, rest: base };
-    ex.options['fetchMarkets'] = { ...((ex.options['fetchMarkets'] as object | undefined) ?? {}), types: ['swap'] };
+    ex.options['fetchMarkets'] = {
+      ...((ex.options['fetchMarkets'] as object | undefined) ?? {}),
+      types: ['swap'],
+    };
   } else {
     ex.urls['api'] = rehost(ex.urls['api'], base);
     // ccxt picks the linear-futures error table by host; against another host merge it in.

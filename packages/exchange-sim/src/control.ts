@@ -1,5 +1,12 @@
 /** Control API under /_sim/ (JSON, unauthenticated): accounts, prices, walks, faults, latency, order log. */
-import { type Account, type AlgoOrder, type CreateAccountInput, type Exchange, type Order, type PositionMode } from './engine.ts';
+import {
+  type Account,
+  type AlgoOrder,
+  type CreateAccountInput,
+  type Exchange,
+  type Order,
+  type PositionMode,
+} from './engine.ts';
 import type { FaultInput } from './faults.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { findMarket, MARKETS } from './markets.ts';
@@ -73,7 +80,10 @@ export function algoView(a: AlgoOrder): Record<string, unknown> {
     id: String(a.id),
     client_id: a.clientId,
     symbol: a.symbol,
-    type: (a.meta['orderType'] as string | undefined) ?? (a.meta['ordType'] as string | undefined) ?? 'conditional',
+    type:
+      (a.meta['orderType'] as string | undefined) ??
+      (a.meta['ordType'] as string | undefined) ??
+      'conditional',
     side: a.side,
     position_side: a.posSide,
     qty: a.qty ?? null,
@@ -100,7 +110,9 @@ export function accountView(sim: Sim, a: Account): Record<string, unknown> {
     testnet: a.testnet,
     position_mode: a.positionMode,
     balance: e.margins(a),
-    settings: Object.fromEntries([...a.settings.entries()].map(([k, v]) => [k, { leverage: v.leverage, margin_mode: v.marginMode }])),
+    settings: Object.fromEntries(
+      [...a.settings.entries()].map(([k, v]) => [k, { leverage: v.leverage, margin_mode: v.marginMode }]),
+    ),
     positions: e.openPositions(a).map((p) => ({
       symbol: p.symbol,
       position_side: p.posSide,
@@ -122,8 +134,10 @@ export function createAccountFromJson(sim: Sim, b: Record<string, unknown>): Acc
   const exchange = exchangeOf(b['exchange']);
   const apiKey = b['api_key'];
   const apiSecret = b['api_secret'];
-  if (typeof apiKey !== 'string' || !apiKey || typeof apiSecret !== 'string' || !apiSecret) throw new Error('api_key and api_secret are required');
-  if (exchange === 'okx' && (typeof b['passphrase'] !== 'string' || !b['passphrase'])) throw new Error('passphrase is required for okx');
+  if (typeof apiKey !== 'string' || !apiKey || typeof apiSecret !== 'string' || !apiSecret)
+    throw new Error('api_key and api_secret are required');
+  if (exchange === 'okx' && (typeof b['passphrase'] !== 'string' || !b['passphrase']))
+    throw new Error('passphrase is required for okx');
   const input: CreateAccountInput = {
     exchange,
     apiKey,
@@ -160,7 +174,16 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       return reply({ ok: true, account: accountView(sim, a) }, 201);
     }
     if (method === 'GET' && path === '/_sim/accounts') {
-      return reply({ ok: true, accounts: [...e.accounts.values()].map((a) => ({ exchange: a.exchange, api_key: a.apiKey, testnet: a.testnet, position_mode: a.positionMode, wallet: a.wallet })) });
+      return reply({
+        ok: true,
+        accounts: [...e.accounts.values()].map((a) => ({
+          exchange: a.exchange,
+          api_key: a.apiKey,
+          testnet: a.testnet,
+          position_mode: a.positionMode,
+          wallet: a.wallet,
+        })),
+      });
     }
     const am = /^\/_sim\/accounts\/([^/]+)\/([^/]+)$/.exec(path);
     if (am && method === 'GET') {
@@ -183,7 +206,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
     if (method === 'POST' && path === '/_sim/price') {
       const entries: Array<[string, number]> = [];
       if (body['prices'] && typeof body['prices'] === 'object') {
-        for (const [k, v] of Object.entries(body['prices'] as Record<string, unknown>)) entries.push([k, Number(v)]);
+        for (const [k, v] of Object.entries(body['prices'] as Record<string, unknown>))
+          entries.push([k, Number(v)]);
       } else {
         entries.push([String(body['symbol'] ?? ''), Number(body['price'])]);
       }
@@ -196,7 +220,9 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       return reply({ ok: true, prices: Object.fromEntries(e.prices) });
     }
     if (method === 'POST' && path === '/_sim/walk') {
-      const symbols = Array.isArray(body['symbols']) ? (body['symbols'] as unknown[]).map((x) => findMarket(String(x))?.id).filter((x): x is string => !!x) : undefined;
+      const symbols = Array.isArray(body['symbols'])
+        ? (body['symbols'] as unknown[]).map((x) => findMarket(String(x))?.id).filter((x): x is string => !!x)
+        : undefined;
       const vol = body['volatility'] === undefined ? undefined : Number(body['volatility']);
       let seed = Number(body['seed'] ?? 1);
       if (body['stop'] === true || body['interval_ms'] === 0) {
@@ -216,7 +242,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
         return reply({ ok: true, walking: true, interval_ms: ms });
       }
       const steps = Number(body['steps'] ?? 1);
-      if (!Number.isInteger(steps) || steps < 0 || steps > 100_000) return bad('steps must be an integer in 0..100000');
+      if (!Number.isInteger(steps) || steps < 0 || steps > 100_000)
+        return bad('steps must be an integer in 0..100000');
       return reply({ ok: true, prices: e.walk(steps, seed, symbols, vol) });
     }
     if (method === 'GET' && path === '/_sim/orders') {

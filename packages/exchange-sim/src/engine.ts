@@ -161,11 +161,7 @@ export interface CreateAccountInput {
 }
 
 export type EngineErrorKind =
-  | 'reduce_only_rejected'
-  | 'no_position'
-  | 'insufficient_margin'
-  | 'over_close'
-  | 'unknown_symbol';
+  'reduce_only_rejected' | 'no_position' | 'insufficient_margin' | 'over_close' | 'unknown_symbol';
 
 export class EngineError extends Error {
   constructor(
@@ -237,7 +233,14 @@ export class Engine {
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
-  private seq = { order: 8_100_000_000, algo: 4_000_000_000, trade: 610_000_000, bill: 900_000_000_000, tran: 7_000_000_000, pos: 1_000 };
+  private seq = {
+    order: 8_100_000_000,
+    algo: 4_000_000_000,
+    trade: 610_000_000,
+    bill: 900_000_000_000,
+    tran: 7_000_000_000,
+    pos: 1_000,
+  };
   private initialPrices: Record<string, number>;
   private listeners: Array<(symbol: string, price: number) => void> = [];
 
@@ -294,10 +297,19 @@ export class Engine {
       updatedAt: now,
     };
     if (input.defaultLeverage !== undefined) {
-      for (const m of MARKETS) acct.settings.set(m.id, { leverage: input.defaultLeverage, marginMode: 'cross' });
+      for (const m of MARKETS)
+        acct.settings.set(m.id, { leverage: input.defaultLeverage, marginMode: 'cross' });
     }
     if (acct.wallet !== 0) {
-      acct.income.push({ tranId: this.nextId('tran'), type: 'TRANSFER', symbol: '', amount: acct.wallet, asset: 'USDT', time: now, tradeId: undefined });
+      acct.income.push({
+        tranId: this.nextId('tran'),
+        type: 'TRANSFER',
+        symbol: '',
+        amount: acct.wallet,
+        asset: 'USDT',
+        time: now,
+        tradeId: undefined,
+      });
     }
     this.accounts.set(`${input.exchange}:${input.apiKey}`, acct);
     return acct;
@@ -336,7 +348,15 @@ export class Engine {
   }
 
   /** Margin figures in USDT. */
-  margins(acct: Account): { wallet: number; upl: number; positionIM: number; orderIM: number; marginBalance: number; available: number; maint: number } {
+  margins(acct: Account): {
+    wallet: number;
+    upl: number;
+    positionIM: number;
+    orderIM: number;
+    marginBalance: number;
+    available: number;
+    maint: number;
+  } {
     let upl = 0;
     let positionIM = 0;
     let maint = 0;
@@ -379,18 +399,27 @@ export class Engine {
     if (!market) throw new EngineError('unknown_symbol', `unknown symbol ${input.symbol}`);
     const price = this.price(input.symbol);
     const settings = this.settings(acct, input.symbol);
-    const reducing = this.isReducing(acct, input.posSide, input.side, input.reduceOnly || input.closePosition === true);
+    const reducing = this.isReducing(
+      acct,
+      input.posSide,
+      input.side,
+      input.reduceOnly || input.closePosition === true,
+    );
     let qty = input.qty;
     if (reducing) {
       const pos = this.position(acct, input.symbol, input.posSide);
       const pq = pos?.qty ?? 0;
       const closable = input.side === 'sell' ? Math.max(0, pq) : Math.max(0, -pq);
       if (closable <= 0) {
-        throw new EngineError(input.closePosition ? 'no_position' : 'reduce_only_rejected', 'nothing to reduce');
+        throw new EngineError(
+          input.closePosition ? 'no_position' : 'reduce_only_rejected',
+          'nothing to reduce',
+        );
       }
       if (input.closePosition) qty = closable;
       else if (qty > closable + 1e-12) {
-        if (input.overClose === 'reject') throw new EngineError('over_close', 'order larger than the position');
+        if (input.overClose === 'reject')
+          throw new EngineError('over_close', 'order larger than the position');
         qty = closable;
       }
     } else {
@@ -452,7 +481,17 @@ export class Engine {
     const key = posKey(order.symbol, order.posSide);
     let pos = acct.positions.get(key);
     if (!pos) {
-      pos = { symbol: order.symbol, posSide: order.posSide, qty: 0, entryPrice: 0, realizedPnl: 0, fees: 0, openedAt: now, updatedAt: now, id: this.nextId('pos') };
+      pos = {
+        symbol: order.symbol,
+        posSide: order.posSide,
+        qty: 0,
+        entryPrice: 0,
+        realizedPnl: 0,
+        fees: 0,
+        openedAt: now,
+        updatedAt: now,
+        id: this.nextId('pos'),
+      };
       acct.positions.set(key, pos);
     }
     const delta = order.side === 'buy' ? qty : -qty;
@@ -499,10 +538,26 @@ export class Engine {
     };
     acct.trades.push(trade);
     if (pnl !== 0) {
-      acct.income.push({ tranId: this.nextId('tran'), type: 'REALIZED_PNL', symbol: order.symbol, amount: pnl, asset: 'USDT', time: now, tradeId: trade.id });
+      acct.income.push({
+        tranId: this.nextId('tran'),
+        type: 'REALIZED_PNL',
+        symbol: order.symbol,
+        amount: pnl,
+        asset: 'USDT',
+        time: now,
+        tradeId: trade.id,
+      });
     }
     if (fee !== 0) {
-      acct.income.push({ tranId: this.nextId('tran'), type: 'COMMISSION', symbol: order.symbol, amount: -fee, asset: 'USDT', time: now, tradeId: trade.id });
+      acct.income.push({
+        tranId: this.nextId('tran'),
+        type: 'COMMISSION',
+        symbol: order.symbol,
+        amount: -fee,
+        asset: 'USDT',
+        time: now,
+        tradeId: trade.id,
+      });
     }
     const filledBefore = order.filledQty;
     order.filledQty = round(order.filledQty + qty, Q);
@@ -523,15 +578,19 @@ export class Engine {
   }
 
   openOrders(acct: Account, symbol?: string): Order[] {
-    return acct.orders.filter((o) => (o.status === 'new' || o.status === 'partially_filled') && (!symbol || o.symbol === symbol));
+    return acct.orders.filter(
+      (o) => (o.status === 'new' || o.status === 'partially_filled') && (!symbol || o.symbol === symbol),
+    );
   }
 
   // ── conditional orders ──────────────────────────────────────────────────
 
   /** Would this conditional order trigger at `price` right now? Returns which leg. */
   triggerHit(a: Pick<AlgoOrder, 'side' | 'slTrigger' | 'tpTrigger'>, price: number): 'sl' | 'tp' | undefined {
-    if (a.slTrigger !== undefined && (a.side === 'buy' ? price >= a.slTrigger : price <= a.slTrigger)) return 'sl';
-    if (a.tpTrigger !== undefined && (a.side === 'buy' ? price <= a.tpTrigger : price >= a.tpTrigger)) return 'tp';
+    if (a.slTrigger !== undefined && (a.side === 'buy' ? price >= a.slTrigger : price <= a.slTrigger))
+      return 'sl';
+    if (a.tpTrigger !== undefined && (a.side === 'buy' ? price <= a.tpTrigger : price >= a.tpTrigger))
+      return 'tp';
     return undefined;
   }
 

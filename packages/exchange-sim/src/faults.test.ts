@@ -30,10 +30,21 @@ describe('fault injection observed through ccxt', () => {
     await ex.fetchBalance(); // count consumed: back to normal
 
     await fault({ exchange: 'binance', path: '/fapi/v1/order', kind: 'rate_limit' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002))).toBeInstanceOf(ccxt.DDoSProtection);
+    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002))).toBeInstanceOf(
+      ccxt.DDoSProtection,
+    );
 
-    await fault({ exchange: 'binance', method: 'POST', path: '/\\/fapi\\/v1\\/order$/', kind: 'error_code', code: -2019, msg: 'Margin is insufficient.' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002))).toBeInstanceOf(ccxt.InsufficientFunds);
+    await fault({
+      exchange: 'binance',
+      method: 'POST',
+      path: '/\\/fapi\\/v1\\/order$/',
+      kind: 'error_code',
+      code: -2019,
+      msg: 'Margin is insufficient.',
+    });
+    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002))).toBeInstanceOf(
+      ccxt.InsufficientFunds,
+    );
 
     await fault({ exchange: 'binance', path: '/fapi/v1/time', kind: 'latency', latency_ms: 300 });
     const t0 = performance.now();
@@ -41,17 +52,25 @@ describe('fault injection observed through ccxt', () => {
     expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
 
     await fault({ exchange: 'binance', path: '/fapi/v1/order', method: 'POST', kind: 'timeout' });
-    const e1 = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'tmo1' }));
+    const e1 = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'tmo1' }),
+    );
     expect(e1).toBeInstanceOf(ccxt.RequestTimeout);
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'tmo1' }))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'tmo1' })),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
 
     await fault({ exchange: 'binance', path: '/fapi/v1/order', method: 'POST', kind: 'drop_after_accept' });
-    const e2 = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'drop1' }));
+    const e2 = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'drop1' }),
+    );
     expect(e2).toBeInstanceOf(ccxt.NetworkError);
     // the order exists although the client never saw the answer
     const found = await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'drop1' });
     expect(found).toMatchObject({ status: 'closed', filled: 0.002 });
-    const log = (await control(sim, 'GET', `/_sim/orders?exchange=binance&api_key=${key}`)) as { orders: Array<Record<string, unknown>> };
+    const log = (await control(sim, 'GET', `/_sim/orders?exchange=binance&api_key=${key}`)) as {
+      orders: Array<Record<string, unknown>>;
+    };
     expect(log.orders.map((o) => o['client_id'])).toEqual(['drop1']);
   });
 
@@ -65,16 +84,32 @@ describe('fault injection observed through ccxt', () => {
     const rl = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1));
     expect(rl).toBeInstanceOf(ccxt.RateLimitExceeded);
 
-    await fault({ exchange: 'okx', path: 'batch-orders', kind: 'error_code', code: '51008', msg: 'Insufficient margin' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1))).toBeInstanceOf(ccxt.InsufficientFunds);
+    await fault({
+      exchange: 'okx',
+      path: 'batch-orders',
+      kind: 'error_code',
+      code: '51008',
+      msg: 'Insufficient margin',
+    });
+    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1))).toBeInstanceOf(
+      ccxt.InsufficientFunds,
+    );
 
     await fault({ exchange: 'okx', path: 'batch-orders', kind: 'timeout' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'oktmo1' }))).toBeInstanceOf(ccxt.RequestTimeout);
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'oktmo1' }))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'oktmo1' })),
+    ).toBeInstanceOf(ccxt.RequestTimeout);
+    expect(
+      await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'oktmo1' })),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
 
     await fault({ exchange: 'okx', path: 'batch-orders', kind: 'drop_after_accept' });
-    expect(await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'okdrop1' }))).toBeInstanceOf(ccxt.NetworkError);
-    expect((await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'okdrop1' })).status).toBe('closed');
+    expect(
+      await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'okdrop1' })),
+    ).toBeInstanceOf(ccxt.NetworkError);
+    expect((await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'okdrop1' })).status).toBe(
+      'closed',
+    );
   });
 
   it('faults match only their exchange/method/path and expire after count', async () => {

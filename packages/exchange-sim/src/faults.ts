@@ -25,7 +25,14 @@ export interface Fault extends FaultInput {
   matcher: (path: string) => boolean;
 }
 
-const KINDS: readonly FaultKind[] = ['latency', 'http5xx', 'rate_limit', 'drop_after_accept', 'error_code', 'timeout'];
+const KINDS: readonly FaultKind[] = [
+  'latency',
+  'http5xx',
+  'rate_limit',
+  'drop_after_accept',
+  'error_code',
+  'timeout',
+];
 
 export class Faults {
   private list: Fault[] = [];
@@ -33,7 +40,8 @@ export class Faults {
 
   add(input: FaultInput): Fault {
     if (!KINDS.includes(input.kind)) throw new Error(`unknown fault kind ${String(input.kind)}`);
-    if (input.kind === 'error_code' && input.code === undefined) throw new Error('error_code fault needs a code');
+    if (input.kind === 'error_code' && input.code === undefined)
+      throw new Error('error_code fault needs a code');
     const p = input.path ?? '';
     let matcher: (path: string) => boolean;
     // "/…/flags" is a regex when it compiles with valid flags ("/fapi/v1/order" stays a substring).

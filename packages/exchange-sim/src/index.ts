@@ -1,6 +1,18 @@
 export { startSimulator, type Simulator, type SimulatorOptions } from './server.ts';
 export { Engine, EngineError } from './engine.ts';
-export type { Account, AlgoOrder, Exchange, Order, Position, PositionMode, PosSide, Side, Trade, Income, CreateAccountInput } from './engine.ts';
+export type {
+  Account,
+  AlgoOrder,
+  Exchange,
+  Order,
+  Position,
+  PositionMode,
+  PosSide,
+  Side,
+  Trade,
+  Income,
+  CreateAccountInput,
+} from './engine.ts';
 export { binanceSign, okxSign, verifyBinance, verifyOkx } from './auth.ts';
 export { MARKETS, findMarket, type MarketSpec } from './markets.ts';
 export { Faults, type FaultInput, type FaultKind } from './faults.ts';

@@ -22,9 +22,26 @@ export const INTERVAL_MS: Record<string, number> = {
 
 /** OKX bar names → Binance interval names. */
 export const OKX_BARS: Record<string, string> = {
-  '1m': '1m', '3m': '3m', '5m': '5m', '15m': '15m', '30m': '30m',
-  '1H': '1h', '2H': '2h', '4H': '4h', '6H': '6h', '12H': '12h', '1D': '1d', '3D': '3d', '1W': '1w', '1M': '1M',
-  '6Hutc': '6h', '12Hutc': '12h', '1Dutc': '1d', '3Dutc': '3d', '1Wutc': '1w', '1Mutc': '1M',
+  '1m': '1m',
+  '3m': '3m',
+  '5m': '5m',
+  '15m': '15m',
+  '30m': '30m',
+  '1H': '1h',
+  '2H': '2h',
+  '4H': '4h',
+  '6H': '6h',
+  '12H': '12h',
+  '1D': '1d',
+  '3D': '3d',
+  '1W': '1w',
+  '1M': '1M',
+  '6Hutc': '6h',
+  '12Hutc': '12h',
+  '1Dutc': '1d',
+  '3Dutc': '3d',
+  '1Wutc': '1w',
+  '1Mutc': '1M',
 };
 
 export interface Candle {
@@ -43,7 +60,12 @@ export function candles(
   market: MarketSpec,
   price: number,
   intervalMs: number,
-  opts: { limit: number; startTime?: number | undefined; endTime?: number | undefined; now?: number | undefined },
+  opts: {
+    limit: number;
+    startTime?: number | undefined;
+    endTime?: number | undefined;
+    now?: number | undefined;
+  },
 ): Candle[] {
   const now = opts.now ?? Date.now();
   const align = (t: number) => Math.floor(t / intervalMs) * intervalMs;

@@ -10,7 +10,12 @@ const env = process.env;
 const accounts: Array<Record<string, unknown>> = [];
 if (env['SIM_DEMO_ACCOUNTS'] === '1' || env['SIM_DEMO_ACCOUNTS'] === 'true') {
   const balance = Number(env['SIM_BALANCE'] ?? 10_000);
-  accounts.push({ exchange: 'binance', api_key: env['SIM_BINANCE_KEY'] ?? 'demo-binance-key', api_secret: env['SIM_BINANCE_SECRET'] ?? 'demo-binance-secret', balance });
+  accounts.push({
+    exchange: 'binance',
+    api_key: env['SIM_BINANCE_KEY'] ?? 'demo-binance-key',
+    api_secret: env['SIM_BINANCE_SECRET'] ?? 'demo-binance-secret',
+    balance,
+  });
   accounts.push({
     exchange: 'okx',
     api_key: env['SIM_OKX_KEY'] ?? 'demo-okx-key',
@@ -30,7 +35,8 @@ const sim = await startSimulator({
   log: env['SIM_LOG'] === '1',
 });
 console.log(`[exchange-sim] listening on ${sim.url} (Binance /fapi, OKX /api/v5, control /_sim)`);
-for (const a of accounts) console.log(`[exchange-sim] account ${String(a['exchange'])} key=${String(a['api_key'])}`);
+for (const a of accounts)
+  console.log(`[exchange-sim] account ${String(a['exchange'])} key=${String(a['api_key'])}`);
 
 const stop = () => {
   void sim.close().then(() => process.exit(0));

@@ -31,7 +31,9 @@ export interface MarketSpec {
   hourlyVol: number;
 }
 
-function spec(s: Omit<MarketSpec, 'okxId' | 'symbol' | 'quote' | 'pricePrecision' | 'quantityPrecision' | 'id'>): MarketSpec {
+function spec(
+  s: Omit<MarketSpec, 'okxId' | 'symbol' | 'quote' | 'pricePrecision' | 'quantityPrecision' | 'id'>,
+): MarketSpec {
   return {
     ...s,
     id: `${s.base}USDT`,
@@ -44,11 +46,86 @@ function spec(s: Omit<MarketSpec, 'okxId' | 'symbol' | 'quote' | 'pricePrecision
 }
 
 export const MARKETS: readonly MarketSpec[] = [
-  spec({ base: 'BTC', defaultPrice: 60000, tickSize: 0.1, stepSize: 0.001, minQty: 0.001, maxQty: 1000, marketMaxQty: 120, minNotional: 100, maxLeverage: 125, ctVal: 0.01, lotSz: 0.01, minSz: 0.01, okxMaxLever: 100, hourlyVol: 0.006 }),
-  spec({ base: 'ETH', defaultPrice: 3000, tickSize: 0.01, stepSize: 0.001, minQty: 0.001, maxQty: 10000, marketMaxQty: 2000, minNotional: 20, maxLeverage: 100, ctVal: 0.1, lotSz: 0.01, minSz: 0.01, okxMaxLever: 100, hourlyVol: 0.008 }),
-  spec({ base: 'SOL', defaultPrice: 150, tickSize: 0.01, stepSize: 1, minQty: 1, maxQty: 1000000, marketMaxQty: 5000, minNotional: 5, maxLeverage: 75, ctVal: 1, lotSz: 0.01, minSz: 0.01, okxMaxLever: 50, hourlyVol: 0.011 }),
-  spec({ base: 'XRP', defaultPrice: 0.6, tickSize: 0.0001, stepSize: 0.1, minQty: 0.1, maxQty: 10000000, marketMaxQty: 2000000, minNotional: 5, maxLeverage: 75, ctVal: 100, lotSz: 0.01, minSz: 0.01, okxMaxLever: 75, hourlyVol: 0.01 }),
-  spec({ base: 'DOGE', defaultPrice: 0.15, tickSize: 0.00001, stepSize: 1, minQty: 1, maxQty: 50000000, marketMaxQty: 30000000, minNotional: 5, maxLeverage: 75, ctVal: 1000, lotSz: 0.01, minSz: 0.01, okxMaxLever: 75, hourlyVol: 0.012 }),
+  spec({
+    base: 'BTC',
+    defaultPrice: 60000,
+    tickSize: 0.1,
+    stepSize: 0.001,
+    minQty: 0.001,
+    maxQty: 1000,
+    marketMaxQty: 120,
+    minNotional: 100,
+    maxLeverage: 125,
+    ctVal: 0.01,
+    lotSz: 0.01,
+    minSz: 0.01,
+    okxMaxLever: 100,
+    hourlyVol: 0.006,
+  }),
+  spec({
+    base: 'ETH',
+    defaultPrice: 3000,
+    tickSize: 0.01,
+    stepSize: 0.001,
+    minQty: 0.001,
+    maxQty: 10000,
+    marketMaxQty: 2000,
+    minNotional: 20,
+    maxLeverage: 100,
+    ctVal: 0.1,
+    lotSz: 0.01,
+    minSz: 0.01,
+    okxMaxLever: 100,
+    hourlyVol: 0.008,
+  }),
+  spec({
+    base: 'SOL',
+    defaultPrice: 150,
+    tickSize: 0.01,
+    stepSize: 1,
+    minQty: 1,
+    maxQty: 1000000,
+    marketMaxQty: 5000,
+    minNotional: 5,
+    maxLeverage: 75,
+    ctVal: 1,
+    lotSz: 0.01,
+    minSz: 0.01,
+    okxMaxLever: 50,
+    hourlyVol: 0.011,
+  }),
+  spec({
+    base: 'XRP',
+    defaultPrice: 0.6,
+    tickSize: 0.0001,
+    stepSize: 0.1,
+    minQty: 0.1,
+    maxQty: 10000000,
+    marketMaxQty: 2000000,
+    minNotional: 5,
+    maxLeverage: 75,
+    ctVal: 100,
+    lotSz: 0.01,
+    minSz: 0.01,
+    okxMaxLever: 75,
+    hourlyVol: 0.01,
+  }),
+  spec({
+    base: 'DOGE',
+    defaultPrice: 0.15,
+    tickSize: 0.00001,
+    stepSize: 1,
+    minQty: 1,
+    maxQty: 50000000,
+    marketMaxQty: 30000000,
+    minNotional: 5,
+    maxLeverage: 75,
+    ctVal: 1000,
+    lotSz: 0.01,
+    minSz: 0.01,
+    okxMaxLever: 75,
+    hourlyVol: 0.012,
+  }),
 ];
 
 const byAnyId = new Map<string, MarketSpec>();

@@ -21,10 +21,17 @@ async function setPrice(symbol: string, price: number) {
 describe('okx swaps via ccxt', () => {
   it('public: time, instruments (contracts), candles, ticker', async () => {
     const { ex } = await okxAccount(sim);
-    expect(Math.abs((await ex.fetchTime()) as number - Date.now())).toBeLessThan(2000);
+    expect(Math.abs(((await ex.fetchTime()) as number) - Date.now())).toBeLessThan(2000);
     await ex.loadMarkets();
     const btc = ex.market(BTC);
-    expect(btc).toMatchObject({ id: 'BTC-USDT-SWAP', swap: true, linear: true, contractSize: 0.01, settle: 'USDT', active: true });
+    expect(btc).toMatchObject({
+      id: 'BTC-USDT-SWAP',
+      swap: true,
+      linear: true,
+      contractSize: 0.01,
+      settle: 'USDT',
+      active: true,
+    });
     expect(btc.precision.amount).toBe(0.01);
     expect(btc.limits.amount?.min).toBe(0.01);
     expect(ex.market(ETH).contractSize).toBe(0.1);
@@ -64,9 +71,13 @@ describe('okx swaps via ccxt', () => {
   it('balance, leverage, position mode', async () => {
     const { ex } = await okxAccount(sim, { balance: 2500 });
     expect((await ex.fetchBalance())['USDT']).toMatchObject({ free: 2500, total: 2500 });
-    const r = (await ex.setLeverage(5, BTC, { marginMode: 'cross' })) as { data: Array<Record<string, string>> };
+    const r = (await ex.setLeverage(5, BTC, { marginMode: 'cross' })) as {
+      data: Array<Record<string, string>>;
+    };
     expect(r.data[0]).toMatchObject({ lever: '5', mgnMode: 'cross', instId: 'BTC-USDT-SWAP' });
-    expect(await rejects(() => ex.setLeverage(101, BTC, { marginMode: 'cross' }))).toBeInstanceOf(ccxt.BadRequest);
+    expect(await rejects(() => ex.setLeverage(101, BTC, { marginMode: 'cross' }))).toBeInstanceOf(
+      ccxt.BadRequest,
+    );
     expect((await ex.fetchPositionMode(BTC)).hedged).toBe(false);
     await ex.setPositionMode(true);
     expect((await ex.fetchPositionMode(BTC)).hedged).toBe(true);
@@ -89,7 +100,10 @@ describe('okx swaps via ccxt', () => {
     expect(pos[0]).toMatchObject({ side: 'long', contracts: 5, contractSize: 0.01, entryPrice: 60000 });
     expect((await ex.fetchBalance())['USDT']?.used).toBeCloseTo(300, 6);
     await setPrice('BTC-USDT-SWAP', 60500);
-    await ex.createOrder(BTC, 'market', 'sell', 5, undefined, { reduceOnly: true, clientOrderId: 'okclose1' });
+    await ex.createOrder(BTC, 'market', 'sell', 5, undefined, {
+      reduceOnly: true,
+      clientOrderId: 'okclose1',
+    });
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
     const trades = await ex.fetchMyTrades(BTC);
     expect(trades.map((t) => [t.side, t.amount, t.price])).toEqual([
@@ -107,7 +121,15 @@ describe('okx swaps via ccxt', () => {
     expect(e).toBeInstanceOf(ccxt.ExchangeError);
     expect(e.message).toContain('51169');
     // size must be a multiple of lotSz
-    expect((await rejects(() => ex.privatePostTradeBatchOrders([{ instId: 'BTC-USDT-SWAP', tdMode: 'cross', side: 'buy', ordType: 'market', sz: '0.005' }]))).message).toContain('51121');
+    expect(
+      (
+        await rejects(() =>
+          ex.privatePostTradeBatchOrders([
+            { instId: 'BTC-USDT-SWAP', tdMode: 'cross', side: 'buy', ordType: 'market', sz: '0.005' },
+          ]),
+        )
+      ).message,
+    ).toContain('51121');
   });
 
   it('insufficient margin (51008) and duplicate clOrdId (51016)', async () => {
@@ -119,22 +141,41 @@ describe('okx swaps via ccxt', () => {
     expect(e.message).toContain('51008');
     await ex.setLeverage(20, BTC, { marginMode: 'cross' });
     await ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'dupe1' });
-    const dup = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'dupe1' }));
+    const dup = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'buy', 1, undefined, { clientOrderId: 'dupe1' }),
+    );
     expect(dup).toBeInstanceOf(ccxt.InvalidOrder);
     expect(dup.message).toContain('51016');
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1' }))).toBeInstanceOf(ccxt.OrderNotFound);
-    expect(await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1', trigger: true }))).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() => ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1' })),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
+    expect(
+      await rejects(() =>
+        ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'unknown1', trigger: true }),
+      ),
+    ).toBeInstanceOf(ccxt.OrderNotFound);
   });
 
   it('conditional SL triggers on a price move and closes the position; leftover TP stays; cancel-algos', async () => {
     await setPrice('ETH-USDT-SWAP', 3000);
     const { ex, key } = await okxAccount(sim);
     await ex.createOrder(ETH, 'market', 'buy', 10, undefined, { clientOrderId: 'ethentry' }); // 1 ETH
-    const sl = await ex.createOrder(ETH, 'market', 'sell', 10, undefined, { stopLossPrice: 2900, reduceOnly: true, clientOrderId: 'ethsl' });
-    const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, { takeProfitPrice: 3300, closeFraction: '1', clientOrderId: 'ethtp' });
+    const sl = await ex.createOrder(ETH, 'market', 'sell', 10, undefined, {
+      stopLossPrice: 2900,
+      reduceOnly: true,
+      clientOrderId: 'ethsl',
+    });
+    const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, {
+      takeProfitPrice: 3300,
+      closeFraction: '1',
+      clientOrderId: 'ethtp',
+    });
     expect(sl.id).toBeTruthy();
     expect(tp.id).toBeTruthy();
-    const pending = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    const pending = await ex.fetchOpenOrders(ETH, undefined, undefined, {
+      trigger: true,
+      ordType: 'conditional',
+    });
     expect(pending.map((o) => o.clientOrderId).sort()).toEqual(['ethsl', 'ethtp']);
     expect(pending.find((o) => o.clientOrderId === 'ethsl')?.stopLossPrice).toBe(2900);
     await setPrice('ETH-USDT-SWAP', 2899);
@@ -146,11 +187,18 @@ describe('okx swaps via ccxt', () => {
     const last = (await ex.fetchMyTrades(ETH)).at(-1);
     expect(last).toMatchObject({ side: 'sell', amount: 10, price: 2899 });
     expect(Number((last?.info as Record<string, string>)['fillPnl'])).toBeCloseTo(-101, 8);
-    const left = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    const left = await ex.fetchOpenOrders(ETH, undefined, undefined, {
+      trigger: true,
+      ordType: 'conditional',
+    });
     expect(left.map((o) => o.clientOrderId)).toEqual(['ethtp']);
     await ex.cancelOrders([left[0]?.id as string], ETH, { trigger: true });
-    expect(await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' })).toHaveLength(0);
-    const log = (await control(sim, 'GET', `/_sim/orders?exchange=okx&api_key=${key}`)) as { orders: Array<Record<string, unknown>> };
+    expect(
+      await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' }),
+    ).toHaveLength(0);
+    const log = (await control(sim, 'GET', `/_sim/orders?exchange=okx&api_key=${key}`)) as {
+      orders: Array<Record<string, unknown>>;
+    };
     expect(log.orders.map((o) => [o['kind'], o['client_id'], o['status']])).toEqual([
       ['order', 'ethentry', 'filled'],
       ['algo', 'ethsl', 'triggered'],
@@ -168,7 +216,10 @@ describe('okx swaps via ccxt', () => {
     expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
     expect((await ex.fetchOrder(lim.id as string, BTC)).status).toBe('canceled');
     await ex.createOrder(BTC, 'market', 'buy', 2, undefined, { stopLoss: { triggerPrice: 59000 } });
-    const algos = await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true, ordType: 'conditional' });
+    const algos = await ex.fetchOpenOrders(BTC, undefined, undefined, {
+      trigger: true,
+      ordType: 'conditional',
+    });
     expect(algos).toHaveLength(1);
     await setPrice('BTC-USDT-SWAP', 58999);
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
@@ -189,9 +240,17 @@ describe('okx swaps via ccxt', () => {
       ['long', 3],
       ['short', 2],
     ]);
-    await ex.createOrder(SOL, 'market', 'sell', undefined as never, undefined, { hedged: true, stopLossPrice: 140, closeFraction: '1' });
+    await ex.createOrder(SOL, 'market', 'sell', undefined as never, undefined, {
+      hedged: true,
+      stopLossPrice: 140,
+      closeFraction: '1',
+    });
     await setPrice('SOL-USDT-SWAP', 139);
     expect((await ex.fetchPositions([SOL])).map((p) => p.side)).toEqual(['short']);
-    expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({ posSide: 'long', side: 'sell', fillPnl: '-33' });
+    expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({
+      posSide: 'long',
+      side: 'sell',
+      fillPnl: '-33',
+    });
   });
 });

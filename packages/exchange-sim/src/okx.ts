@@ -1,7 +1,15 @@
 /** OKX v5 dialect (USDT-margined perpetual swaps). Sizes are in contracts: base qty = sz × ctVal. */
 import { randomBytes } from 'node:crypto';
 import { verifyOkx } from './auth.ts';
-import { type Account, type AlgoOrder, EngineError, type MarginMode, type Order, type PosSide, type Side } from './engine.ts';
+import {
+  type Account,
+  type AlgoOrder,
+  EngineError,
+  type MarginMode,
+  type Order,
+  type PosSide,
+  type Side,
+} from './engine.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { candles, INTERVAL_MS, OKX_BARS } from './klines.ts';
 import { MARKETS, type MarketSpec, findMarket } from './markets.ts';
@@ -57,7 +65,8 @@ function parseSz(m: MarketSpec, raw: string | undefined): number {
   if (raw === undefined) err('51000', 'Parameter sz error');
   const v = Number(raw);
   if (!Number.isFinite(v) || v <= 0) err('51000', 'Parameter sz error');
-  if (decimalsIn(raw) > szDec(m) || !isMultiple(v, m.lotSz)) err('51121', `Order quantity must be a multiple of the lot size. Lot size is ${str(m.lotSz)}.`);
+  if (decimalsIn(raw) > szDec(m) || !isMultiple(v, m.lotSz))
+    err('51121', `Order quantity must be a multiple of the lot size. Lot size is ${str(m.lotSz)}.`);
   if (v < m.minSz) err('51020', `Your order should meet or exceed the minimum order amount.`);
   return round(v * m.ctVal, 10);
 }
@@ -165,7 +174,10 @@ function orderJson(sim: Sim, o: Order): Dict {
 
 function algoJson(sim: Sim, a: AlgoOrder): Dict {
   const m = findMarket(a.symbol) as MarketSpec;
-  const result = a.resultOrderId !== undefined ? sim.engine.account('okx', a.apiKey)?.orders.find((o) => o.id === a.resultOrderId) : undefined;
+  const result =
+    a.resultOrderId !== undefined
+      ? sim.engine.account('okx', a.apiKey)?.orders.find((o) => o.id === a.resultOrderId)
+      : undefined;
   const ordPx = a.orderPrice === undefined ? '-1' : px(m, a.orderPrice);
   return {
     instType: 'SWAP',
@@ -184,7 +196,11 @@ function algoJson(sim: Sim, a: AlgoOrder): Dict {
     tdMode: a.marginMode,
     tgtCcy: '',
     state: ALGO_STATE[a.status],
-    lever: String(sim.engine.account('okx', a.apiKey) ? sim.engine.settings(sim.engine.account('okx', a.apiKey) as Account, a.symbol).leverage : ''),
+    lever: String(
+      sim.engine.account('okx', a.apiKey)
+        ? sim.engine.settings(sim.engine.account('okx', a.apiKey) as Account, a.symbol).leverage
+        : '',
+    ),
     tpTriggerPx: a.tpTrigger === undefined ? '' : px(m, a.tpTrigger),
     tpTriggerPxType: a.tpTrigger === undefined ? '' : 'last',
     tpOrdPx: a.tpTrigger === undefined ? '' : ordPx,
@@ -270,7 +286,10 @@ function itemError(e: unknown, base: Dict): Outcome {
         ? ['51008', 'Order failed. Insufficient USDT margin in account']
         : e.kind === 'unknown_symbol'
           ? ['51001', "Instrument ID doesn't exist."]
-          : ['51169', "Order failed because you don't have any positions in this direction for this contract."];
+          : [
+              '51169',
+              "Order failed because you don't have any positions in this direction for this contract.",
+            ];
     return { ok: false, data: { ...base, sCode: code, sMsg: msg } };
   }
   throw e;
@@ -293,15 +312,18 @@ function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome 
     const side = sideOf(s(o['side']));
     const posSide = posSideOf(acct, s(o['posSide']));
     const ordType = s(o['ordType']);
-    if (!ordType || !['market', 'limit', 'post_only', 'fok', 'ioc', 'optimal_limit_ioc'].includes(ordType)) err('51000', 'Parameter ordType error');
+    if (!ordType || !['market', 'limit', 'post_only', 'fok', 'ioc', 'optimal_limit_ioc'].includes(ordType))
+      err('51000', 'Parameter ordType error');
     const qty = parseSz(m, s(o['sz']));
     const isMarket = ordType === 'market' || ordType === 'optimal_limit_ioc';
     const price = isMarket ? undefined : parsePx(m, s(o['px']), 'px');
     const cid = clientIdOf(o['clOrdId']);
     if (cid && acct.orders.some((x) => x.clientId === cid)) err('51016', 'Duplicated clOrdId');
-    const reduceOnly = acct.positionMode === 'oneway' && (o['reduceOnly'] === true || o['reduceOnly'] === 'true');
+    const reduceOnly =
+      acct.positionMode === 'oneway' && (o['reduceOnly'] === true || o['reduceOnly'] === 'true');
     const settings = sim.engine.settings(acct, m.id);
-    if (settings.marginMode !== tdMode && !sim.engine.openPositions(acct).some((p) => p.symbol === m.id)) settings.marginMode = tdMode;
+    if (settings.marginMode !== tdMode && !sim.engine.openPositions(acct).some((p) => p.symbol === m.id))
+      settings.marginMode = tdMode;
     const order = sim.engine.placeOrder(acct, {
       symbol: m.id,
       side,
@@ -345,7 +367,12 @@ function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome 
 
 function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome {
   const clientRaw = o['algoClOrdId'] ?? o['clOrdId'];
-  const base = { algoId: '', clOrdId: s(clientRaw) ?? '', algoClOrdId: s(clientRaw) ?? '', tag: s(o['tag']) ?? '' };
+  const base = {
+    algoId: '',
+    clOrdId: s(clientRaw) ?? '',
+    algoClOrdId: s(clientRaw) ?? '',
+    tag: s(o['tag']) ?? '',
+  };
   try {
     const m = inst(s(o['instId'])) as MarketSpec;
     const tdMode = tdModeOf(s(o['tdMode']));
@@ -368,13 +395,24 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
     const sl = slRaw ? parsePx(m, slRaw, 'slTriggerPx') : undefined;
     const tp = tpRaw ? parsePx(m, tpRaw, 'tpTriggerPx') : undefined;
     const ordPxRaw = s(o['slOrdPx'] ?? o['tpOrdPx']);
-    const orderPrice = ordPxRaw === undefined || ordPxRaw === '-1' ? undefined : parsePx(m, ordPxRaw, 'slOrdPx');
+    const orderPrice =
+      ordPxRaw === undefined || ordPxRaw === '-1' ? undefined : parsePx(m, ordPxRaw, 'slOrdPx');
     const last = sim.engine.price(m.id);
     if (sl !== undefined && sim.engine.triggerHit({ side, slTrigger: sl, tpTrigger: undefined }, last)) {
-      err(side === 'sell' ? '51053' : '51052', side === 'sell' ? 'SL trigger price must be less than the last price' : 'SL trigger price must be greater than the last price');
+      err(
+        side === 'sell' ? '51053' : '51052',
+        side === 'sell'
+          ? 'SL trigger price must be less than the last price'
+          : 'SL trigger price must be greater than the last price',
+      );
     }
     if (tp !== undefined && sim.engine.triggerHit({ side, slTrigger: undefined, tpTrigger: tp }, last)) {
-      err(side === 'sell' ? '51052' : '51053', side === 'sell' ? 'TP trigger price must be greater than the last price' : 'TP trigger price must be less than the last price');
+      err(
+        side === 'sell' ? '51052' : '51053',
+        side === 'sell'
+          ? 'TP trigger price must be greater than the last price'
+          : 'TP trigger price must be less than the last price',
+      );
     }
     const cid = clientIdOf(clientRaw);
     if (cid && acct.algoOrders.some((x) => x.clientId === cid)) err('51016', 'Duplicated clOrdId');
@@ -402,16 +440,34 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
 function batchReply(outcomes: Outcome[], inTime: number): Reply {
   const okCount = outcomes.filter((x) => x.ok).length;
   const code = okCount === outcomes.length ? '0' : okCount === 0 ? '1' : '2';
-  const msg = code === '0' ? '' : code === '1' ? 'All operations failed' : 'Bulk operation partially succeeded';
-  return reply({ code, msg, data: outcomes.map((x) => x.data), inTime: String(Math.round(inTime * 1000)), outTime: String(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000)) });
+  const msg =
+    code === '0' ? '' : code === '1' ? 'All operations failed' : 'Bulk operation partially succeeded';
+  return reply({
+    code,
+    msg,
+    data: outcomes.map((x) => x.data),
+    inTime: String(Math.round(inTime * 1000)),
+    outTime: String(Math.round(performance.timeOrigin * 1000 + performance.now() * 1000)),
+  });
 }
 
-function findOrder(acct: Account, m: MarketSpec, ordId: string | undefined, clOrdId: string | undefined): Order | undefined {
+function findOrder(
+  acct: Account,
+  m: MarketSpec,
+  ordId: string | undefined,
+  clOrdId: string | undefined,
+): Order | undefined {
   if (!ordId && !clOrdId) err('51000', 'Parameter ordId error');
-  return acct.orders.findLast((o) => o.symbol === m.id && (ordId ? String(o.id) === ordId : o.clientId === clOrdId));
+  return acct.orders.findLast(
+    (o) => o.symbol === m.id && (ordId ? String(o.id) === ordId : o.clientId === clOrdId),
+  );
 }
 
-function findAlgo(acct: Account, algoId: string | undefined, clId: string | undefined): AlgoOrder | undefined {
+function findAlgo(
+  acct: Account,
+  algoId: string | undefined,
+  clId: string | undefined,
+): AlgoOrder | undefined {
   if (!algoId && !clId) err('51000', 'Parameter algoId error');
   return acct.algoOrders.findLast((a) => (algoId ? String(a.id) === algoId : a.clientId === clId));
 }
@@ -513,7 +569,8 @@ function positionsJson(sim: Sim, acct: Account, instId: string | undefined): Dic
         liabCcy: '',
         liqPenalty: '0',
         liqPx: '',
-        margin: st.marginMode === 'isolated' ? str(round(Math.abs(p.qty) * p.entryPrice / st.leverage, 8)) : '',
+        margin:
+          st.marginMode === 'isolated' ? str(round((Math.abs(p.qty) * p.entryPrice) / st.leverage, 8)) : '',
         markPx: px(m, last),
         mgnMode: st.marginMode,
         mgnRatio: '',
@@ -599,7 +656,17 @@ function route(sim: Sim, req: SimRequest): Reply {
         return ok(
           list
             .reverse()
-            .map((c) => [String(c.openTime), px(m, c.open), px(m, c.high), px(m, c.low), px(m, c.close), ctStr(m, c.volume), str(round(c.volume, 8)), str(round(c.volume * c.close, 4)), c.openTime === nowOpen ? '0' : '1']),
+            .map((c) => [
+              String(c.openTime),
+              px(m, c.open),
+              px(m, c.high),
+              px(m, c.low),
+              px(m, c.close),
+              ctStr(m, c.volume),
+              str(round(c.volume, 8)),
+              str(round(c.volume * c.close, 4)),
+              c.openTime === nowOpen ? '0' : '1',
+            ]),
         );
       }
       case '/api/v5/market/ticker':
@@ -633,12 +700,30 @@ function route(sim: Sim, req: SimRequest): Reply {
       }
       case '/api/v5/public/mark-price': {
         const id = q.get('instId');
-        return ok(MARKETS.filter((m) => !id || m.okxId === id).map((m) => ({ instType: 'SWAP', instId: m.okxId, markPx: px(m, engine.price(m.id)), ts: String(Date.now()) })));
+        return ok(
+          MARKETS.filter((m) => !id || m.okxId === id).map((m) => ({
+            instType: 'SWAP',
+            instId: m.okxId,
+            markPx: px(m, engine.price(m.id)),
+            ts: String(Date.now()),
+          })),
+        );
       }
       case '/api/v5/public/funding-rate': {
         const m = inst(q.get('instId') ?? undefined) as MarketSpec;
         const next = Math.ceil(Date.now() / 28_800_000) * 28_800_000;
-        return ok([{ instType: 'SWAP', instId: m.okxId, fundingRate: '0.0001', nextFundingRate: '', fundingTime: String(next), nextFundingTime: String(next + 28_800_000), method: 'current_period', ts: String(Date.now()) }]);
+        return ok([
+          {
+            instType: 'SWAP',
+            instId: m.okxId,
+            fundingRate: '0.0001',
+            nextFundingRate: '',
+            fundingTime: String(next),
+            nextFundingTime: String(next + 28_800_000),
+            method: 'current_period',
+            ts: String(Date.now()),
+          },
+        ]);
       }
     }
     return okxErrorReply('50014', `Path ${path} not found`, 404);
@@ -671,7 +756,7 @@ function route(sim: Sim, req: SimRequest): Reply {
           level: 'Lv1',
           levelTmp: '',
           liquidationGear: '-1',
-          mainUid: String(1000 + acct.createdAt % 100000),
+          mainUid: String(1000 + (acct.createdAt % 100000)),
           mgnIsoMode: 'automatic',
           opAuth: '0',
           perm: 'read_only,trade',
@@ -683,20 +768,28 @@ function route(sim: Sim, req: SimRequest): Reply {
           spotTraderInsts: [],
           traderInsts: [],
           type: '0',
-          uid: String(1000 + acct.createdAt % 100000),
+          uid: String(1000 + (acct.createdAt % 100000)),
         },
       ]);
     case 'GET /api/v5/account/leverage-info': {
       const m = inst(q.get('instId') ?? undefined) as MarketSpec;
       const mode = q.get('mgnMode') ?? 'cross';
-      return ok([{ instId: m.okxId, mgnMode: mode, posSide: 'net', lever: String(engine.settings(acct, m.id).leverage) }]);
+      return ok([
+        {
+          instId: m.okxId,
+          mgnMode: mode,
+          posSide: 'net',
+          lever: String(engine.settings(acct, m.id).leverage),
+        },
+      ]);
     }
     case 'POST /api/v5/account/set-leverage': {
       const b = parseJsonBody(req.body) as Dict;
       const m = inst(s(b['instId'])) as MarketSpec;
       const mgnMode = tdModeOf(s(b['mgnMode']));
       const lever = Number(s(b['lever']));
-      if (!Number.isFinite(lever) || lever < 1 || lever > m.okxMaxLever) err('51000', 'Parameter lever error');
+      if (!Number.isFinite(lever) || lever < 1 || lever > m.okxMaxLever)
+        err('51000', 'Parameter lever error');
       const st = engine.settings(acct, m.id);
       st.leverage = lever;
       if (!engine.openPositions(acct).some((p) => p.symbol === m.id)) st.marginMode = mgnMode;
@@ -708,7 +801,11 @@ function route(sim: Sim, req: SimRequest): Reply {
       if (mode !== 'net_mode' && mode !== 'long_short_mode') err('51000', 'Parameter posMode error');
       const want = mode === 'long_short_mode' ? 'hedge' : 'oneway';
       if (want !== acct.positionMode) {
-        if (engine.openPositions(acct).length > 0 || engine.openOrders(acct).length > 0 || engine.openAlgos(acct).length > 0) {
+        if (
+          engine.openPositions(acct).length > 0 ||
+          engine.openOrders(acct).length > 0 ||
+          engine.openAlgos(acct).length > 0
+        ) {
           err('59000', 'Settings failed. Close any open positions or orders before modifying settings.');
         }
         acct.positionMode = want;
@@ -720,7 +817,10 @@ function route(sim: Sim, req: SimRequest): Reply {
       const b = parseJsonBody(req.body);
       const list = (Array.isArray(b) ? b : [b]) as Dict[];
       if (list.length === 0 || list.length > 20) err('51000', 'Parameter data error');
-      return batchReply(list.map((o) => placeOne(sim, acct, o, req.arrivalMs)), req.arrivalMs);
+      return batchReply(
+        list.map((o) => placeOne(sim, acct, o, req.arrivalMs)),
+        req.arrivalMs,
+      );
     }
     case 'GET /api/v5/trade/order': {
       const m = inst(q.get('instId') ?? undefined) as MarketSpec;
@@ -737,9 +837,22 @@ function route(sim: Sim, req: SimRequest): Reply {
         try {
           const m = inst(s(c['instId'])) as MarketSpec;
           const o = findOrder(acct, m, s(c['ordId']), s(c['clOrdId']));
-          if (!o) err('51400', 'Order cancellation failed as the order has been filled, canceled or does not exist.');
-          if (!engine.cancelOrder(acct, o)) err(o.status === 'filled' ? '51402' : '51401', o.status === 'filled' ? 'Order cancellation failed as the order has been filled.' : 'Order cancellation failed as the order has been canceled.');
-          return { ok: true, data: { ...base, clOrdId: o.clientId, ordId: String(o.id), sCode: '0', sMsg: '' } };
+          if (!o)
+            err(
+              '51400',
+              'Order cancellation failed as the order has been filled, canceled or does not exist.',
+            );
+          if (!engine.cancelOrder(acct, o))
+            err(
+              o.status === 'filled' ? '51402' : '51401',
+              o.status === 'filled'
+                ? 'Order cancellation failed as the order has been filled.'
+                : 'Order cancellation failed as the order has been canceled.',
+            );
+          return {
+            ok: true,
+            data: { ...base, clOrdId: o.clientId, ordId: String(o.id), sCode: '0', sMsg: '' },
+          };
         } catch (e) {
           return itemError(e, base);
         }
@@ -748,13 +861,20 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
     case 'GET /api/v5/trade/orders-pending': {
       const id = q.get('instId');
-      const list = engine.openOrders(acct).filter((o) => !id || (findMarket(o.symbol) as MarketSpec).okxId === id);
+      const list = engine
+        .openOrders(acct)
+        .filter((o) => !id || (findMarket(o.symbol) as MarketSpec).okxId === id);
       return ok(paginate(list, q).map((o) => orderJson(sim, o)));
     }
     case 'GET /api/v5/trade/orders-history':
     case 'GET /api/v5/trade/orders-history-archive': {
       const id = q.get('instId');
-      const list = acct.orders.filter((o) => o.status !== 'new' && o.status !== 'partially_filled' && (!id || (findMarket(o.symbol) as MarketSpec).okxId === id));
+      const list = acct.orders.filter(
+        (o) =>
+          o.status !== 'new' &&
+          o.status !== 'partially_filled' &&
+          (!id || (findMarket(o.symbol) as MarketSpec).okxId === id),
+      );
       return ok(paginate(list, q).map((o) => orderJson(sim, o)));
     }
     case 'POST /api/v5/trade/order-algo': {
@@ -787,12 +907,24 @@ function route(sim: Sim, req: SimRequest): Reply {
       const b = parseJsonBody(req.body);
       const list = (Array.isArray(b) ? b : [b]) as Dict[];
       const outcomes = list.map((c): Outcome => {
-        const base = { algoId: s(c['algoId']) ?? '', algoClOrdId: s(c['algoClOrdId']) ?? '', clOrdId: '', tag: '' };
+        const base = {
+          algoId: s(c['algoId']) ?? '',
+          algoClOrdId: s(c['algoClOrdId']) ?? '',
+          clOrdId: '',
+          tag: '',
+        };
         try {
           inst(s(c['instId']));
           const a = findAlgo(acct, s(c['algoId']), s(c['algoClOrdId']));
-          if (!a || !engine.cancelAlgo(acct, a)) err('51400', 'Order cancellation failed as the order has been filled, canceled or does not exist.');
-          return { ok: true, data: { ...base, algoId: String(a.id), algoClOrdId: a.clientId, sCode: '0', sMsg: '' } };
+          if (!a || !engine.cancelAlgo(acct, a))
+            err(
+              '51400',
+              'Order cancellation failed as the order has been filled, canceled or does not exist.',
+            );
+          return {
+            ok: true,
+            data: { ...base, algoId: String(a.id), algoClOrdId: a.clientId, sCode: '0', sMsg: '' },
+          };
         } catch (e) {
           return itemError(e, base);
         }
@@ -831,7 +963,14 @@ function route(sim: Sim, req: SimRequest): Reply {
             ordId: String(t.orderId),
             clOrdId: t.clientId,
             billId: String(t.billId),
-            subType: t.realizedPnl !== 0 || (t.side === 'sell' ? t.posSide === 'long' : t.posSide === 'short') ? (t.side === 'buy' ? '4' : '3') : t.side === 'buy' ? '1' : '2',
+            subType:
+              t.realizedPnl !== 0 || (t.side === 'sell' ? t.posSide === 'long' : t.posSide === 'short')
+                ? t.side === 'buy'
+                  ? '4'
+                  : '3'
+                : t.side === 'buy'
+                  ? '1'
+                  : '2',
             tag: '',
             fillPx: px(m, t.price),
             fillSz: ctStr(m, t.qty),

@@ -49,7 +49,10 @@ function locate(pathname: string): { kind: Exchange | 'control'; path: string } 
 function send(res: ServerResponse, r: Reply): void {
   if (res.destroyed || res.writableEnded) return;
   const text = r.raw ? String(r.body) : JSON.stringify(r.body);
-  res.writeHead(r.status, { 'content-type': r.raw ? 'text/plain' : 'application/json', ...(r.headers ?? {}) });
+  res.writeHead(r.status, {
+    'content-type': r.raw ? 'text/plain' : 'application/json',
+    ...(r.headers ?? {}),
+  });
   res.end(text);
 }
 
@@ -57,11 +60,21 @@ function faultReply(exchange: Exchange, f: Fault): Reply {
   switch (f.kind) {
     case 'http5xx': {
       const status = f.status ?? 503;
-      return { status, body: status === 502 ? 'Bad Gateway' : status === 500 ? 'Internal Server Error' : 'Service Unavailable', raw: true };
+      return {
+        status,
+        body:
+          status === 502 ? 'Bad Gateway' : status === 500 ? 'Internal Server Error' : 'Service Unavailable',
+        raw: true,
+      };
     }
     case 'rate_limit':
       return exchange === 'binance'
-        ? binanceErrorReply(-1003, f.msg ?? 'Too many requests; current limit of IP is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.', 429)
+        ? binanceErrorReply(
+            -1003,
+            f.msg ??
+              'Too many requests; current limit of IP is 2400 requests per minute. Please use the websocket for live updates to avoid polling the API.',
+            429,
+          )
         : okxErrorReply('50011', f.msg ?? 'Too Many Requests', 429);
     case 'error_code':
     default:
@@ -115,7 +128,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       }, 300_000).unref();
       return;
     }
-    if (fault && ['http5xx', 'rate_limit', 'error_code'].includes(fault.kind)) return send(res, faultReply(exchange, fault));
+    if (fault && ['http5xx', 'rate_limit', 'error_code'].includes(fault.kind))
+      return send(res, faultReply(exchange, fault));
     const r = exchange === 'binance' ? await handleBinance(state, sreq) : await handleOkx(state, sreq);
     if (opts.log) console.log(`[sim] ${exchange} ${sreq.method} ${sreq.path} → ${r.status}`);
     if (fault?.kind === 'drop_after_accept') {
@@ -129,7 +143,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     const arrivalMs = preciseNow();
     handle(req, res, arrivalMs).catch((e: unknown) => {
       console.error('[exchange-sim] internal error', e);
-      send(res, { status: 500, body: { error: 'internal simulator error', detail: e instanceof Error ? e.message : String(e) } });
+      send(res, {
+        status: 500,
+        body: { error: 'internal simulator error', detail: e instanceof Error ? e.message : String(e) },
+      });
     });
   });
   server.keepAliveTimeout = 5_000;

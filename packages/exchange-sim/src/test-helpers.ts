@@ -12,8 +12,17 @@ export function uniqueKey(prefix: string): string {
   return `${prefix}${process.pid}x${n}x${Math.floor(Math.random() * 1e6)}`;
 }
 
-export async function control(sim: Simulator, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(sim.url + path, { method, body: body === undefined ? undefined : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+export async function control(
+  sim: Simulator,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(sim.url + path, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
   return (await res.json()) as Record<string, unknown>;
 }
 
@@ -23,8 +32,19 @@ export async function binanceAccount(
 ): Promise<{ ex: Binance; key: string; secret: string }> {
   const key = uniqueKey('bk');
   const secret = `${key}-secret`;
-  await control(sim, 'POST', '/_sim/accounts', { exchange: 'binance', api_key: key, api_secret: secret, balance: opts.balance ?? 10_000, position_mode: opts.positionMode });
-  const ex = new ccxt.binanceusdm({ apiKey: key, secret: opts.secret ?? secret, enableRateLimit: false, timeout: opts.timeout ?? 5000 });
+  await control(sim, 'POST', '/_sim/accounts', {
+    exchange: 'binance',
+    api_key: key,
+    api_secret: secret,
+    balance: opts.balance ?? 10_000,
+    position_mode: opts.positionMode,
+  });
+  const ex = new ccxt.binanceusdm({
+    apiKey: key,
+    secret: opts.secret ?? secret,
+    enableRateLimit: false,
+    timeout: opts.timeout ?? 5000,
+  });
   ex.enableDemoTrading(true);
   pointCcxtAtSimulator(ex as never, sim.url);
   return { ex, key, secret };
@@ -32,13 +52,35 @@ export async function binanceAccount(
 
 export async function okxAccount(
   sim: Simulator,
-  opts: { balance?: number; positionMode?: 'oneway' | 'hedge'; testnet?: boolean; sandbox?: boolean; password?: string; secret?: string; timeout?: number } = {},
+  opts: {
+    balance?: number;
+    positionMode?: 'oneway' | 'hedge';
+    testnet?: boolean;
+    sandbox?: boolean;
+    password?: string;
+    secret?: string;
+    timeout?: number;
+  } = {},
 ): Promise<{ ex: Okx; key: string; secret: string }> {
   const key = uniqueKey('ok');
   const secret = `${key}-secret`;
   const testnet = opts.testnet ?? true;
-  await control(sim, 'POST', '/_sim/accounts', { exchange: 'okx', api_key: key, api_secret: secret, passphrase: 'Pass-1', balance: opts.balance ?? 10_000, testnet, position_mode: opts.positionMode });
-  const ex = new ccxt.okx({ apiKey: key, secret: opts.secret ?? secret, password: opts.password ?? 'Pass-1', enableRateLimit: false, timeout: opts.timeout ?? 5000 });
+  await control(sim, 'POST', '/_sim/accounts', {
+    exchange: 'okx',
+    api_key: key,
+    api_secret: secret,
+    passphrase: 'Pass-1',
+    balance: opts.balance ?? 10_000,
+    testnet,
+    position_mode: opts.positionMode,
+  });
+  const ex = new ccxt.okx({
+    apiKey: key,
+    secret: opts.secret ?? secret,
+    password: opts.password ?? 'Pass-1',
+    enableRateLimit: false,
+    timeout: opts.timeout ?? 5000,
+  });
   if (opts.sandbox ?? testnet) ex.setSandboxMode(true);
   pointCcxtAtSimulator(ex as never, sim.url);
   return { ex, key, secret };
