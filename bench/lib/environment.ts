@@ -115,7 +115,8 @@ export async function seedAccounts(
   env: BenchEnvironment,
   exchange: 'binance' | 'okx',
   accounts: BenchAccount[],
-  settings: { allowAdd?: boolean; autoSlTp?: boolean; defaultLeverage?: number } = {},
+  /** Defaults as the admin API would store them (allow_add off, ATR SL/TP on, no default leverage). */
+  settings: { allowAdd?: boolean; autoSlTp?: boolean; defaultLeverage?: number | null } = {},
 ): Promise<void> {
   const sealer = new CredentialsSealer(env.credentials.publicKey);
   const client = new pg.Client({ connectionString: env.databaseUrl });
@@ -134,9 +135,9 @@ export async function seedAccounts(
           maskApiKey(a.apiKey),
           box,
           sealer.keyId,
-          settings.defaultLeverage ?? 5,
-          settings.allowAdd ?? true,
-          settings.autoSlTp ?? false,
+          settings.defaultLeverage ?? null,
+          settings.allowAdd ?? false,
+          settings.autoSlTp ?? true,
         ],
       );
     }

@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { BenchEnvironment } from './environment.ts';
 import { freePort } from './ports.ts';
 import { startProcess, waitForHttp, waitUntil, type ManagedProcess } from './processes.ts';
@@ -99,4 +101,65 @@ export async function startSimulatorProcess(): Promise<Simulator> {
       return json;
     },
   };
+}
+
+export async function startRisk(env: BenchEnvironment, name = 'risk'): Promise<ManagedProcess> {
+  const proc = startProcess({
+    name,
+    entry: 'services/risk/src/main.ts',
+    logDir: logRoot,
+    env: { ...commonEnv(env, path.join(logRoot, name)) },
+  });
+  await waitForQueueWorkers(env, 'signals', 1, proc);
+  return proc;
+}
+
+export interface WorkerOptions {
+  exchange: 'binance' | 'okx';
+  simulatorUrl: string;
+  name: string;
+  extraEnv?: Record<string, string>;
+}
+
+export function startWorkerProcess(env: BenchEnvironment, options: WorkerOptions): ManagedProcess {
+  return startProcess({
+    name: options.name,
+    entry: 'services/worker/src/main.ts',
+    logDir: logRoot,
+    env: {
+      ...commonEnv(env, path.join(logRoot, options.name)),
+      EXCHANGE: options.exchange,
+      CREDENTIALS_PRIVATE_KEY: env.credentials.privateKey,
+      BINANCE_API_URL: options.simulatorUrl,
+      OKX_API_URL: options.simulatorUrl,
+      ...options.extraEnv,
+    },
+  });
+}
+
+/**
+ * Ready = registered as a BullMQ worker on its queue (BullMQ names its connections, `Queue.getWorkersCount`
+ * lists them): the same signal for every service, whatever it logs.
+ */
+export async function waitForQueueWorkers(
+  env: BenchEnvironment,
+  queueName: string,
+  count: number,
+  alive?: ManagedProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const connection = new Redis(env.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(queueName, { connection, prefix: env.queuePrefix });
+  try {
+    await waitUntil(
+      `${count} worker(s) on ${queueName}`,
+      async () => (await queue.getWorkersCount()) >= count,
+      timeoutMs,
+      100,
+      alive,
+    );
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }

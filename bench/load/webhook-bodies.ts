@@ -10,7 +10,8 @@ export interface BodySpec {
   secret: string;
   /** Actions cycled per (account, symbol) key: e.g. ['long', 'close_long'] keeps positions flat. */
   actions: string[];
-  quantity?: number;
+  /** One size for every symbol, or per symbol as written in `symbols` (minimum notionals differ). */
+  quantity?: number | Record<string, number>;
   /** Makes alert ids unique across runs against the same database. */
   runId: string;
 }
@@ -29,6 +30,7 @@ export function webhookBody(spec: BodySpec, i: number): Record<string, unknown> 
     secret: spec.secret,
     alert_id: `${spec.runId}-${i}`,
   };
-  if (spec.quantity !== undefined) body.quantity = spec.quantity;
+  const quantity = typeof spec.quantity === 'object' ? spec.quantity[symbol] : spec.quantity;
+  if (quantity !== undefined) body.quantity = quantity;
   return body;
 }

@@ -44,7 +44,7 @@ export async function runIngressScenarios(
     symbols: ['BTCUSDT', 'ETHUSDT.P', 'BINANCE:SOLUSDT.P', 'XRP/USDT:USDT'],
     secret: env.webhookSecret,
     actions: ['long', 'close_long'],
-    quantity: 0.001,
+    quantity: { BTCUSDT: 0.002, 'ETHUSDT.P': 0.01, 'BINANCE:SOLUSDT.P': 1, 'XRP/USDT:USDT': 10 },
     runId: `${env.runId}-ing`,
   };
   const baseline = await startBaseline();

@@ -1,19 +1,406 @@
-import type { BenchEnvironment } from '../lib/environment.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { benchAccounts, seedAccounts, type BenchAccount, type BenchEnvironment } from '../lib/environment.ts';
+import { runPaced, type SentRecord } from '../lib/load.ts';
 import type { MemoryBook } from '../lib/memory-book.ts';
+import {
+  startIngress,
+  startRisk,
+  startSimulatorProcess,
+  startWorkerProcess,
+  waitForQueueWorkers,
+  type Ingress,
+  type Simulator,
+} from '../lib/pipeline.ts';
+import { REPO_ROOT, type ManagedProcess } from '../lib/processes.ts';
 import type { BurstFigures, Outcome, ScalingFigures, StageFigures } from '../lib/results.ts';
 import type { Sizes } from '../lib/scale.ts';
+import { summarise } from '../lib/stats.ts';
+import { readTimelines, TERMINAL, waitForStatuses, type SignalTimeline } from '../lib/timeline.ts';
+import type { BodySpec } from '../load/webhook-bodies.ts';
+
+/**
+ * Benchmarks 3, 4 and 6 (and the pipeline half of 5): ingress, risk and N workers as processes, the
+ * simulator as a process, alerts posted over HTTP, figures read back from Postgres and the simulator's
+ * order log.
+ */
+type Wanted = Set<'e2e' | 'scaling' | 'burst' | 'memory'>;
+const EXCHANGE = 'binance' as const;
+const SYMBOL = 'BTCUSDT';
+// Above the simulator's BTC minimum notional (100 USDT at 60,000).
+const QUANTITY = 0.002;
+
+interface Pipeline {
+  env: BenchEnvironment;
+  sim: Simulator;
+  ingress: Ingress;
+  risk: ManagedProcess;
+  workers: ManagedProcess[];
+  memory: MemoryBook;
+  log: (msg: string) => void;
+}
+
+async function createSimAccounts(sim: Simulator, accounts: BenchAccount[]): Promise<void> {
+  for (const a of accounts) {
+    await sim.control('POST', '/_sim/accounts', {
+      exchange: EXCHANGE,
+      api_key: a.apiKey,
+      api_secret: a.apiSecret,
+      balance: 100_000,
+    });
+  }
+}
+
+async function addAccounts(p: Pipeline, count: number, tag: string): Promise<BenchAccount[]> {
+  const accounts = benchAccounts(count, tag);
+  await seedAccounts(p.env, EXCHANGE, accounts);
+  await createSimAccounts(p.sim, accounts);
+  return accounts;
+}
+
+async function startWorkers(p: Pipeline, count: number, concurrency: number): Promise<void> {
+  for (let i = p.workers.length; i < count; i++) {
+    p.workers.push(
+      startWorkerProcess(p.env, {
+        exchange: EXCHANGE,
+        simulatorUrl: p.sim.url,
+        name: `worker-${i + 1}`,
+        extraEnv: { WORKER_CONCURRENCY: String(concurrency) },
+      }),
+    );
+  }
+  for (const w of p.workers) await waitForQueueWorkers(p.env, `orders-${EXCHANGE}`, p.workers.length, w);
+  // One row for "a worker process": the first one's memory stands for each.
+  const first = p.workers[0];
+  if (first) await p.memory.recordIdle('worker (each)', first.pid, 0);
+}
+
+async function stopWorkers(p: Pipeline): Promise<void> {
+  await Promise.all(p.workers.map((w) => w.stop()));
+  p.workers = [];
+}
+
+function bodies(p: Pipeline, accounts: BenchAccount[], runId: string, actions: string[]): BodySpec {
+  return {
+    exchange: EXCHANGE,
+    accounts: accounts.map((a) => a.accountId),
+    symbols: [SYMBOL],
+    secret: p.env.webhookSecret,
+    actions,
+    quantity: QUANTITY,
+    runId,
+  };
+}
+
+/** First request per account: a close with nothing open (a no-op) so every worker's account cache is warm. */
+async function warmAccounts(p: Pipeline, accounts: BenchAccount[], runId: string): Promise<void> {
+  const sent = await runPaced({
+    url: p.ingress.webhookUrl,
+    count: accounts.length,
+    intervalMs: 5,
+    bodies: bodies(p, accounts, runId, ['close_long']),
+  });
+  checkAccepted(sent, 'warm-up');
+  await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 60_000 + accounts.length * 200);
+}
+
+function checkAccepted(sent: SentRecord[], what: string): void {
+  const refused = sent.filter((r) => r.status !== 202);
+  if (refused.length) {
+    const sample = refused
+      .slice(0, 3)
+      .map((r) => r.error ?? r.status)
+      .join(', ');
+    throw new Error(`${what}: ${refused.length}/${sent.length} alerts not accepted (e.g. ${sample})`);
+  }
+}
+
+/** client order id → arrival time at the simulator (epoch ms). */
+async function simArrivals(sim: Simulator): Promise<Map<string, number>> {
+  const { orders } = await sim.control<{ orders: Array<{ client_id: string | null; arrival_ms: number | null }> }>(
+    'GET',
+    `/_sim/orders?exchange=${EXCHANGE}`,
+  );
+  const map = new Map<string, number>();
+  for (const o of orders) if (o.client_id && o.arrival_ms !== null) map.set(o.client_id, o.arrival_ms);
+  return map;
+}
+
+const diff = (a: number | null, b: number | null) => (a === null || b === null ? Number.NaN : a - b);
+
+function statusesOf(rows: SignalTimeline[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rows) out[r.status] = (out[r.status] ?? 0) + 1;
+  return out;
+}
+
+function failureNotes(rows: SignalTimeline[]): string[] {
+  const reasons = new Map<string, number>();
+  for (const r of rows) {
+    if (r.status === 'executed') continue;
+    const key = `${r.status}: ${r.reason ?? '(no reason)'}`.slice(0, 160);
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+  return [...reasons.entries()].slice(0, 5).map(([k, n]) => `${n} × ${k}`);
+}
+
+async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>> {
+  const command = 'BENCH_ONLY=e2e pnpm bench';
+  // 50 accounts, one symbol each; long / close_long alternate per account, so every alert is one order.
+  const accounts = await addAccounts(p, 50, 'e2e');
+  await startWorkers(p, 2, sizesWorkerConcurrency());
+  await warmAccounts(p, accounts, `${p.env.runId}-e2ew-`);
+  const runId = `${p.env.runId}-e2e-`;
+  const count = sizes.e2eRate * sizes.e2eSeconds;
+  p.log(`e2e: ${count} alerts at ${sizes.e2eRate}/s`);
+  const stopSampling = p.memory.sampleDuring(`end-to-end (${sizes.e2eRate} alerts/s)`, processes(p));
+  let sent: SentRecord[];
+  try {
+    sent = await runPaced({
+      url: p.ingress.webhookUrl,
+      count,
+      intervalMs: 1000 / sizes.e2eRate,
+      bodies: bodies(p, accounts, runId, ['long', 'close_long']),
+    });
+    checkAccepted(sent, 'e2e');
+    await waitForStatuses(p.env, runId, count, TERMINAL, 60_000 + count * 50);
+  } finally {
+    stopSampling();
+  }
+  const rows = await readTimelines(p.env, runId);
+  const arrivals = await simArrivals(p.sim);
+  const matched = rows.filter((r) => r.clientOrderId !== null && arrivals.has(r.clientOrderId));
+  const arrival = (r: SignalTimeline) => arrivals.get(r.clientOrderId as string) as number;
+  return {
+    status: 'measured',
+    command,
+    notes: [
+      `Account settings as the admin API stores them by default (ATR SL/TP on, allow_add off); worker defaults (WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, ccxt throttle on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
+      ...failureNotes(rows),
+    ],
+    signals: rows.length,
+    ordersMatched: matched.length,
+    rate: sizes.e2eRate,
+    workers: p.workers.length,
+    total: summarise(matched.map((r) => arrival(r) - r.receivedAt)),
+    stages: [
+      { name: 'ingress → risk decided (received_at → risk_decided_at)', summary: summarise(matched.map((r) => diff(r.riskDecidedAt, r.receivedAt))) },
+      { name: 'risk → worker start (→ exec_started_at)', summary: summarise(matched.map((r) => diff(r.execStartedAt, r.riskDecidedAt))) },
+      { name: 'worker → order sent (→ orders.sent_at)', summary: summarise(matched.map((r) => diff(r.sentAt, r.execStartedAt))) },
+      { name: 'order sent → arrival at simulator', summary: summarise(matched.map((r) => arrival(r) - (r.sentAt ?? Number.NaN))) },
+      { name: 'signal completed (received_at → completed_at)', summary: summarise(matched.map((r) => diff(r.completedAt, r.receivedAt))) },
+    ],
+    ack: summarise(sent.map((r) => r.ackMs)),
+    statuses: statusesOf(rows),
+  };
+}
+
+function sizesWorkerConcurrency(): number {
+  return Number(process.env.BENCH_WORKER_CONCURRENCY ?? 8);
+}
+
+async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFigures>> {
+  const command = 'BENCH_ONLY=scaling pnpm bench';
+  const latencyMs = 100;
+  const concurrency = sizesWorkerConcurrency();
+  await stopWorkers(p);
+  await p.sim.control('POST', '/_sim/latency', { ms: latencyMs });
+  const connection = new Redis(p.env.redisUrl, { maxRetriesPerRequest: null });
+  const orders = new Queue(`orders-${EXCHANGE}`, { connection, prefix: p.env.queuePrefix });
+  const points: ScalingFigures['points'] = [];
+  const notes: string[] = [];
+  try {
+    for (const n of sizes.workerCounts) {
+      // Fresh accounts per point (one alert each: no ordering gate between them, no open position).
+      const accounts = await addAccounts(p, sizes.scalingSignals, `sc${n}`);
+      const runId = `${p.env.runId}-sc${n}-`;
+      // Queue paused while risk fills it and the workers start, so all N begin together.
+      await orders.pause();
+      const sent = await runPaced({
+        url: p.ingress.webhookUrl,
+        count: accounts.length,
+        intervalMs: 2,
+        bodies: bodies(p, accounts, runId, ['long']),
+      });
+      checkAccepted(sent, `scaling ${n}`);
+      await waitForStatuses(p.env, runId, accounts.length, ['approved', ...TERMINAL], 120_000);
+      await startWorkers(p, n, concurrency);
+      p.log(`scaling: ${n} worker(s), ${accounts.length} signals`);
+      await orders.resume();
+      const stopSampling = p.memory.sampleDuring(`worker scaling (${n} workers, 100 ms exchange latency)`, processes(p));
+      try {
+        await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 120_000 + accounts.length * 2_000);
+      } finally {
+        stopSampling();
+      }
+      const rows = await readTimelines(p.env, runId);
+      const first = Math.min(...rows.map((r) => r.execStartedAt ?? Number.POSITIVE_INFINITY));
+      const last = Math.max(...rows.map((r) => r.completedAt ?? 0));
+      const seconds = (last - first) / 1000;
+      const signalsPerSecond = rows.length / seconds;
+      // Per-worker throughput of the first (smallest) point is the reference.
+      const perWorker = points[0] ? points[0].signalsPerSecond / points[0].workers : signalsPerSecond / n;
+      points.push({
+        workers: n,
+        seconds,
+        signalsPerSecond,
+        efficiency: signalsPerSecond / (n * perWorker),
+        statuses: statusesOf(rows),
+      });
+      notes.push(...failureNotes(rows).map((x) => `${n} worker(s): ${x}`));
+      await stopWorkers(p);
+    }
+  } finally {
+    await orders.resume().catch(() => undefined);
+    await orders.close();
+    connection.disconnect();
+    await p.sim.control('POST', '/_sim/latency', { ms: 0 });
+  }
+  return {
+    status: 'measured',
+    command,
+    notes: [
+      'Every point starts cold workers on fresh accounts: each account’s first job also loads its ccxt client (markets, position mode) through the 100 ms simulator.',
+      ...notes,
+    ],
+    latencyMs,
+    concurrency,
+    signals: sizes.scalingSignals,
+    points,
+  };
+}
+
+async function runBurst(p: Pipeline, sizes: Sizes): Promise<Outcome<BurstFigures>> {
+  const command = 'BENCH_ONLY=burst pnpm bench';
+  await startWorkers(p, 2, sizesWorkerConcurrency());
+  const accounts = await addAccounts(p, sizes.burstSignals, 'burst');
+  await warmAccounts(p, accounts, `${p.env.runId}-bw-`);
+  const runId = `${p.env.runId}-burst-`;
+  p.log(`burst: ${accounts.length} alerts for ${accounts.length} accounts within one second`);
+  const stopSampling = p.memory.sampleDuring(`burst (${accounts.length} alerts in 1 s)`, processes(p));
+  let sent: SentRecord[];
+  try {
+    sent = await runPaced({
+      url: p.ingress.webhookUrl,
+      count: accounts.length,
+      intervalMs: 1000 / accounts.length,
+      bodies: bodies(p, accounts, runId, ['long']),
+    });
+    checkAccepted(sent, 'burst');
+    await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 120_000);
+  } finally {
+    stopSampling();
+  }
+  const rows = await readTimelines(p.env, runId);
+  const arrivals = await simArrivals(p.sim);
+  const matched = rows.filter((r) => r.clientOrderId !== null && arrivals.has(r.clientOrderId));
+  const arrival = (r: SignalTimeline) => arrivals.get(r.clientOrderId as string) as number;
+  const firstSent = Math.min(...sent.map((r) => r.sentAt));
+  const lastSent = Math.max(...sent.map((r) => r.sentAt));
+  return {
+    status: 'measured',
+    command,
+    notes: failureNotes(rows),
+    signals: accounts.length,
+    accounts: accounts.length,
+    sendWindowMs: lastSent - firstSent,
+    drainMs: matched.length ? Math.max(...matched.map(arrival)) - firstSent : Number.NaN,
+    ordersArrived: matched.length,
+    perSignal: summarise(matched.map((r) => arrival(r) - r.receivedAt)),
+    statuses: statusesOf(rows),
+  };
+}
+
+function processes(p: Pipeline): Array<{ name: string; pid: number }> {
+  return [
+    { name: 'ingress', pid: p.ingress.process.pid },
+    { name: 'risk', pid: p.risk.pid },
+    ...p.workers.slice(0, 1).map((w) => ({ name: 'worker (each)', pid: w.pid })),
+    { name: 'exchange-sim', pid: p.sim.process.pid },
+  ];
+}
 
 export async function runPipelineScenarios(
-  _env: BenchEnvironment,
-  _sizes: Sizes,
-  _memory: MemoryBook,
-  _wanted: Set<'e2e' | 'scaling' | 'burst' | 'memory'>,
-  _log: (msg: string) => void,
+  env: BenchEnvironment,
+  sizes: Sizes,
+  memory: MemoryBook,
+  wanted: Wanted,
+  log: (msg: string) => void,
 ): Promise<{ e2e: Outcome<StageFigures>; scaling: Outcome<ScalingFigures>; burst: Outcome<BurstFigures> }> {
-  const reason = 'risk and worker services not available yet';
-  return {
-    e2e: { status: 'not-measured', command: 'BENCH_ONLY=e2e pnpm bench', reason },
-    scaling: { status: 'not-measured', command: 'BENCH_ONLY=scaling pnpm bench', reason },
-    burst: { status: 'not-measured', command: 'BENCH_ONLY=burst pnpm bench', reason },
+  const commands = {
+    e2e: 'BENCH_ONLY=e2e pnpm bench',
+    scaling: 'BENCH_ONLY=scaling pnpm bench',
+    burst: 'BENCH_ONLY=burst pnpm bench',
   };
+  const notRun = (reason: string) => ({
+    e2e: { status: 'not-measured' as const, command: commands.e2e, reason },
+    scaling: { status: 'not-measured' as const, command: commands.scaling, reason },
+    burst: { status: 'not-measured' as const, command: commands.burst, reason },
+  });
+  const missing = ['services/risk/src/main.ts', 'services/worker/src/main.ts', 'packages/exchange-sim/src/main.ts'].filter(
+    (f) => !existsSync(path.join(REPO_ROOT, f)),
+  );
+  if (missing.length) return notRun(`not available in this checkout: ${missing.join(', ')}`);
+
+  const skipped = (k: keyof typeof commands) => ({
+    status: 'not-measured' as const,
+    command: commands[k],
+    reason: 'not selected in this run (BENCH_ONLY)',
+  });
+  const failed = (k: keyof typeof commands, err: unknown) => {
+    log(`${k} failed: ${(err as Error).message}`);
+    return {
+      status: 'not-measured' as const,
+      command: commands[k],
+      reason: `failed: ${(err as Error).message.split('\n').slice(0, 4).join(' ')}`,
+    };
+  };
+
+  const sim = await startSimulatorProcess();
+  await memory.recordIdle('exchange-sim', sim.process.pid, 0);
+  let p: Pipeline | undefined;
+  try {
+    const ingress = await startIngress(env);
+    const risk = await startRisk(env);
+    p = { env, sim, ingress, risk, workers: [], memory, log };
+    await memory.recordIdle('ingress', ingress.process.pid);
+    await memory.recordIdle('risk', risk.pid);
+
+    let e2e: Outcome<StageFigures> = skipped('e2e');
+    if (wanted.has('e2e') || wanted.has('memory')) {
+      try {
+        e2e = await runE2e(p, sizes);
+        if (!wanted.has('e2e')) e2e = skipped('e2e');
+      } catch (err) {
+        e2e = failed('e2e', err);
+      }
+    }
+    let scaling: Outcome<ScalingFigures> = skipped('scaling');
+    if (wanted.has('scaling')) {
+      try {
+        scaling = await runScaling(p, sizes);
+      } catch (err) {
+        scaling = failed('scaling', err);
+      }
+      await stopWorkers(p);
+    }
+    let burst: Outcome<BurstFigures> = skipped('burst');
+    if (wanted.has('burst')) {
+      try {
+        burst = await runBurst(p, sizes);
+      } catch (err) {
+        burst = failed('burst', err);
+      }
+    }
+    return { e2e, scaling, burst };
+  } finally {
+    if (p) {
+      await stopWorkers(p);
+      await p.risk.stop();
+      await p.ingress.process.stop();
+    }
+    await sim.process.stop();
+  }
 }
