@@ -105,3 +105,14 @@ export const keyCheckSchema = z.object({
   checkedAt: z.string(),
 });
 export type KeyCheck = z.infer<typeof keyCheckSchema>;
+
+/**
+ * Bookkeeping a worker keeps in its own `orders-<exchange>` job between runs (BullMQ job data): when the
+ * ordering gate first made it wait, and how many retryable failures it has had.
+ */
+export const orderJobProgressSchema = z.object({
+  gateSince: z.number().int().optional(),
+  gateChecks: z.number().int().nonnegative().optional(),
+  retryAttempt: z.number().int().nonnegative().optional(),
+});
+export type OrderJobProgress = z.infer<typeof orderJobProgressSchema>;

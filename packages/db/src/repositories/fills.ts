@@ -1,0 +1,69 @@
+import type { Exchange } from '@tradehook/contracts';
+import type { Queryable } from './risk-limits.ts';
+
+/** A trade reported by the exchange; (exchange, account_id, trade_id) is unique, so re-syncing is harmless. */
+export interface NewFill {
+  tradeId: string;
+  exchangeOrderId: string | null;
+  clientOrderId: string | null;
+  symbol: string;
+  side: string;
+  price: number;
+  amount: number;
+  /** Positive = paid. */
+  fee: number;
+  feeAsset: string | null;
+  realizedPnl: number;
+  time: Date;
+}
+
+/** Inserts fills, skipping known ones; returns how many were new. */
+export async function insertFills(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  fills: NewFill[],
+): Promise<number> {
+  if (fills.length === 0) return 0;
+  const values: unknown[] = [exchange, accountId];
+  const tuples = fills.map((f, i) => {
+    const b = 2 + i * 11;
+    values.push(
+      f.tradeId,
+      f.exchangeOrderId,
+      f.clientOrderId,
+      f.symbol,
+      f.side,
+      f.price,
+      f.amount,
+      f.fee,
+      f.feeAsset,
+      f.realizedPnl,
+      f.time,
+    );
+    const p = (n: number) => `$${b + n}`;
+    return `(gen_random_uuid(), $1::"Exchange", $2, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`;
+  });
+  const res = await db.query(
+    `INSERT INTO fills (id, exchange, account_id, trade_id, exchange_order_id, client_order_id, symbol, side, price,
+       amount, fee, fee_asset, realized_pnl, time)
+     VALUES ${tuples.join(',\n')}
+     ON CONFLICT (exchange, account_id, trade_id) DO NOTHING`,
+    values,
+  );
+  return res.rowCount ?? 0;
+}
+
+/** Time of the newest recorded fill of (account, symbol): the fill sync's cursor. */
+export async function lastFillTime(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  symbol: string,
+): Promise<Date | null> {
+  const { rows } = await db.query<{ t: Date | null }>(
+    `SELECT max(time) AS t FROM fills WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`,
+    [exchange, accountId, symbol],
+  );
+  return rows[0]?.t ?? null;
+}

@@ -1,0 +1,231 @@
+import type { Exchange } from '@tradehook/contracts';
+import type { Queryable } from './risk-limits.ts';
+
+/**
+ * Order legs (DESIGN.md decision 1). A leg's row is written (status `pending`) BEFORE it is sent, with its
+ * deterministic client order id; `sent_at` is stamped right before the request, so a retry knows whether
+ * it must look the order up at the exchange first.
+ */
+export interface OrderRow {
+  id: string;
+  signalId: string | null;
+  clientOrderId: string;
+  exchangeOrderId: string | null;
+  leg: string;
+  symbol: string;
+  side: string;
+  positionSide: string | null;
+  type: string;
+  reduceOnly: boolean;
+  amount: number | null;
+  exchangeAmount: number | null;
+  filledAmount: number | null;
+  averagePrice: number | null;
+  triggerPrice: number | null;
+  status: string;
+  error: string | null;
+  sentAt: Date | null;
+}
+
+export interface NewOrder {
+  signalId: string;
+  exchange: Exchange;
+  accountId: string;
+  clientOrderId: string;
+  /** entry | exit | stop_loss | take_profit */
+  leg: string;
+  symbol: string;
+  side: 'buy' | 'sell';
+  positionSide: 'long' | 'short' | null;
+  /** market | stop_market | take_profit_market */
+  type: string;
+  reduceOnly: boolean;
+  amount: number;
+  exchangeAmount?: number | null;
+  triggerPrice?: number | null;
+}
+
+export type OrderStatus = 'pending' | 'open' | 'filled' | 'canceled' | 'rejected' | 'failed' | 'unknown';
+
+const COLUMNS = `id, signal_id, client_order_id, exchange_order_id, leg, symbol, side, position_side, type, reduce_only,
+  amount::float8 AS amount, exchange_amount::float8 AS exchange_amount, filled_amount::float8 AS filled_amount,
+  average_price::float8 AS average_price, trigger_price::float8 AS trigger_price, status, error, sent_at`;
+
+interface RawOrder {
+  id: string;
+  signal_id: string | null;
+  client_order_id: string;
+  exchange_order_id: string | null;
+  leg: string;
+  symbol: string;
+  side: string;
+  position_side: string | null;
+  type: string;
+  reduce_only: boolean;
+  amount: number | null;
+  exchange_amount: number | null;
+  filled_amount: number | null;
+  average_price: number | null;
+  trigger_price: number | null;
+  status: string;
+  error: string | null;
+  sent_at: Date | null;
+}
+
+function toRow(r: RawOrder): OrderRow {
+  return {
+    id: r.id,
+    signalId: r.signal_id,
+    clientOrderId: r.client_order_id,
+    exchangeOrderId: r.exchange_order_id,
+    leg: r.leg,
+    symbol: r.symbol,
+    side: r.side,
+    positionSide: r.position_side,
+    type: r.type,
+    reduceOnly: r.reduce_only,
+    amount: r.amount,
+    exchangeAmount: r.exchange_amount,
+    filledAmount: r.filled_amount,
+    averagePrice: r.average_price,
+    triggerPrice: r.trigger_price,
+    status: r.status,
+    error: r.error,
+    sentAt: r.sent_at,
+  };
+}
+
+/** Inserts planned legs (status `pending`); legs that already exist (a retry) are left as they are. */
+export async function insertPlannedOrders(db: Queryable, orders: NewOrder[]): Promise<void> {
+  if (orders.length === 0) return;
+  const values: unknown[] = [];
+  const tuples = orders.map((o, i) => {
+    const b = i * 14;
+    values.push(
+      o.signalId,
+      o.exchange,
+      o.accountId,
+      o.clientOrderId,
+      o.leg,
+      o.symbol,
+      o.side,
+      o.positionSide,
+      o.type,
+      o.reduceOnly,
+      o.amount,
+      o.exchangeAmount ?? null,
+      o.triggerPrice ?? null,
+      'pending',
+    );
+    return `(gen_random_uuid(), $${b + 1}::uuid, $${b + 2}::"Exchange", $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7},
+      $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, $${b + 12}, $${b + 13}, $${b + 14}, now())`;
+  });
+  await db.query(
+    `INSERT INTO orders (id, signal_id, exchange, account_id, client_order_id, leg, symbol, side, position_side, type,
+       reduce_only, amount, exchange_amount, trigger_price, status, updated_at)
+     VALUES ${tuples.join(',\n')}
+     ON CONFLICT (client_order_id) DO NOTHING`,
+    values,
+  );
+}
+
+/** A signal's legs in the order they were planned. */
+export async function findOrdersBySignal(db: Queryable, signalId: string): Promise<OrderRow[]> {
+  const { rows } = await db.query<RawOrder>(
+    `SELECT ${COLUMNS} FROM orders WHERE signal_id = $1 ORDER BY created_at, client_order_id`,
+    [signalId],
+  );
+  return rows.map(toRow);
+}
+
+/** Stamped right before the request leaves: from now on a retry must look the order up first. */
+export async function markOrderSent(db: Queryable, clientOrderId: string): Promise<void> {
+  await db.query(
+    `UPDATE orders SET sent_at = COALESCE(sent_at, now()), updated_at = now() WHERE client_order_id = $1`,
+    [clientOrderId],
+  );
+}
+
+export interface OrderOutcome {
+  status: OrderStatus;
+  exchangeOrderId?: string | null;
+  filledAmount?: number | null;
+  averagePrice?: number | null;
+  triggerPrice?: number | null;
+  exchangeAmount?: number | null;
+  error?: string | null;
+}
+
+export async function updateOrderOutcome(
+  db: Queryable,
+  clientOrderId: string,
+  o: OrderOutcome,
+): Promise<void> {
+  await db.query(
+    `UPDATE orders
+        SET status = $2,
+            exchange_order_id = COALESCE($3, exchange_order_id),
+            filled_amount = COALESCE($4, filled_amount),
+            average_price = COALESCE($5, average_price),
+            trigger_price = COALESCE($6, trigger_price),
+            exchange_amount = COALESCE($7, exchange_amount),
+            error = $8,
+            updated_at = now()
+      WHERE client_order_id = $1`,
+    [
+      clientOrderId,
+      o.status,
+      o.exchangeOrderId ?? null,
+      o.filledAmount ?? null,
+      o.averagePrice ?? null,
+      o.triggerPrice ?? null,
+      o.exchangeAmount ?? null,
+      o.error ?? null,
+    ],
+  );
+}
+
+/** Marks our open conditional orders as cancelled after they were cancelled at the exchange. */
+export async function markOrdersCanceled(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  exchangeOrderIds: string[],
+): Promise<void> {
+  if (exchangeOrderIds.length === 0) return;
+  await db.query(
+    `UPDATE orders SET status = 'canceled', updated_at = now()
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND exchange_order_id = ANY($3::text[])
+        AND status IN ('open', 'pending', 'unknown')`,
+    [exchange, accountId, exchangeOrderIds],
+  );
+}
+
+/** Symbols the account traded through us since `since` (what the fill sync polls). */
+export async function tradedSymbols(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  since: Date,
+): Promise<string[]> {
+  const { rows } = await db.query<{ symbol: string }>(
+    `SELECT DISTINCT symbol FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND created_at >= $3 ORDER BY symbol`,
+    [exchange, accountId, since],
+  );
+  return rows.map((r) => r.symbol);
+}
+
+/** When we first sent an order for (account, symbol): where a fill sync without fills starts. */
+export async function firstOrderTime(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  symbol: string,
+): Promise<Date | null> {
+  const { rows } = await db.query<{ t: Date | null }>(
+    `SELECT min(created_at) AS t FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`,
+    [exchange, accountId, symbol],
+  );
+  return rows[0]?.t ?? null;
+}

@@ -1,0 +1,81 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { accountRequestJobSchema, type AccountStatus, type KeyCheck } from '@tradehook/contracts';
+import type { pg } from '@tradehook/db';
+import { exchangeErrorMessage } from '@tradehook/exchange';
+import type { Logger } from '@tradehook/logger';
+import type { AccountRegistry } from './accounts.ts';
+
+export interface AccountRequestDeps {
+  pool: pg.Pool;
+  registry: AccountRegistry;
+  logger: Logger;
+}
+
+/**
+ * Request/reply for the ingress (which never talks to an exchange): `status` answers the guide's account
+ * status shape, `verify` a key check, stored on the account with the detected position mode.
+ */
+export function createAccountRequestProcessor(deps: AccountRequestDeps) {
+  return async function processAccountRequest(job: Job): Promise<AccountStatus | KeyCheck> {
+    const parsed = accountRequestJobSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError('malformed account request');
+    const req = parsed.data;
+    const log = deps.logger.child({ requestId: req.requestId, accountId: req.accountId, kind: req.kind });
+    const account = await deps.registry.get(req.accountId);
+    if (!account)
+      throw new UnrecoverableError(`account ${req.accountId} is not registered on ${req.exchange}`);
+    const { adapter } = account;
+    try {
+      await adapter.loadMarkets();
+      if (req.kind === 'verify') {
+        const check = await adapter.checkKey();
+        await deps.pool.query(
+          `UPDATE accounts SET key_check = $3::jsonb, updated_at = now() WHERE exchange = $1::"Exchange" AND account_id = $2`,
+          [req.exchange, req.accountId, JSON.stringify(check)],
+        );
+        log.info('key checked', {
+          ok: check.ok,
+          positionMode: check.positionMode,
+          canWithdraw: check.canWithdraw,
+        });
+        return check;
+      }
+      const [balance, positions, orders] = await Promise.all([
+        adapter.fetchBalance(),
+        adapter.fetchPositions(),
+        adapter.fetchOpenOrders(),
+      ]);
+      return {
+        account_id: req.accountId,
+        exchange: req.exchange,
+        balance: { asset: balance.asset, available_balance: balance.free, total_balance: balance.total },
+        positions: positions.map((p) => ({
+          symbol: p.symbol,
+          side: p.side,
+          contracts: p.contracts,
+          amount: p.amount,
+          entry_price: p.entryPrice,
+          mark_price: p.markPrice,
+          unrealized_pnl: p.unrealizedPnl,
+          leverage: p.leverage,
+        })),
+        open_orders: orders.map((o) => ({
+          id: o.id,
+          client_order_id: o.clientOrderId,
+          symbol: o.symbol,
+          side: o.side,
+          type: o.type,
+          amount: o.amount,
+          price: o.price,
+          trigger_price: o.triggerPrice,
+          reduce_only: o.reduceOnly,
+        })),
+      };
+    } catch (err) {
+      const message = exchangeErrorMessage(err);
+      log.warn('account request failed', { error: message });
+      // The ingress shows this message; it never contains a secret (exchangeErrorMessage masks signatures).
+      throw new UnrecoverableError(message);
+    }
+  };
+}

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import type { Exchange } from '@tradehook/contracts';
+import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
+import type { pg } from '@tradehook/db';
+import {
+  createExchangeAdapter,
+  type ExchangeAdapter,
+  type MarginMode,
+  type PositionMode,
+} from '@tradehook/exchange';
+
+/** The account settings execution needs (never the credentials). */
+export interface AccountSettings {
+  exchange: Exchange;
+  accountId: string;
+  testnet: boolean;
+  marginMode: MarginMode;
+  defaultLeverage: number | null;
+  allowAdd: boolean;
+  autoSlTp: boolean;
+}
+
+/** One account's live handle: its ccxt adapter plus what we learnt about it (position mode, leverage set). */
+export class AccountContext {
+  private positionModeValue: Promise<PositionMode> | undefined;
+  /** `symbol|marginMode` → leverage last set by this process (skip the call when unchanged). */
+  readonly leverageSet = new Map<string, number>();
+  readonly marginModeSet = new Set<string>();
+
+  constructor(
+    public settings: AccountSettings,
+    readonly adapter: ExchangeAdapter,
+    readonly fingerprint: string,
+  ) {}
+
+  positionMode(): Promise<PositionMode> {
+    if (!this.positionModeValue) {
+      const detecting = this.adapter.fetchPositionMode();
+      detecting.catch(() => (this.positionModeValue = undefined));
+      this.positionModeValue = detecting;
+    }
+    return this.positionModeValue;
+  }
+
+  /** After a position-side error: the user may have switched modes on the exchange. */
+  forgetExchangeState(): void {
+    this.positionModeValue = undefined;
+    this.leverageSet.clear();
+    this.marginModeSet.clear();
+  }
+}
+
+interface AccountRow {
+  account_id: string;
+  testnet: boolean;
+  margin_mode: string;
+  default_leverage: number | null;
+  allow_add: boolean;
+  auto_sl_tp: boolean;
+  credentials: Buffer;
+  credentials_key_id: string;
+}
+
+export interface AccountRegistryOptions {
+  exchange: Exchange;
+  opener: CredentialsOpener;
+  apiUrl: string | undefined;
+  timeoutMs: number;
+  enableRateLimit: boolean;
+}
+
+/**
+ * ccxt instances per account, credentials decrypted in memory only. The row is read for every job (one indexed
+ * lookup): settings are always current, and a changed credentials box (key rotation, re-registration)
+ * replaces the cached instance at once.
+ */
+export class AccountRegistry {
+  private readonly cache = new Map<string, AccountContext>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: AccountRegistryOptions,
+  ) {}
+
+  async get(accountId: string): Promise<AccountContext | null> {
+    const { rows } = await this.pool.query<AccountRow>(
+      `SELECT account_id, testnet, margin_mode, default_leverage, allow_add, auto_sl_tp, credentials, credentials_key_id
+         FROM accounts WHERE exchange = $1::"Exchange" AND account_id = $2`,
+      [this.options.exchange, accountId],
+    );
+    const row = rows[0];
+    if (!row) {
+      this.cache.delete(accountId);
+      return null;
+    }
+    const settings: AccountSettings = {
+      exchange: this.options.exchange,
+      accountId: row.account_id,
+      testnet: row.testnet,
+      marginMode: row.margin_mode === 'isolated' ? 'isolated' : 'cross',
+      defaultLeverage: row.default_leverage,
+      allowAdd: row.allow_add,
+      autoSlTp: row.auto_sl_tp,
+    };
+    const fingerprint = createHash('sha256')
+      .update(row.credentials)
+      .update(`|${row.credentials_key_id}|${row.testnet}`)
+      .digest('hex');
+    const cached = this.cache.get(accountId);
+    if (cached && cached.fingerprint === fingerprint) {
+      cached.settings = settings;
+      return cached;
+    }
+    const creds = this.options.opener.open(
+      row.credentials,
+      credentialsAad(this.options.exchange, row.account_id),
+    );
+    const adapter = createExchangeAdapter({
+      exchange: this.options.exchange,
+      credentials: { apiKey: creds.apiKey, apiSecret: creds.apiSecret, passphrase: creds.passphrase },
+      testnet: row.testnet,
+      apiUrl: this.options.apiUrl,
+      timeoutMs: this.options.timeoutMs,
+      enableRateLimit: this.options.enableRateLimit,
+    });
+    const ctx = new AccountContext(settings, adapter, fingerprint);
+    this.cache.set(accountId, ctx);
+    return ctx;
+  }
+
+  evict(accountId: string): void {
+    this.cache.delete(accountId);
+  }
+}

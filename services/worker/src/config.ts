@@ -1,0 +1,56 @@
+import { baseEnvSchema, intFromEnv, parseEnv, z } from '@tradehook/config';
+import { exchangeSchema } from '@tradehook/contracts';
+
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+);
+
+export const workerEnvSchema = baseEnvSchema.extend({
+  /** Which exchange's queue this process serves. */
+  EXCHANGE: exchangeSchema,
+  /** Private key that opens sealed credentials (base64 X25519). */
+  CREDENTIALS_PRIVATE_KEY: z.string().min(1, 'CREDENTIALS_PRIVATE_KEY is required'),
+  /** Base-URL overrides (simulator, regional host); applied after demo/sandbox switches. */
+  BINANCE_API_URL: optionalUrl,
+  OKX_API_URL: optionalUrl,
+  /** Jobs processed at once per process. */
+  WORKER_CONCURRENCY: intFromEnv(1, 256).default(8),
+  /** BullMQ lock and stalled check: how soon a crashed worker's job is picked up again. */
+  WORKER_LOCK_DURATION_MS: intFromEnv(1_000, 600_000).default(30_000),
+  WORKER_STALLED_INTERVAL_MS: intFromEnv(1_000, 600_000).default(30_000),
+  /** Attempts for retryable exchange errors (network, 5xx, 429, clock skew), with exponential backoff. */
+  ORDER_MAX_ATTEMPTS: intFromEnv(1, 20).default(5),
+  ORDER_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
+  /** A predecessor stuck non-terminal this long no longer blocks its successors (recorded in the reason). */
+  ORDER_GATE_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(60_000),
+  /** Graceful shutdown: in-flight orders get this long to finish. */
+  SHUTDOWN_DEADLINE_MS: intFromEnv(100, 600_000).default(20_000),
+  /** ccxt request timeout. */
+  EXCHANGE_TIMEOUT_MS: intFromEnv(500, 120_000).default(10_000),
+  /** ccxt's client-side throttle (keep on for real exchanges). */
+  EXCHANGE_RATE_LIMIT: z.stringbool().default(true),
+  /** Default ATR-based SL/TP (when a signal gives none and the account allows it). */
+  ATR_TIMEFRAME: z
+    .string()
+    .regex(/^\d+[mhdw]$/, 'e.g. 15m, 1h, 4h, 1d')
+    .default('1h'),
+  ATR_PERIOD: intFromEnv(2, 200).default(14),
+  ATR_SL_MULTIPLIER: z.coerce.number().positive().default(1.5),
+  ATR_TP_MULTIPLIER: z.coerce.number().positive().default(3),
+  /** Share of available balance an entry without `quantity` uses (the guide: 10 %). */
+  DEFAULT_SIZE_FRACTION: z.coerce.number().positive().max(1).default(0.1),
+  /** Leverage when neither the signal, risk nor the account gives one. */
+  DEFAULT_LEVERAGE: intFromEnv(1, 125).default(1),
+  /** Fill sync per active account; 0 = off. */
+  FILL_SYNC_INTERVAL_MS: intFromEnv(0, 86_400_000).default(30_000),
+  /** Accounts with orders this recent are synced. */
+  FILL_SYNC_LOOKBACK_DAYS: intFromEnv(1, 365).default(7),
+  /** Cached ccxt instances are re-checked against the account row this often. */
+  ACCOUNT_CACHE_TTL_MS: intFromEnv(0, 3_600_000).default(10_000),
+});
+export type WorkerConfig = z.infer<typeof workerEnvSchema>;
+
+export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): WorkerConfig {
+  return parseEnv(workerEnvSchema, env);
+}

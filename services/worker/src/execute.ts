@@ -1,0 +1,599 @@
+import { clientOrderId, type OrderJob } from '@tradehook/contracts';
+import type { pg } from '@tradehook/db';
+import {
+  findOrdersBySignal,
+  insertPlannedOrders,
+  markOrdersCanceled,
+  type NewOrder,
+  type OrderRow,
+} from '@tradehook/db';
+import {
+  classifyExchangeError,
+  exchangeErrorMessage,
+  OrderSizeError,
+  type ExchangeAdapter,
+  type OrderInfo,
+  type OrderSide,
+  type PositionInfo,
+  type PositionSide,
+} from '@tradehook/exchange';
+import type { Logger } from '@tradehook/logger';
+import type { AccountContext } from './accounts.ts';
+import type { WorkerConfig } from './config.ts';
+import { atrLevels, averageTrueRange, LevelError, validateLevels, type ProtectionLevels } from './levels.ts';
+import { runLeg } from './order-legs.ts';
+
+export interface ExecutionOutcome {
+  status: 'executed' | 'ignored' | 'failed';
+  reason: string | null;
+  /** The guide's order_details. */
+  result: OrderDetails;
+}
+
+export interface OrderDetails {
+  success: boolean;
+  exchange: string;
+  account_id: string;
+  action: string;
+  symbol: string;
+  results: Record<string, unknown>;
+  error?: string;
+}
+
+/** A rejection decided before anything was sent (sizing, limits, levels): final, no retry. */
+export class ExecutionRejected extends Error {
+  override readonly name = 'ExecutionRejected';
+}
+
+type ExecConfig = Pick<
+  WorkerConfig,
+  | 'ATR_TIMEFRAME'
+  | 'ATR_PERIOD'
+  | 'ATR_SL_MULTIPLIER'
+  | 'ATR_TP_MULTIPLIER'
+  | 'DEFAULT_SIZE_FRACTION'
+  | 'DEFAULT_LEVERAGE'
+>;
+
+const closingSide = (side: PositionSide): OrderSide => (side === 'long' ? 'sell' : 'buy');
+const openingSide = (side: PositionSide): OrderSide => (side === 'long' ? 'buy' : 'sell');
+const opposite = (side: PositionSide): PositionSide => (side === 'long' ? 'short' : 'long');
+const round = (n: number, digits = 8) => Number(n.toFixed(digits));
+
+function orderView(info: OrderInfo, extra: Record<string, unknown> = {}) {
+  return {
+    order_id: info.id,
+    client_order_id: info.clientOrderId,
+    symbol: info.symbol,
+    side: info.side,
+    amount: info.amount,
+    filled: info.filled,
+    average_price: info.average,
+    trigger_price: info.triggerPrice ?? undefined,
+    status: info.status,
+    ...extra,
+  };
+}
+
+/** Is this open conditional order protecting `side` of `symbol`? */
+function protects(o: OrderInfo, symbol: string, side: PositionSide): boolean {
+  if (!o.conditional || o.symbol !== symbol) return false;
+  if (o.positionSide) return o.positionSide === side;
+  return o.side === closingSide(side);
+}
+
+/**
+ * Carries out one approved signal on the exchange. Every leg is planned as an `orders` row before it is sent;
+ * a retry of the same job finds the rows and resumes (adopting what already reached the exchange) instead of
+ * deciding again from a position that its own earlier attempt created.
+ */
+export class OrderExecutor {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: ExecConfig,
+  ) {}
+
+  async execute(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {
+    await account.adapter.loadMarkets();
+    const action = job.signal.action;
+    if (action === 'close_all') return this.closeAll(job, account, log);
+    if (action === 'close_long') return this.closeSide(job, account, 'long', log);
+    if (action === 'close_short') return this.closeSide(job, account, 'short', log);
+    return this.enter(job, account, action, log);
+  }
+
+  private details(job: OrderJob, results: Record<string, unknown>, success = true): OrderDetails {
+    return {
+      success,
+      exchange: job.signal.exchange,
+      account_id: job.signal.account_id,
+      action: job.signal.action,
+      symbol: job.signal.symbol,
+      results,
+    };
+  }
+
+  private newRow(job: OrderJob, fields: Omit<NewOrder, 'signalId' | 'exchange' | 'accountId'>): NewOrder {
+    return {
+      signalId: job.signalId,
+      exchange: job.signal.exchange,
+      accountId: job.signal.account_id,
+      ...fields,
+    };
+  }
+
+  /** Cancels conditional orders; returns the ids cancelled. */
+  private async cancelAll(job: OrderJob, adapter: ExchangeAdapter, orders: OrderInfo[]): Promise<string[]> {
+    await Promise.all(orders.map((o) => adapter.cancelOrder(o)));
+    const ids = orders.map((o) => o.id);
+    await markOrdersCanceled(this.pool, job.signal.exchange, job.signal.account_id, ids);
+    return ids;
+  }
+
+  // ── entries ───────────────────────────────────────────────────────────────
+
+  private async enter(
+    job: OrderJob,
+    account: AccountContext,
+    side: PositionSide,
+    log: Logger,
+  ): Promise<ExecutionOutcome> {
+    const { adapter, settings } = account;
+    const symbol = job.signal.symbol;
+    const hedge = (await account.positionMode()) === 'hedge';
+    const leverage = job.limits.leverage ?? settings.defaultLeverage ?? this.config.DEFAULT_LEVERAGE;
+    const entryId = clientOrderId(job.signalId, 'entry');
+    const flipId = clientOrderId(job.signalId, 'flip');
+    const wantAtr =
+      settings.autoSlTp && job.signal.stop_loss === undefined && job.signal.take_profit === undefined;
+
+    let rows = await findOrdersBySignal(this.pool, job.signalId);
+    let candles: Promise<Awaited<ReturnType<ExchangeAdapter['fetchCandles']>>> | undefined;
+    const loadCandles = () =>
+      (candles ??= adapter.fetchCandles(
+        symbol,
+        this.config.ATR_TIMEFRAME,
+        Math.max(100, this.config.ATR_PERIOD * 3),
+      ));
+
+    if (!rows.some((r) => r.clientOrderId === entryId)) {
+      // Fresh: decide from the exchange's state.
+      if (wantAtr) loadCandles().catch(() => undefined); // in parallel with the reads below
+      const [positions, balance, price] = await Promise.all([
+        adapter.fetchPositions(),
+        job.signal.quantity === undefined ? adapter.fetchBalance() : Promise.resolve(undefined),
+        adapter.fetchPrice(symbol),
+      ]);
+      const same = positions.find((p) => p.symbol === symbol && p.side === side);
+      const against = positions.find((p) => p.symbol === symbol && p.side === opposite(side));
+      if (same && !settings.allowAdd) {
+        return {
+          status: 'ignored',
+          reason: `already ${side} ${same.amount} ${symbol}; adding to a position is off for this account (allow_add)`,
+          result: this.details(job, {
+            position: { side, amount: same.amount, entry_price: same.entryPrice },
+          }),
+        };
+      }
+      validateLevels(side, price, job.signal.stop_loss, job.signal.take_profit);
+      const amount = this.size(
+        job,
+        adapter,
+        symbol,
+        price,
+        leverage,
+        balance?.free,
+        same,
+        positions,
+        against,
+      );
+      const plan: NewOrder[] = [];
+      if (against) {
+        plan.push(
+          this.newRow(job, {
+            clientOrderId: flipId,
+            leg: 'exit',
+            symbol,
+            side: closingSide(against.side),
+            positionSide: hedge ? against.side : null,
+            type: 'market',
+            reduceOnly: true,
+            amount: against.amount,
+          }),
+        );
+      }
+      plan.push(
+        this.newRow(job, {
+          clientOrderId: entryId,
+          leg: 'entry',
+          symbol,
+          side: openingSide(side),
+          positionSide: hedge ? side : null,
+          type: 'market',
+          reduceOnly: false,
+          amount: amount.amount,
+          exchangeAmount: amount.exchangeAmount,
+        }),
+      );
+      await insertPlannedOrders(this.pool, plan);
+      rows = await findOrdersBySignal(this.pool, job.signalId);
+    }
+
+    const results: Record<string, unknown> = {};
+    const flipRow = rows.find((r) => r.clientOrderId === flipId);
+    if (flipRow) {
+      const { info } = await runLeg(this.pool, adapter, flipRow, false, () =>
+        adapter.createMarketOrder({
+          symbol,
+          side: flipRow.side as OrderSide,
+          amount: flipRow.amount ?? 0,
+          clientOrderId: flipRow.clientOrderId,
+          reduceOnly: true,
+          positionSide: hedge ? opposite(side) : null,
+          marginMode: settings.marginMode,
+        }),
+      );
+      const open = await adapter.fetchOpenOrders(symbol);
+      const canceled = await this.cancelAll(
+        job,
+        adapter,
+        open.filter((o) => protects(o, symbol, opposite(side))),
+      );
+      results['closed'] = [orderView(info, { position_side: opposite(side), canceled_orders: canceled })];
+    }
+
+    await this.applyLeverage(account, symbol, leverage);
+    results['leverage'] = { symbol, leverage, margin_mode: settings.marginMode };
+
+    const entryRow = rows.find((r) => r.clientOrderId === entryId)!;
+    const { info: entry, adopted } = await runLeg(this.pool, adapter, entryRow, false, () =>
+      adapter.createMarketOrder({
+        symbol,
+        side: openingSide(side),
+        amount: entryRow.amount ?? 0,
+        clientOrderId: entryId,
+        reduceOnly: false,
+        positionSide: hedge ? side : null,
+        marginMode: settings.marginMode,
+      }),
+    );
+    results['entry'] = orderView(entry, { position_side: side, ...(adopted ? { recovered: true } : {}) });
+    const filled = entry.filled ?? 0;
+    if (!(filled > 0)) {
+      return {
+        status: 'failed',
+        reason: `the entry order ${entry.id} did not fill (status ${entry.status})`,
+        result: this.details(job, results, false),
+      };
+    }
+    const fillPrice = entry.average ?? entry.price ?? (await adapter.fetchPrice(symbol));
+
+    const levels = await this.levels(job, side, fillPrice, wantAtr, loadCandles, log);
+    if (levels.atr !== undefined)
+      results['atr'] = { value: round(levels.atr), timeframe: this.config.ATR_TIMEFRAME };
+    const warnings: string[] = [];
+    for (const kind of ['stop_loss', 'take_profit'] as const) {
+      const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
+      if (trigger === undefined) continue;
+      const placed = await this.protect(job, account, rows, kind, side, hedge, filled, trigger);
+      results[kind] = placed.view;
+      if (placed.error) warnings.push(`${kind} not placed: ${placed.error}`);
+    }
+    return {
+      status: 'executed',
+      reason: warnings.length ? warnings.join('; ') : null,
+      result: this.details(job, results),
+    };
+  }
+
+  /** Base amount for an entry: the signal's quantity, else fraction × free balance × leverage / price. */
+  private size(
+    job: OrderJob,
+    adapter: ExchangeAdapter,
+    symbol: string,
+    price: number,
+    leverage: number,
+    free: number | undefined,
+    same: PositionInfo | undefined,
+    positions: PositionInfo[],
+    against: PositionInfo | undefined,
+  ): { amount: number; exchangeAmount: number } {
+    const { maxPositionNotional, maxOpenPositions } = job.limits;
+    let raw: number;
+    if (job.signal.quantity !== undefined) {
+      raw = job.signal.quantity;
+    } else {
+      raw = ((free ?? 0) * this.config.DEFAULT_SIZE_FRACTION * leverage) / price;
+      // Auto-sized entries shrink to the cap; an explicit quantity over the cap is refused below.
+      if (maxPositionNotional !== undefined) {
+        raw = Math.min(raw, Math.max(0, maxPositionNotional / price - (same?.amount ?? 0)));
+      }
+      if (!(raw > 0)) {
+        throw new ExecutionRejected(
+          `no size: available balance ${free ?? 0} USDT gives nothing to trade at ${price}`,
+        );
+      }
+    }
+    let sized: { amount: number; exchangeAmount: number };
+    try {
+      sized = adapter.amountToPrecision(symbol, raw);
+    } catch (err) {
+      if (err instanceof OrderSizeError) {
+        throw new ExecutionRejected(`${err.message} (minimum ${adapter.market(symbol).minAmount})`);
+      }
+      throw err;
+    }
+    const market = adapter.market(symbol);
+    if (sized.amount < market.minAmount - 1e-12) {
+      throw new ExecutionRejected(
+        `order size ${sized.amount} is below the minimum quantity ${market.minAmount} for ${symbol}`,
+      );
+    }
+    const notional = sized.amount * price;
+    if (market.minNotional > 0 && notional < market.minNotional) {
+      throw new ExecutionRejected(
+        `order notional ${round(notional, 4)} USDT is below the minimum notional ${market.minNotional} USDT for ${symbol}`,
+      );
+    }
+    if (maxPositionNotional !== undefined) {
+      const total = (sized.amount + (same?.amount ?? 0)) * price;
+      if (total > maxPositionNotional * (1 + 1e-9)) {
+        throw new ExecutionRejected(
+          `position notional ${round(total, 2)} USDT would exceed the limit of ${maxPositionNotional} USDT`,
+        );
+      }
+    }
+    if (maxOpenPositions !== undefined && !same) {
+      const after = positions.filter((p) => p !== against).length + 1;
+      if (after > maxOpenPositions) {
+        throw new ExecutionRejected(
+          `opening ${symbol} would make ${after} open positions; the limit is ${maxOpenPositions}`,
+        );
+      }
+    }
+    return sized;
+  }
+
+  private async applyLeverage(account: AccountContext, symbol: string, leverage: number): Promise<void> {
+    const { adapter, settings } = account;
+    const key = `${symbol}|${settings.marginMode}`;
+    if (!account.marginModeSet.has(key)) {
+      await adapter.setMarginMode(symbol, settings.marginMode);
+      account.marginModeSet.add(key);
+    }
+    if (account.leverageSet.get(key) !== leverage) {
+      await adapter.setLeverage(symbol, leverage, settings.marginMode);
+      account.leverageSet.set(key, leverage);
+    }
+  }
+
+  private async levels(
+    job: OrderJob,
+    side: PositionSide,
+    fillPrice: number,
+    wantAtr: boolean,
+    loadCandles: () => Promise<Awaited<ReturnType<ExchangeAdapter['fetchCandles']>>>,
+    log: Logger,
+  ): Promise<ProtectionLevels> {
+    if (job.signal.stop_loss !== undefined || job.signal.take_profit !== undefined) {
+      return { stopLoss: job.signal.stop_loss, takeProfit: job.signal.take_profit, source: 'signal' };
+    }
+    if (!wantAtr) return { stopLoss: undefined, takeProfit: undefined, source: 'none' };
+    const atr = averageTrueRange(await loadCandles(), this.config.ATR_PERIOD);
+    if (atr === null) {
+      log.warn('not enough candles for ATR; no automatic SL/TP', { symbol: job.signal.symbol });
+      return { stopLoss: undefined, takeProfit: undefined, source: 'none' };
+    }
+    const lv = atrLevels(side, fillPrice, atr, this.config.ATR_SL_MULTIPLIER, this.config.ATR_TP_MULTIPLIER);
+    return { ...lv, source: 'atr', atr };
+  }
+
+  /** Places one reduce-only conditional order after the entry filled. A final refusal is reported, not thrown. */
+  private async protect(
+    job: OrderJob,
+    account: AccountContext,
+    rows: OrderRow[],
+    kind: 'stop_loss' | 'take_profit',
+    side: PositionSide,
+    hedge: boolean,
+    amount: number,
+    trigger: number,
+  ): Promise<{ view: Record<string, unknown>; error?: string }> {
+    const { adapter, settings } = account;
+    const symbol = job.signal.symbol;
+    const cid = clientOrderId(job.signalId, kind);
+    const triggerPrice = adapter.priceToPrecision(symbol, trigger);
+    let row = rows.find((r) => r.clientOrderId === cid);
+    if (!row) {
+      await insertPlannedOrders(this.pool, [
+        this.newRow(job, {
+          clientOrderId: cid,
+          leg: kind,
+          symbol,
+          side: closingSide(side),
+          positionSide: hedge ? side : null,
+          type: kind === 'stop_loss' ? 'stop_market' : 'take_profit_market',
+          reduceOnly: true,
+          amount,
+          triggerPrice,
+        }),
+      ]);
+      row = (await findOrdersBySignal(this.pool, job.signalId)).find((r) => r.clientOrderId === cid)!;
+    }
+    const leg = row;
+    try {
+      const { info } = await runLeg(this.pool, adapter, leg, true, () =>
+        adapter.createConditionalOrder({
+          kind,
+          symbol,
+          side: closingSide(side),
+          amount: leg.amount ?? amount,
+          clientOrderId: cid,
+          reduceOnly: true,
+          positionSide: hedge ? side : null,
+          marginMode: settings.marginMode,
+          triggerPrice: leg.triggerPrice ?? triggerPrice,
+        }),
+      );
+      return { view: orderView(info, { trigger_price: leg.triggerPrice ?? triggerPrice }) };
+    } catch (err) {
+      if (classifyExchangeError(err) === 'retryable') throw err;
+      const message = exchangeErrorMessage(err);
+      return { view: { trigger_price: triggerPrice, status: 'rejected', error: message }, error: message };
+    }
+  }
+
+  // ── exits ─────────────────────────────────────────────────────────────────
+
+  private async closeSide(
+    job: OrderJob,
+    account: AccountContext,
+    side: PositionSide,
+    _log: Logger,
+  ): Promise<ExecutionOutcome> {
+    const { adapter, settings } = account;
+    const symbol = job.signal.symbol;
+    const hedge = (await account.positionMode()) === 'hedge';
+    const exitId = clientOrderId(job.signalId, 'exit');
+    let rows = await findOrdersBySignal(this.pool, job.signalId);
+    if (!rows.some((r) => r.clientOrderId === exitId)) {
+      const positions = await adapter.fetchPositions(symbol);
+      const pos = positions.find((p) => p.symbol === symbol && p.side === side);
+      if (!pos) {
+        // The exchange may have closed it (SL/TP fired): clear what is left of its protection.
+        const open = await adapter.fetchOpenOrders(symbol);
+        const canceled = await this.cancelAll(
+          job,
+          adapter,
+          open.filter((o) => protects(o, symbol, side)),
+        );
+        return {
+          status: 'ignored',
+          reason: `no ${side} position to close (it may have been closed by a stop-loss on the exchange)`,
+          result: this.details(job, { closed: [], canceled_orders: canceled }),
+        };
+      }
+      await insertPlannedOrders(this.pool, [
+        this.newRow(job, {
+          clientOrderId: exitId,
+          leg: 'exit',
+          symbol,
+          side: closingSide(side),
+          positionSide: hedge ? side : null,
+          type: 'market',
+          reduceOnly: true,
+          amount: pos.amount,
+        }),
+      ]);
+      rows = await findOrdersBySignal(this.pool, job.signalId);
+    }
+    const row = rows.find((r) => r.clientOrderId === exitId)!;
+    const { info, adopted } = await runLeg(this.pool, adapter, row, false, () =>
+      adapter.createMarketOrder({
+        symbol,
+        side: closingSide(side),
+        amount: row.amount ?? 0,
+        clientOrderId: exitId,
+        reduceOnly: true,
+        positionSide: hedge ? side : null,
+        marginMode: settings.marginMode,
+      }),
+    );
+    const open = await adapter.fetchOpenOrders(symbol);
+    const canceled = await this.cancelAll(
+      job,
+      adapter,
+      open.filter((o) => protects(o, symbol, side)),
+    );
+    return {
+      status: 'executed',
+      reason: null,
+      result: this.details(job, {
+        exit: orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) }),
+        closed: [orderView(info, { position_side: side })],
+        canceled_orders: canceled,
+      }),
+    };
+  }
+
+  private async closeAll(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {
+    const { adapter, settings } = account;
+    const hedge = (await account.positionMode()) === 'hedge';
+    let rows = (await findOrdersBySignal(this.pool, job.signalId)).filter((r) => r.leg === 'exit');
+    if (rows.length === 0) {
+      const positions = (await adapter.fetchPositions()).sort((a, b) =>
+        `${a.symbol}|${a.side}`.localeCompare(`${b.symbol}|${b.side}`),
+      );
+      await insertPlannedOrders(
+        this.pool,
+        positions.map((p, i) =>
+          this.newRow(job, {
+            clientOrderId: clientOrderId(job.signalId, 'exit', i + 1),
+            leg: 'exit',
+            symbol: p.symbol,
+            side: closingSide(p.side),
+            positionSide: hedge ? p.side : null,
+            type: 'market',
+            reduceOnly: true,
+            amount: p.amount,
+          }),
+        ),
+      );
+      rows = (await findOrdersBySignal(this.pool, job.signalId)).filter((r) => r.leg === 'exit');
+    }
+    const settled = await Promise.allSettled(
+      rows.map((row) =>
+        runLeg(this.pool, adapter, row, false, () =>
+          adapter.createMarketOrder({
+            symbol: row.symbol,
+            side: row.side as OrderSide,
+            amount: row.amount ?? 0,
+            clientOrderId: row.clientOrderId,
+            reduceOnly: true,
+            positionSide: hedge ? ((row.positionSide as PositionSide | null) ?? null) : null,
+            marginMode: settings.marginMode,
+          }),
+        ),
+      ),
+    );
+    const retryable = settled.find(
+      (s): s is PromiseRejectedResult =>
+        s.status === 'rejected' && classifyExchangeError(s.reason) === 'retryable',
+    );
+    if (retryable) throw retryable.reason;
+    // Every open order goes, conditional ones included (OKX has no cancel-all: one by one).
+    const open = await adapter.fetchOpenOrders();
+    await Promise.all(open.map((o) => adapter.cancelOrder(o)));
+    await markOrdersCanceled(
+      this.pool,
+      job.signal.exchange,
+      job.signal.account_id,
+      open.map((o) => o.id),
+    );
+    const closed = settled.map((s, i) =>
+      s.status === 'fulfilled'
+        ? orderView(s.value.info, { position_side: rows[i]!.positionSide ?? undefined })
+        : { symbol: rows[i]!.symbol, status: 'rejected', error: exchangeErrorMessage(s.reason) },
+    );
+    const failures = settled.filter((s) => s.status === 'rejected').length;
+    const results = { closed, canceled_orders: open.map((o) => o.id) };
+    if (failures > 0) {
+      log.warn('close_all: some positions could not be closed', { failures });
+      return {
+        status: 'failed',
+        reason: `${failures} of ${rows.length} positions could not be closed`,
+        result: this.details(job, results, false),
+      };
+    }
+    if (rows.length === 0 && open.length === 0) {
+      return {
+        status: 'ignored',
+        reason: 'no open positions or orders to close',
+        result: this.details(job, results),
+      };
+    }
+    return { status: 'executed', reason: null, result: this.details(job, results) };
+  }
+}
+
+export { LevelError };

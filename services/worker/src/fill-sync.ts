@@ -1,0 +1,106 @@
+import type { Redis } from 'ioredis';
+import type { Exchange } from '@tradehook/contracts';
+import type { pg } from '@tradehook/db';
+import { firstOrderTime, insertFills, lastFillTime, tradedSymbols } from '@tradehook/db';
+import { exchangeErrorMessage } from '@tradehook/exchange';
+import type { Logger } from '@tradehook/logger';
+import type { AccountContext, AccountRegistry } from './accounts.ts';
+
+export interface FillSyncDeps {
+  exchange: Exchange;
+  pool: pg.Pool;
+  redis: Redis;
+  queuePrefix: string;
+  registry: AccountRegistry;
+  logger: Logger;
+  intervalMs: number;
+  lookbackDays: number;
+}
+
+/**
+ * Pulls the account's trades from the exchange into `fills`, so positions closed on the exchange (SL/TP fired)
+ * reach the daily-loss accounting (risk sums fills.realized_pnl − fee). The cursor is the newest recorded fill
+ * per (account, symbol); re-reading an overlap is harmless (unique trade ids). Every replica runs the timer;
+ * a Redis lock per account and round lets one of them do the work.
+ */
+export class FillSync {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: FillSyncDeps) {}
+
+  start(): void {
+    if (this.deps.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => {
+      this.running ??= this.syncAll()
+        .then(
+          () => undefined,
+          (err: unknown) => void this.deps.logger.warn('fill sync round failed', { error: String(err) }),
+        )
+        .finally(() => (this.running = undefined));
+    }, this.deps.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One round over every account with recent orders. */
+  async syncAll(): Promise<number> {
+    const { rows } = await this.deps.pool.query<{ account_id: string }>(
+      `SELECT DISTINCT account_id FROM orders WHERE exchange = $1::"Exchange" AND created_at >= now() - make_interval(days => $2)`,
+      [this.deps.exchange, this.deps.lookbackDays],
+    );
+    let inserted = 0;
+    for (const { account_id: accountId } of rows) {
+      const lockKey = `${this.deps.queuePrefix}:fill-sync:${this.deps.exchange}:${accountId}`;
+      const ttl = Math.max(1_000, Math.floor(this.deps.intervalMs * 0.9));
+      const got = await this.deps.redis.set(lockKey, String(process.pid), 'PX', ttl, 'NX');
+      if (got !== 'OK') continue;
+      try {
+        const account = await this.deps.registry.get(accountId);
+        if (account) inserted += await this.syncAccount(account);
+      } catch (err) {
+        this.deps.logger.warn('fill sync failed', { accountId, error: exchangeErrorMessage(err) });
+      }
+    }
+    return inserted;
+  }
+
+  async syncAccount(account: AccountContext, symbols?: string[]): Promise<number> {
+    const { exchange, pool } = this.deps;
+    const accountId = account.settings.accountId;
+    await account.adapter.loadMarkets();
+    const since = new Date(Date.now() - this.deps.lookbackDays * 86_400_000);
+    let inserted = 0;
+    for (const symbol of symbols ?? (await tradedSymbols(pool, exchange, accountId, since))) {
+      const last = await lastFillTime(pool, exchange, accountId, symbol);
+      const first = last ? null : await firstOrderTime(pool, exchange, accountId, symbol);
+      const from = last?.getTime() ?? (first ? first.getTime() - 60_000 : undefined);
+      const trades = await account.adapter.fetchMyTrades(symbol, from);
+      inserted += await insertFills(
+        pool,
+        exchange,
+        accountId,
+        trades.map((t) => ({
+          tradeId: t.id,
+          exchangeOrderId: t.orderId,
+          clientOrderId: t.clientOrderId,
+          symbol: t.symbol,
+          side: t.side,
+          price: t.price,
+          amount: t.amount,
+          fee: t.fee,
+          feeAsset: t.feeAsset,
+          realizedPnl: t.realizedPnl,
+          time: new Date(t.timestamp),
+        })),
+      );
+    }
+    if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
+    return inserted;
+  }
+}

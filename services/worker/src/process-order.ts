@@ -1,0 +1,193 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  orderJobProgressSchema,
+  orderJobSchema,
+  type OrderJob,
+  type OrderJobProgress,
+} from '@tradehook/contracts';
+import type { pg } from '@tradehook/db';
+import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
+import type { Logger } from '@tradehook/logger';
+import { publishSignalDone } from '@tradehook/queue';
+import * as ccxt from 'ccxt';
+import type { AccountRegistry } from './accounts.ts';
+import type { WorkerConfig } from './config.ts';
+import { ExecutionRejected, type ExecutionOutcome, type OrderExecutor } from './execute.ts';
+import { LevelError } from './levels.ts';
+import {
+  completeSignal,
+  findBlockingPredecessor,
+  isTerminal,
+  loadSignalState,
+  markExecuting,
+  type FinalStatus,
+} from './signal-state.ts';
+
+export interface OrderJobDeps {
+  pool: pg.Pool;
+  redis: Redis;
+  queuePrefix: string;
+  registry: AccountRegistry;
+  executor: OrderExecutor;
+  logger: Logger;
+  config: Pick<
+    WorkerConfig,
+    'ORDER_MAX_ATTEMPTS' | 'ORDER_RETRY_BASE_MS' | 'ORDER_GATE_TIMEOUT_MS' | 'EXCHANGE'
+  >;
+  /** After a signal reached its terminal status (fill recording, metrics). */
+  onCompleted?: (job: OrderJob, outcome: ExecutionOutcome) => void;
+}
+
+/** Backoff of the ordering gate's re-checks: 10 ms doubling to 500 ms. */
+function gateDelay(checks: number): number {
+  return Math.min(10 * 2 ** Math.min(checks, 10), 500);
+}
+
+async function delay(
+  job: Job,
+  token: string | undefined,
+  ms: number,
+  progress: OrderJobProgress,
+): Promise<never> {
+  await job.updateData({ ...(job.data as object), ...progress });
+  await job.moveToDelayed(Date.now() + ms, token);
+  throw new DelayedError();
+}
+
+/**
+ * One `orders-<exchange>` job: validate, wait for its predecessors (ordering gate), execute, record the outcome
+ * on the signal exactly once and wake `?wait` listeners. Retryable exchange failures are retried here with
+ * exponential backoff (the job stays delayed, the signal stays `executing`, so successors keep waiting);
+ * after the last attempt — or on a final error — the signal ends `failed` with the exchange's message.
+ */
+export function createOrderJobProcessor(deps: OrderJobDeps) {
+  const { pool, logger, config } = deps;
+
+  async function finish(job: OrderJob, outcome: ExecutionOutcome, log: Logger): Promise<void> {
+    const written = await completeSignal(
+      pool,
+      job.signalId,
+      outcome.status as FinalStatus,
+      outcome.reason,
+      outcome.result,
+    );
+    if (written) {
+      await publishSignalDone(deps.redis, deps.queuePrefix, job.signalId);
+      log.info('signal finished', {
+        status: outcome.status,
+        reason: outcome.reason,
+        latencyMs: Date.now() - job.receivedAt,
+      });
+      deps.onCompleted?.(job, outcome);
+    }
+  }
+
+  function failed(job: OrderJob, reason: string): ExecutionOutcome {
+    return {
+      status: 'failed',
+      reason,
+      result: {
+        success: false,
+        exchange: job.signal.exchange,
+        account_id: job.signal.account_id,
+        action: job.signal.action,
+        symbol: job.signal.symbol,
+        results: {},
+        error: reason,
+      },
+    };
+  }
+
+  return async function processOrderJob(job: Job, token?: string): Promise<{ status: string } | undefined> {
+    const parsed = orderJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      logger.error('malformed order job', { jobId: job.id, issues: parsed.error.issues.slice(0, 5) });
+      throw new UnrecoverableError('malformed order job');
+    }
+    const data = parsed.data;
+    const progress = orderJobProgressSchema.parse(job.data);
+    const log = logger.child({ requestId: data.requestId, signalId: data.signalId, jobId: job.id });
+
+    const state = await loadSignalState(pool, data.signalId);
+    if (!state) {
+      log.error('order job for an unknown signal; dropped');
+      return { status: 'unknown_signal' };
+    }
+    if (isTerminal(state.status)) return { status: state.status }; // already done (duplicate or re-run)
+
+    // ── ordering gate ──
+    let gateNote: string | null = null;
+    const blocker = await findBlockingPredecessor(pool, state);
+    if (blocker) {
+      const since = progress.gateSince ?? Date.now();
+      const waited = Date.now() - since;
+      if (waited < config.ORDER_GATE_TIMEOUT_MS) {
+        const checks = (progress.gateChecks ?? 0) + 1;
+        return delay(job, token, gateDelay(checks), { ...progress, gateSince: since, gateChecks: checks });
+      }
+      gateNote = `executed without waiting for earlier signal ${blocker.id} (${blocker.action} ${blocker.symbol}, status ${blocker.status}) still unfinished after ${waited} ms`;
+      log.warn('ordering gate timed out', { blocker });
+    }
+
+    await markExecuting(pool, data.signalId);
+    const account = await deps.registry.get(data.signal.account_id);
+    if (!account) {
+      await finish(
+        data,
+        failed(data, `account ${data.signal.account_id} is not registered on ${config.EXCHANGE}`),
+        log,
+      );
+      return { status: 'failed' };
+    }
+
+    let outcome: ExecutionOutcome;
+    try {
+      outcome = await deps.executor.execute(data, account, log);
+    } catch (err) {
+      if (err instanceof ExecutionRejected || err instanceof LevelError) {
+        outcome = failed(data, err.message);
+      } else if (classifyExchangeError(err) === 'retryable') {
+        const attempt = (progress.retryAttempt ?? 0) + 1;
+        const message = exchangeErrorMessage(err);
+        if (attempt < config.ORDER_MAX_ATTEMPTS) {
+          if (isClockSkew(err)) await account.adapter.syncTime().catch(() => undefined);
+          const wait = config.ORDER_RETRY_BASE_MS * 2 ** (attempt - 1);
+          log.warn('retryable exchange error; retrying', { attempt, waitMs: wait, error: message });
+          return delay(job, token, wait, { ...progress, retryAttempt: attempt });
+        }
+        log.error('retryable exchange error; attempts exhausted', { attempt, error: message });
+        outcome = failed(data, `${message} (gave up after ${attempt} attempts)`);
+      } else {
+        if (err instanceof ccxt.OperationRejected || err instanceof ccxt.BadRequest)
+          account.forgetExchangeState();
+        const message = exchangeErrorMessage(err);
+        log.warn('exchange refused the order', { error: message });
+        outcome = failed(data, message);
+      }
+    }
+    if (gateNote) outcome.reason = outcome.reason ? `${outcome.reason}; ${gateNote}` : gateNote;
+    await finish(data, outcome, log);
+    return { status: outcome.status };
+  };
+}
+
+/**
+ * A job that BullMQ itself gave up on (stalled too often, malformed, a bug): the signal must still end
+ * terminal, never stay `executing` for ever.
+ */
+export async function failAbandonedSignal(
+  deps: Pick<OrderJobDeps, 'pool' | 'redis' | 'queuePrefix' | 'logger'>,
+  job: Job | undefined,
+  error: Error,
+): Promise<void> {
+  const signalId = (job?.data as { signalId?: unknown } | undefined)?.signalId;
+  if (typeof signalId !== 'string' || error instanceof DelayedError) return;
+  const reason = `worker gave up: ${error.message}`.slice(0, 500);
+  const written = await completeSignal(deps.pool, signalId, 'failed', reason, {
+    success: false,
+    results: {},
+    error: reason,
+  }).catch(() => false);
+  if (written) await publishSignalDone(deps.redis, deps.queuePrefix, signalId).catch(() => undefined);
+}

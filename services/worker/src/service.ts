@@ -1,0 +1,157 @@
+import type { Redis } from 'ioredis';
+import { QUEUES, type OrderJob } from '@tradehook/contracts';
+import { CredentialsOpener } from '@tradehook/credentials';
+import { createPgPool, type pg } from '@tradehook/db';
+import { createLogger, type Logger } from '@tradehook/logger';
+import { closeWithDeadline, createRedis, createWorker, redisReady, type Worker } from '@tradehook/queue';
+import { createAccountRequestProcessor } from './account-requests.ts';
+import { AccountRegistry } from './accounts.ts';
+import type { WorkerConfig } from './config.ts';
+import { OrderExecutor, type ExecutionOutcome } from './execute.ts';
+import { FillSync } from './fill-sync.ts';
+import { createOrderJobProcessor, failAbandonedSignal } from './process-order.ts';
+
+export interface WorkerServiceDeps {
+  config: WorkerConfig;
+  logger?: Logger;
+}
+
+export interface WorkerService {
+  readonly config: WorkerConfig;
+  readonly fillSync: FillSync;
+  start(): Promise<void>;
+  /** Stops taking jobs, lets in-flight orders finish (up to SHUTDOWN_DEADLINE_MS), closes connections. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The execution worker for one exchange: consumes `orders-<exchange>` (entries/exits) and
+ * `account-requests-<exchange>` (status/verify), and runs the periodic fill sync. Usable in-process (tests)
+ * and from main.ts.
+ */
+export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
+  const { config } = deps;
+  const logger =
+    deps.logger ??
+    createLogger({
+      service: `worker-${config.EXCHANGE}`,
+      level: config.LOG_LEVEL,
+      logDir: config.LOG_DIR || undefined,
+    });
+  const pool: pg.Pool = createPgPool(config.DATABASE_URL, {
+    max: Math.max(4, config.WORKER_CONCURRENCY + 2),
+  });
+  const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
+  const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
+  const commands: Redis = createRedis(config.REDIS_URL, 'worker');
+  const registry = new AccountRegistry(pool, {
+    exchange: config.EXCHANGE,
+    opener: new CredentialsOpener(config.CREDENTIALS_PRIVATE_KEY),
+    apiUrl: config.EXCHANGE === 'binance' ? config.BINANCE_API_URL : config.OKX_API_URL,
+    timeoutMs: config.EXCHANGE_TIMEOUT_MS,
+    enableRateLimit: config.EXCHANGE_RATE_LIMIT,
+  });
+  const fillSync = new FillSync({
+    exchange: config.EXCHANGE,
+    pool,
+    redis: commands,
+    queuePrefix: config.QUEUE_PREFIX,
+    registry,
+    logger,
+    intervalMs: config.FILL_SYNC_INTERVAL_MS,
+    lookbackDays: config.FILL_SYNC_LOOKBACK_DAYS,
+  });
+
+  /** Record the trades of what was just executed (best effort: the periodic sync catches up). */
+  const recordFills = (job: OrderJob, outcome: ExecutionOutcome) => {
+    if (outcome.status !== 'executed') return;
+    const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
+    void registry
+      .get(job.signal.account_id)
+      .then((account) => (account ? fillSync.syncAccount(account, symbols) : 0))
+      .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
+  };
+
+  const processOrder = createOrderJobProcessor({
+    pool,
+    redis: commands,
+    queuePrefix: config.QUEUE_PREFIX,
+    registry,
+    executor: new OrderExecutor(pool, config),
+    logger,
+    config,
+    onCompleted: recordFills,
+  });
+  const processRequest = createAccountRequestProcessor({ pool, registry, logger });
+
+  let orderWorker: Worker | undefined;
+  let requestWorker: Worker | undefined;
+
+  return {
+    config,
+    fillSync,
+    async start() {
+      await redisReady(commands);
+      await pool.query('SELECT 1');
+      orderWorker = createWorker(
+        QUEUES.orders(config.EXCHANGE),
+        processOrder,
+        workerConnection,
+        config.QUEUE_PREFIX,
+        {
+          concurrency: config.WORKER_CONCURRENCY,
+          lockDuration: config.WORKER_LOCK_DURATION_MS,
+          stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+          // A crash mid-order re-runs the job; runLeg looks orders up by client id, so re-runs are safe.
+          maxStalledCount: 5,
+        },
+      );
+      orderWorker.on('failed', (job, err) => {
+        logger.error('order job failed', { jobId: job?.id, error: err.message });
+        void failAbandonedSignal(
+          { pool, redis: commands, queuePrefix: config.QUEUE_PREFIX, logger },
+          job,
+          err,
+        );
+      });
+      orderWorker.on('error', (err) => logger.error('order worker error', { error: err.message }));
+      requestWorker = createWorker(
+        QUEUES.accountRequests(config.EXCHANGE),
+        processRequest,
+        requestConnection,
+        config.QUEUE_PREFIX,
+        { concurrency: Math.max(2, Math.ceil(config.WORKER_CONCURRENCY / 2)) },
+      );
+      requestWorker.on('error', (err) =>
+        logger.error('account request worker error', { error: err.message }),
+      );
+      await Promise.all([orderWorker.waitUntilReady(), requestWorker.waitUntilReady()]);
+      fillSync.start();
+      logger.info('worker started', {
+        exchange: config.EXCHANGE,
+        concurrency: config.WORKER_CONCURRENCY,
+        apiUrlOverride: Boolean(config.EXCHANGE === 'binance' ? config.BINANCE_API_URL : config.OKX_API_URL),
+      });
+    },
+    async stop() {
+      const clean = await closeWithDeadline(
+        [
+          async () => {
+            // Stop taking jobs first; close() waits for the in-flight ones.
+            await Promise.all([orderWorker?.close(), requestWorker?.close(), fillSync.stop()]);
+          },
+        ],
+        config.SHUTDOWN_DEADLINE_MS,
+      );
+      if (!clean) {
+        logger.warn(
+          'shutdown deadline passed with jobs still running; they will be re-run after the stalled check',
+        );
+        await Promise.all([orderWorker?.close(true), requestWorker?.close(true)]).catch(() => undefined);
+      }
+      await pool.end().catch(() => undefined);
+      for (const c of [workerConnection, requestConnection, commands]) c.disconnect();
+      logger.info('worker stopped', { clean });
+    },
+  };
+}
