@@ -5,6 +5,13 @@ export const riskEnvSchema = baseEnvSchema.extend({
   ...riskDefaultsEnvSchema.shape,
   /** Signals decided at once; ordering is the worker's gate, so concurrency here is safe. */
   RISK_CONCURRENCY: intFromEnv(1, 256).default(16),
+  /**
+   * Tries of one signal's risk check when it fails for a transient reason (database briefly unreachable),
+   * with exponential backoff from RISK_RETRY_BASE_MS; then the signal is marked failed so it never blocks
+   * the per-symbol order of the signals after it.
+   */
+  RISK_MAX_TRIES: intFromEnv(1, 50).default(8),
+  RISK_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
   /** Attempts of an order job when the worker's processor throws (its client order ids make retries safe). */
   ORDER_JOB_ATTEMPTS: intFromEnv(1, 20).default(5),
   SHUTDOWN_DEADLINE_MS: intFromEnv(1000, 120_000).default(10_000),

@@ -11,7 +11,7 @@ import {
   type SignalJob,
 } from '@tradehook/contracts';
 import { createPgPool, insertQueuedSignal, patchRiskLimits, setGlobalHalt, type pg } from '@tradehook/db';
-import { createLogger } from '@tradehook/logger';
+import { createLogger, winston } from '@tradehook/logger';
 import {
   createQueue,
   createRedis,
@@ -44,6 +44,15 @@ let service: RiskService;
 const orderWorkers: Worker[] = [];
 const forwarded = new Map<string, OrderJob>();
 let forwardedCount = 0;
+/** Every formatted log line of the service (after redaction). */
+class CaptureTransport extends winston.Transport {
+  readonly lines: string[] = [];
+  override log(info: Record<string | symbol, unknown>, next: () => void): void {
+    this.lines.push(String(info[Symbol.for('message')]));
+    next();
+  }
+}
+const logs = new CaptureTransport();
 /** The service's clock (epoch ms). */
 let clock = Date.parse('2026-03-10T12:00:00Z');
 
@@ -71,11 +80,14 @@ beforeAll(async () => {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     LOG_DIR: '',
-    LOG_LEVEL: 'error',
     RISK_CONCURRENCY: '4',
+    RISK_MAX_TRIES: '6',
+    RISK_RETRY_BASE_MS: '50',
   });
+  const logger = createLogger({ service: 'risk-test', level: 'info', transports: [logs] });
+  logger.transports[0]!.silent = true; // console off, capture on
   service = createRiskService(config, {
-    logger: createLogger({ service: 'risk-test', silent: true }),
+    logger,
     now: () => clock,
   });
   await service.start();
@@ -505,5 +517,34 @@ describe('risk service', () => {
       leverage: 3,
       maxLeverage: 20,
     });
+  });
+
+  it('a transient database error is retried; when the tries run out the signal fails with the reason', async () => {
+    await createAccount('flaky');
+    const jobTries = async (jobId: string) => (await signalsQueue.getJob(jobId))?.attemptsStarted ?? 0;
+    await pool.query('ALTER TABLE risk_limits RENAME TO risk_limits_away');
+    let recovered: string;
+    try {
+      recovered = await submit('flaky');
+      await until('a retry', async () => ((await jobTries(recovered)) >= 2 ? true : undefined));
+      const { rows } = await pool.query(`SELECT status FROM signals WHERE id = $1`, [recovered]);
+      expect(rows[0].status).toBe('queued');
+    } finally {
+      await pool.query('ALTER TABLE risk_limits_away RENAME TO risk_limits');
+    }
+    await expectForwarded(recovered);
+
+    await pool.query('ALTER TABLE risk_limits RENAME TO risk_limits_away');
+    try {
+      const doomed = await submit('flaky');
+      const row = await decided(doomed);
+      expect(row.status).toBe('failed');
+      expect(row.reason).toMatch(/^risk check failed: relation "risk_limits" does not exist/);
+      expect(await jobTries(doomed)).toBe(6);
+      expect(forwarded.has(doomed)).toBe(false);
+    } finally {
+      await pool.query('ALTER TABLE risk_limits_away RENAME TO risk_limits');
+    }
+    await expectForwarded(await submit('flaky'));
   });
 });

@@ -69,6 +69,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         defaults: riskDefaultsFromEnv(config),
         logger,
         now,
+        retry: { maxTries: config.RISK_MAX_TRIES, baseMs: config.RISK_RETRY_BASE_MS },
       });
       const worker = createWorker<unknown, SignalOutcome>(
         QUEUES.signals,

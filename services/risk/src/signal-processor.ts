@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import type { Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
@@ -21,6 +21,8 @@ export interface SignalProcessorDeps {
   defaults: RiskDefaults;
   logger: Logger;
   now: () => number;
+  /** Transient-failure retries (see RISK_MAX_TRIES). */
+  retry: { maxTries: number; baseMs: number };
 }
 
 export type SignalOutcome =
@@ -88,7 +90,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     return { outcome: 'approved', limits };
   }
 
-  return async function processSignalJob(job: Job<unknown>): Promise<SignalOutcome> {
+  return async function processSignalJob(job: Job<unknown>, token?: string): Promise<SignalOutcome> {
     const parsed = signalJobSchema.safeParse(job.data);
     if (!parsed.success) {
       const issues = parsed.error.issues
@@ -151,19 +153,20 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
       log.info('signal rejected', { ...fields, reason: decision.reason });
       return { outcome: 'rejected', reason: decision.reason };
     } catch (err) {
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (err instanceof UnrecoverableError || lastAttempt) {
-        // Never leave a signal `queued` for ever: the worker's ordering gate would wait on it.
-        const message = err instanceof Error ? err.message : String(err);
-        await failSignal(data.signalId, `risk check failed: ${message}`, log).catch((e: Error) =>
-          log.error('could not record the risk failure', { err: e.message }),
-        );
-      } else {
-        log.warn('risk check failed; will retry', {
-          err: (err as Error).message,
-          attempt: job.attemptsMade + 1,
-        });
+      const message = err instanceof Error ? err.message : String(err);
+      const tries = job.attemptsStarted;
+      if (!(err instanceof UnrecoverableError) && token && tries < deps.retry.maxTries) {
+        // Retry here rather than through BullMQ attempts: the signals job options belong to ingress, and a
+        // delayed retry does not consume one. Wall-clock time, not the decision clock.
+        const delay = Math.min(30_000, deps.retry.baseMs * 2 ** (tries - 1));
+        log.warn('risk check failed; retrying', { err: message, try: tries, retryInMs: delay });
+        await job.moveToDelayed(Date.now() + delay, token);
+        throw new DelayedError();
       }
+      // Never leave a signal `queued` for ever: the worker's ordering gate would wait on it.
+      await failSignal(data.signalId, `risk check failed: ${message}`, log).catch((e: Error) =>
+        log.error('could not record the risk failure', { err: e.message }),
+      );
       throw err;
     }
   };
