@@ -1,0 +1,399 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCredentialsKeyPair } from '@tradehook/credentials';
+import { createPgPool, type pg } from '@tradehook/db';
+import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
+import { createLogger } from '@tradehook/logger';
+import { createQueue, createRedis, type Queue } from '@tradehook/queue';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  testQueuePrefix,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '../../../tests/support/index.ts';
+import { parseEnv } from '@tradehook/config';
+import { workerEnvSchema } from './config.ts';
+import { createWorkerService, type WorkerService } from './service.ts';
+import {
+  approvedSignal,
+  createSimAccount,
+  enqueueOrder,
+  ordersQueueName,
+  simAccount,
+  simControl,
+  simOrders,
+  waitForSignal,
+  type SimAccount,
+} from './testing.ts';
+import type { Exchange, OrderJob } from '@tradehook/contracts';
+
+/**
+ * The worker in-process against the real simulator (real ccxt over HTTP), real Postgres and Redis, with
+ * OrderJobs enqueued directly as risk would.
+ */
+const BTC = 'BTC/USDT:USDT';
+const ETH = 'ETH/USDT:USDT';
+
+let db: TestDatabase;
+let pool: pg.Pool;
+let sim: Simulator;
+const prefix = testQueuePrefix();
+const keys = generateCredentialsKeyPair();
+const services: WorkerService[] = [];
+const queues = new Map<Exchange, Queue>();
+const redis = createRedis(TEST_REDIS_URL, 'worker');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPgPool(db.url, { max: 4 });
+  sim = await startSimulator();
+  for (const exchange of ['binance', 'okx'] as const) {
+    const config = parseEnv(workerEnvSchema, {
+      EXCHANGE: exchange,
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      CREDENTIALS_PRIVATE_KEY: keys.privateKey,
+      BINANCE_API_URL: sim.url,
+      OKX_API_URL: sim.url,
+      EXCHANGE_RATE_LIMIT: 'false',
+      EXCHANGE_TIMEOUT_MS: '2000',
+      ORDER_RETRY_BASE_MS: '20',
+      FILL_SYNC_INTERVAL_MS: '0',
+      LOG_DIR: '',
+    });
+    const service = createWorkerService({
+      config,
+      logger: createLogger({ service: `worker-${exchange}-test`, silent: true }),
+    });
+    await service.start();
+    services.push(service);
+    queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(services.map((s) => s.stop()));
+  for (const q of queues.values()) await q.close();
+  redis.disconnect();
+  await sim?.close();
+  await pool?.end();
+  await deleteRedisPrefix(prefix);
+  await db?.drop();
+});
+
+async function run(job: OrderJob) {
+  await enqueueOrder(queues.get(job.signal.exchange)!, job);
+  return waitForSignal(pool, job.signalId);
+}
+
+async function orderRows(signalId: string) {
+  const { rows } = await pool.query<{
+    leg: string;
+    status: string;
+    client_order_id: string;
+    exchange_order_id: string | null;
+  }>(
+    'SELECT leg, status, client_order_id, exchange_order_id FROM orders WHERE signal_id = $1 ORDER BY created_at, client_order_id',
+    [signalId],
+  );
+  return rows;
+}
+
+const price = async (symbol: string) => {
+  const res = (await (await fetch(`${sim.url}/_sim/prices`)).json()) as { prices: Record<string, number> };
+  return res.prices[symbol.replace('/USDT:USDT', 'USDT')]!;
+};
+
+describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
+  let acct: SimAccount;
+  beforeAll(async () => {
+    acct = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange,
+      autoSlTp: true,
+      defaultLeverage: 5,
+    });
+  });
+
+  it('opens a long with the given SL/TP, records orders and the guide result', async () => {
+    const p = await price(BTC);
+    const job = await approvedSignal(
+      pool,
+      acct,
+      {
+        action: 'long',
+        symbol: BTC,
+        quantity: 0.01,
+        leverage: 10,
+        stop_loss: Math.round(p * 0.95),
+        take_profit: Math.round(p * 1.05),
+      },
+      { leverage: 10 },
+    );
+    const out = await run(job);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.result).toMatchObject({
+      success: true,
+      exchange,
+      account_id: acct.accountId,
+      action: 'long',
+      results: {
+        leverage: { leverage: 10 },
+        entry: { side: 'buy', filled: 0.01, status: 'closed' },
+        stop_loss: { trigger_price: Math.round(p * 0.95) },
+        take_profit: { trigger_price: Math.round(p * 1.05) },
+      },
+    });
+    const view = await simAccount(sim.url, acct);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: 0.01 })]);
+    expect(view.open_algo_orders.map((a) => [a.sl_trigger, a.tp_trigger]).sort()).toEqual(
+      [
+        [Math.round(p * 0.95), null],
+        [null, Math.round(p * 1.05)],
+      ].sort(),
+    );
+    const rows = await orderRows(job.signalId);
+    expect(rows.map((r) => [r.leg, r.status])).toEqual([
+      ['entry', 'filled'],
+      ['stop_loss', 'open'],
+      ['take_profit', 'open'],
+    ]);
+  });
+
+  it('ignores a second long (adding is off) and rejects an SL on the wrong side', async () => {
+    const again = await run(
+      await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.01 }),
+    );
+    expect(again.status).toBe('ignored');
+    expect(again.reason).toMatch(/already long/);
+    const p = await price(ETH);
+    const bad = await run(
+      await approvedSignal(pool, acct, { action: 'short', symbol: ETH, quantity: 0.1, stop_loss: p * 0.9 }),
+    );
+    expect(bad.status).toBe('failed');
+    expect(bad.reason).toMatch(/stop_loss .* must be above the entry price/);
+  });
+
+  it('flips long → short: closes the long, cancels its SL/TP, opens the short with ATR SL/TP', async () => {
+    const job = await approvedSignal(pool, acct, { action: 'short', symbol: BTC, quantity: 0.02 });
+    const out = await run(job);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const results = out.result!['results'] as Record<string, { trigger_price?: number }>;
+    expect(results['closed']).toEqual([expect.objectContaining({ side: 'sell', filled: 0.01 })]);
+    const p = await price(BTC);
+    expect(results['stop_loss']!.trigger_price).toBeGreaterThan(p);
+    expect(results['take_profit']!.trigger_price).toBeLessThan(p);
+    const view = await simAccount(sim.url, acct);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: -0.02 })]);
+    expect(view.open_algo_orders).toHaveLength(2);
+    expect(view.open_algo_orders.every((a) => a.side === 'buy')).toBe(true);
+  });
+
+  it('close_short closes and cancels its SL/TP; close_long with no position is a recorded no-op', async () => {
+    const out = await run(await approvedSignal(pool, acct, { action: 'close_short', symbol: BTC }));
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const view = await simAccount(sim.url, acct);
+    expect(view.positions).toEqual([]);
+    expect(view.open_algo_orders).toEqual([]);
+    const none = await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
+    expect(none.status).toBe('ignored');
+    expect(none.reason).toMatch(/no long position to close/);
+  });
+
+  it('close_all closes every position and cancels every open order, conditional ones included', async () => {
+    const p = await price(ETH);
+    expect(
+      (await run(await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.01 }))).status,
+    ).toBe('executed');
+    expect(
+      (
+        await run(
+          await approvedSignal(pool, acct, {
+            action: 'short',
+            symbol: ETH,
+            quantity: 0.1,
+            stop_loss: p * 1.1,
+          }),
+        )
+      ).status,
+    ).toBe('executed');
+    const before = await simAccount(sim.url, acct);
+    expect(before.positions).toHaveLength(2);
+    expect(before.open_algo_orders.length).toBeGreaterThanOrEqual(3);
+    const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: BTC }));
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const after = await simAccount(sim.url, acct);
+    expect(after.positions).toEqual([]);
+    expect(after.open_algo_orders).toEqual([]);
+  });
+
+  it('refuses sizes below the minimum and entries beyond the balance with clear reasons', async () => {
+    const tiny = await run(
+      await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.00001 }),
+    );
+    expect(tiny.status).toBe('failed');
+    expect(tiny.reason).toMatch(/rounds to zero|below the minimum/);
+    if (exchange === 'binance') {
+      const small = await run(
+        await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.001 }),
+      );
+      expect(small.status).toBe('failed');
+      expect(small.reason).toMatch(/below the minimum notional/);
+    }
+    const big = await run(await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 50 }));
+    expect(big.status).toBe('failed');
+    expect(big.reason).toMatch(/InsufficientFunds/);
+    const capped = await run(
+      await approvedSignal(
+        pool,
+        acct,
+        { action: 'long', symbol: BTC, quantity: 0.1 },
+        { maxPositionNotional: 1000 },
+      ),
+    );
+    expect(capped.status).toBe('failed');
+    expect(capped.reason).toMatch(/exceed the limit of 1000/);
+  });
+
+  it('sizes an entry without quantity at 10 % of the balance × leverage, capped by maxPositionNotional', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, balance: 10_000 });
+    const p = await price(ETH);
+    const out = await run(await approvedSignal(pool, a, { action: 'long', symbol: ETH }, { leverage: 2 }));
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const filled = (out.result!['results'] as { entry: { filled: number } }).entry.filled;
+    expect(filled * p).toBeGreaterThan(1900);
+    expect(filled * p).toBeLessThanOrEqual(2000.01);
+    const b = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, balance: 10_000 });
+    const capped = await run(
+      await approvedSignal(
+        pool,
+        b,
+        { action: 'long', symbol: ETH },
+        { leverage: 2, maxPositionNotional: 500 },
+      ),
+    );
+    expect(capped.status, capped.reason ?? '').toBe('executed');
+    const cappedFilled = (capped.result!['results'] as { entry: { filled: number } }).entry.filled;
+    expect(cappedFilled * p).toBeLessThanOrEqual(500.01);
+  });
+
+  it('hedge mode: sends the position side; a short closes the long leg first', async () => {
+    const h = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, positionMode: 'hedge' });
+    expect(
+      (await run(await approvedSignal(pool, h, { action: 'long', symbol: BTC, quantity: 0.01 }))).status,
+    ).toBe('executed');
+    let view = await simAccount(sim.url, h);
+    expect(view.positions).toEqual([expect.objectContaining({ position_side: 'long', qty: 0.01 })]);
+    const out = await run(await approvedSignal(pool, h, { action: 'short', symbol: BTC, quantity: 0.01 }));
+    expect(out.status, out.reason ?? '').toBe('executed');
+    view = await simAccount(sim.url, h);
+    expect(view.positions).toEqual([expect.objectContaining({ position_side: 'short', qty: -0.01 })]);
+    const close = await run(await approvedSignal(pool, h, { action: 'close_short', symbol: BTC }));
+    expect(close.status).toBe('executed');
+    expect((await simAccount(sim.url, h)).positions).toEqual([]);
+  });
+
+  it('retries 5xx, 429 and a dropped response without a second order', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const orderPath = exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders';
+    for (const kind of ['http5xx', 'rate_limit', 'drop_after_accept'] as const) {
+      await simControl(sim.url, 'faults', { exchange, method: 'POST', path: orderPath, kind, count: 1 });
+      const side = kind === 'rate_limit' ? 'close_long' : 'long';
+      const job = await approvedSignal(pool, a, { action: side, symbol: BTC, quantity: 0.01 });
+      const out = await run(job);
+      expect(out.status, `${kind}: ${out.reason}`).toBe('executed');
+    }
+    const orders = (await simOrders(sim.url, a)).filter((o) => o['kind'] === 'order');
+    // long (after 5xx), close (after 429), long (response dropped, adopted on retry): three orders, no duplicates.
+    expect(orders.map((o) => o['side'])).toEqual(['buy', 'sell', 'buy']);
+    expect(new Set(orders.map((o) => o['client_id'])).size).toBe(3);
+  });
+
+  it('runs the jobs of one (account, symbol) in sequence order even when enqueued in reverse', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const jobs = [
+      await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }),
+      await approvedSignal(pool, a, { action: 'close_long', symbol: BTC }),
+      await approvedSignal(pool, a, { action: 'short', symbol: BTC, quantity: 0.02 }),
+      await approvedSignal(pool, a, { action: 'close_short', symbol: BTC }),
+    ];
+    for (const job of [...jobs].reverse()) await enqueueOrder(queues.get(exchange)!, job);
+    for (const job of jobs) expect((await waitForSignal(pool, job.signalId)).status).toBe('executed');
+    const orders = (await simOrders(sim.url, a)).filter((o) => o['kind'] === 'order');
+    expect(orders.map((o) => `${o['side']}:${o['qty']}`)).toEqual([
+      'buy:0.01',
+      'sell:0.01',
+      'sell:0.02',
+      'buy:0.02',
+    ]);
+  });
+
+  it('answers status and verify requests', async () => {
+    const { createAccountRequestProcessor } = await import('./account-requests.ts');
+    void createAccountRequestProcessor;
+    const q = createQueue(`account-requests-${exchange}`, redis, prefix);
+    const { QueueEvents } = await import('bullmq');
+    const events = new QueueEvents(`account-requests-${exchange}`, {
+      connection: createRedis(TEST_REDIS_URL, 'worker'),
+      prefix,
+    });
+    await events.waitUntilReady();
+    try {
+      const status = await q.add('status', {
+        kind: 'status',
+        exchange,
+        accountId: acct.accountId,
+        requestId: 'r1',
+      });
+      const st = (await status.waitUntilFinished(events, 10_000)) as {
+        balance: { asset: string; total_balance: number };
+      };
+      expect(st.balance.asset).toBe('USDT');
+      expect(st.balance.total_balance).toBeGreaterThan(0);
+      const verify = await q.add('verify', {
+        kind: 'verify',
+        exchange,
+        accountId: acct.accountId,
+        requestId: 'r2',
+      });
+      const check = (await verify.waitUntilFinished(events, 10_000)) as {
+        ok: boolean;
+        canRead: boolean;
+        positionMode: string;
+      };
+      expect(check).toMatchObject({ canRead: true, positionMode: 'oneway' });
+      const { rows } = await pool.query(
+        'SELECT key_check FROM accounts WHERE exchange = $1 AND account_id = $2',
+        [exchange, acct.accountId],
+      );
+      expect(rows[0].key_check).toMatchObject({ canRead: true, positionMode: 'oneway' });
+    } finally {
+      await events.close();
+      await q.close();
+    }
+  });
+
+  it('fill sync records an SL fired on the exchange with its realised loss', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const p = await price(ETH);
+    const job = await approvedSignal(pool, a, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      stop_loss: Math.round(p * 0.98),
+    });
+    expect((await run(job)).status).toBe('executed');
+    await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: Math.round(p * 0.97) });
+    expect((await simAccount(sim.url, a)).positions).toEqual([]);
+    const service = services.find((s) => s.config.EXCHANGE === exchange)!;
+    await new Promise((r) => setTimeout(r, 300)); // let the post-execution fill recording settle
+    await service.fillSync.syncAll();
+    const { rows } = await pool.query<{ side: string; realized_pnl: string }>(
+      'SELECT side, realized_pnl FROM fills WHERE exchange = $1 AND account_id = $2 ORDER BY time',
+      [exchange, a.accountId],
+    );
+    expect(rows.map((r) => r.side)).toEqual(['buy', 'sell']);
+    expect(Number(rows[1]!.realized_pnl)).toBeLessThan(0);
+    await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
+  });
+});
