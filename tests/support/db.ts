@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { databaseUrl, TEMPLATE_DB, TEST_DB_PREFIX, TEST_PG_ADMIN_URL } from './env.ts';
+import { inject } from 'vitest';
+import { databaseUrl, RUN_ENV, templateName, TEST_DB_PREFIX, TEST_PG_ADMIN_URL } from './env.ts';
+
+/** The current run's id: provided by global-setup inside vitest, or inherited through the environment. */
+function currentRun(): string {
+  const fromEnv = process.env[RUN_ENV];
+  if (fromEnv) return fromEnv;
+  const provided = inject('tradehookTestRun');
+  if (!provided) throw new Error('no test run: createTestDatabase() needs tests/support/global-setup.ts');
+  return provided;
+}
 
 export interface TestDatabase {
   name: string;
@@ -20,11 +30,12 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
 
 /** A fresh, migrated database cloned from the template made by global-setup. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DB_PREFIX}${randomBytes(6).toString('hex')}`;
+  const run = currentRun();
+  const name = `${TEST_DB_PREFIX}${run}_${randomBytes(5).toString('hex')}`;
   await admin(async (client) => {
     for (let attempt = 0; ; attempt++) {
       try {
-        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`);
+        await client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName(run)}"`);
         return;
       } catch (err) {
         // Two clones of one template at the same instant: "source database is being accessed".
@@ -43,7 +54,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 
 /** An empty database (no migrations), for the migration applier's own tests. */
 export async function createEmptyDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DB_PREFIX}${randomBytes(6).toString('hex')}`;
+  const name = `${TEST_DB_PREFIX}${currentRun()}_${randomBytes(5).toString('hex')}`;
   await admin((client) => client.query(`CREATE DATABASE "${name}"`));
   return {
     name,
