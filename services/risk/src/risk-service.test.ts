@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   QUEUES,
@@ -45,14 +46,15 @@ const orderWorkers: Worker[] = [];
 const forwarded = new Map<string, OrderJob>();
 let forwardedCount = 0;
 /** Every formatted log line of the service (after redaction). */
-class CaptureTransport extends winston.Transport {
-  readonly lines: string[] = [];
-  override log(info: Record<string | symbol, unknown>, next: () => void): void {
-    this.lines.push(String(info[Symbol.for('message')]));
-    next();
-  }
-}
-const logs = new CaptureTransport();
+const logLines: string[] = [];
+const logs = new winston.transports.Stream({
+  stream: new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logLines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  }),
+});
 /** The service's clock (epoch ms). */
 let clock = Date.parse('2026-03-10T12:00:00Z');
 
