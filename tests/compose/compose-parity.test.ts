@@ -227,9 +227,20 @@ describe('docker-compose.yml as processes', () => {
     start('worker-binance', 2);
     start('worker-okx');
     start('sim');
-    await until('ingress health', async () =>
-      (await json(`${ingressUrl}/api/v1/webhook/health`)).status === 200 ? true : undefined,
-    );
+    const dump = () =>
+      running
+        .map(
+          (r) =>
+            `--- ${r.name} (exit ${r.child.exitCode})\n${r.output.join('').split('\n').slice(-20).join('\n')}`,
+        )
+        .join('\n');
+    try {
+      await until('ingress health', async () =>
+        (await json(`${ingressUrl}/api/v1/webhook/health`)).status === 200 ? true : undefined,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${dump()}`);
+    }
 
     // The demo profile's one-shot registers the guide's accounts in the simulator and the ingress.
     const demoLog = await oneShot('demo');
