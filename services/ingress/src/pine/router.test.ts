@@ -1,54 +1,31 @@
-import { generateCredentialsKeyPair } from '@tradehook/credentials';
-import { createLogger } from '@tradehook/logger';
 import type { ExportPineResponse } from '@tradehook/contracts';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  testQueuePrefix,
-  TEST_REDIS_URL,
-  type TestDatabase,
-} from '../../../../tests/support/index.ts';
-import { createApp } from '../app.ts';
-import { loadIngressConfig } from '../config.ts';
-import { buildIngressDeps, type IngressDeps } from '../deps.ts';
+  adminHeaders as admin,
+  dumpRedisPrefix,
+  startIngressHarness,
+  WEBHOOK_SECRET,
+  type IngressHarness,
+} from '../test-helpers.ts';
 import { evaluateStringConcat, extractAlertCalls } from './pine-check.ts';
 import { PINE_PRESETS } from './presets.ts';
 
-const ADMIN_TOKEN = 'pine-admin-token-0123456789';
-const WEBHOOK_SECRET = 'pine-global-webhook-secret-xyz';
-const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-let db: TestDatabase;
-let prefix: string;
-let deps: IngressDeps;
-let app: ReturnType<typeof createApp>;
+let harness: IngressHarness;
+let app: IngressHarness['app'];
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  prefix = testQueuePrefix();
-  const config = loadIngressConfig({
-    NODE_ENV: 'test',
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: prefix,
-    ADMIN_TOKEN,
-    WEBHOOK_SECRET,
-    CREDENTIALS_PUBLIC_KEY: generateCredentialsKeyPair().publicKey,
+  harness = await startIngressHarness({
     // No worker answers key checks in this test: registration must not wait long for one.
     ACCOUNT_REQUEST_TIMEOUT_MS: '100',
     RATE_LIMIT_WEBHOOK_MAX: '0',
     RATE_LIMIT_ADMIN_MAX: '0',
   });
-  deps = await buildIngressDeps(config, { logger: createLogger({ service: 'ingress-test', silent: true }) });
-  app = createApp(deps);
+  app = harness.app;
 });
 
 afterAll(async () => {
-  await deps?.close(5000);
-  await deleteRedisPrefix(prefix);
-  await db?.drop();
+  await harness?.close();
 });
 
 async function register(exchange: 'binance' | 'okx', accountId: string, extra: Record<string, unknown> = {}) {
@@ -215,6 +192,10 @@ describe('POST /api/v1/simple/export-pine', () => {
     expect(JSON.parse(message)).toMatchObject({ exchange: 'okx', action: 'long', leverage: 3 });
     const res = await postAlert(message);
     expect(res.status, JSON.stringify(res.body)).toBe(202);
+    // The embedded secret reached the client only: not the logs, not Redis.
+    expect(harness.logs.text()).toContain('signal accepted');
+    expect(harness.logs.text()).not.toContain(WEBHOOK_SECRET);
+    expect(await dumpRedisPrefix(harness.prefix)).not.toContain(WEBHOOK_SECRET);
   });
 
   it('refuses to embed the global secret for an account that has its own', async () => {
