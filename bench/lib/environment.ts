@@ -18,6 +18,8 @@ export interface BenchEnvironment {
   databaseName: string;
   redisUrl: string;
   queuePrefix: string;
+  /** The ingress-only benchmarks enqueue tens of thousands of jobs nobody consumes: kept apart. */
+  ingressOnlyQueuePrefix: string;
   credentials: { publicKey: string; privateKey: string };
   webhookSecret: string;
   adminToken: string;
@@ -70,6 +72,7 @@ export async function createBenchEnvironment(): Promise<BenchEnvironment> {
     databaseName,
     redisUrl: REDIS_URL,
     queuePrefix,
+    ingressOnlyQueuePrefix: `{th-bench-${runId}-ingress-only}`,
     credentials: generateCredentialsKeyPair(),
     webhookSecret: `bench-secret-${randomBytes(12).toString('hex')}`,
     adminToken: `bench-admin-${randomBytes(16).toString('hex')}`,
@@ -78,6 +81,7 @@ export async function createBenchEnvironment(): Promise<BenchEnvironment> {
       if (process.env.BENCH_KEEP === '1') return;
       await admin(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
       await deleteRedisPrefix(REDIS_URL, queuePrefix);
+      await deleteRedisPrefix(REDIS_URL, `{th-bench-${runId}-ingress-only}`);
     },
   };
 }

@@ -30,7 +30,11 @@ export interface Ingress {
   webhookUrl: string;
 }
 
-export async function startIngress(env: BenchEnvironment, name = 'ingress'): Promise<Ingress> {
+export async function startIngress(
+  env: BenchEnvironment,
+  name = 'ingress',
+  queuePrefix = env.queuePrefix,
+): Promise<Ingress> {
   const port = await freePort();
   const logDir = path.join(logRoot, name);
   const proc = startProcess({
@@ -39,6 +43,7 @@ export async function startIngress(env: BenchEnvironment, name = 'ingress'): Pro
     logDir: logRoot,
     env: {
       ...commonEnv(env, logDir),
+      QUEUE_PREFIX: queuePrefix,
       PORT: String(port),
       HOST: '127.0.0.1',
       ADMIN_TOKEN: env.adminToken,

@@ -13,6 +13,8 @@ export interface Sizes {
   /** Steady end-to-end run: rate and duration. */
   e2eRate: number;
   e2eSeconds: number;
+  /** Accounts the steady run spreads over (one symbol each). */
+  e2eAccounts: number;
   /** Signals queued per worker-scaling point. */
   scalingSignals: number;
   workerCounts: number[];
@@ -28,8 +30,11 @@ export function sizesFor(scale: number): Sizes {
     connections: 32,
     e2eRate: 50,
     e2eSeconds: s(20, 1),
+    // 50 accounts (one alert per account per second at 50/s); short runs keep ≥ 2 alerts per account.
+    e2eAccounts: Math.min(50, Math.ceil((50 * s(20, 1)) / 2)),
     scalingSignals: s(400, 16),
-    workerCounts: [1, 2, 4],
+    // A tiny (smoke) run skips the 4-process point: starting four workers is most of its time.
+    workerCounts: scale < 0.1 ? [1, 2] : [1, 2, 4],
     burstSignals: s(100, 10),
   };
 }

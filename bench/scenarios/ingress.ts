@@ -1,5 +1,5 @@
 import type { BenchEnvironment } from '../lib/environment.ts';
-import { benchAccounts, seedAccounts } from '../lib/environment.ts';
+import { benchAccounts, clearSignals, deleteRedisPrefix, seedAccounts } from '../lib/environment.ts';
 import { runCannon, type CannonResult } from '../lib/load.ts';
 import type { MemoryBook } from '../lib/memory-book.ts';
 import { startBaseline, startIngress } from '../lib/pipeline.ts';
@@ -48,7 +48,7 @@ export async function runIngressScenarios(
     runId: `${env.runId}-ing`,
   };
   const baseline = await startBaseline();
-  const ingress = await startIngress(env);
+  const ingress = await startIngress(env, 'ingress', env.ingressOnlyQueuePrefix);
   await memory.recordIdle('ingress', ingress.process.pid);
   await memory.recordIdle('baseline-express', baseline.process.pid);
   try {
@@ -118,5 +118,8 @@ export async function runIngressScenarios(
   } finally {
     await ingress.process.stop();
     await baseline.process.stop();
+    // Its rows would otherwise sit in every later query of the pipeline benchmarks.
+    await clearSignals(env);
+    await deleteRedisPrefix(env.redisUrl, env.ingressOnlyQueuePrefix);
   }
 }
