@@ -183,6 +183,10 @@ export async function failAbandonedSignal(
 ): Promise<void> {
   const signalId = (job?.data as { signalId?: unknown } | undefined)?.signalId;
   if (typeof signalId !== 'string' || error instanceof DelayedError) return;
+  // BullMQ emits 'failed' for every failed attempt; only the last one (or an unrecoverable/stalled one) counts.
+  const last =
+    Boolean(job?.finishedOn) || error.name === 'UnrecoverableError' || /stalled/i.test(error.message);
+  if (!last) return;
   const reason = `worker gave up: ${error.message}`.slice(0, 500);
   const written = await completeSignal(deps.pool, signalId, 'failed', reason, {
     success: false,
