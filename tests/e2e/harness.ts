@@ -35,7 +35,7 @@ export type Exchange = 'binance' | 'okx';
 export type Role = 'ingress' | 'risk' | 'worker';
 
 /** Parsed JSON from the services and the simulator: shapes are asserted by the tests themselves. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-JsonBody
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonBody = any;
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
