@@ -12,6 +12,9 @@ export const riskEnvSchema = baseEnvSchema.extend({
    */
   RISK_MAX_TRIES: intFromEnv(1, 50).default(8),
   RISK_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
+  /** A signal still `queued` this long after arrival with no queue job is failed (0 = never sweep). */
+  RISK_ORPHAN_AFTER_MS: intFromEnv(5_000, 86_400_000).default(120_000),
+  RISK_SWEEP_INTERVAL_MS: intFromEnv(0, 3_600_000).default(30_000),
   /** Attempts of an order job when the worker's processor throws (its client order ids make retries safe). */
   ORDER_JOB_ATTEMPTS: intFromEnv(1, 20).default(5),
   SHUTDOWN_DEADLINE_MS: intFromEnv(1000, 120_000).default(10_000),

@@ -85,6 +85,8 @@ beforeAll(async () => {
     RISK_CONCURRENCY: '4',
     RISK_MAX_TRIES: '6',
     RISK_RETRY_BASE_MS: '50',
+    RISK_ORPHAN_AFTER_MS: '60000',
+    RISK_SWEEP_INTERVAL_MS: '0',
   });
   const logger = createLogger({ service: 'risk-test', level: 'info', transports: [logs] });
   logger.transports[0]!.silent = true; // console off, capture on
@@ -141,7 +143,11 @@ async function addFill(
 }
 
 /** What ingress does: the queued row (with its sequence number), then the job with jobId = signal id. */
-async function submit(accountId: string, over: Partial<NormalisedSignal> = {}): Promise<string> {
+async function submit(
+  accountId: string,
+  over: Partial<NormalisedSignal> = {},
+  options: { receivedAt?: number; enqueue?: boolean; jobDelayMs?: number } = {},
+): Promise<string> {
   const signal: NormalisedSignal = {
     account_id: accountId,
     exchange: 'binance',
@@ -150,6 +156,7 @@ async function submit(accountId: string, over: Partial<NormalisedSignal> = {}): 
     ...over,
   };
   const id = randomUUID();
+  const receivedAt = options.receivedAt ?? clock;
   const seqKey = sequenceKey(signal.exchange, signal.account_id, signal.symbol);
   const seq = await insertQueuedSignal(pool, {
     id,
@@ -158,17 +165,18 @@ async function submit(accountId: string, over: Partial<NormalisedSignal> = {}): 
     seqKey,
     requestId: `req-${id.slice(0, 8)}`,
     sourceIp: null,
-    receivedAt: new Date(clock),
+    receivedAt: new Date(receivedAt),
   });
+  if (options.enqueue === false) return id;
   const job: SignalJob = {
     signalId: id,
     requestId: `req-${id.slice(0, 8)}`,
-    receivedAt: clock,
+    receivedAt,
     seqKey,
     seq: seq!,
     signal,
   };
-  await signalsQueue.add('signal', job, { jobId: id });
+  await signalsQueue.add('signal', job, { jobId: id, delay: options.jobDelayMs });
   return id;
 }
 
@@ -548,5 +556,35 @@ describe('risk service', () => {
       await pool.query('ALTER TABLE risk_limits_away RENAME TO risk_limits');
     }
     await expectForwarded(await submit('flaky'));
+  });
+
+  it('fails a signal whose queue job was lost, never one whose job is still pending', async () => {
+    await createAccount('orphans');
+    const old = clock - 3 * 60_000;
+    const lost = await submit('orphans', {}, { receivedAt: old, enqueue: false });
+    const pending = await submit(
+      'orphans',
+      { symbol: 'ETH/USDT:USDT' },
+      { receivedAt: old, jobDelayMs: 600_000 },
+    );
+    const young = await submit(
+      'orphans',
+      { symbol: 'SOL/USDT:USDT' },
+      { receivedAt: clock - 10_000, enqueue: false },
+    );
+    try {
+      expect(await service.sweepOrphans()).toEqual([lost]);
+      const row = await decided(lost);
+      expect(row.status).toBe('failed');
+      expect(row.reason).toMatch(/^lost before the risk check: .* nothing was traded/);
+      const { rows } = await pool.query(
+        `SELECT id, status FROM signals WHERE id = ANY($1::uuid[]) ORDER BY id`,
+        [[pending, young]],
+      );
+      expect(rows.map((r) => r.status)).toEqual(['queued', 'queued']);
+      expect(await service.sweepOrphans()).toEqual([]);
+    } finally {
+      await (await signalsQueue.getJob(pending))?.remove();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { EXCHANGES, QUEUES, type Exchange, type OrderJob } from '@tradehook/contracts';
+import { EXCHANGES, QUEUES, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
@@ -13,6 +13,7 @@ import {
 } from '@tradehook/queue';
 import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
 import type { RiskConfig } from './config.ts';
+import { sweepOrphanedSignals } from './orphan-sweeper.ts';
 import { createSignalProcessor, type SignalOutcome } from './signal-processor.ts';
 
 export interface RiskServiceOptions {
@@ -23,6 +24,8 @@ export interface RiskServiceOptions {
 
 export interface RiskService {
   start(): Promise<void>;
+  /** Fails orphaned `queued` signals now (also runs every RISK_SWEEP_INTERVAL_MS); returns their ids. */
+  sweepOrphans(): Promise<string[]>;
   /** Stops taking jobs, lets running decisions finish (up to the deadline), closes connections. */
   stop(deadlineMs?: number): Promise<boolean>;
 }
@@ -39,8 +42,27 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         workerConnection: Redis;
         orderQueues: Record<Exchange, Queue<OrderJob>>;
         worker: Worker<unknown, SignalOutcome>;
+        signalsQueue: Queue<SignalJob>;
+        sweepTimer: NodeJS.Timeout | undefined;
       }
     | undefined;
+
+  let sweeping: Promise<string[]> | undefined;
+  function sweepOrphans(): Promise<string[]> {
+    const r = running;
+    if (!r) return Promise.resolve([]);
+    // One sweep at a time; a caller during a sweep shares its result.
+    sweeping ??= sweepOrphanedSignals({
+      db: r.pool,
+      signalsQueue: r.signalsQueue,
+      redis: r.redis,
+      prefix: config.QUEUE_PREFIX,
+      logger,
+      now: now(),
+      olderThanMs: config.RISK_ORPHAN_AFTER_MS,
+    }).finally(() => (sweeping = undefined));
+    return sweeping;
+  }
 
   return {
     async start() {
@@ -86,7 +108,15 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
           err: err.message,
         }),
       );
-      running = { pool, redis, workerConnection, orderQueues, worker };
+      // Read-only use (getJob) for the orphan sweep.
+      const signalsQueue = createQueue<SignalJob>(QUEUES.signals, redis, config.QUEUE_PREFIX);
+      const sweepTimer =
+        config.RISK_SWEEP_INTERVAL_MS > 0
+          ? setInterval(() => {
+              sweepOrphans().catch((err: Error) => logger.warn('orphan sweep failed', { err: err.message }));
+            }, config.RISK_SWEEP_INTERVAL_MS).unref()
+          : undefined;
+      running = { pool, redis, workerConnection, orderQueues, worker, signalsQueue, sweepTimer };
       await worker.waitUntilReady();
       logger.info('risk service started', {
         concurrency: config.RISK_CONCURRENCY,
@@ -95,14 +125,18 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
       });
     },
 
+    sweepOrphans,
+
     async stop(deadlineMs = config.SHUTDOWN_DEADLINE_MS) {
       const r = running;
       if (!r) return true;
       running = undefined;
+      clearInterval(r.sweepTimer);
       const clean = await closeWithDeadline(
         [
           () => r.worker.close(),
           ...Object.values(r.orderQueues).map((q) => () => q.close()),
+          () => r.signalsQueue.close(),
           async () => {
             r.redis.disconnect();
             r.workerConnection.disconnect();
