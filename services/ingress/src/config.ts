@@ -35,9 +35,12 @@ export const ingressEnvSchema = baseEnvSchema.extend({
   /** X25519 public key (base64): ingress seals credentials but can never open them. */
   CREDENTIALS_PUBLIC_KEY: z.string().min(1, 'CREDENTIALS_PUBLIC_KEY (base64 X25519 public key) is required'),
   TRUST_PROXY: z.string().default('false').transform(parseTrustProxy),
-  /** Per-IP webhook requests per window, shared across replicas through Redis; 0 = off. */
+  /**
+   * Per-IP webhook requests per window, shared across replicas through Redis; 0 = off. TradingView sends every
+   * user's alerts from four addresses, so keep room for a bar-close burst over many symbols.
+   */
   RATE_LIMIT_WINDOW_MS: intFromEnv(1000, 3_600_000).default(60_000),
-  RATE_LIMIT_WEBHOOK_MAX: intFromEnv(0, 1_000_000).default(120),
+  RATE_LIMIT_WEBHOOK_MAX: intFromEnv(0, 1_000_000).default(300),
   /** Per-IP admin API requests per window; 0 = off. */
   RATE_LIMIT_ADMIN_MAX: intFromEnv(0, 1_000_000).default(300),
   IP_ALLOWLIST: z.string().default('').transform(parseAllowList),

@@ -182,14 +182,11 @@ describe('accounts: registration (guide examples)', () => {
   });
 
   it('refuses a key with withdrawal permission: 422, no row left', async () => {
-    const res = await request(h.app)
-      .post('/api/v1/accounts/binance/register')
-      .set(adminHeaders)
-      .send({
-        account_id: 'withdraw_account',
-        api_key: 'KEY_WITHDRAW_12345678',
-        api_secret: 'secret-12345678',
-      });
+    const res = await request(h.app).post('/api/v1/accounts/binance/register').set(adminHeaders).send({
+      account_id: 'withdraw_account',
+      api_key: 'KEY_WITHDRAW_12345678',
+      api_secret: 'secret-12345678',
+    });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'key_rejected', message: 'API key can withdraw: refused' });
     expect(await h.deps.prisma.account.count({ where: { accountId: 'withdraw_account' } })).toBe(0);
@@ -213,15 +210,12 @@ describe('accounts: registration (guide examples)', () => {
   it('keeps the account with key_check pending when no worker answers in time', async () => {
     await Promise.all(workers.map((w) => w.pause()));
     try {
-      const res = await request(h.app)
-        .post('/api/v1/accounts/binance/register')
-        .set(adminHeaders)
-        .send({
-          account_id: 'pending_account',
-          api_key: 'pending-key-12345678',
-          api_secret: 'pending-secret-12345678',
-          webhook_secret: 'pending-webhook-secret-123',
-        });
+      const res = await request(h.app).post('/api/v1/accounts/binance/register').set(adminHeaders).send({
+        account_id: 'pending_account',
+        api_key: 'pending-key-12345678',
+        api_secret: 'pending-secret-12345678',
+        webhook_secret: 'pending-webhook-secret-123',
+      });
       expect(res.status).toBe(201);
       expect(res.body.key_check).toMatchObject({
         status: 'pending',
@@ -372,15 +366,13 @@ describe('signals look-up', () => {
   it('shows one signal with its orders, and pages an account list newest first', async () => {
     const ids: string[] = [];
     for (const symbol of ['BTCUSDT', 'ETHUSDT', 'SOLUSDT']) {
-      const res = await request(h.app)
-        .post('/api/v1/webhook/tradingview')
-        .send({
-          account_id: 'my_binance_account',
-          exchange: 'binance',
-          action: 'long',
-          symbol,
-          secret: WEBHOOK_SECRET,
-        });
+      const res = await request(h.app).post('/api/v1/webhook/tradingview').send({
+        account_id: 'my_binance_account',
+        exchange: 'binance',
+        action: 'long',
+        symbol,
+        secret: WEBHOOK_SECRET,
+      });
       expect(res.status).toBe(202);
       ids.push(res.body.signal_id);
     }
@@ -422,7 +414,7 @@ describe('signals look-up', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await request(h.app)
+      const res: request.Response = await request(h.app)
         .get('/api/v1/signals')
         .query({
           exchange: 'binance',
@@ -454,6 +446,8 @@ describe('health', () => {
       service: 'TradingView Webhook Receiver',
       registered_accounts: { binance: 1, okx: 0 },
       checks: { postgres: 'ok', redis: 'ok' },
+      // The test's stand-in workers consume the account-request queues.
+      workers: { binance: 1, okx: 1 },
     });
   });
 

@@ -1,3 +1,4 @@
+import { EXCHANGES } from '@tradehook/contracts';
 import { countAccountsByExchange } from '@tradehook/db';
 import { Router } from 'express';
 import type { IngressDeps } from '../deps.ts';
@@ -19,9 +20,11 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function createHealthRouter(deps: IngressDeps): Router {
   const router = Router();
   router.get('/api/v1/webhook/health', async (_req, res) => {
-    const [accounts, redis] = await Promise.allSettled([
+    const [accounts, redis, ...workers] = await Promise.allSettled([
       withTimeout(countAccountsByExchange(deps.pgPool), 2000),
       withTimeout(deps.redis.ping(), 2000),
+      // Informational: workers connected per exchange (ingress itself stays healthy without them).
+      ...EXCHANGES.map((ex) => withTimeout(deps.queues.accountRequests[ex].getWorkersCount(), 2000)),
     ]);
     const checks = {
       postgres: accounts.status === 'fulfilled' ? 'ok' : 'failed',
@@ -33,6 +36,12 @@ export function createHealthRouter(deps: IngressDeps): Router {
       service: 'TradingView Webhook Receiver',
       registered_accounts: accounts.status === 'fulfilled' ? accounts.value : null,
       checks,
+      workers: Object.fromEntries(
+        EXCHANGES.map((ex, i) => {
+          const w = workers[i];
+          return [ex, w?.status === 'fulfilled' ? w.value : null];
+        }),
+      ),
     });
   });
   return router;

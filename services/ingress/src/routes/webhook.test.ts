@@ -1,4 +1,5 @@
 import { QUEUES, signalJobSchema, type SignalJob } from '@tradehook/contracts';
+import { createPgPool } from '@tradehook/db';
 import {
   createQueue,
   createRedis,
@@ -10,6 +11,7 @@ import {
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../../../tests/support/index.ts';
+import { AccountCache } from '../account-cache.ts';
 import { createApp } from '../app.ts';
 import {
   adminHeaders,
@@ -110,7 +112,7 @@ describe('webhook: the guide examples', () => {
     expect(JSON.stringify(job!.data)).not.toContain(WEBHOOK_SECRET);
   });
 
-  it.each([
+  it.each<[string, Record<string, unknown>]>([
     ['short', { action: 'short' }],
     ['close_long', { action: 'close_long', leverage: undefined }],
     ['close_short', { action: 'close_short', leverage: undefined }],
@@ -352,8 +354,8 @@ describe('webhook: refusals store and enqueue nothing', () => {
         request(h.app)
           .post(URL)
           .send({ ...guideLong, secret: undefined }),
-      422,
-      'validation_failed',
+      401,
+      'invalid_secret',
     ],
     [
       'a bad timestamp',
@@ -437,6 +439,22 @@ describe('webhook: refusals store and enqueue nothing', () => {
   });
 });
 
+describe('webhook: database outage', () => {
+  it('answers 503 (so TradingView resends) when Postgres is unreachable', async () => {
+    const deadPg = createPgPool('postgresql://postgres@127.0.0.1:1/none');
+    try {
+      const app = createApp({ ...h.deps, pgPool: deadPg, accountCache: new AccountCache(deadPg, 0) });
+      const res = await request(app)
+        .post(URL)
+        .send({ ...guideLong, symbol: 'AVAXUSDT' });
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ success: false, error: { code: 'unavailable' } });
+    } finally {
+      await deadPg.end();
+    }
+  });
+});
+
 describe('webhook: secrets never leak', () => {
   it('keeps the webhook secrets out of logs, Redis and Postgres', async () => {
     // A refused request whose body carries the secret must not echo it either.
@@ -505,14 +523,11 @@ describe('webhook: ?wait and queue outages', () => {
       createRedis(TEST_REDIS_URL, 'worker'),
       w.prefix,
     );
-    const res = await request(w.app)
-      .post('/api/v1/accounts/binance/register')
-      .set(adminHeaders)
-      .send({
-        account_id: 'my_binance_account',
-        api_key: 'wait-key-0123456789',
-        api_secret: 'wait-secret-0123456789',
-      });
+    const res = await request(w.app).post('/api/v1/accounts/binance/register').set(adminHeaders).send({
+      account_id: 'my_binance_account',
+      api_key: 'wait-key-0123456789',
+      api_secret: 'wait-secret-0123456789',
+    });
     expect(res.status).toBe(201);
   });
 

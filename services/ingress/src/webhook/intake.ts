@@ -48,6 +48,10 @@ export async function authenticateSignal(
   body: Record<string, unknown>,
   receivedAt: number,
 ): Promise<NormalisedSignal> {
+  // A missing secret is an authentication failure, not a validation detail.
+  if (typeof body.secret !== 'string' || body.secret === '') {
+    throw new ApiError('invalid_secret', 'Invalid webhook secret');
+  }
   const parsed = webhookPayloadSchema.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
@@ -63,7 +67,13 @@ export async function authenticateSignal(
     throw err;
   }
 
-  const account = await deps.accountCache.get(signal.exchange, signal.account_id);
+  let account;
+  try {
+    account = await deps.accountCache.get(signal.exchange, signal.account_id);
+  } catch {
+    // 5xx on purpose: TradingView resends, and the resend can succeed once Postgres is back.
+    throw new ApiError('unavailable', 'database unavailable, please retry');
+  }
   const globalOk = () => safeEqual(payload.secret, deps.config.WEBHOOK_SECRET);
   if (!account) {
     if (!globalOk()) throw new ApiError('invalid_secret', 'Invalid webhook secret');
