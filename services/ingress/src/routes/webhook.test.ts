@@ -227,6 +227,32 @@ describe('webhook: deduplication', () => {
   });
 });
 
+describe('webhook: concurrent duplicates and the dedup window', () => {
+  it('accepts exactly one of several simultaneous identical deliveries', async () => {
+    const body = { ...guideLong, symbol: 'DOTUSDT', quantity: 7 };
+    const results = await Promise.all(Array.from({ length: 6 }, () => request(h.app).post(URL).send(body)));
+    const accepted = results.filter((r) => r.status === 202);
+    const duplicates = results.filter((r) => r.status === 409);
+    expect(accepted).toHaveLength(1);
+    expect(duplicates).toHaveLength(5);
+    for (const d of duplicates) expect(d.body.signal_id).toBe(accepted[0]!.body.signal_id);
+    const jobs = (await jobsOf(h.deps.queues.signals)).filter((j) => j.signal.symbol === 'DOT/USDT:USDT');
+    expect(jobs).toHaveLength(1);
+  });
+
+  it('accepts the same alert again once the window has passed (the next bar)', async () => {
+    const app = createApp({ ...h.deps, config: { ...h.deps.config, DEDUP_WINDOW_SECONDS: 1 } });
+    const body = { ...guideLong, symbol: 'LINKUSDT' };
+    const first = await request(app).post(URL).send(body);
+    expect(first.status).toBe(202);
+    expect((await request(app).post(URL).send(body)).status).toBe(409);
+    await new Promise((r) => setTimeout(r, 2100));
+    const next = await request(app).post(URL).send(body);
+    expect(next.status, JSON.stringify(next.body)).toBe(202);
+    expect(next.body.signal_id).not.toBe(first.body.signal_id);
+  });
+});
+
 describe('webhook: refusals store and enqueue nothing', () => {
   const cases: Array<[string, () => request.Test, number, string]> = [
     [
