@@ -33,15 +33,17 @@ RUN find . -name node_modules -type d -prune -exec rm -rf {} + \
  && test -x node_modules/.bin/tsx
 
 FROM ${NODE_IMAGE} AS runtime
+# LOG_DIR empty: logs go to stdout only, where Docker's logging driver rotates them (a file inside the
+# container would grow without bound).
 ENV NODE_ENV=production \
-    LOG_DIR=/app/logs \
+    LOG_DIR="" \
     TRADEHOOK_SECRETS_DIR=/secrets
 WORKDIR /app
 COPY --from=prod-deps --chown=node:node /app /app
 # Mount points of the secrets volumes: a fresh named volume copies this ownership, so the non-root init
 # step can write into it (deploy/init-secrets.ts).
-RUN mkdir -p /secrets/db /secrets/ingress /secrets/worker /app/logs \
- && chown -R node:node /secrets /app/logs \
+RUN mkdir -p /secrets/db /secrets/ingress /secrets/worker \
+ && chown -R node:node /secrets \
  && chmod 0700 /secrets/db /secrets/ingress /secrets/worker
 USER node
 # Loads the secrets files this container mounts (never overriding a non-empty environment variable).

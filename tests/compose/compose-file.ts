@@ -78,8 +78,9 @@ export function dockerfileRuntimeEnv(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of runtime.split(/\r?\n/)) {
     if (!line.startsWith('ENV ')) continue;
-    for (const m of line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S+)/g))
-      env[m[1] as string] = m[2] as string;
+    for (const m of line.slice(4).matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)/g)) {
+      env[m[1] as string] = (m[2] as string).replace(/^"(.*)"$/, '$1');
+    }
   }
   return env;
 }

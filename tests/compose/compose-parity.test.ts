@@ -150,7 +150,7 @@ describe('docker-compose.yml as processes', () => {
     simUrl = `http://127.0.0.1:${simPort}`;
     const redisHostPort = new URL(TEST_REDIS_URL).host;
     // Everything that differs from Docker: container host names, fixed ports, the test's own database
-    // (set through DATABASE_URL above) and queue prefix, and where files go.
+    // (set through DATABASE_URL above) and queue prefix, and where the secrets volumes are.
     const hostRewrites: Array<[string, string]> = [
       ['//redis:6379', `//${redisHostPort}`],
       ['//ingress:8001', `//127.0.0.1:${ingressPort}`],
@@ -158,7 +158,6 @@ describe('docker-compose.yml as processes', () => {
     ];
     const overrides = (name: string): Record<string, string> => ({
       QUEUE_PREFIX: prefix,
-      LOG_DIR: join(tmp, 'logs'),
       TRADEHOOK_SECRETS_DIR: join(tmp, 'mounts', name),
       ...(name === 'ingress' ? { PORT: String(ingressPort) } : {}),
       ...(name === 'sim' ? { SIM_PORT: String(simPort), SIM_HOST: '127.0.0.1' } : {}),
@@ -166,7 +165,11 @@ describe('docker-compose.yml as processes', () => {
       ...(name.startsWith('worker-') ? { EXCHANGE_RATE_LIMIT: 'false' } : {}),
     });
     const imageEnv = dockerfileRuntimeEnv();
-    expect(imageEnv.TRADEHOOK_SECRETS_DIR).toBe('/secrets');
+    expect(imageEnv).toMatchObject({
+      NODE_ENV: 'production',
+      LOG_DIR: '',
+      TRADEHOOK_SECRETS_DIR: '/secrets',
+    });
 
     const start = (name: string, replica = 1): Running => {
       const svc = service(name);
