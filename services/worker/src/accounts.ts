@@ -128,6 +128,22 @@ export class AccountRegistry {
     return ctx;
   }
 
+  /**
+   * Loads the venue's markets (a public call) before the first signal needs them; accounts created later share
+   * them (the adapter caches markets per venue).
+   */
+  async warmUp(testnet: boolean): Promise<void> {
+    const adapter = createExchangeAdapter({
+      exchange: this.options.exchange,
+      credentials: { apiKey: 'warm-up', apiSecret: 'warm-up', passphrase: 'warm-up' },
+      testnet,
+      apiUrl: this.options.apiUrl,
+      timeoutMs: this.options.timeoutMs,
+      enableRateLimit: this.options.enableRateLimit,
+    });
+    await adapter.loadMarkets();
+  }
+
   evict(accountId: string): void {
     this.cache.delete(accountId);
   }

@@ -1,4 +1,4 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   orderJobProgressSchema,
@@ -18,10 +18,12 @@ import { LevelError } from './levels.ts';
 import {
   completeSignal,
   findBlockingPredecessor,
+  findWaitingSuccessors,
   isTerminal,
   loadSignalState,
   markExecuting,
   type FinalStatus,
+  type SignalState,
 } from './signal-state.ts';
 
 export interface OrderJobDeps {
@@ -35,6 +37,8 @@ export interface OrderJobDeps {
     WorkerConfig,
     'ORDER_MAX_ATTEMPTS' | 'ORDER_RETRY_BASE_MS' | 'ORDER_GATE_TIMEOUT_MS' | 'EXCHANGE'
   >;
+  /** This worker's own queue: successors waiting at the gate are promoted when their predecessor ends. */
+  queue?: Queue;
   /** After a signal reached its terminal status (fill recording, metrics). */
   onCompleted?: (job: OrderJob, outcome: ExecutionOutcome) => void;
 }
@@ -64,7 +68,21 @@ async function delay(
 export function createOrderJobProcessor(deps: OrderJobDeps) {
   const { pool, logger, config } = deps;
 
-  async function finish(job: OrderJob, outcome: ExecutionOutcome, log: Logger): Promise<void> {
+  /** Wakes the jobs that waited for this signal (best effort: their own backoff re-checks anyway). */
+  async function wakeSuccessors(state: SignalState): Promise<void> {
+    if (!deps.queue) return;
+    for (const id of await findWaitingSuccessors(pool, state)) {
+      const next = await Job.fromId(deps.queue, id);
+      if (next && (await next.isDelayed())) await next.promote().catch(() => undefined);
+    }
+  }
+
+  async function finish(
+    job: OrderJob,
+    outcome: ExecutionOutcome,
+    log: Logger,
+    state: SignalState,
+  ): Promise<void> {
     const written = await completeSignal(
       pool,
       job.signalId,
@@ -73,6 +91,9 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       outcome.result,
     );
     if (written) {
+      await wakeSuccessors(state).catch((err: unknown) =>
+        log.warn('could not wake successors', { error: String(err) }),
+      );
       await publishSignalDone(deps.redis, deps.queuePrefix, job.signalId);
       log.info('signal finished', {
         status: outcome.status,
@@ -137,6 +158,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
         data,
         failed(data, `account ${data.signal.account_id} is not registered on ${config.EXCHANGE}`),
         log,
+        state,
       );
       return { status: 'failed' };
     }
@@ -167,7 +189,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
     }
     if (gateNote) outcome.reason = outcome.reason ? `${outcome.reason}; ${gateNote}` : gateNote;
-    await finish(data, outcome, log);
+    await finish(data, outcome, log, state);
     return { status: outcome.status };
   };
 }

@@ -3,7 +3,14 @@ import { QUEUES, type OrderJob } from '@tradehook/contracts';
 import { CredentialsOpener } from '@tradehook/credentials';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
-import { closeWithDeadline, createRedis, createWorker, redisReady, type Worker } from '@tradehook/queue';
+import {
+  closeWithDeadline,
+  createQueue,
+  createRedis,
+  createWorker,
+  redisReady,
+  type Worker,
+} from '@tradehook/queue';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
@@ -72,7 +79,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
+  const ownQueue = createQueue(QUEUES.orders(config.EXCHANGE), commands, config.QUEUE_PREFIX);
   const processOrder = createOrderJobProcessor({
+    queue: ownQueue,
     pool,
     redis: commands,
     queuePrefix: config.QUEUE_PREFIX,
@@ -127,6 +136,11 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       );
       await Promise.all([orderWorker.waitUntilReady(), requestWorker.waitUntilReady()]);
       fillSync.start();
+      for (const testnet of [false, true]) {
+        registry
+          .warmUp(testnet)
+          .catch((err: unknown) => logger.debug('market warm-up failed', { testnet, error: String(err) }));
+      }
       logger.info('worker started', {
         exchange: config.EXCHANGE,
         concurrency: config.WORKER_CONCURRENCY,
@@ -149,6 +163,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         );
         await Promise.all([orderWorker?.close(true), requestWorker?.close(true)]).catch(() => undefined);
       }
+      await ownQueue.close().catch(() => undefined);
       await pool.end().catch(() => undefined);
       for (const c of [workerConnection, requestConnection, commands]) c.disconnect();
       logger.info('worker stopped', { clean });

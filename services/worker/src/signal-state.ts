@@ -116,3 +116,19 @@ export async function completeSignal(
   );
   return (res.rowCount ?? 0) > 0;
 }
+
+/**
+ * Signals that were waiting at the gate for this one (the next of its key; for a close_all, the next of each
+ * key of the account): their delayed jobs can be woken at once instead of at their next backoff tick.
+ */
+export async function findWaitingSuccessors(pool: pg.Pool, s: SignalState): Promise<string[]> {
+  const { rows } = await pool.query<{ id: string }>(
+    `SELECT DISTINCT ON (seq_key) id FROM signals
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND status = 'approved'
+        AND ((seq_key = $3 AND seq > $4) OR ($5 AND received_at > $6))
+      ORDER BY seq_key, seq
+      LIMIT 20`,
+    [s.exchange, s.accountId, s.seqKey, s.seq, s.action === 'close_all', s.receivedAt],
+  );
+  return rows.map((r) => r.id);
+}
