@@ -79,10 +79,17 @@ try {
   const pipelineWanted = (['e2e', 'scaling', 'burst', 'memory'] as const).filter((k) => only.has(k));
   if (pipelineWanted.length) {
     log(`pipeline: ${pipelineWanted.join(', ')}`);
-    const r = await runPipelineScenarios(env, sizes, memory, new Set(pipelineWanted), log);
-    results.e2e = r.e2e;
-    results.scaling = r.scaling;
-    results.burst = r.burst;
+    try {
+      const r = await runPipelineScenarios(env, sizes, memory, new Set(pipelineWanted), log);
+      results.e2e = r.e2e;
+      results.scaling = r.scaling;
+      results.burst = r.burst;
+    } catch (err) {
+      log(`pipeline failed: ${String(err)}`);
+      results.e2e = failed('BENCH_ONLY=e2e pnpm bench', err);
+      results.scaling = failed('BENCH_ONLY=scaling pnpm bench', err);
+      results.burst = failed('BENCH_ONLY=burst pnpm bench', err);
+    }
   }
 
   const memoryRows = memory.entries();

@@ -29,6 +29,15 @@ export interface StartOptions {
   logDir: string;
 }
 
+// Whatever happens to the bench, it must not leave services running: kill what is still alive on exit.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => process.exit(130));
+}
+
 export function startProcess(options: StartOptions): ManagedProcess {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile);
@@ -37,6 +46,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
     env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
   let buffer = '';
   let exitCode: number | null | undefined;
   const keep = (chunk: Buffer) => {
@@ -49,6 +59,7 @@ export function startProcess(options: StartOptions): ManagedProcess {
   const exit = new Promise<void>((resolve) => {
     child.once('exit', (code) => {
       exitCode = code;
+      live.delete(child);
       log.end();
       resolve();
     });

@@ -12,7 +12,8 @@ export interface Sizes {
   connections: number;
   /** Steady end-to-end run: rate and duration. */
   e2eRate: number;
-  e2eSeconds: number;
+  /** Alerts in the steady run (rate × 20 s at full scale). */
+  e2eCount: number;
   /** Accounts the steady run spreads over (one symbol each). */
   e2eAccounts: number;
   /** Signals queued per worker-scaling point. */
@@ -29,10 +30,10 @@ export function sizesFor(scale: number): Sizes {
     ceilingRounds: scale >= 0.5 ? 3 : 1,
     connections: 32,
     e2eRate: 50,
-    e2eSeconds: s(20, 1),
+    e2eCount: s(50 * 20, 20),
     // 50 accounts (one alert per account per second at 50/s); short runs keep ≥ 2 alerts per account.
-    e2eAccounts: Math.min(50, Math.ceil((50 * s(20, 1)) / 2)),
-    scalingSignals: s(400, 16),
+    e2eAccounts: Math.min(50, Math.ceil(s(50 * 20, 20) / 2)),
+    scalingSignals: s(400, 8),
     // A tiny (smoke) run skips the 4-process point: starting four workers is most of its time.
     workerCounts: scale < 0.1 ? [1, 2] : [1, 2, 4],
     burstSignals: s(100, 10),

@@ -47,8 +47,18 @@ export async function runIngressScenarios(
     quantity: { BTCUSDT: 0.002, 'ETHUSDT.P': 0.01, 'BINANCE:SOLUSDT.P': 1, 'XRP/USDT:USDT': 10 },
     runId: `${env.runId}-ing`,
   };
-  const baseline = await startBaseline();
-  const ingress = await startIngress(env, 'ingress', env.ingressOnlyQueuePrefix);
+  // Started together to save time; a failure of one is raised after the other is stopped again.
+  const [baselineStart, ingressStart] = await Promise.allSettled([
+    startBaseline(),
+    startIngress(env, 'ingress', env.ingressOnlyQueuePrefix),
+  ]);
+  if (baselineStart.status === 'rejected' || ingressStart.status === 'rejected') {
+    if (baselineStart.status === 'fulfilled') await baselineStart.value.process.stop();
+    if (ingressStart.status === 'fulfilled') await ingressStart.value.process.stop();
+    throw baselineStart.status === 'rejected' ? baselineStart.reason : (ingressStart as PromiseRejectedResult).reason;
+  }
+  const baseline = baselineStart.value;
+  const ingress = ingressStart.value;
   await memory.recordIdle('ingress', ingress.process.pid);
   await memory.recordIdle('baseline-express', baseline.process.pid);
   try {

@@ -158,9 +158,10 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
   // turned alerts 1 s apart into no-ops whenever an overloaded ingress received them out of order.)
   const accounts = await addAccounts(p, sizes.e2eAccounts, 'e2e', { allowAdd: true });
   await startWorkers(p, 2, sizesWorkerConcurrency());
+  p.log(`e2e: 2 workers started; warming ${accounts.length} accounts`);
   await warmAccounts(p, accounts, `${p.env.runId}-e2ew-`);
   const runId = `${p.env.runId}-e2e-`;
-  const count = sizes.e2eRate * sizes.e2eSeconds;
+  const count = sizes.e2eCount;
   p.log(`e2e: ${count} alerts at ${sizes.e2eRate}/s`);
   const stopSampling = p.memory.sampleDuring(`end-to-end (${sizes.e2eRate} alerts/s)`, processes(p));
   let sent: SentRecord[];
@@ -212,7 +213,6 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
   const command = 'BENCH_ONLY=scaling pnpm bench';
   const latencyMs = 100;
   const concurrency = sizesWorkerConcurrency();
-  await stopWorkers(p);
   await p.sim.control('POST', '/_sim/latency', { ms: latencyMs });
   const connection = new Redis(p.env.redisUrl, { maxRetriesPerRequest: null });
   const orders = new Queue(`orders-${EXCHANGE}`, { connection, prefix: p.env.queuePrefix });
@@ -220,6 +220,7 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
   const notes: string[] = [];
   try {
     for (const n of sizes.workerCounts) {
+      await stopWorkers(p);
       // Fresh accounts per point (one alert each: no ordering gate between them, no open position).
       const accounts = await addAccounts(p, sizes.scalingSignals, `sc${n}`);
       const runId = `${p.env.runId}-sc${n}-`;
@@ -257,7 +258,6 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
         statuses: statusesOf(rows),
       });
       notes.push(...failureNotes(rows).map((x) => `${n} worker(s): ${x}`));
-      await stopWorkers(p);
     }
   } finally {
     await orders.resume().catch(() => undefined);
@@ -369,8 +369,15 @@ export async function runPipelineScenarios(
   await memory.recordIdle('exchange-sim', sim.process.pid, 0);
   let p: Pipeline | undefined;
   try {
-    const ingress = await startIngress(env);
-    const risk = await startRisk(env);
+    const [ingressStart, riskStart] = await Promise.allSettled([startIngress(env), startRisk(env)]);
+    if (ingressStart.status === 'rejected' || riskStart.status === 'rejected') {
+      if (ingressStart.status === 'fulfilled') await ingressStart.value.process.stop();
+      if (riskStart.status === 'fulfilled') await riskStart.value.stop();
+      throw ingressStart.status === 'rejected' ? ingressStart.reason : (riskStart as PromiseRejectedResult).reason;
+    }
+    const ingress = ingressStart.value;
+    const risk = riskStart.value;
+    log('pipeline: simulator, ingress and risk started');
     p = { env, sim, ingress, risk, workers: [], memory, log };
     await memory.recordIdle('ingress', ingress.process.pid);
     await memory.recordIdle('risk', risk.pid);
@@ -384,21 +391,20 @@ export async function runPipelineScenarios(
         e2e = failed('e2e', err);
       }
     }
-    let scaling: Outcome<ScalingFigures> = skipped('scaling');
-    if (wanted.has('scaling')) {
-      try {
-        scaling = await runScaling(p, sizes);
-      } catch (err) {
-        scaling = failed('scaling', err);
-      }
-      await stopWorkers(p);
-    }
     let burst: Outcome<BurstFigures> = skipped('burst');
     if (wanted.has('burst')) {
       try {
         burst = await runBurst(p, sizes);
       } catch (err) {
         burst = failed('burst', err);
+      }
+    }
+    let scaling: Outcome<ScalingFigures> = skipped('scaling');
+    if (wanted.has('scaling')) {
+      try {
+        scaling = await runScaling(p, sizes);
+      } catch (err) {
+        scaling = failed('scaling', err);
       }
     }
     return { e2e, scaling, burst };
