@@ -1,3 +1,4 @@
+import { parseEnv } from '@tradehook/config';
 import { z } from 'zod';
 import { leveragePolicySchema, timeZoneSchema, type LeveragePolicy } from '@tradehook/contracts';
 
@@ -41,7 +42,10 @@ export function riskDefaultsFromEnv(env: z.infer<typeof riskDefaultsEnvSchema>):
   };
 }
 
-/** Parses only the risk defaults out of a whole environment (for a service whose own schema lacks them). */
+/**
+ * Parses only the risk defaults out of a whole environment (for a service whose own schema lacks them);
+ * throws ConfigError with a readable list.
+ */
 export function parseRiskDefaults(env: Record<string, string | undefined>): RiskDefaults {
-  return riskDefaultsFromEnv(riskDefaultsEnvSchema.parse(env));
+  return riskDefaultsFromEnv(parseEnv(riskDefaultsEnvSchema, env));
 }
