@@ -60,6 +60,7 @@ beforeAll(async () => {
       EXCHANGE_TIMEOUT_MS: '2000',
       ORDER_RETRY_BASE_MS: '20',
       FILL_SYNC_INTERVAL_MS: '0',
+      ORDER_GATE_TIMEOUT_MS: '1500',
       LOG_DIR: '',
     });
     const service = createWorkerService({
@@ -326,6 +327,58 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
       'sell:0.02',
       'buy:0.02',
     ]);
+  });
+
+  it('close_all waits for an earlier signal of the same account on another symbol', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const earlier = await approvedSignal(pool, a, { action: 'long', symbol: ETH, quantity: 0.1 });
+    const closeAll = await approvedSignal(pool, a, { action: 'close_all', symbol: BTC });
+    // The close_all reaches the queue first; it must still run after the ETH entry it came after.
+    await enqueueOrder(queues.get(exchange)!, closeAll);
+    await new Promise((r) => setTimeout(r, 150));
+    await enqueueOrder(queues.get(exchange)!, earlier);
+    expect((await waitForSignal(pool, earlier.signalId)).status).toBe('executed');
+    const out = await waitForSignal(pool, closeAll.signalId);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.reason).toBeNull();
+    expect((await simAccount(sim.url, a)).positions).toEqual([]);
+  });
+
+  it('a predecessor stuck unfinished blocks its key until ORDER_GATE_TIMEOUT_MS, then is recorded and passed', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const stuck = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }); // never enqueued
+    const next = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 });
+    const out = await run(next);
+    expect(out.status).toBe('executed');
+    expect(out.reason).toContain(`without waiting for earlier signal ${stuck.signalId}`);
+    const { rows } = await pool.query(
+      'SELECT exec_started_at - received_at AS waited FROM signals WHERE id = $1',
+      [next.signalId],
+    );
+    expect(rows[0].waited).toBeDefined();
+  });
+
+  it('hedge mode places SL/TP on the position leg; maxOpenPositions refuses a new position', async () => {
+    const h = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange,
+      positionMode: 'hedge',
+      autoSlTp: true,
+    });
+    const out = await run(await approvedSignal(pool, h, { action: 'short', symbol: ETH, quantity: 0.1 }));
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const view = await simAccount(sim.url, h);
+    expect(view.open_algo_orders).toHaveLength(2);
+    expect(view.open_algo_orders.every((o) => o.side === 'buy')).toBe(true);
+    const limited = await run(
+      await approvedSignal(pool, h, { action: 'long', symbol: BTC, quantity: 0.01 }, { maxOpenPositions: 1 }),
+    );
+    expect(limited.status).toBe('failed');
+    expect(limited.reason).toMatch(/2 open positions; the limit is 1/);
+    const all = await run(await approvedSignal(pool, h, { action: 'close_all', symbol: ETH }));
+    expect(all.status, all.reason ?? '').toBe('executed');
+    const after = await simAccount(sim.url, h);
+    expect(after.positions).toEqual([]);
+    expect(after.open_algo_orders).toEqual([]);
   });
 
   it('answers status and verify requests', async () => {
