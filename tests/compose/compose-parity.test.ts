@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -243,6 +243,17 @@ describe('docker-compose.yml as processes', () => {
       );
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${dump()}`);
+    }
+
+    // The compose healthchecks pass (their container-local ports mapped to this run's ports).
+    for (const [name, port] of [
+      ['ingress', ingressPort],
+      ['sim', simPort],
+    ] as const) {
+      const test = service(name).healthcheck?.test ?? [];
+      expect(test.slice(0, 2)).toEqual(['CMD', 'node']);
+      const args = test.slice(2).map((a) => a.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`));
+      expect(spawnSync(process.execPath, args, { cwd: REPO_ROOT }).status, `${name} healthcheck`).toBe(0);
     }
 
     // The demo profile's one-shot registers the guide's accounts in the simulator and the ingress.
