@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { QUEUES, type OrderJob } from '@tradehook/contracts';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { getGlobalHalt } from '@tradehook/db';
 import { createLogger } from '@tradehook/logger';
+import { createRedis, createWorker, type Worker } from '@tradehook/queue';
 import { dayWindow } from '@tradehook/risk-rules';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,16 +17,26 @@ import {
 import { createApp } from '../app.ts';
 import { loadIngressConfig } from '../config.ts';
 import { buildIngressDeps, type IngressDeps } from '../deps.ts';
+// The real risk service behind this ingress, for the webhook → risk → orders tests at the end.
+import { riskEnvSchema } from '../../../risk/src/config.ts';
+import { createRiskService, type RiskService } from '../../../risk/src/service.ts';
 
-/** The risk admin API through the real ingress app (real Postgres, real Redis for the admin guard). */
+/**
+ * The risk admin API through the real ingress app (real Postgres, real Redis for the admin guard), then the
+ * whole path webhook → ingress → `signals` → risk → `orders-binance` with limits changed through that API.
+ */
 
 const ADMIN_TOKEN = 'risk-admin-token-0123456789abcdef';
+const SECRET = 'risk-admin-webhook-secret';
 const admin = { Authorization: `Bearer ${ADMIN_TOKEN}` };
 
 let db: TestDatabase;
 let prefix: string;
 let deps: IngressDeps;
 let app: ReturnType<typeof createApp>;
+let risk: RiskService;
+let orders: Worker<OrderJob>;
+const forwarded = new Map<string, OrderJob>();
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -35,7 +47,9 @@ beforeAll(async () => {
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: prefix,
     ADMIN_TOKEN,
-    WEBHOOK_SECRET: 'risk-admin-webhook-secret',
+    WEBHOOK_SECRET: SECRET,
+    RATE_LIMIT_WEBHOOK_MAX: '0',
+    ACCOUNT_CACHE_TTL_MS: '0',
     CREDENTIALS_PUBLIC_KEY: generateCredentialsKeyPair().publicKey,
     LOG_DIR: '',
     RATE_LIMIT_ADMIN_MAX: '0',
@@ -44,9 +58,28 @@ beforeAll(async () => {
   app = createApp(deps);
   await createAccount('binance', 'main');
   await createAccount('okx', 'other');
+  risk = createRiskService(
+    riskEnvSchema.parse({
+      DATABASE_URL: db.url,
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      LOG_DIR: '',
+      RISK_SWEEP_INTERVAL_MS: '0',
+    }),
+    { logger: createLogger({ service: 'risk-test', silent: true }) },
+  );
+  await risk.start();
+  orders = createWorker<OrderJob>(
+    QUEUES.orders('binance'),
+    async (job) => void forwarded.set(job.data.signalId, job.data),
+    createRedis(TEST_REDIS_URL, 'worker'),
+    prefix,
+  );
 });
 
 afterAll(async () => {
+  await orders?.close();
+  await risk?.stop();
   await deps?.close(5000);
   await deleteRedisPrefix(prefix);
   await db?.drop();
@@ -290,5 +323,85 @@ describe('risk admin API', () => {
       remaining_loss_budget: 0,
       entries_blocked: true,
     });
+  });
+});
+
+const alert = (extra: Record<string, unknown>) => ({
+  account_id: 'pipe',
+  exchange: 'binance',
+  symbol: 'BTCUSDT',
+  secret: SECRET,
+  id: randomUUID(),
+  ...extra,
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 400; i++) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+/** `GET /api/v1/signals/:id` → the signal (status, reason, risk_decided_at, …). */
+const signalView = async (id: string) =>
+  (await request(app).get(`/api/v1/signals/${id}`).set(admin).expect(200)).body.signal as Record<
+    string,
+    unknown
+  >;
+
+describe('webhook → risk pipeline', () => {
+  beforeAll(() => createAccount('binance', 'pipe'));
+
+  it('a rejection comes back on ?wait with its reason and shows in the signal look-up', async () => {
+    await request(app)
+      .patch('/api/v1/accounts/binance/pipe/limits')
+      .set(admin)
+      .send({ max_leverage: 10 })
+      .expect(200);
+    const res = await request(app)
+      .post('/api/v1/webhook/tradingview?wait=10000')
+      .send(alert({ action: 'long', leverage: 50 }));
+    expect(res.body.success).toBe(false);
+    expect(res.body.error.message).toMatch(
+      /^leverage_above_max: leverage 50x is above the account maximum 10x/,
+    );
+    const id = res.body.signal_id as string;
+    const view = await signalView(id);
+    expect(view).toMatchObject({ status: 'rejected', reason: expect.stringMatching(/^leverage_above_max/) });
+    expect(view.risk_decided_at).toEqual(expect.any(String));
+    expect(view.completed_at).toEqual(expect.any(String));
+  });
+
+  it('halt refuses entries (exits still forwarded); after resume entries go through with their limits', async () => {
+    await request(app).post('/api/v1/risk/halt').set(admin).send({ reason: 'pipeline test' }).expect(200);
+    const entry = await request(app)
+      .post('/api/v1/webhook/tradingview')
+      .send(alert({ action: 'short' }));
+    expect(entry.status).toBe(202);
+    const entryId = entry.body.signal_id as string;
+    const rejected = await until('the halt rejection', async () => {
+      const v = await signalView(entryId);
+      return v.status === 'rejected' ? v : undefined;
+    });
+    expect(rejected.reason).toMatch(/^halted: trading is halted for all accounts \(pipeline test\)/);
+
+    const exit = await request(app)
+      .post('/api/v1/webhook/tradingview')
+      .send(alert({ action: 'close_short' }));
+    const exitId = exit.body.signal_id as string;
+    expect((await until('the exit order job', async () => forwarded.get(exitId))).signal.action).toBe(
+      'close_short',
+    );
+
+    await request(app).post('/api/v1/risk/resume').set(admin).expect(200);
+    const again = await request(app)
+      .post('/api/v1/webhook/tradingview')
+      .send(alert({ action: 'long', leverage: '5' }));
+    const againId = again.body.signal_id as string;
+    const job = await until('the entry order job', async () => forwarded.get(againId));
+    expect(job.limits).toEqual({ leverage: 5, maxLeverage: 10 });
+    expect((await signalView(againId)).status).toBe('approved');
   });
 });
