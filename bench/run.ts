@@ -97,7 +97,11 @@ try {
     ? skipped('BENCH_ONLY=memory pnpm bench')
     : memoryRows.length
       ? { status: 'measured', command: 'BENCH_ONLY=memory pnpm bench', notes: [], services: memoryRows }
-      : { status: 'not-measured', command: 'BENCH_ONLY=memory pnpm bench', reason: 'no service could be started' };
+      : {
+          status: 'not-measured',
+          command: 'BENCH_ONLY=memory pnpm bench',
+          reason: 'no service could be started',
+        };
 } finally {
   await env?.dispose().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
 }

@@ -127,7 +127,10 @@ export async function seedAccounts(
   await client.connect();
   try {
     for (const a of accounts) {
-      const box = sealer.seal({ apiKey: a.apiKey, apiSecret: a.apiSecret }, credentialsAad(exchange, a.accountId));
+      const box = sealer.seal(
+        { apiKey: a.apiKey, apiSecret: a.apiSecret },
+        credentialsAad(exchange, a.accountId),
+      );
       await client.query(
         `INSERT INTO accounts (id, exchange, account_id, testnet, api_key_masked, credentials, credentials_key_id,
                                margin_mode, default_leverage, allow_add, auto_sl_tp)

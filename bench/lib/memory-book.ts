@@ -6,7 +6,10 @@ import { RssSampler, treeRssMiB } from './processes.ts';
  * while a scenario drives it (the scenario named in `during`).
  */
 export class MemoryBook {
-  private readonly rows = new Map<string, { idleMiB: number | null; loadMiB: number | null; during: string }>();
+  private readonly rows = new Map<
+    string,
+    { idleMiB: number | null; loadMiB: number | null; during: string }
+  >();
 
   async recordIdle(name: string, pid: number, settleMs = 500): Promise<void> {
     await sleep(settleMs);

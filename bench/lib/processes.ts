@@ -93,7 +93,12 @@ export async function waitUntil(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await Promise.resolve().then(check).catch(() => false)) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     if (alive?.exited()) {
       throw new Error(`${alive.name} exited while waiting for ${what}:\n${alive.output().slice(-3000)}`);
     }

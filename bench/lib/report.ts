@@ -25,13 +25,21 @@ function targets(r: BenchResults): TargetRow[] {
   const c = r.ceiling;
   rows.push(
     c.status === 'measured'
-      ? { target: 'Ingress ≥ 0.6 × bare-Express ceiling', measured: `${f(c.ratio, 2)} (${int(c.ingressAcceptedRps)} / ${int(c.baselineRps)} req/s)`, met: c.ratio >= 0.6 }
+      ? {
+          target: 'Ingress ≥ 0.6 × bare-Express ceiling',
+          measured: `${f(c.ratio, 2)} (${int(c.ingressAcceptedRps)} / ${int(c.baselineRps)} req/s)`,
+          met: c.ratio >= 0.6,
+        }
       : { target: 'Ingress ≥ 0.6 × bare-Express ceiling', measured: 'not measured', met: null },
   );
   const at1000 = r.ack.status === 'measured' ? r.ack.points.find((p) => p.targetRate === 1000) : undefined;
   rows.push(
     at1000
-      ? { target: 'Ack p99 ≤ 5 ms at 1,000 req/s', measured: `p99 ${f(at1000.stats.latencyMs.p99, 0)} ms (achieved ${int(at1000.stats.rps)} accepted/s)`, met: at1000.stats.latencyMs.p99 <= 5 && at1000.stats.rps >= 900 }
+      ? {
+          target: 'Ack p99 ≤ 5 ms at 1,000 req/s',
+          measured: `p99 ${f(at1000.stats.latencyMs.p99, 0)} ms (achieved ${int(at1000.stats.rps)} accepted/s)`,
+          met: at1000.stats.latencyMs.p99 <= 5 && at1000.stats.rps >= 900,
+        }
       : { target: 'Ack p99 ≤ 5 ms at 1,000 req/s', measured: 'not measured', met: null },
   );
   const e = r.e2e;
@@ -49,13 +57,21 @@ function targets(r: BenchResults): TargetRow[] {
   const four = s.status === 'measured' ? s.points.find((p) => p.workers === 4) : undefined;
   rows.push(
     four
-      ? { target: '≥ 85 % scaling efficiency at 4 workers', measured: `${f(four.efficiency * 100, 0)} %`, met: four.efficiency >= 0.85 }
+      ? {
+          target: '≥ 85 % scaling efficiency at 4 workers',
+          measured: `${f(four.efficiency * 100, 0)} %`,
+          met: four.efficiency >= 0.85,
+        }
       : { target: '≥ 85 % scaling efficiency at 4 workers', measured: 'not measured', met: null },
   );
   const b = r.burst;
   rows.push(
     b.status === 'measured'
-      ? { target: `Burst of ${b.signals} drained in < 1.5 s`, measured: `${int(b.drainMs)} ms (${b.ordersArrived}/${b.signals} orders)`, met: b.drainMs < 1500 && b.ordersArrived === b.signals }
+      ? {
+          target: `Burst of ${b.signals} drained in < 1.5 s`,
+          measured: `${int(b.drainMs)} ms (${b.ordersArrived}/${b.signals} orders)`,
+          met: b.drainMs < 1500 && b.ordersArrived === b.signals,
+        }
       : { target: 'Burst of 100 drained in < 1.5 s', measured: 'not measured', met: null },
   );
   return rows;
@@ -94,7 +110,8 @@ export function renderReport(r: BenchResults): string {
   out.push('');
   out.push('| Target | Measured | Met |');
   out.push('|---|---|---|');
-  for (const t of targets(r)) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
+  for (const t of targets(r))
+    out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? '–' : t.met ? 'yes' : '**no**'} |`);
   out.push('');
   out.push('## Machine');
   out.push('');
@@ -106,7 +123,9 @@ export function renderReport(r: BenchResults): string {
   out.push(`| Node.js | ${m.node} |`);
   out.push(`| PostgreSQL | ${m.postgres} |`);
   out.push(`| Redis | ${m.redis} |`);
-  out.push(`| Load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' ')} / ${r.loadAverageAtEnd.join(' ')} |`);
+  out.push(
+    `| Load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' ')} / ${r.loadAverageAtEnd.join(' ')} |`,
+  );
   out.push(`| Commit | ${m.gitCommit} |`);
   out.push(`| Scale | BENCH_SCALE=${r.scale} |`);
   out.push('');
@@ -141,7 +160,9 @@ export function renderReport(r: BenchResults): string {
     c.baseline.forEach((s, i) => out.push(runRow(`bare Express #${i + 1}`, s)));
     c.ingress.forEach((s, i) => out.push(runRow(`ingress #${i + 1}`, s)));
     out.push('');
-    out.push(`**Ratio: ${f(c.ratio, 2)}** (ingress ${int(c.ingressAcceptedRps)} accepted/s vs bare Express ${int(c.baselineRps)}/s).`);
+    out.push(
+      `**Ratio: ${f(c.ratio, 2)}** (ingress ${int(c.ingressAcceptedRps)} accepted/s vs bare Express ${int(c.baselineRps)}/s).`,
+    );
     out.push('');
     out.push(...notes(c));
   }
@@ -209,11 +230,16 @@ export function renderReport(r: BenchResults): string {
   out.push(...notMeasured(r.scaling));
   if (r.scaling.status === 'measured') {
     const s = r.scaling;
-    out.push(`${s.signals} signals per point; simulator latency ${s.latencyMs} ms; worker concurrency ${s.concurrency} per process.`);
+    out.push(
+      `${s.signals} signals per point; simulator latency ${s.latencyMs} ms; worker concurrency ${s.concurrency} per process.`,
+    );
     out.push('');
     out.push('| Workers | seconds | signals/s | efficiency | statuses |');
     out.push('|---|---|---|---|---|');
-    for (const p of s.points) out.push(`| ${p.workers} | ${f(p.seconds, 2)} | ${f(p.signalsPerSecond)} | ${f(p.efficiency * 100, 0)} % | ${statuses(p.statuses)} |`);
+    for (const p of s.points)
+      out.push(
+        `| ${p.workers} | ${f(p.seconds, 2)} | ${f(p.signalsPerSecond)} | ${f(p.efficiency * 100, 0)} % | ${statuses(p.statuses)} |`,
+      );
     out.push('');
     out.push(...notes(s));
   }
@@ -232,7 +258,8 @@ export function renderReport(r: BenchResults): string {
   if (r.memory.status === 'measured') {
     out.push('| Process | idle MiB | under load MiB | peak during |');
     out.push('|---|---|---|---|');
-    for (const row of r.memory.services) out.push(`| ${row.name} | ${f(row.idleMiB)} | ${f(row.loadMiB)} | ${row.during || '–'} |`);
+    for (const row of r.memory.services)
+      out.push(`| ${row.name} | ${f(row.idleMiB)} | ${f(row.loadMiB)} | ${row.during || '–'} |`);
     out.push('');
   }
 
@@ -249,7 +276,9 @@ export function renderReport(r: BenchResults): string {
   out.push(...notMeasured(r.burst));
   if (r.burst.status === 'measured') {
     const b = r.burst;
-    out.push(`${b.signals} alerts for ${b.accounts} accounts sent over ${int(b.sendWindowMs)} ms. Final statuses: ${statuses(b.statuses)}.`);
+    out.push(
+      `${b.signals} alerts for ${b.accounts} accounts sent over ${int(b.sendWindowMs)} ms. Final statuses: ${statuses(b.statuses)}.`,
+    );
     out.push('');
     out.push(`**Drained in ${int(b.drainMs)} ms** (${b.ordersArrived}/${b.signals} orders arrived).`);
     out.push('');

@@ -46,7 +46,13 @@ export interface ScalingFigures {
   latencyMs: number;
   concurrency: number;
   signals: number;
-  points: Array<{ workers: number; seconds: number; signalsPerSecond: number; efficiency: number; statuses: Record<string, number> }>;
+  points: Array<{
+    workers: number;
+    seconds: number;
+    signalsPerSecond: number;
+    efficiency: number;
+    statuses: Record<string, number>;
+  }>;
 }
 
 export interface MemoryFigures {

@@ -33,7 +33,10 @@ export async function withDb<T>(env: BenchEnvironment, fn: (client: pg.Client) =
 }
 
 /** Signals whose alert id starts with `alertPrefix`, grouped by status. */
-export async function countByStatus(env: BenchEnvironment, alertPrefix: string): Promise<Record<string, number>> {
+export async function countByStatus(
+  env: BenchEnvironment,
+  alertPrefix: string,
+): Promise<Record<string, number>> {
   return withDb(env, async (client) => {
     const { rows } = await client.query<{ status: string; n: string }>(
       `SELECT status, count(*) AS n FROM signals WHERE payload->>'alert_id' LIKE $1 GROUP BY status`,

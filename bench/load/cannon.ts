@@ -31,7 +31,9 @@ const result = await autocannon({
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       setupRequest: (request) => {
-        const body = spec.bodies ? JSON.stringify(webhookBody(spec.bodies, counter++)) : (spec.fixedBody ?? '{}');
+        const body = spec.bodies
+          ? JSON.stringify(webhookBody(spec.bodies, counter++))
+          : (spec.fixedBody ?? '{}');
         return { ...request, body };
       },
     },

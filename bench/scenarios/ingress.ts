@@ -55,7 +55,9 @@ export async function runIngressScenarios(
   if (baselineStart.status === 'rejected' || ingressStart.status === 'rejected') {
     if (baselineStart.status === 'fulfilled') await baselineStart.value.process.stop();
     if (ingressStart.status === 'fulfilled') await ingressStart.value.process.stop();
-    throw baselineStart.status === 'rejected' ? baselineStart.reason : (ingressStart as PromiseRejectedResult).reason;
+    throw baselineStart.status === 'rejected'
+      ? baselineStart.reason
+      : (ingressStart as PromiseRejectedResult).reason;
   }
   const baseline = baselineStart.value;
   const ingress = ingressStart.value;
@@ -64,8 +66,16 @@ export async function runIngressScenarios(
   try {
     // Warm-up: JIT, connection pools, prepared statements; not recorded.
     const warm = { connections: sizes.connections, durationSec: Math.min(2, sizes.loadSeconds) };
-    await runCannon({ url: baseline.webhookUrl, ...warm, bodies: { ...bodies, runId: `${bodies.runId}-wb` } });
-    const warmIngress = await runCannon({ url: ingress.webhookUrl, ...warm, bodies: { ...bodies, runId: `${bodies.runId}-wi` } });
+    await runCannon({
+      url: baseline.webhookUrl,
+      ...warm,
+      bodies: { ...bodies, runId: `${bodies.runId}-wb` },
+    });
+    const warmIngress = await runCannon({
+      url: ingress.webhookUrl,
+      ...warm,
+      bodies: { ...bodies, runId: `${bodies.runId}-wi` },
+    });
     if ((warmIngress.byStatus['202'] ?? 0) === 0) {
       const reason = `ingress accepted nothing during warm-up (statuses ${JSON.stringify(warmIngress.byStatus)})`;
       return {
@@ -84,10 +94,24 @@ export async function runIngressScenarios(
     for (let round = 0; round < sizes.ceilingRounds; round++) {
       const run = { connections: sizes.connections, durationSec: sizes.loadSeconds };
       baselineRuns.push(
-        toStats(await runCannon({ url: baseline.webhookUrl, ...run, bodies: { ...bodies, runId: `${bodies.runId}-b${round}` } }), '200'),
+        toStats(
+          await runCannon({
+            url: baseline.webhookUrl,
+            ...run,
+            bodies: { ...bodies, runId: `${bodies.runId}-b${round}` },
+          }),
+          '200',
+        ),
       );
       ingressRuns.push(
-        toStats(await runCannon({ url: ingress.webhookUrl, ...run, bodies: { ...bodies, runId: `${bodies.runId}-i${round}` } }), '202'),
+        toStats(
+          await runCannon({
+            url: ingress.webhookUrl,
+            ...run,
+            bodies: { ...bodies, runId: `${bodies.runId}-i${round}` },
+          }),
+          '202',
+        ),
       );
     }
     stopSampling();
@@ -120,7 +144,11 @@ export async function runIngressScenarios(
       points.push({ label: `${rate} req/s`, targetRate: rate, stats: toStats(r, '202') });
     }
     const saturated = ingressRuns[ingressRuns.length - 1] as RunStats;
-    points.push({ label: `saturation (${sizes.connections} connections)`, targetRate: null, stats: saturated });
+    points.push({
+      label: `saturation (${sizes.connections} connections)`,
+      targetRate: null,
+      stats: saturated,
+    });
     return {
       ceiling,
       ack: { status: 'measured', command: ackCommand, notes: [], points },

@@ -124,10 +124,9 @@ function checkAccepted(sent: SentRecord[], what: string): void {
 
 /** client order id → arrival time at the simulator (epoch ms). */
 async function simArrivals(sim: Simulator): Promise<Map<string, number>> {
-  const { orders } = await sim.control<{ orders: Array<{ client_id: string | null; arrival_ms: number | null }> }>(
-    'GET',
-    `/_sim/orders?exchange=${EXCHANGE}`,
-  );
+  const { orders } = await sim.control<{
+    orders: Array<{ client_id: string | null; arrival_ms: number | null }>;
+  }>('GET', `/_sim/orders?exchange=${EXCHANGE}`);
   const map = new Map<string, number>();
   for (const o of orders) if (o.client_id && o.arrival_ms !== null) map.set(o.client_id, o.arrival_ms);
   return map;
@@ -194,11 +193,26 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
     workers: p.workers.length,
     total: summarise(matched.map((r) => arrival(r) - r.receivedAt)),
     stages: [
-      { name: 'ingress → risk decided (received_at → risk_decided_at)', summary: summarise(matched.map((r) => diff(r.riskDecidedAt, r.receivedAt))) },
-      { name: 'risk → worker start (→ exec_started_at)', summary: summarise(matched.map((r) => diff(r.execStartedAt, r.riskDecidedAt))) },
-      { name: 'worker → order sent (→ orders.sent_at)', summary: summarise(matched.map((r) => diff(r.sentAt, r.execStartedAt))) },
-      { name: 'order sent → arrival at simulator', summary: summarise(matched.map((r) => arrival(r) - (r.sentAt ?? Number.NaN))) },
-      { name: 'signal completed (received_at → completed_at)', summary: summarise(matched.map((r) => diff(r.completedAt, r.receivedAt))) },
+      {
+        name: 'ingress → risk decided (received_at → risk_decided_at)',
+        summary: summarise(matched.map((r) => diff(r.riskDecidedAt, r.receivedAt))),
+      },
+      {
+        name: 'risk → worker start (→ exec_started_at)',
+        summary: summarise(matched.map((r) => diff(r.execStartedAt, r.riskDecidedAt))),
+      },
+      {
+        name: 'worker → order sent (→ orders.sent_at)',
+        summary: summarise(matched.map((r) => diff(r.sentAt, r.execStartedAt))),
+      },
+      {
+        name: 'order sent → arrival at simulator',
+        summary: summarise(matched.map((r) => arrival(r) - (r.sentAt ?? Number.NaN))),
+      },
+      {
+        name: 'signal completed (received_at → completed_at)',
+        summary: summarise(matched.map((r) => diff(r.completedAt, r.receivedAt))),
+      },
     ],
     ack: summarise(sent.map((r) => r.ackMs)),
     statuses: statusesOf(rows),
@@ -245,7 +259,10 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
       await startWorkers(p, n, concurrency);
       p.log(`scaling: ${n} worker(s), ${accounts.length} signals`);
       await orders.resume();
-      const stopSampling = p.memory.sampleDuring(`worker scaling (${n} workers, 100 ms exchange latency)`, processes(p));
+      const stopSampling = p.memory.sampleDuring(
+        `worker scaling (${n} workers, 100 ms exchange latency)`,
+        processes(p),
+      );
       try {
         await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 120_000 + accounts.length * 2_000);
       } finally {
@@ -354,9 +371,11 @@ export async function runPipelineScenarios(
     scaling: { status: 'not-measured' as const, command: commands.scaling, reason },
     burst: { status: 'not-measured' as const, command: commands.burst, reason },
   });
-  const missing = ['services/risk/src/main.ts', 'services/worker/src/main.ts', 'packages/exchange-sim/src/main.ts'].filter(
-    (f) => !existsSync(path.join(REPO_ROOT, f)),
-  );
+  const missing = [
+    'services/risk/src/main.ts',
+    'services/worker/src/main.ts',
+    'packages/exchange-sim/src/main.ts',
+  ].filter((f) => !existsSync(path.join(REPO_ROOT, f)));
   if (missing.length) return notRun(`not available in this checkout: ${missing.join(', ')}`);
 
   const skipped = (k: keyof typeof commands) => ({
@@ -381,7 +400,9 @@ export async function runPipelineScenarios(
     if (ingressStart.status === 'rejected' || riskStart.status === 'rejected') {
       if (ingressStart.status === 'fulfilled') await ingressStart.value.process.stop();
       if (riskStart.status === 'fulfilled') await riskStart.value.stop();
-      throw ingressStart.status === 'rejected' ? ingressStart.reason : (riskStart as PromiseRejectedResult).reason;
+      throw ingressStart.status === 'rejected'
+        ? ingressStart.reason
+        : (riskStart as PromiseRejectedResult).reason;
     }
     const ingress = ingressStart.value;
     const risk = riskStart.value;

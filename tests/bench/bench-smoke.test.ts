@@ -24,7 +24,13 @@ describe('pnpm bench (smoke size)', () => {
     const json = path.join(outDir, 'results.json');
     await run(process.execPath, ['--import', 'tsx', 'bench/run.ts'], {
       cwd: root,
-      env: { ...process.env, BENCH_SCALE: '0.02', BENCH_OUT: report, BENCH_JSON: json, BENCH_LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        BENCH_SCALE: '0.02',
+        BENCH_OUT: report,
+        BENCH_JSON: json,
+        BENCH_LOG_LEVEL: 'warn',
+      },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 230_000,
     });
