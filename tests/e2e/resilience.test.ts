@@ -120,3 +120,37 @@ describe.each(['binance', 'okx'] as const)('%s worker killed mid-order', (exchan
     expect(rows).toEqual([{ status: 'filled', exchange_order_id: orders[0]!.id }]);
   }, 60_000);
 });
+
+describe('graceful shutdown', () => {
+  it('SIGTERM lets the in-flight order finish before the worker exits', async () => {
+    const acct = await h.registerAccount('binance', { settings: { auto_sl_tp: false } });
+    await h.fault({
+      exchange: 'binance',
+      method: 'POST',
+      path: E2EHarness.orderPath('binance'),
+      kind: 'latency',
+      latency_ms: 1000,
+    });
+    const signalId = await h.post(acct.alert('short', 'ETHUSDT', { quantity: 0.1 }));
+    for (let i = 0; ; i++) {
+      const { rows } = await h.pool.query('SELECT sent_at FROM orders WHERE signal_id = $1', [signalId]);
+      if (rows[0]?.sent_at) break;
+      if (i > 400) throw new Error('the worker never sent the entry');
+      await sleep(10);
+    }
+    const live = h.processes.filter(
+      (p) =>
+        p.role === 'worker' &&
+        p.name.includes('binance') &&
+        p.child.exitCode === null &&
+        p.child.signalCode === null,
+    );
+    for (const p of live) p.child.kill('SIGTERM');
+    const codes = await Promise.all(live.map((p) => p.exited));
+    expect(codes.every((c) => c === 0)).toBe(true);
+    // Finished by the stopping worker itself, not by a successor after the stalled check.
+    const { rows } = await h.pool.query('SELECT status FROM signals WHERE id = $1', [signalId]);
+    expect(rows[0].status).toBe('executed');
+    expect(await h.simOrders(acct)).toHaveLength(1);
+  }, 30_000);
+});

@@ -6,7 +6,7 @@ import {
   type OrderJob,
   type OrderJobProgress,
 } from '@tradehook/contracts';
-import type { pg } from '@tradehook/db';
+import { findOrdersBySignal, type pg } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
@@ -186,6 +186,24 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
         const message = exchangeErrorMessage(err);
         log.warn('exchange refused the order', { error: message });
         outcome = failed(data, message);
+      }
+    }
+    if (outcome.status === 'failed' && Object.keys(outcome.result.results).length === 0) {
+      // What did reach the exchange before the failure (e.g. a flip's close) stays visible on the signal.
+      const legs = await findOrdersBySignal(pool, data.signalId);
+      if (legs.length) {
+        outcome.result.results['orders'] = legs.map((o) => ({
+          leg: o.leg,
+          client_order_id: o.clientOrderId,
+          order_id: o.exchangeOrderId,
+          symbol: o.symbol,
+          side: o.side,
+          amount: o.amount,
+          filled: o.filledAmount,
+          average_price: o.averagePrice,
+          status: o.status,
+          error: o.error ?? undefined,
+        }));
       }
     }
     if (gateNote) outcome.reason = outcome.reason ? `${outcome.reason}; ${gateNote}` : gateNote;

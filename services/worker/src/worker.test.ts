@@ -228,6 +228,22 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect(after.open_algo_orders).toEqual([]);
   });
 
+  it('a flip whose entry is refused keeps the close it made visible on the failed signal', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, balance: 1_000 });
+    expect(
+      (await run(await approvedSignal(pool, a, { action: 'long', symbol: ETH, quantity: 0.1 }))).status,
+    ).toBe('executed');
+    const out = await run(await approvedSignal(pool, a, { action: 'short', symbol: ETH, quantity: 100 }));
+    expect(out.status).toBe('failed');
+    expect(out.reason).toMatch(/InsufficientFunds/);
+    const legs = (out.result!['results'] as { orders: Array<{ leg: string; status: string }> }).orders;
+    expect(legs.map((l) => [l.leg, l.status])).toEqual([
+      ['exit', 'filled'],
+      ['entry', 'rejected'],
+    ]);
+    expect((await simAccount(sim.url, a)).positions).toEqual([]);
+  });
+
   it('refuses sizes below the minimum and entries beyond the balance with clear reasons', async () => {
     const tiny = await run(
       await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.00001 }),
@@ -297,17 +313,28 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   it('retries 5xx, 429 and a dropped response without a second order', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const orderPath = exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders';
-    for (const kind of ['http5xx', 'rate_limit', 'drop_after_accept'] as const) {
-      await simControl(sim.url, 'faults', { exchange, method: 'POST', path: orderPath, kind, count: 1 });
-      const side = kind === 'rate_limit' ? 'close_long' : 'long';
+    const clockSkew = exchange === 'binance' ? -1021 : 50102; // InvalidNonce: re-sync the clock, retry
+    for (const kind of ['http5xx', 'rate_limit', 'drop_after_accept', 'error_code'] as const) {
+      await simControl(sim.url, 'faults', {
+        exchange,
+        method: 'POST',
+        path: orderPath,
+        kind,
+        count: 1,
+        ...(kind === 'error_code'
+          ? { code: clockSkew, msg: 'Timestamp for this request is outside of the recvWindow.' }
+          : {}),
+      });
+      const side = kind === 'rate_limit' || kind === 'error_code' ? 'close_long' : 'long';
       const job = await approvedSignal(pool, a, { action: side, symbol: BTC, quantity: 0.01 });
       const out = await run(job);
       expect(out.status, `${kind}: ${out.reason}`).toBe('executed');
     }
     const orders = (await simOrders(sim.url, a)).filter((o) => o['kind'] === 'order');
-    // long (after 5xx), close (after 429), long (response dropped, adopted on retry): three orders, no duplicates.
-    expect(orders.map((o) => o['side'])).toEqual(['buy', 'sell', 'buy']);
-    expect(new Set(orders.map((o) => o['client_id'])).size).toBe(3);
+    // long (after 5xx), close (after 429), long (response dropped, adopted on retry), close (after clock skew):
+    // four orders, no duplicates.
+    expect(orders.map((o) => o['side'])).toEqual(['buy', 'sell', 'buy', 'sell']);
+    expect(new Set(orders.map((o) => o['client_id'])).size).toBe(4);
   });
 
   it('runs the jobs of one (account, symbol) in sequence order even when enqueued in reverse', async () => {

@@ -132,7 +132,8 @@ export async function insertPlannedOrders(db: Queryable, orders: NewOrder[]): Pr
 /** A signal's legs in the order they were planned. */
 export async function findOrdersBySignal(db: Queryable, signalId: string): Promise<OrderRow[]> {
   const { rows } = await db.query<RawOrder>(
-    `SELECT ${COLUMNS} FROM orders WHERE signal_id = $1 ORDER BY created_at, client_order_id`,
+    `SELECT ${COLUMNS} FROM orders WHERE signal_id = $1 ORDER BY created_at,
+       CASE leg WHEN 'exit' THEN 0 WHEN 'entry' THEN 1 WHEN 'stop_loss' THEN 2 ELSE 3 END, client_order_id`,
     [signalId],
   );
   return rows.map(toRow);
