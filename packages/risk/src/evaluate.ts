@@ -99,3 +99,26 @@ export async function lossBudgetToday(
     entriesBlocked: cap !== null && pnl.netPnl <= -cap,
   };
 }
+
+/**
+ * For the worker, right before it sends an entry that risk approved earlier (it may have waited behind
+ * its predecessors): the halt reason if a global or account halt was set since, else null. Exits never
+ * call this.
+ */
+export async function entryHaltReason(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+): Promise<string | null> {
+  const [account, globalHalt] = await Promise.all([
+    findAccountRisk(db, exchange, accountId),
+    getGlobalHalt(db),
+  ]);
+  if (globalHalt.halted) {
+    return `halted: trading is halted for all accounts${globalHalt.reason ? ` (${globalHalt.reason})` : ''}; exits still run`;
+  }
+  if (account?.limits && !account.limits.trading_enabled) {
+    return 'account_halted: trading is disabled for this account; exits still run';
+  }
+  return null;
+}
