@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgPool, setAccountTradingEnabled, setGlobalHalt, type pg } from '@tradehook/db';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/index.ts';
-import { entryHaltReason, lossBudgetToday } from './evaluate.ts';
+import { lossBudgetToday, recheckEntry } from './evaluate.ts';
+import type { RiskDefaults } from './defaults.ts';
 import { effectiveLimits } from './effective-limits.ts';
 
 let db: TestDatabase;
@@ -25,16 +26,44 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('entryHaltReason', () => {
+const defaults: RiskDefaults = {
+  maxLeverage: 20,
+  leveragePolicy: 'reject',
+  dailyLossCap: null,
+  maxPositionNotional: null,
+  maxOpenPositions: null,
+  timezone: 'UTC',
+};
+const entryHaltReason = (exchange: 'okx' | 'binance', accountId: string, d = defaults, now = Date.now()) =>
+  recheckEntry(pool, { exchange, account_id: accountId, action: 'long', symbol: 'BTC/USDT:USDT' }, d, now);
+
+describe('recheckEntry', () => {
   it('reports a global or account halt set after approval, and nothing otherwise', async () => {
-    expect(await entryHaltReason(pool, 'okx', 'acc')).toBeNull();
+    expect(await entryHaltReason('okx', 'acc')).toBeNull();
     await setAccountTradingEnabled(pool, accountRowId, false);
-    expect(await entryHaltReason(pool, 'okx', 'acc')).toMatch(/^account_halted/);
+    expect(await entryHaltReason('okx', 'acc')).toMatch(/^account_halted/);
     await setGlobalHalt(pool, { halted: true, reason: 'incident', since: null });
-    expect(await entryHaltReason(pool, 'okx', 'acc')).toMatch(/^halted: .*\(incident\)/);
+    expect(await entryHaltReason('okx', 'acc')).toMatch(/^halted: .*\(incident\)/);
     await setGlobalHalt(pool, { halted: false });
     await setAccountTradingEnabled(pool, accountRowId, true);
-    expect(await entryHaltReason(pool, 'okx', 'acc')).toBeNull();
+    expect(await entryHaltReason('okx', 'acc')).toBeNull();
+    expect(await entryHaltReason('okx', 'ghost')).toMatch(/^account_not_found/);
+  });
+
+  it('reports a daily loss cap reached by fills recorded after approval', async () => {
+    await pool.query(
+      `INSERT INTO fills (id, exchange, account_id, trade_id, symbol, side, price, amount, fee, realized_pnl, time)
+       VALUES ($1, 'okx', 'acc', $2, 'ETH/USDT:USDT', 'sell', 1, 1, 1, -60, '2026-07-01T08:00:00Z')`,
+      [randomUUID(), randomUUID()],
+    );
+    const at = Date.parse('2026-07-01T09:00:00Z');
+    expect(await entryHaltReason('okx', 'acc', { ...defaults, dailyLossCap: 62 }, at)).toBeNull();
+    expect(await entryHaltReason('okx', 'acc', { ...defaults, dailyLossCap: 61 }, at)).toMatch(
+      /^daily_loss_cap_reached: today's realised PnL \(2026-07-01, UTC\) is -61.00 USDT/,
+    );
+    expect(
+      await entryHaltReason('okx', 'acc', { ...defaults, dailyLossCap: 61 }, at + 86_400_000),
+    ).toBeNull();
   });
 });
 

@@ -101,24 +101,17 @@ export async function lossBudgetToday(
 }
 
 /**
- * For the worker, right before it sends an entry that risk approved earlier (it may have waited behind
- * its predecessors): the halt reason if a global or account halt was set since, else null. Exits never
- * call this.
+ * For the worker, right before it sends an entry that risk approved earlier. Risk decides ahead of the
+ * worker's ordering gate, so state can change in between: a halt set since, or a loss realised by the close
+ * that ran just before this entry. Re-decides with the same rules; returns the refusal reason, or null.
+ * Exits never need this (they always pass).
  */
-export async function entryHaltReason(
+export async function recheckEntry(
   db: Queryable,
-  exchange: Exchange,
-  accountId: string,
+  signal: NormalisedSignal,
+  defaults: RiskDefaults,
+  now: number,
 ): Promise<string | null> {
-  const [account, globalHalt] = await Promise.all([
-    findAccountRisk(db, exchange, accountId),
-    getGlobalHalt(db),
-  ]);
-  if (globalHalt.halted) {
-    return `halted: trading is halted for all accounts${globalHalt.reason ? ` (${globalHalt.reason})` : ''}; exits still run`;
-  }
-  if (account?.limits && !account.limits.trading_enabled) {
-    return 'account_halted: trading is disabled for this account; exits still run';
-  }
-  return null;
+  const decision = await evaluateSignal(db, signal, defaults, now);
+  return decision.approved ? null : decision.reason;
 }
