@@ -39,7 +39,8 @@ ENV NODE_ENV=production \
     LOG_DIR="" \
     TRADEHOOK_SECRETS_DIR=/secrets
 WORKDIR /app
-COPY --from=prod-deps --chown=node:node /app /app
+# Code and dependencies stay owned by root: the service user can read them, not change them.
+COPY --from=prod-deps /app /app
 # Mount points of the secrets volumes: a fresh named volume copies this ownership, so the non-root init
 # step can write into it (deploy/init-secrets.ts).
 RUN mkdir -p /secrets/db /secrets/ingress /secrets/worker \
