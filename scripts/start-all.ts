@@ -64,23 +64,36 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   const target = new URL(url);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!name) throw new Error('DATABASE_URL names no database');
-  const adminUrl = new URL(url);
-  adminUrl.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: adminUrl.toString() });
-  try {
-    await client.connect();
-  } catch (err) {
-    throw new Error(
+  const unreachable = (err: unknown) =>
+    new Error(
       `cannot reach PostgreSQL at ${target.host} (${(err as Error).message}); start it or set DATABASE_URL`,
     );
+  // Usually it exists: connecting to it needs no access to any other database.
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return false;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '3D000') throw unreachable(err); // 3D000: database does not exist
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const adminUrl = new URL(url);
+  adminUrl.pathname = '/postgres';
+  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw unreachable(err);
   }
   try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return false;
-    await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     return true;
+  } catch (err) {
+    if ((err as { code?: string }).code === '42P04') return false; // created meanwhile
+    throw new Error(`cannot create database ${name}: ${(err as Error).message}`);
   } finally {
-    await client.end();
+    await admin.end();
   }
 }
 
