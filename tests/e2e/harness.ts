@@ -96,6 +96,9 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** tsx start-up of a service on a busy two-core machine can take several seconds. */
+const STARTUP_TIMEOUT_MS = 90_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class E2EHarness {
@@ -168,9 +171,12 @@ export class E2EHarness {
   /** Starts one service process and resolves once it reports ready. */
   async startService(role: Role, env: Record<string, string> = {}, name?: string): Promise<ServiceProcess> {
     const label = name ?? `${role}-${++this.counter}`;
+    const fullEnv = { ...this.baseEnv(role), ...env };
+    // Readiness is read from the services' info log lines: never run them quieter than that.
+    if (['error', 'warn'].includes(fullEnv.LOG_LEVEL ?? '')) fullEnv.LOG_LEVEL = 'info';
     const child = spawn(process.execPath, ['--import', 'tsx', `services/${role}/src/main.ts`], {
       cwd: REPO_ROOT,
-      env: { ...this.baseEnv(role), ...env },
+      env: fullEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc: ServiceProcess = {
@@ -191,12 +197,24 @@ export class E2EHarness {
         if (this.options.echo) process.stderr.write(`[${label}] ${text}`);
         if (!done && ready.test(text)) {
           done = true;
+          clearTimeout(timer);
           resolve(proc);
         }
       };
       child.stdout!.on('data', onData);
       child.stderr!.on('data', onData);
+      const timer = setTimeout(() => {
+        if (done) return;
+        done = true;
+        child.kill('SIGKILL');
+        reject(
+          new Error(
+            `${label} not ready after ${STARTUP_TIMEOUT_MS} ms:\n${proc.output.join('').slice(-2000)}`,
+          ),
+        );
+      }, STARTUP_TIMEOUT_MS);
       void proc.exited.then((code) => {
+        clearTimeout(timer);
         if (!done) {
           done = true;
           reject(

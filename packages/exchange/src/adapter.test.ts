@@ -13,7 +13,12 @@ afterAll(async () => {
   await sim.close();
 });
 
-async function account(exchange: 'binance' | 'okx', positionMode: 'oneway' | 'hedge', balance = 10_000) {
+async function account(
+  exchange: 'binance' | 'okx',
+  positionMode: 'oneway' | 'hedge',
+  balance = 10_000,
+  testnet = false,
+) {
   const apiKey = `k${exchange}${positionMode}${Math.random().toString(36).slice(2, 10)}`;
   const apiSecret = `s${Math.random().toString(36).slice(2)}secret`;
   const passphrase = exchange === 'okx' ? 'Pass-phrase1' : undefined;
@@ -27,13 +32,14 @@ async function account(exchange: 'binance' | 'okx', positionMode: 'oneway' | 'he
       passphrase,
       position_mode: positionMode,
       balance,
+      testnet,
     }),
   });
   expect(res.status).toBe(201);
   const adapter = createExchangeAdapter({
     exchange,
     credentials: { apiKey, apiSecret, passphrase },
-    testnet: false,
+    testnet,
     apiUrl: sim.url,
     enableRateLimit: false,
   });
@@ -178,5 +184,15 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
       ['long', 0.02],
       ['short', 0.01],
     ]);
+  });
+
+  it('testnet (Binance demo trading / OKX simulated trading) keeps the base-URL override', async () => {
+    const { adapter: demo } = await account(exchange, 'oneway', 5_000, true);
+    expect(await demo.fetchBalance()).toMatchObject({ free: 5_000 });
+    if (exchange === 'okx') expect(demo.client.headers).toMatchObject({ 'x-simulated-trading': '1' });
+    else
+      expect(String((demo.client.urls['api'] as Record<string, string>)['fapiPrivate'])).toMatch(
+        /^http:\/\/127\.0\.0\.1/,
+      );
   });
 });
