@@ -32,6 +32,7 @@ export interface Ingress {
 
 export async function startIngress(
   env: BenchEnvironment,
+  /** Names its log file (one per start, so a later run does not overwrite an earlier one). */
   name = 'ingress',
   queuePrefix = env.queuePrefix,
 ): Promise<Ingress> {
@@ -166,5 +167,18 @@ export async function waitForQueueWorkers(
   } finally {
     await queue.close();
     connection.disconnect();
+  }
+}
+
+/** CPU ms Redis has used since it started (INFO cpu), for per-alert accounting of the shared Redis. */
+export async function redisCpuMs(redisUrl: string): Promise<number> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info('cpu');
+    const user = Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0);
+    const sys = Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+    return (user + sys) * 1000;
+  } finally {
+    redis.disconnect();
   }
 }

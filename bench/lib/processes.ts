@@ -204,3 +204,33 @@ export class RssSampler {
     return new Map(this.peaks);
   }
 }
+
+/** CPU time (user + system) used so far by a process and its descendants, in ms (from /proc/<pid>/stat). */
+export function treeCpuMs(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux architecture Node runs on
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the command name: state is field 3, utime 14, stime 15 (1-based over the whole line).
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited
+    }
+  }
+  return (ticks * 1000) / ticksPerSecond;
+}
+
+/**
+ * CPU ms spent between this call and the returned function's call, summed per name (several processes may
+ * share one, e.g. "worker"). CPU time, unlike latency, barely depends on what else runs on the machine.
+ */
+export function cpuMeter(targets: Array<{ name: string; pid: number }>): () => Record<string, number> {
+  const before = new Map(targets.map((t) => [t.pid, treeCpuMs(t.pid)]));
+  return () => {
+    const out: Record<string, number> = {};
+    for (const t of targets) out[t.name] = (out[t.name] ?? 0) + treeCpuMs(t.pid) - (before.get(t.pid) ?? 0);
+    return out;
+  };
+}

@@ -77,6 +77,16 @@ function targets(r: BenchResults): TargetRow[] {
   return rows;
 }
 
+/** "CPU per alert: ingress 1.2 ms, …; total 9.9 ms → at most N alerts/s on C cores". */
+function cpuLine(label: string, cpu: Record<string, number>, cores: number, total = true): string {
+  const parts = Object.entries(cpu).map(([k, v]) => `${k} ${f(v, 2)} ms`);
+  const sum = Object.values(cpu).reduce((a, b) => a + b, 0);
+  const tail = total
+    ? `; total ${f(sum, 1)} ms, so ${cores} cores can carry at most ~${int((cores * 1000) / sum)} alerts/s whatever the concurrency`
+    : '';
+  return `${label}: ${parts.join(', ')}${tail}.`;
+}
+
 function summaryRow(name: string, s: Summary): string {
   return `| ${name} | ${s.n} | ${f(s.p50)} | ${f(s.p95)} | ${f(s.p99)} | ${f(s.max)} |`;
 }
@@ -164,6 +174,10 @@ export function renderReport(r: BenchResults): string {
       `**Ratio: ${f(c.ratio, 2)}** (ingress ${int(c.ingressAcceptedRps)} accepted/s vs bare Express ${int(c.baselineRps)}/s).`,
     );
     out.push('');
+    out.push(
+      cpuLine('CPU per answered request (from /proc and Redis INFO)', c.cpuPerRequest, m.cores, false),
+    );
+    out.push('');
     out.push(...notes(c));
   }
 
@@ -212,6 +226,8 @@ export function renderReport(r: BenchResults): string {
     for (const s of e.stages) out.push(summaryRow(s.name, s.summary));
     out.push(summaryRow('webhook ack (sender side)', e.ack));
     out.push('');
+    out.push(cpuLine('CPU per alert', e.cpuPerAlert, m.cores));
+    out.push('');
     out.push(...notes(e));
   }
 
@@ -240,6 +256,10 @@ export function renderReport(r: BenchResults): string {
       out.push(
         `| ${p.workers} | ${f(p.seconds, 2)} | ${f(p.signalsPerSecond)} | ${f(p.efficiency * 100, 0)} % | ${statuses(p.statuses)} |`,
       );
+    out.push('');
+    for (const p of s.points) {
+      out.push(`- ${cpuLine(`${p.workers} worker(s), CPU per alert`, p.cpuPerAlert, m.cores)}`);
+    }
     out.push('');
     out.push(...notes(s));
   }
@@ -285,6 +305,8 @@ export function renderReport(r: BenchResults): string {
     out.push('| | n | p50 ms | p95 ms | p99 ms | max ms |');
     out.push('|---|---|---|---|---|---|');
     out.push(summaryRow('alert received → order at simulator, per alert', b.perSignal));
+    out.push('');
+    out.push(cpuLine('CPU per alert', b.cpuPerAlert, m.cores));
     out.push('');
     out.push(...notes(b));
   }

@@ -15,6 +15,9 @@ export interface RunStats {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
 }
 
+/** CPU ms per accepted alert, per service (all processes of a service summed). */
+export type CpuPerAlert = Record<string, number>;
+
 export interface CeilingFigures {
   connections: number;
   secondsPerRun: number;
@@ -25,6 +28,8 @@ export interface CeilingFigures {
   baselineRps: number;
   ingressAcceptedRps: number;
   ratio: number;
+  /** CPU ms per answered request during the saturation runs: ingress vs the bare app. */
+  cpuPerRequest: CpuPerAlert;
 }
 
 export interface AckFigures {
@@ -40,6 +45,7 @@ export interface StageFigures {
   stages: Array<{ name: string; summary: Summary }>;
   ack: Summary;
   statuses: Record<string, number>;
+  cpuPerAlert: CpuPerAlert;
 }
 
 export interface ScalingFigures {
@@ -52,6 +58,7 @@ export interface ScalingFigures {
     signalsPerSecond: number;
     efficiency: number;
     statuses: Record<string, number>;
+    cpuPerAlert: CpuPerAlert;
   }>;
 }
 
@@ -69,6 +76,7 @@ export interface BurstFigures {
   ordersArrived: number;
   perSignal: Summary;
   statuses: Record<string, number>;
+  cpuPerAlert: CpuPerAlert;
 }
 
 export interface BenchResults {

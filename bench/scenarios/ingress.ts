@@ -2,7 +2,8 @@ import type { BenchEnvironment } from '../lib/environment.ts';
 import { benchAccounts, clearSignals, deleteRedisPrefix, seedAccounts } from '../lib/environment.ts';
 import { runCannon, type CannonResult } from '../lib/load.ts';
 import type { MemoryBook } from '../lib/memory-book.ts';
-import { startBaseline, startIngress } from '../lib/pipeline.ts';
+import { redisCpuMs, startBaseline, startIngress } from '../lib/pipeline.ts';
+import { cpuMeter } from '../lib/processes.ts';
 import type { AckFigures, CeilingFigures, Outcome, RunStats } from '../lib/results.ts';
 import type { Sizes } from '../lib/scale.ts';
 import type { BodySpec } from '../load/webhook-bodies.ts';
@@ -50,7 +51,7 @@ export async function runIngressScenarios(
   // Started together to save time; a failure of one is raised after the other is stopped again.
   const [baselineStart, ingressStart] = await Promise.allSettled([
     startBaseline(),
-    startIngress(env, 'ingress', env.ingressOnlyQueuePrefix),
+    startIngress(env, 'ingress-alone', env.ingressOnlyQueuePrefix),
   ]);
   if (baselineStart.status === 'rejected' || ingressStart.status === 'rejected') {
     if (baselineStart.status === 'fulfilled') await baselineStart.value.process.stop();
@@ -91,6 +92,11 @@ export async function runIngressScenarios(
       { name: 'ingress', pid: ingress.process.pid },
       { name: 'baseline-express', pid: baseline.process.pid },
     ]);
+    const cpu = cpuMeter([
+      { name: 'ingress', pid: ingress.process.pid },
+      { name: 'bare Express', pid: baseline.process.pid },
+    ]);
+    const redisCpuBefore = await redisCpuMs(env.redisUrl);
     for (let round = 0; round < sizes.ceilingRounds; round++) {
       const run = { connections: sizes.connections, durationSec: sizes.loadSeconds };
       baselineRuns.push(
@@ -115,6 +121,16 @@ export async function runIngressScenarios(
       );
     }
     stopSampling();
+    const cpuUsed = cpu();
+    const redisUsed = (await redisCpuMs(env.redisUrl)) - redisCpuBefore;
+    const answered = (runs: RunStats[]) => runs.reduce((n, r) => n + r.total, 0);
+    const ingressAnswered = answered(ingressRuns);
+    const cpuPerRequest = {
+      ingress: (cpuUsed['ingress'] ?? 0) / ingressAnswered,
+      'bare Express': (cpuUsed['bare Express'] ?? 0) / answered(baselineRuns),
+      // Redis serves only the ingress here (the baseline never touches it).
+      'redis (for the ingress)': redisUsed / ingressAnswered,
+    };
     const baselineRps = median(baselineRuns.map((r) => r.rps));
     const ingressAcceptedRps = median(ingressRuns.map((r) => r.rps));
     const ceiling: Outcome<CeilingFigures> = {
@@ -129,6 +145,7 @@ export async function runIngressScenarios(
       baselineRps,
       ingressAcceptedRps,
       ratio: ingressAcceptedRps / baselineRps,
+      cpuPerRequest,
     };
 
     // 2. Ack latency at fixed offered rates (autocannon corrects for coordinated omission) and at saturation.

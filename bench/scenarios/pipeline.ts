@@ -9,12 +9,13 @@ import {
   startIngress,
   startRisk,
   startSimulatorProcess,
+  redisCpuMs,
   startWorkerProcess,
   waitForQueueWorkers,
   type Ingress,
   type Simulator,
 } from '../lib/pipeline.ts';
-import { REPO_ROOT, type ManagedProcess } from '../lib/processes.ts';
+import { cpuMeter, REPO_ROOT, type ManagedProcess } from '../lib/processes.ts';
 import type { BurstFigures, Outcome, ScalingFigures, StageFigures } from '../lib/results.ts';
 import type { Sizes } from '../lib/scale.ts';
 import { summarise } from '../lib/stats.ts';
@@ -107,19 +108,30 @@ async function warmAccounts(p: Pipeline, accounts: BenchAccount[], runId: string
     intervalMs: 5,
     bodies: bodies(p, accounts, runId, ['close_long']),
   });
-  checkAccepted(sent, 'warm-up');
-  await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 60_000 + accounts.length * 200);
+  const n = accepted(sent, 'warm-up', []);
+  await waitForStatuses(p.env, runId, n, TERMINAL, 60_000 + accounts.length * 200);
 }
 
-function checkAccepted(sent: SentRecord[], what: string): void {
+/**
+ * How many alerts the ingress accepted (202); refusals and timeouts become a note rather than aborting the
+ * benchmark, and the figures cover the accepted alerts. Throws only when none was accepted.
+ */
+function accepted(sent: SentRecord[], what: string, notes: string[]): number {
   const refused = sent.filter((r) => r.status !== 202);
   if (refused.length) {
-    const sample = refused
-      .slice(0, 3)
-      .map((r) => r.error ?? r.status)
-      .join(', ');
-    throw new Error(`${what}: ${refused.length}/${sent.length} alerts not accepted (e.g. ${sample})`);
+    const kinds = new Map<string, number>();
+    for (const r of refused) {
+      const k = r.error ?? `HTTP ${r.status}`;
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
+    const list = [...kinds.entries()].map(([k, n]) => `${n} × ${k}`).join(', ');
+    notes.push(
+      `${what}: ${refused.length} of ${sent.length} alerts were not accepted by the ingress (${list}).`,
+    );
   }
+  const n = sent.length - refused.length;
+  if (n === 0) throw new Error(`${what}: no alert was accepted (${notes.at(-1) ?? ''})`);
+  return n;
 }
 
 /** client order id → arrival time at the simulator (epoch ms). */
@@ -164,6 +176,9 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
   p.log(`e2e: ${count} alerts at ${sizes.e2eRate}/s`);
   const stopSampling = p.memory.sampleDuring(`end-to-end (${sizes.e2eRate} alerts/s)`, processes(p));
   let sent: SentRecord[];
+  const notes: string[] = [];
+  const cpu = await meterPipelineCpu(p);
+  let acceptedCount = 0;
   try {
     sent = await runPaced({
       url: p.ingress.webhookUrl,
@@ -171,11 +186,12 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
       intervalMs: 1000 / sizes.e2eRate,
       bodies: bodies(p, accounts, runId, ['long']),
     });
-    checkAccepted(sent, 'e2e');
-    await waitForStatuses(p.env, runId, count, TERMINAL, 60_000 + count * 200);
+    acceptedCount = accepted(sent, 'steady run', notes);
+    await waitForStatuses(p.env, runId, acceptedCount, TERMINAL, 60_000 + count * 200);
   } finally {
     stopSampling();
   }
+  const cpuPerAlert = await cpu(acceptedCount);
   const rows = await readTimelines(p.env, runId);
   const arrivals = await simArrivals(p.sim);
   const matched = rows.filter((r) => r.clientOrderId !== null && arrivals.has(r.clientOrderId));
@@ -185,6 +201,7 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
     command,
     notes: [
       `Every alert is a \`long\` on BTCUSDT for one of ${accounts.length} accounts (allow_add on, ATR SL/TP on as by default); WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, EXCHANGE_RATE_LIMIT=${exchangeRateLimit()} (ccxt throttle; BENCH_EXCHANGE_RATE_LIMIT=true to turn on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
+      ...notes,
       ...failureNotes(rows),
     ],
     signals: rows.length,
@@ -216,6 +233,7 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
     ],
     ack: summarise(sent.map((r) => r.ackMs)),
     statuses: statusesOf(rows),
+    cpuPerAlert,
   };
 }
 
@@ -254,20 +272,22 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
         intervalMs: 2,
         bodies: bodies(p, accounts, runId, ['long']),
       });
-      checkAccepted(sent, `scaling ${n}`);
-      await waitForStatuses(p.env, runId, accounts.length, ['approved', ...TERMINAL], 120_000);
+      const m = accepted(sent, `${n} worker(s)`, notes);
+      await waitForStatuses(p.env, runId, m, ['approved', ...TERMINAL], 120_000);
       await startWorkers(p, n, concurrency);
       p.log(`scaling: ${n} worker(s), ${accounts.length} signals`);
+      const cpu = await meterPipelineCpu(p);
       await orders.resume();
       const stopSampling = p.memory.sampleDuring(
         `worker scaling (${n} workers, 100 ms exchange latency)`,
         processes(p),
       );
       try {
-        await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 120_000 + accounts.length * 2_000);
+        await waitForStatuses(p.env, runId, m, TERMINAL, 120_000 + accounts.length * 2_000);
       } finally {
         stopSampling();
       }
+      const cpuPerAlert = await cpu(m);
       const rows = await readTimelines(p.env, runId);
       const first = Math.min(...rows.map((r) => r.execStartedAt ?? Number.POSITIVE_INFINITY));
       const last = Math.max(...rows.map((r) => r.completedAt ?? 0));
@@ -281,6 +301,7 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
         signalsPerSecond,
         efficiency: signalsPerSecond / (n * perWorker),
         statuses: statusesOf(rows),
+        cpuPerAlert,
       });
       notes.push(...failureNotes(rows).map((x) => `${n} worker(s): ${x}`));
     }
@@ -313,6 +334,9 @@ async function runBurst(p: Pipeline, sizes: Sizes): Promise<Outcome<BurstFigures
   p.log(`burst: ${accounts.length} alerts for ${accounts.length} accounts within one second`);
   const stopSampling = p.memory.sampleDuring(`burst (${accounts.length} alerts in 1 s)`, processes(p));
   let sent: SentRecord[];
+  const notes: string[] = [];
+  const cpu = await meterPipelineCpu(p);
+  let acceptedCount = 0;
   try {
     sent = await runPaced({
       url: p.ingress.webhookUrl,
@@ -320,11 +344,12 @@ async function runBurst(p: Pipeline, sizes: Sizes): Promise<Outcome<BurstFigures
       intervalMs: 1000 / accounts.length,
       bodies: bodies(p, accounts, runId, ['long']),
     });
-    checkAccepted(sent, 'burst');
-    await waitForStatuses(p.env, runId, accounts.length, TERMINAL, 120_000);
+    acceptedCount = accepted(sent, 'burst', notes);
+    await waitForStatuses(p.env, runId, acceptedCount, TERMINAL, 120_000);
   } finally {
     stopSampling();
   }
+  const cpuPerAlert = await cpu(acceptedCount);
   const rows = await readTimelines(p.env, runId);
   const arrivals = await simArrivals(p.sim);
   const matched = rows.filter((r) => r.clientOrderId !== null && arrivals.has(r.clientOrderId));
@@ -334,7 +359,7 @@ async function runBurst(p: Pipeline, sizes: Sizes): Promise<Outcome<BurstFigures
   return {
     status: 'measured',
     command,
-    notes: failureNotes(rows),
+    notes: [...notes, ...failureNotes(rows)],
     signals: accounts.length,
     accounts: accounts.length,
     sendWindowMs: lastSent - firstSent,
@@ -342,6 +367,25 @@ async function runBurst(p: Pipeline, sizes: Sizes): Promise<Outcome<BurstFigures
     ordersArrived: matched.length,
     perSignal: summarise(matched.map((r) => arrival(r) - r.receivedAt)),
     statuses: statusesOf(rows),
+    cpuPerAlert,
+  };
+}
+
+/** CPU per alert of every pipeline process (workers summed) and of Redis, over one measured stretch. */
+async function meterPipelineCpu(p: Pipeline): Promise<(alerts: number) => Promise<Record<string, number>>> {
+  const stop = cpuMeter([
+    { name: 'ingress', pid: p.ingress.process.pid },
+    { name: 'risk', pid: p.risk.pid },
+    ...p.workers.map((w) => ({ name: 'workers (all)', pid: w.pid })),
+    { name: 'exchange-sim', pid: p.sim.process.pid },
+  ]);
+  const redisBefore = await redisCpuMs(p.env.redisUrl);
+  return async (alerts) => {
+    const used: Record<string, number> = {
+      ...stop(),
+      redis: (await redisCpuMs(p.env.redisUrl)) - redisBefore,
+    };
+    return Object.fromEntries(Object.entries(used).map(([k, v]) => [k, v / Math.max(1, alerts)]));
   };
 }
 
