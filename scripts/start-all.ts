@@ -250,6 +250,7 @@ async function main(): Promise<void> {
   const stack = await startAll({
     binanceWorkers: positiveInt(process.env.BINANCE_WORKERS, 1, 'BINANCE_WORKERS'),
     okxWorkers: positiveInt(process.env.OKX_WORKERS, 1, 'OKX_WORKERS'),
+    ...(process.env.TRADEHOOK_SECRETS_FILE ? { secretsFile: process.env.TRADEHOOK_SECRETS_FILE } : {}),
   });
   process.on('SIGINT', () => void stack.stop('SIGINT'));
   process.on('SIGTERM', () => void stack.stop('SIGTERM'));
