@@ -41,11 +41,20 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 export function startProcess(options: StartOptions): ManagedProcess {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(process.execPath, ['--import', 'tsx', options.entry, ...(options.args ?? [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  // BENCH_CPU_PROF_DIR=<dir>: every service writes a V8 CPU profile there when it exits (open in Chrome
+  // DevTools or speedscope) — how the hot-path findings in bench/analysis.md were made.
+  const profDir = process.env.BENCH_CPU_PROF_DIR;
+  // One folder per service: the tsx loader thread writes a profile of its own beside the main thread's.
+  const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, options.name)}`] : [];
+  const child = spawn(
+    process.execPath,
+    [...prof, '--import', 'tsx', options.entry, ...(options.args ?? [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   live.add(child);
   let buffer = '';
   let exitCode: number | null | undefined;
