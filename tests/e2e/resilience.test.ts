@@ -17,6 +17,15 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` until it holds (bounded by wall time, not by a count of polls). */
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
 describe('ordering with three worker processes', () => {
   it('executes every (account, symbol) key in signal order under interleaved signals', async () => {
     const a1 = await h.registerAccount('binance', { settings: { auto_sl_tp: false } });
@@ -77,17 +86,12 @@ describe.each(['binance', 'okx'] as const)('%s worker killed mid-order', (exchan
     });
     const signalId = await h.post(acct.alert('long', 'BTCUSDT', { quantity: 0.01 }));
 
-    // Wait until the worker stamped the leg as sent (its request is on the wire), then kill -9 every worker of
-    // this exchange (we do not know which replica took the job).
-    for (let i = 0; ; i++) {
-      const { rows } = await h.pool.query('SELECT sent_at FROM orders WHERE signal_id = $1 AND leg = $2', [
-        signalId,
-        'entry',
-      ]);
-      if (rows[0]?.sent_at) break;
-      if (i > 400) throw new Error('the worker never sent the entry');
-      await sleep(10);
-    }
+    // Wait until the order request has reached the simulator (the fault is consumed on arrival, before the
+    // held response), then kill -9 every worker of this exchange (we do not know which replica took the job).
+    await until('the order request reached the simulator', async () => {
+      const { faults } = await h.simControl('faults', undefined, 'GET');
+      return faults.length === 0;
+    });
     const victims = h.processes.filter(
       (p) =>
         p.role === 'worker' &&
@@ -98,11 +102,7 @@ describe.each(['binance', 'okx'] as const)('%s worker killed mid-order', (exchan
     await Promise.all(victims.map((p) => h.kill(p, 'SIGKILL')));
 
     // The simulator accepts the order after its latency, with nobody listening for the answer.
-    for (let i = 0; ; i++) {
-      if ((await h.simOrders(acct)).length > 0) break;
-      if (i > 300) throw new Error('the simulator never received the order');
-      await sleep(10);
-    }
+    await until('the simulator accepted the order', async () => (await h.simOrders(acct)).length > 0);
     const mid = await h.pool.query('SELECT status FROM signals WHERE id = $1', [signalId]);
     expect(mid.rows[0].status).toBe('executing');
 
@@ -132,12 +132,10 @@ describe('graceful shutdown', () => {
       latency_ms: 1000,
     });
     const signalId = await h.post(acct.alert('short', 'ETHUSDT', { quantity: 0.1 }));
-    for (let i = 0; ; i++) {
+    await until('the worker sent the entry', async () => {
       const { rows } = await h.pool.query('SELECT sent_at FROM orders WHERE signal_id = $1', [signalId]);
-      if (rows[0]?.sent_at) break;
-      if (i > 400) throw new Error('the worker never sent the entry');
-      await sleep(10);
-    }
+      return Boolean(rows[0]?.sent_at);
+    });
     const live = h.processes.filter(
       (p) =>
         p.role === 'worker' &&

@@ -43,32 +43,36 @@ const services: WorkerService[] = [];
 const queues = new Map<Exchange, Queue>();
 const redis = createRedis(TEST_REDIS_URL, 'worker');
 
+async function startService(exchange: Exchange, queuePrefix: string, env: Record<string, string> = {}) {
+  const config = parseEnv(workerEnvSchema, {
+    EXCHANGE: exchange,
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: queuePrefix,
+    CREDENTIALS_PRIVATE_KEY: keys.privateKey,
+    BINANCE_API_URL: sim.url,
+    OKX_API_URL: sim.url,
+    EXCHANGE_RATE_LIMIT: 'false',
+    EXCHANGE_TIMEOUT_MS: '2000',
+    ORDER_RETRY_BASE_MS: '20',
+    FILL_SYNC_INTERVAL_MS: '0',
+    LOG_DIR: '',
+    ...env,
+  });
+  const service = createWorkerService({
+    config,
+    logger: createLogger({ service: `worker-${exchange}-test`, silent: true }),
+  });
+  await service.start();
+  return service;
+}
+
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPgPool(db.url, { max: 4 });
   sim = await startSimulator();
   for (const exchange of ['binance', 'okx'] as const) {
-    const config = parseEnv(workerEnvSchema, {
-      EXCHANGE: exchange,
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      CREDENTIALS_PRIVATE_KEY: keys.privateKey,
-      BINANCE_API_URL: sim.url,
-      OKX_API_URL: sim.url,
-      EXCHANGE_RATE_LIMIT: 'false',
-      EXCHANGE_TIMEOUT_MS: '2000',
-      ORDER_RETRY_BASE_MS: '20',
-      FILL_SYNC_INTERVAL_MS: '0',
-      ORDER_GATE_TIMEOUT_MS: '1500',
-      LOG_DIR: '',
-    });
-    const service = createWorkerService({
-      config,
-      logger: createLogger({ service: `worker-${exchange}-test`, silent: true }),
-    });
-    await service.start();
-    services.push(service);
+    services.push(await startService(exchange, prefix));
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
   }
 });
@@ -372,17 +376,23 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   });
 
   it('a predecessor stuck unfinished blocks its key until ORDER_GATE_TIMEOUT_MS, then is recorded and passed', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
-    const stuck = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }); // never enqueued
-    const next = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 });
-    const out = await run(next);
-    expect(out.status).toBe('executed');
-    expect(out.reason).toContain(`without waiting for earlier signal ${stuck.signalId}`);
-    const { rows } = await pool.query(
-      'SELECT exec_started_at - received_at AS waited FROM signals WHERE id = $1',
-      [next.signalId],
-    );
-    expect(rows[0].waited).toBeDefined();
+    // A service of its own with a short gate timeout (the shared ones keep the default, so load cannot reorder).
+    const ownPrefix = testQueuePrefix();
+    const service = await startService(exchange, ownPrefix, { ORDER_GATE_TIMEOUT_MS: '1000' });
+    const queue = createQueue(ordersQueueName(exchange), redis, ownPrefix);
+    try {
+      const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+      const stuck = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }); // never enqueued
+      const next = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 });
+      await enqueueOrder(queue, next);
+      const out = await waitForSignal(pool, next.signalId);
+      expect(out.status).toBe('executed');
+      expect(out.reason).toContain(`without waiting for earlier signal ${stuck.signalId}`);
+    } finally {
+      await queue.close();
+      await service.stop();
+      await deleteRedisPrefix(ownPrefix);
+    }
   });
 
   it('hedge mode places SL/TP on the position leg; maxOpenPositions refuses a new position', async () => {
