@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { Exchange } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
-import { firstOrderTime, insertFills, lastFillTime, tradedSymbols } from '@tradehook/db';
-import { exchangeErrorMessage } from '@tradehook/exchange';
+import { firstOrderTime, insertFills, lastFillTime, markOrdersCanceled, tradedSymbols } from '@tradehook/db';
+import { exchangeErrorMessage, type OrderInfo } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from './accounts.ts';
 
@@ -81,7 +81,7 @@ export class FillSync {
       const first = last ? null : await firstOrderTime(pool, exchange, accountId, symbol);
       const from = last?.getTime() ?? (first ? first.getTime() - 60_000 : undefined);
       const trades = await account.adapter.fetchMyTrades(symbol, from);
-      inserted += await insertFills(
+      const added = await insertFills(
         pool,
         exchange,
         accountId,
@@ -99,8 +99,46 @@ export class FillSync {
           time: new Date(t.timestamp),
         })),
       );
+      inserted += added;
+      // New reducing trades may be an SL or TP that fired on the exchange: its sibling is now an orphan.
+      if (added > 0 && trades.some((t) => t.realizedPnl !== 0)) {
+        await this.cancelOrphanedProtection(account, symbol);
+      }
     }
     if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
     return inserted;
+  }
+
+  /**
+   * Cancels our own SL/TP orders (client ids from clientOrderId: `th…S`/`th…T`) that protect a side with no
+   * position any more — e.g. the TP left behind when the SL fired. Orders placed by the user are never touched.
+   */
+  async cancelOrphanedProtection(account: AccountContext, symbol: string): Promise<string[]> {
+    const { adapter } = account;
+    // Not while a signal of this account and symbol is in flight (its entry may be between fill and SL/TP).
+    const busy = await this.deps.pool.query(
+      `SELECT 1 FROM signals WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3
+          AND status IN ('approved', 'executing') LIMIT 1`,
+      [this.deps.exchange, account.settings.accountId, symbol],
+    );
+    if (busy.rowCount) return [];
+    // Orders first, positions second: an SL/TP is placed only after its entry filled, so any order in the
+    // list whose side has no position at the later read really is an orphan.
+    const open = await adapter.fetchOpenOrders(symbol);
+    const positions = await adapter.fetchPositions(symbol);
+    const held = new Set(positions.map((p) => p.side));
+    const ours = (o: OrderInfo) => /^th[0-9A-Za-z]{22}[ST]\d*$/.test(o.clientOrderId ?? '');
+    const sideOf = (o: OrderInfo) => o.positionSide ?? (o.side === 'sell' ? 'long' : 'short');
+    const orphans = open.filter((o) => o.conditional && ours(o) && !held.has(sideOf(o)));
+    await Promise.all(orphans.map((o) => adapter.cancelOrder(o)));
+    const ids = orphans.map((o) => o.id);
+    await markOrdersCanceled(this.deps.pool, this.deps.exchange, account.settings.accountId, ids);
+    if (ids.length)
+      this.deps.logger.info('orphaned SL/TP cancelled', {
+        accountId: account.settings.accountId,
+        symbol,
+        ids,
+      });
+    return ids;
   }
 }

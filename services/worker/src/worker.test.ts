@@ -471,6 +471,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
       symbol: ETH,
       quantity: 0.1,
       stop_loss: Math.round(p * 0.98),
+      take_profit: Math.round(p * 1.05),
     });
     expect((await run(job)).status).toBe('executed');
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: Math.round(p * 0.97) });
@@ -484,6 +485,12 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     );
     expect(rows.map((r) => r.side)).toEqual(['buy', 'sell']);
     expect(Number(rows[1]!.realized_pnl)).toBeLessThan(0);
+    // The TP left behind by the fired SL is ours and orphaned: cancelled at the exchange and in orders.
+    expect((await simAccount(sim.url, a)).open_algo_orders).toEqual([]);
+    const tp = await pool.query("SELECT status FROM orders WHERE signal_id = $1 AND leg = 'take_profit'", [
+      job.signalId,
+    ]);
+    expect(tp.rows[0].status).toBe('canceled');
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
   });
 });
