@@ -46,7 +46,10 @@ export async function countByStatus(
   });
 }
 
-/** Waits until `count` signals of the prefix are in one of `statuses`. */
+/**
+ * Waits until at least `count` signals of the prefix exist and every one of them is in `statuses`. (An alert
+ * whose answer timed out at the sender may still have been accepted: it is waited for too.)
+ */
 export async function waitForStatuses(
   env: BenchEnvironment,
   alertPrefix: string,
@@ -60,13 +63,15 @@ export async function waitForStatuses(
       `${count} signals ${alertPrefix}* to reach ${statuses.join('|')}`,
       async () => {
         last = await countByStatus(env, alertPrefix);
-        return statuses.reduce((n, s) => n + (last[s] ?? 0), 0) >= count;
+        const all = Object.values(last).reduce((n, c) => n + c, 0);
+        const done = statuses.reduce((n, s) => n + (last[s] ?? 0), 0);
+        return done >= count && done === all;
       },
       timeoutMs,
       100,
     );
   } catch (err) {
-    throw new Error(`${(err as Error).message}; statuses so far ${JSON.stringify(last)}`);
+    throw new Error(`${(err as Error).message}; statuses so far ${JSON.stringify(last)}`, { cause: err });
   }
   return last;
 }
