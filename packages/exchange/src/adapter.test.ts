@@ -74,6 +74,8 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
     await a.setLeverage(SYMBOL, 5, 'cross');
     const check = await a.checkKey();
     expect(check).toMatchObject({ ok: true, canRead: true, positionMode: 'oneway' });
+    // OKX reports the key's permissions; Binance futures has no such endpoint without sapi.
+    expect([check.canTrade, check.canWithdraw]).toEqual(exchange === 'okx' ? [true, false] : [null, null]);
   });
 
   it('places a market order by client id, finds it again, and reports fills and trades', async () => {
@@ -194,5 +196,20 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
       expect(String((demo.client.urls['api'] as Record<string, string>)['fapiPrivate'])).toMatch(
         /^http:\/\/127\.0\.0\.1/,
       );
+  });
+
+  it('a key the exchange refuses is reported, not thrown', async () => {
+    const bad = createExchangeAdapter({
+      exchange,
+      credentials: { apiKey: 'nobody-knows-this-key', apiSecret: 'wrong-secret-123', passphrase: 'x' },
+      testnet: false,
+      apiUrl: sim.url,
+      enableRateLimit: false,
+    });
+    await bad.loadMarkets();
+    const check = await bad.checkKey();
+    expect(check).toMatchObject({ ok: false, canRead: false });
+    expect(check.message).toMatch(/refused the key/);
+    expect(check.message).not.toMatch(/wrong-secret/);
   });
 });
