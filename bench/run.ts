@@ -9,6 +9,7 @@ import { REPO_ROOT } from './lib/processes.ts';
 import { renderReport } from './lib/report.ts';
 import { SCENARIOS, type BenchResults, type Outcome, type ScenarioKey } from './lib/results.ts';
 import { sizesFor } from './lib/scale.ts';
+import { writeFormattedJson } from './lib/write-json.ts';
 import { runIngressScenarios } from './scenarios/ingress.ts';
 import { runPipelineScenarios } from './scenarios/pipeline.ts';
 
@@ -115,6 +116,6 @@ results.finishedAt = new Date().toISOString();
 results.totalSeconds = Math.round((Date.now() - started) / 100) / 10;
 results.loadAverageAtEnd = os.loadavg().map((l) => Math.round(l * 100) / 100);
 const final = results as BenchResults;
-writeFileSync(jsonFile, `${JSON.stringify(final, null, 2)}\n`);
+await writeFormattedJson(jsonFile, final);
 writeFileSync(outFile, renderReport(final));
 log(`wrote ${path.relative(REPO_ROOT, outFile)} and ${path.relative(REPO_ROOT, jsonFile)}`);
