@@ -109,10 +109,17 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     return res.hedged ? 'hedge' : 'oneway';
   }
 
-  async setLeverage(symbol: string, leverage: number, marginMode: MarginMode): Promise<void> {
+  async setLeverage(
+    symbol: string,
+    leverage: number,
+    marginMode: MarginMode,
+    positionSide: PositionSide | null = null,
+  ): Promise<void> {
     try {
       if (this.exchange === 'okx') {
-        await this.client.setLeverage(leverage, symbol, { marginMode });
+        const params: Dict = { marginMode };
+        if (marginMode === 'isolated') params['posSide'] = positionSide ?? 'net';
+        await this.client.setLeverage(leverage, symbol, params);
       } else {
         await this.client.setLeverage(leverage, symbol);
       }

@@ -105,7 +105,13 @@ export interface ExchangeAdapter {
   amountToPrecision(symbol: string, amount: number): { exchangeAmount: number; amount: number };
   priceToPrecision(symbol: string, price: number): number;
   fetchPositionMode(): Promise<PositionMode>;
-  setLeverage(symbol: string, leverage: number, marginMode: MarginMode): Promise<void>;
+  /** `positionSide`: the hedge-mode leg (OKX sets isolated leverage per leg); null in one-way mode. */
+  setLeverage(
+    symbol: string,
+    leverage: number,
+    marginMode: MarginMode,
+    positionSide?: PositionSide | null,
+  ): Promise<void>;
   /** Binance keeps margin mode per symbol; OKX takes it per order (no call). */
   setMarginMode(symbol: string, marginMode: MarginMode): Promise<void>;
   fetchBalance(): Promise<Balance>;

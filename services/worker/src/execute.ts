@@ -242,7 +242,7 @@ export class OrderExecutor {
       results['closed'] = [orderView(info, { position_side: opposite(side), canceled_orders: canceled })];
     }
 
-    await this.applyLeverage(account, symbol, leverage);
+    await this.applyLeverage(account, symbol, leverage, hedge ? side : null);
     results['leverage'] = { symbol, leverage, margin_mode: settings.marginMode };
 
     const entryRow = rows.find((r) => r.clientOrderId === entryId)!;
@@ -354,16 +354,22 @@ export class OrderExecutor {
     return sized;
   }
 
-  private async applyLeverage(account: AccountContext, symbol: string, leverage: number): Promise<void> {
+  private async applyLeverage(
+    account: AccountContext,
+    symbol: string,
+    leverage: number,
+    positionSide: PositionSide | null,
+  ): Promise<void> {
     const { adapter, settings } = account;
     const key = `${symbol}|${settings.marginMode}`;
     if (!account.marginModeSet.has(key)) {
       await adapter.setMarginMode(symbol, settings.marginMode);
       account.marginModeSet.add(key);
     }
-    if (account.leverageSet.get(key) !== leverage) {
-      await adapter.setLeverage(symbol, leverage, settings.marginMode);
-      account.leverageSet.set(key, leverage);
+    const legKey = `${key}|${positionSide ?? 'net'}`;
+    if (account.leverageSet.get(legKey) !== leverage) {
+      await adapter.setLeverage(symbol, leverage, settings.marginMode, positionSide);
+      account.leverageSet.set(legKey, leverage);
     }
   }
 

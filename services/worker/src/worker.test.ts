@@ -314,6 +314,26 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect((await simAccount(sim.url, h)).positions).toEqual([]);
   });
 
+  it('isolated margin in hedge mode sets margin mode and per-leg leverage', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange,
+      positionMode: 'hedge',
+      marginMode: 'isolated',
+    });
+    const out = await run(
+      await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }, { leverage: 7 }),
+    );
+    expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.result!['results']).toMatchObject({ leverage: { leverage: 7, margin_mode: 'isolated' } });
+    const view = (await simAccount(sim.url, a)) as unknown as {
+      settings: Record<string, { leverage: number; margin_mode: string }>;
+    };
+    expect(view.settings['BTCUSDT']).toMatchObject({
+      leverage: 7,
+      ...(exchange === 'binance' ? { margin_mode: 'isolated' } : {}),
+    });
+  });
+
   it('retries 5xx, 429 and a dropped response without a second order', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const orderPath = exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders';
