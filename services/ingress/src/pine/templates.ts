@@ -15,7 +15,8 @@ const DESCRIPTIONS: Record<Action, string> = {
   short: 'Open (or keep) a short position on the chart symbol.',
   close_long: 'Close the long position on the chart symbol (a no-op when there is none).',
   close_short: 'Close the short position on the chart symbol (a no-op when there is none).',
-  close_all: 'Close every position of the account and cancel its open orders, SL/TP included (emergency exit).',
+  close_all:
+    'Close every position of the account and cancel its open orders, SL/TP included (emergency exit).',
 };
 
 function dialogSpec(target: AlertTarget, action: Action | typeof ORDER_COMMENT): AlertMessageSpec {
