@@ -361,6 +361,23 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect(new Set(orders.map((o) => o['client_id'])).size).toBe(4);
   });
 
+  it('a fault that outlasts every attempt ends the signal failed, never left executing', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const orderPath = exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders';
+    await simControl(sim.url, 'faults', {
+      exchange,
+      method: 'POST',
+      path: orderPath,
+      kind: 'http5xx',
+      count: 5,
+    });
+    const out = await run(await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }));
+    expect(out.status).toBe('failed');
+    expect(out.reason).toMatch(/gave up after 5 attempts/);
+    expect(await simOrders(sim.url, a)).toEqual([]);
+    await simControl(sim.url, 'faults', {}, 'DELETE');
+  });
+
   it('runs the jobs of one (account, symbol) in sequence order even when enqueued in reverse', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const jobs = [
