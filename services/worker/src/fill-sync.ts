@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { Exchange } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
-import { firstOrderTime, insertFills, lastFillTime, markOrdersCanceled, tradedSymbols } from '@tradehook/db';
+import {
+  firstOrderTime,
+  insertFills,
+  lastFillTime,
+  markOrdersCanceled,
+  settleTriggeredProtection,
+  tradedSymbols,
+} from '@tradehook/db';
 import { exchangeErrorMessage, type OrderInfo } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from './accounts.ts';
@@ -51,7 +58,9 @@ export class FillSync {
   /** One round over every account with recent orders. */
   async syncAll(): Promise<number> {
     const { rows } = await this.deps.pool.query<{ account_id: string }>(
-      `SELECT DISTINCT account_id FROM orders WHERE exchange = $1::"Exchange" AND created_at >= now() - make_interval(days => $2)`,
+      `SELECT DISTINCT account_id FROM orders
+        WHERE exchange = $1::"Exchange"
+          AND (created_at >= now() - make_interval(days => $2) OR status = 'open')`,
       [this.deps.exchange, this.deps.lookbackDays],
     );
     let inserted = 0;
@@ -116,12 +125,14 @@ export class FillSync {
   async cancelOrphanedProtection(account: AccountContext, symbol: string): Promise<string[]> {
     const { adapter } = account;
     // Not while a signal of this account and symbol is in flight (its entry may be between fill and SL/TP).
-    const busy = await this.deps.pool.query(
-      `SELECT 1 FROM signals WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3
-          AND status IN ('approved', 'executing') LIMIT 1`,
+    const { rows } = await this.deps.pool.query<{ busy: boolean; now: Date }>(
+      `SELECT now() AS now, EXISTS (
+         SELECT 1 FROM signals WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3
+            AND status IN ('approved', 'executing')) AS busy`,
       [this.deps.exchange, account.settings.accountId, symbol],
     );
-    if (busy.rowCount) return [];
+    const readStart = rows[0]!.now;
+    if (rows[0]!.busy) return [];
     // Orders first, positions second: an SL/TP is placed only after its entry filled, so any order in the
     // list whose side has no position at the later read really is an orphan.
     const open = await adapter.fetchOpenOrders(symbol);
@@ -133,6 +144,16 @@ export class FillSync {
     await Promise.all(orphans.map((o) => adapter.cancelOrder(o)));
     const ids = orphans.map((o) => o.id);
     await markOrdersCanceled(this.deps.pool, this.deps.exchange, account.settings.accountId, ids);
+    // What is ours, recorded open, and gone from the exchange without us cancelling it has fired there.
+    const stillOpen = open.filter((o) => !ids.includes(o.id)).map((o) => o.id);
+    await settleTriggeredProtection(
+      this.deps.pool,
+      this.deps.exchange,
+      account.settings.accountId,
+      symbol,
+      stillOpen,
+      readStart,
+    );
     if (ids.length)
       this.deps.logger.info('orphaned SL/TP cancelled', {
         accountId: account.settings.accountId,

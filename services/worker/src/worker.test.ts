@@ -528,6 +528,10 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
       job.signalId,
     ]);
     expect(tp.rows[0].status).toBe('canceled');
+    const sl = await pool.query("SELECT status FROM orders WHERE signal_id = $1 AND leg = 'stop_loss'", [
+      job.signalId,
+    ]);
+    expect(sl.rows[0].status).toBe('filled');
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
   });
 });

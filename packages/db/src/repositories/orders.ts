@@ -202,7 +202,10 @@ export async function markOrdersCanceled(
   );
 }
 
-/** Symbols the account traded through us since `since` (what the fill sync polls). */
+/**
+ * Symbols the fill sync polls: traded through us since `since`, or with one of our orders still open (an SL/TP
+ * on a position older than the look-back can still fire).
+ */
 export async function tradedSymbols(
   db: Queryable,
   exchange: Exchange,
@@ -211,7 +214,8 @@ export async function tradedSymbols(
 ): Promise<string[]> {
   const { rows } = await db.query<{ symbol: string }>(
     `SELECT DISTINCT symbol FROM orders
-      WHERE exchange = $1::"Exchange" AND account_id = $2 AND created_at >= $3 ORDER BY symbol`,
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND (created_at >= $3 OR status = 'open')
+      ORDER BY symbol`,
     [exchange, accountId, since],
   );
   return rows.map((r) => r.symbol);
@@ -229,4 +233,28 @@ export async function firstOrderTime(
     [exchange, accountId, symbol],
   );
   return rows[0]?.t ?? null;
+}
+
+/**
+ * Our SL/TP rows still `open` for (account, symbol) whose order is no longer open at the exchange and that we
+ * did not cancel: the exchange triggered them (a position-reducing fill was just seen). Returns their client ids.
+ */
+export async function settleTriggeredProtection(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  symbol: string,
+  stillOpenExchangeIds: string[],
+  /** Only rows last changed before the exchange's open orders were read (a leg placed since is not "gone"). */
+  changedBefore: Date,
+): Promise<string[]> {
+  const { rows } = await db.query<{ client_order_id: string }>(
+    `UPDATE orders SET status = 'filled', updated_at = now()
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3 AND status = 'open'
+        AND leg IN ('stop_loss', 'take_profit') AND exchange_order_id IS NOT NULL
+        AND exchange_order_id <> ALL($4::text[]) AND updated_at < $5
+      RETURNING client_order_id`,
+    [exchange, accountId, symbol, stillOpenExchangeIds, changedBefore],
+  );
+  return rows.map((r) => r.client_order_id);
 }
