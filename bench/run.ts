@@ -19,7 +19,9 @@ import { runPipelineScenarios } from './scenarios/pipeline.ts';
  *
  * Env: BENCH_SCALE (default 1), BENCH_ONLY (comma list of ceiling,ack,e2e,scaling,memory,burst),
  * BENCH_OUT (report path, default BENCHMARKS.md), BENCH_JSON (default bench/results.json),
- * BENCH_KEEP=1 (keep the database and Redis keys), BENCH_LOG_LEVEL (services' LOG_LEVEL, default info).
+ * BENCH_KEEP=1 (keep the database and Redis keys), BENCH_LOG_LEVEL (services' LOG_LEVEL, default info),
+ * BENCH_WORKER_CONCURRENCY (default 8), BENCH_EXCHANGE_RATE_LIMIT=true (ccxt throttle on), BENCH_CPU_PROF_DIR
+ * (V8 CPU profiles of every service), BENCH_PG_ADMIN_URL / BENCH_REDIS_URL, BENCH_DB_PREFIX.
  */
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 if (!Number.isFinite(scale) || scale <= 0) throw new Error('BENCH_SCALE must be a positive number');

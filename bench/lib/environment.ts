@@ -62,7 +62,8 @@ export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promi
 
 export async function createBenchEnvironment(): Promise<BenchEnvironment> {
   const runId = randomBytes(5).toString('hex');
-  const databaseName = `th_bench_${runId}`;
+  // The smoke test passes the test suite's prefix, so its teardown also removes a database left by a killed run.
+  const databaseName = `${process.env.BENCH_DB_PREFIX ?? 'th_bench_'}${runId}`;
   await admin(`CREATE DATABASE "${databaseName}"`);
   const databaseUrl = withDatabase(PG_ADMIN_URL, databaseName);
   await applyMigrations(databaseUrl);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/lib/results.ts';
+import { TEST_DB_PREFIX } from '../support/index.ts';
 
 /**
  * `pnpm bench` at a tiny size, so the benchmark code cannot rot: every benchmark must run end to end
