@@ -31,6 +31,7 @@ describe('pnpm bench (smoke size)', () => {
         BENCH_OUT: report,
         BENCH_JSON: json,
         BENCH_LOG_LEVEL: 'warn',
+        BENCH_DB_PREFIX: TEST_DB_PREFIX,
       },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 230_000,
