@@ -1,5 +1,6 @@
 import { baseEnvSchema, intFromEnv, parseEnv, z } from '@tradehook/config';
 import { exchangeSchema } from '@tradehook/contracts';
+import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
 
 const optionalUrl = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -7,6 +8,8 @@ const optionalUrl = z.preprocess(
 );
 
 export const workerEnvSchema = baseEnvSchema.extend({
+  /** The global risk defaults (same variables as risk): an entry is re-checked against them before it is sent. */
+  ...riskDefaultsEnvSchema.shape,
   /** Which exchange's queue this process serves. */
   EXCHANGE: exchangeSchema,
   /** Private key that opens sealed credentials (base64 X25519). */

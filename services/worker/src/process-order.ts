@@ -1,6 +1,7 @@
 import { DelayedError, Job, UnrecoverableError, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  isExitAction,
   orderJobProgressSchema,
   orderJobSchema,
   type OrderJob,
@@ -10,6 +11,7 @@ import { findOrdersBySignal, type pg } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
+import { recheckEntry, type RiskDefaults } from '@tradehook/risk-rules';
 import * as ccxt from 'ccxt';
 import type { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
@@ -37,11 +39,16 @@ export interface OrderJobDeps {
     WorkerConfig,
     'ORDER_MAX_ATTEMPTS' | 'ORDER_RETRY_BASE_MS' | 'ORDER_GATE_TIMEOUT_MS' | 'EXCHANGE'
   >;
+  /** The global risk defaults (as risk has them): entries are re-checked against them before they are sent. */
+  riskDefaults: RiskDefaults;
   /** This worker's own queue: successors waiting at the gate are promoted when their predecessor ends. */
   queue?: Queue;
   /** After a signal reached its terminal status (fill recording, metrics). */
-  onCompleted?: (job: OrderJob, outcome: ExecutionOutcome) => void;
+  onCompleted?: (job: OrderJob, outcome: JobOutcome) => void;
 }
+
+/** How a job ends: the executor's outcome, or an entry refused by the risk re-check before anything was sent. */
+export type JobOutcome = Omit<ExecutionOutcome, 'status'> & { status: FinalStatus };
 
 /** Backoff of the ordering gate's re-checks: 10 ms doubling to 500 ms. */
 function gateDelay(checks: number): number {
@@ -77,19 +84,8 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     }
   }
 
-  async function finish(
-    job: OrderJob,
-    outcome: ExecutionOutcome,
-    log: Logger,
-    state: SignalState,
-  ): Promise<void> {
-    const written = await completeSignal(
-      pool,
-      job.signalId,
-      outcome.status as FinalStatus,
-      outcome.reason,
-      outcome.result,
-    );
+  async function finish(job: OrderJob, outcome: JobOutcome, log: Logger, state: SignalState): Promise<void> {
+    const written = await completeSignal(pool, job.signalId, outcome.status, outcome.reason, outcome.result);
     if (written) {
       await wakeSuccessors(state).catch((err: unknown) =>
         log.warn('could not wake successors', { error: String(err) }),
@@ -118,6 +114,15 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
         error: reason,
       },
     };
+  }
+
+  /**
+   * Nothing of this signal can have reached the exchange yet: not a re-run of a signal already `executing`
+   * (crash, stalled job), not a retry after an exchange error, no order leg recorded.
+   */
+  async function nothingSentYet(state: SignalState, progress: OrderJobProgress): Promise<boolean> {
+    if (state.status === 'executing' || (progress.retryAttempt ?? 0) > 0) return false;
+    return (await findOrdersBySignal(pool, state.id)).length === 0;
   }
 
   return async function processOrderJob(job: Job, token?: string): Promise<{ status: string } | undefined> {
@@ -149,6 +154,22 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
       gateNote = `executed without waiting for earlier signal ${blocker.id} (${blocker.action} ${blocker.symbol}, status ${blocker.status}) still unfinished after ${waited} ms`;
       log.warn('ordering gate timed out', { blocker });
+    }
+
+    // ── risk re-check ──
+    // Risk decided ahead of the gate; a halt set since, or the loss realised by the close that just ran, must
+    // still stop this entry. Exits always pass (DESIGN.md decision 4); once something may have been sent, the
+    // signal is finished rather than abandoned half-way.
+    if (!isExitAction(data.signal.action) && (await nothingSentYet(state, progress))) {
+      const refusal = await recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+      if (refusal) {
+        const reason = `rejected at execution: ${refusal}`;
+        const outcome: JobOutcome = { ...failed(data, reason), status: 'rejected' };
+        if (gateNote) outcome.reason = `${reason}; ${gateNote}`;
+        log.info('entry refused by the risk re-check', { reason: refusal });
+        await finish(data, outcome, log, state);
+        return { status: 'rejected' };
+      }
     }
 
     await markExecuting(pool, data.signalId);

@@ -11,12 +11,13 @@ import {
   redisReady,
   type Worker,
 } from '@tradehook/queue';
+import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
-import { OrderExecutor, type ExecutionOutcome } from './execute.ts';
+import { OrderExecutor } from './execute.ts';
 import { FillSync } from './fill-sync.ts';
-import { createOrderJobProcessor, failAbandonedSignal } from './process-order.ts';
+import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './process-order.ts';
 
 export interface WorkerServiceDeps {
   config: WorkerConfig;
@@ -70,7 +71,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   });
 
   /** Record the trades of what was just executed (best effort: the periodic sync catches up). */
-  const recordFills = (job: OrderJob, outcome: ExecutionOutcome) => {
+  const recordFills = (job: OrderJob, outcome: JobOutcome) => {
     if (outcome.status !== 'executed') return;
     const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
     void registry
@@ -89,6 +90,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     executor: new OrderExecutor(pool, config),
     logger,
     config,
+    riskDefaults: riskDefaultsFromEnv(config),
     onCompleted: recordFills,
   });
   const processRequest = createAccountRequestProcessor({ pool, registry, logger });

@@ -99,7 +99,8 @@ export async function markExecuting(pool: pg.Pool, signalId: string): Promise<vo
   );
 }
 
-export type FinalStatus = 'executed' | 'ignored' | 'failed';
+/** `rejected`: an entry refused by the risk re-check right before it would have been sent. */
+export type FinalStatus = 'executed' | 'ignored' | 'failed' | 'rejected';
 
 /** Records the outcome once; returns false when the signal already had a terminal status. */
 export async function completeSignal(

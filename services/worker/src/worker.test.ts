@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
-import { createPgPool, type pg } from '@tradehook/db';
+import { createPgPool, insertFills, patchRiskLimits, setGlobalHalt, type pg } from '@tradehook/db';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
 import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, type Queue } from '@tradehook/queue';
@@ -453,6 +453,75 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     const after = await simAccount(sim.url, h);
     expect(after.positions).toEqual([]);
     expect(after.open_algo_orders).toEqual([]);
+  });
+
+  it('refuses an entry at execution when a halt was set after approval; an exit under the halt still runs', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    expect(
+      (await run(await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }))).status,
+    ).toBe('executed');
+    // Both approved by risk before the halt; the flip would close the long and open a short if it ran.
+    const entry = await approvedSignal(pool, a, { action: 'short', symbol: BTC, quantity: 0.01 });
+    const exit = await approvedSignal(pool, a, { action: 'close_long', symbol: BTC });
+    await setGlobalHalt(pool, { halted: true, reason: 'worker test', since: new Date().toISOString() });
+    try {
+      await enqueueOrder(queues.get(exchange)!, entry);
+      await enqueueOrder(queues.get(exchange)!, exit);
+      const refused = await waitForSignal(pool, entry.signalId);
+      expect(refused.status).toBe('rejected');
+      expect(refused.reason).toMatch(
+        /^rejected at execution: halted: trading is halted for all accounts \(worker test\)/,
+      );
+      expect(refused.result).toMatchObject({
+        success: false,
+        exchange,
+        account_id: a.accountId,
+        action: 'short',
+        results: {},
+        error: refused.reason,
+      });
+      const closed = await waitForSignal(pool, exit.signalId);
+      expect(closed.status, closed.reason ?? '').toBe('executed');
+    } finally {
+      await setGlobalHalt(pool, { halted: false, reason: null, since: null });
+    }
+    expect(await orderRows(entry.signalId)).toEqual([]);
+    const orders = (await simOrders(sim.url, a)).filter((o) => o['kind'] === 'order');
+    expect(orders.map((o) => `${o['side']}:${o['qty']}`)).toEqual(['buy:0.01', 'sell:0.01']);
+    expect((await simAccount(sim.url, a)).positions).toEqual([]);
+  });
+
+  it('refuses an entry at execution when a loss realised after approval reached the daily loss cap', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const { rows } = await pool.query<{ id: string }>(
+      'SELECT id FROM accounts WHERE exchange = $1 AND account_id = $2',
+      [exchange, a.accountId],
+    );
+    await patchRiskLimits(pool, rows[0]!.id, { daily_loss_cap: 100 });
+    const entry = await approvedSignal(pool, a, { action: 'long', symbol: ETH, quantity: 0.1 });
+    // What the fill sync records for a close that ran between approval and execution: -150 realised, 1 fee.
+    await insertFills(pool, exchange, a.accountId, [
+      {
+        tradeId: `loss-${entry.signalId}`,
+        exchangeOrderId: null,
+        clientOrderId: null,
+        symbol: ETH,
+        side: 'sell',
+        price: 2000,
+        amount: 1,
+        fee: 1,
+        feeAsset: 'USDT',
+        realizedPnl: -150,
+        time: new Date(),
+      },
+    ]);
+    const out = await run(entry);
+    expect(out.status).toBe('rejected');
+    expect(out.reason).toMatch(
+      /^rejected at execution: daily_loss_cap_reached: today's realised PnL .* is -151\.00 USDT/,
+    );
+    expect(await orderRows(entry.signalId)).toEqual([]);
+    expect(await simOrders(sim.url, a)).toEqual([]);
   });
 
   it('answers status and verify requests', async () => {
