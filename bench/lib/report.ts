@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from './processes.ts';
-import type { BenchResults, Outcome, RunStats } from './results.ts';
+import type { BenchResults, E2eSeries, Outcome, RunStats } from './results.ts';
 import type { Summary } from './stats.ts';
 
 /** BENCHMARKS.md from one run's results; the hand-written analysis comes from bench/analysis.md. */
@@ -216,18 +216,26 @@ export function renderReport(r: BenchResults): string {
   out.push(...notMeasured(r.e2e));
   if (r.e2e.status === 'measured') {
     const e = r.e2e;
-    out.push(
-      `${e.signals} alerts at ${e.rate}/s, ${e.workers} worker processes; ${e.ordersMatched} matched to an order at the simulator. Final statuses: ${statuses(e.statuses)}.`,
-    );
-    out.push('');
-    out.push('| Stage | n | p50 ms | p95 ms | p99 ms | max ms |');
-    out.push('|---|---|---|---|---|---|');
-    out.push(summaryRow('**alert received → order at simulator**', e.total));
-    for (const s of e.stages) out.push(summaryRow(s.name, s.summary));
-    out.push(summaryRow('webhook ack (sender side)', e.ack));
-    out.push('');
-    out.push(cpuLine('CPU per alert', e.cpuPerAlert, m.cores));
-    out.push('');
+    const series = (title: string, x: E2eSeries) => {
+      out.push(`### ${title}`);
+      out.push('');
+      out.push(
+        `${x.signals} alerts at ${x.rate}/s, ${e.workers} worker processes; ${x.ordersMatched} matched to an order at the simulator. Final statuses: ${statuses(x.statuses)}.`,
+      );
+      out.push('');
+      out.push('| Stage | n | p50 ms | p95 ms | p99 ms | max ms |');
+      out.push('|---|---|---|---|---|---|');
+      out.push(summaryRow('**alert received → order at simulator**', x.total));
+      for (const s of x.stages) out.push(summaryRow(s.name, s.summary));
+      out.push(summaryRow('webhook ack (sender side)', x.ack));
+      out.push('');
+      out.push(cpuLine('CPU per alert', x.cpuPerAlert, m.cores));
+      out.push('');
+    };
+    series(`At ${e.rate} alerts/s (the target's load)`, e);
+    // Older results files have no light series.
+    if (e.light)
+      series(`At ${e.light.rate} alerts/s (light load, no backlog: the pipeline's own latency)`, e.light);
     out.push(...notes(e));
   }
 

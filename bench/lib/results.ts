@@ -36,16 +36,22 @@ export interface AckFigures {
   points: Array<{ label: string; targetRate: number | null; stats: RunStats }>;
 }
 
-export interface StageFigures {
+/** One steady series of the end-to-end benchmark. */
+export interface E2eSeries {
   signals: number;
   ordersMatched: number;
   rate: number;
-  workers: number;
   total: Summary;
   stages: Array<{ name: string; summary: Summary }>;
   ack: Summary;
   statuses: Record<string, number>;
   cpuPerAlert: CpuPerAlert;
+}
+
+/** The required 50 alerts/s series (its fields at the top level) plus a light series without backlog. */
+export interface StageFigures extends E2eSeries {
+  workers: number;
+  light: E2eSeries;
 }
 
 export interface ScalingFigures {

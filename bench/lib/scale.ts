@@ -14,6 +14,9 @@ export interface Sizes {
   e2eRate: number;
   /** Alerts in the steady run (rate × 20 s at full scale). */
   e2eCount: number;
+  /** A light series before it (no backlog): the pipeline's own latency. */
+  e2eLightRate: number;
+  e2eLightCount: number;
   /** Accounts the steady run spreads over (one symbol each). */
   e2eAccounts: number;
   /** Signals queued per worker-scaling point. */
@@ -31,6 +34,8 @@ export function sizesFor(scale: number): Sizes {
     connections: 32,
     e2eRate: 50,
     e2eCount: s(50 * 20, 20),
+    e2eLightRate: 5,
+    e2eLightCount: s(5 * 20, 5),
     // 50 accounts (one alert per account per second at 50/s); short runs keep ≥ 2 alerts per account.
     e2eAccounts: Math.min(50, Math.ceil(s(50 * 20, 20) / 2)),
     scalingSignals: s(400, 8),

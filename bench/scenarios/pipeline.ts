@@ -16,7 +16,7 @@ import {
   type Simulator,
 } from '../lib/pipeline.ts';
 import { cpuMeter, REPO_ROOT, type ManagedProcess } from '../lib/processes.ts';
-import type { BurstFigures, Outcome, ScalingFigures, StageFigures } from '../lib/results.ts';
+import type { BurstFigures, E2eSeries, Outcome, ScalingFigures, StageFigures } from '../lib/results.ts';
 import type { Sizes } from '../lib/scale.ts';
 import { summarise } from '../lib/stats.ts';
 import { readTimelines, TERMINAL, waitForStatuses, type SignalTimeline } from '../lib/timeline.ts';
@@ -162,31 +162,27 @@ function failureNotes(rows: SignalTimeline[]): string[] {
   return [...reasons.entries()].slice(0, 5).map(([k, n]) => `${n} × ${k}`);
 }
 
-async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>> {
-  const command = 'BENCH_ONLY=e2e pnpm bench';
-  // Accounts with one symbol each, every alert a `long` that adds to the position (allow_add on): each alert
-  // is one entry order whatever order two alerts of one account arrive in. (Alternating long/close_long
-  // turned alerts 1 s apart into no-ops whenever an overloaded ingress received them out of order.)
-  const accounts = await addAccounts(p, sizes.e2eAccounts, 'e2e', { allowAdd: true });
-  await startWorkers(p, 2, sizesWorkerConcurrency());
-  p.log(`e2e: 2 workers started; warming ${accounts.length} accounts`);
-  await warmAccounts(p, accounts, `${p.env.runId}-e2ew-`);
-  const runId = `${p.env.runId}-e2e-`;
-  const count = sizes.e2eCount;
-  p.log(`e2e: ${count} alerts at ${sizes.e2eRate}/s`);
-  const stopSampling = p.memory.sampleDuring(`end-to-end (${sizes.e2eRate} alerts/s)`, processes(p));
+/** One steady series: `count` alerts at `rate`/s over `accounts`, measured stage by stage. */
+async function e2eSeries(
+  p: Pipeline,
+  accounts: BenchAccount[],
+  rate: number,
+  count: number,
+  runId: string,
+  notes: string[],
+): Promise<E2eSeries> {
+  const stopSampling = p.memory.sampleDuring(`end-to-end (${rate} alerts/s)`, processes(p));
   let sent: SentRecord[];
-  const notes: string[] = [];
   const cpu = await meterPipelineCpu(p);
   let acceptedCount = 0;
   try {
     sent = await runPaced({
       url: p.ingress.webhookUrl,
       count,
-      intervalMs: 1000 / sizes.e2eRate,
+      intervalMs: 1000 / rate,
       bodies: bodies(p, accounts, runId, ['long']),
     });
-    acceptedCount = accepted(sent, 'steady run', notes);
+    acceptedCount = accepted(sent, `${rate} alerts/s`, notes);
     await waitForStatuses(p.env, runId, acceptedCount, TERMINAL, 60_000 + count * 200);
   } finally {
     stopSampling();
@@ -196,18 +192,11 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
   const arrivals = await simArrivals(p.sim);
   const matched = rows.filter((r) => r.clientOrderId !== null && arrivals.has(r.clientOrderId));
   const arrival = (r: SignalTimeline) => arrivals.get(r.clientOrderId as string) as number;
+  notes.push(...failureNotes(rows).map((n) => `${rate} alerts/s: ${n}`));
   return {
-    status: 'measured',
-    command,
-    notes: [
-      `Every alert is a \`long\` on BTCUSDT for one of ${accounts.length} accounts (allow_add on, ATR SL/TP on as by default); WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, EXCHANGE_RATE_LIMIT=${exchangeRateLimit()} (ccxt throttle; BENCH_EXCHANGE_RATE_LIMIT=true to turn on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
-      ...notes,
-      ...failureNotes(rows),
-    ],
     signals: rows.length,
     ordersMatched: matched.length,
-    rate: sizes.e2eRate,
-    workers: p.workers.length,
+    rate,
     total: summarise(matched.map((r) => arrival(r) - r.receivedAt)),
     stages: [
       {
@@ -234,6 +223,41 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
     ack: summarise(sent.map((r) => r.ackMs)),
     statuses: statusesOf(rows),
     cpuPerAlert,
+  };
+}
+
+async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>> {
+  const command = 'BENCH_ONLY=e2e pnpm bench';
+  // Accounts with one symbol each, every alert a `long` that adds to the position (allow_add on): each alert
+  // is one entry order whatever order two alerts of one account arrive in. (Alternating long/close_long
+  // turned alerts 1 s apart into no-ops whenever an overloaded ingress received them out of order.)
+  const accounts = await addAccounts(p, sizes.e2eAccounts, 'e2e', { allowAdd: true });
+  await startWorkers(p, 2, sizesWorkerConcurrency());
+  p.log(`e2e: 2 workers started; warming ${accounts.length} accounts`);
+  await warmAccounts(p, accounts, `${p.env.runId}-e2ew-`);
+  const notes: string[] = [];
+  // First a light load that builds no backlog: the pipeline's own latency.
+  p.log(`e2e: ${sizes.e2eLightCount} alerts at ${sizes.e2eLightRate}/s`);
+  const light = await e2eSeries(
+    p,
+    accounts,
+    sizes.e2eLightRate,
+    sizes.e2eLightCount,
+    `${p.env.runId}-e2el-`,
+    notes,
+  );
+  p.log(`e2e: ${sizes.e2eCount} alerts at ${sizes.e2eRate}/s`);
+  const steady = await e2eSeries(p, accounts, sizes.e2eRate, sizes.e2eCount, `${p.env.runId}-e2e-`, notes);
+  return {
+    status: 'measured',
+    command,
+    notes: [
+      `Every alert is a \`long\` on BTCUSDT for one of ${accounts.length} accounts (allow_add on, ATR SL/TP on as by default); WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, EXCHANGE_RATE_LIMIT=${exchangeRateLimit()} (ccxt throttle; BENCH_EXCHANGE_RATE_LIMIT=true to turn on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
+      ...notes,
+    ],
+    workers: p.workers.length,
+    ...steady,
+    light,
   };
 }
 

@@ -60,6 +60,8 @@ describe('pnpm bench (smoke size)', () => {
     expect(finite(results.e2e.total.p50) && finite(results.e2e.total.p99)).toBe(true);
     expect(results.e2e.stages.length).toBeGreaterThanOrEqual(4);
     for (const s of results.e2e.stages) expect(s.summary.n).toBeGreaterThan(0);
+    expect(results.e2e.light.ordersMatched).toBeGreaterThan(0);
+    expect(finite(results.e2e.light.total.p50)).toBe(true);
 
     if (results.scaling.status !== 'measured') throw new Error('unreachable');
     expect(results.scaling.points.map((p) => p.workers)).toEqual([1, 2]);
