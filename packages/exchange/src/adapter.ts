@@ -64,6 +64,13 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     return this.marketsReady;
   }
 
+  async prepareAccount(): Promise<void> {
+    await this.loadMarkets();
+    if (this.exchange === 'binance') {
+      await (this.client as ccxt.binanceusdm).loadLeverageBrackets();
+    }
+  }
+
   private m(symbol: string): ccxt.MarketInterface {
     return this.client.market(symbol);
   }

@@ -100,6 +100,11 @@ export interface ConditionalOrderRequest extends MarketOrderRequest {
 export interface ExchangeAdapter {
   readonly exchange: Exchange;
   loadMarkets(): Promise<void>;
+  /**
+   * Loads what this account's first order would otherwise fetch lazily: the markets and, on Binance, the
+   * leverage brackets ccxt reads before its first positions call (cached per client).
+   */
+  prepareAccount(): Promise<void>;
   market(symbol: string): MarketInfo;
   /** Base amount → exchange amount truncated to precision, and the base amount that really is. */
   amountToPrecision(symbol: string, amount: number): { exchangeAmount: number; amount: number };

@@ -42,6 +42,14 @@ export class AccountContext {
     return this.positionModeValue;
   }
 
+  /**
+   * Fetches ahead what the first job would otherwise fetch on its hot path: markets, position mode and (Binance)
+   * leverage brackets.
+   */
+  async prepare(): Promise<void> {
+    await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
+  }
+
   /** After a position-side error: the user may have switched modes on the exchange. */
   forgetExchangeState(): void {
     this.positionModeValue = undefined;
@@ -60,6 +68,9 @@ interface AccountRow {
   credentials: Buffer;
   credentials_key_id: string;
 }
+
+const ACCOUNT_COLUMNS = `SELECT account_id, testnet, margin_mode, default_leverage, allow_add, auto_sl_tp, credentials,
+       credentials_key_id FROM accounts`;
 
 export interface AccountRegistryOptions {
   exchange: Exchange;
@@ -84,8 +95,7 @@ export class AccountRegistry {
 
   async get(accountId: string): Promise<AccountContext | null> {
     const { rows } = await this.pool.query<AccountRow>(
-      `SELECT account_id, testnet, margin_mode, default_leverage, allow_add, auto_sl_tp, credentials, credentials_key_id
-         FROM accounts WHERE exchange = $1::"Exchange" AND account_id = $2`,
+      `${ACCOUNT_COLUMNS} WHERE exchange = $1::"Exchange" AND account_id = $2`,
       [this.options.exchange, accountId],
     );
     const row = rows[0];
@@ -93,6 +103,11 @@ export class AccountRegistry {
       this.cache.delete(accountId);
       return null;
     }
+    return this.contextFor(row);
+  }
+
+  /** The cached context when its credentials box is unchanged, else a new one (replacing the cached). */
+  private contextFor(row: AccountRow): AccountContext {
     const settings: AccountSettings = {
       exchange: this.options.exchange,
       accountId: row.account_id,
@@ -106,7 +121,7 @@ export class AccountRegistry {
       .update(row.credentials)
       .update(`|${row.credentials_key_id}|${row.testnet}`)
       .digest('hex');
-    const cached = this.cache.get(accountId);
+    const cached = this.cache.get(row.account_id);
     if (cached && cached.fingerprint === fingerprint) {
       cached.settings = settings;
       return cached;
@@ -124,8 +139,47 @@ export class AccountRegistry {
       enableRateLimit: this.options.enableRateLimit,
     });
     const ctx = new AccountContext(settings, adapter, fingerprint);
-    this.cache.set(accountId, ctx);
+    this.cache.set(row.account_id, ctx);
     return ctx;
+  }
+
+  /** The context this process holds for an account, without reading its row (null when none is cached). */
+  cached(accountId: string): AccountContext | null {
+    return this.cache.get(accountId) ?? null;
+  }
+
+  /**
+   * Builds and prepares the contexts of every account of this exchange, `concurrency` at a time, so an
+   * account's first job does not pay for the ccxt client and its first exchange reads. Best effort: a failure
+   * is reported through `onError` and leaves that account to the lazy path of `get()`.
+   */
+  async prewarm(
+    concurrency: number,
+    onError: (accountId: string, err: unknown) => void,
+    stopped: () => boolean = () => false,
+  ): Promise<{ accounts: number; prepared: number }> {
+    const { rows } = await this.pool.query<AccountRow>(
+      `${ACCOUNT_COLUMNS} WHERE exchange = $1::"Exchange" ORDER BY account_id`,
+      [this.options.exchange],
+    );
+    let next = 0;
+    let prepared = 0;
+    const lane = async () => {
+      while (next < rows.length && !stopped()) {
+        const row = rows[next++]!;
+        // Yield between accounts: building a ccxt client is tens of ms of synchronous CPU, and jobs go first.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (stopped()) return;
+        try {
+          await this.contextFor(row).prepare();
+          prepared++;
+        } catch (err) {
+          onError(row.account_id, err);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, rows.length)) }, lane));
+    return { accounts: rows.length, prepared };
   }
 
   /**

@@ -49,6 +49,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   FILL_SYNC_INTERVAL_MS: intFromEnv(0, 86_400_000).default(30_000),
   /** Accounts with orders this recent are synced. */
   FILL_SYNC_LOOKBACK_DAYS: intFromEnv(1, 365).default(7),
+  /**
+   * After start, the contexts (ccxt client, position mode, leverage brackets) of all accounts are built in the
+   * background this many at a time, so first jobs skip that work; 0 = off (built on an account's first job).
+   */
+  ACCOUNT_PREWARM_CONCURRENCY: intFromEnv(0, 64).default(4),
   /** Cached ccxt instances are re-checked against the account row this often. */
   ACCOUNT_CACHE_TTL_MS: intFromEnv(0, 3_600_000).default(10_000),
 });

@@ -11,6 +11,7 @@ import {
   redisReady,
   type Worker,
 } from '@tradehook/queue';
+import { exchangeErrorMessage } from '@tradehook/exchange';
 import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
@@ -27,7 +28,13 @@ export interface WorkerServiceDeps {
 export interface WorkerService {
   readonly config: WorkerConfig;
   readonly fillSync: FillSync;
+  readonly registry: AccountRegistry;
   start(): Promise<void>;
+  /**
+   * Settles when the background pre-warm that start() began has finished (accounts found, contexts prepared);
+   * `null` when pre-warm is off or start() has not run.
+   */
+  prewarmed(): Promise<{ accounts: number; prepared: number } | null>;
   /** Stops taking jobs, lets in-flight orders finish (up to SHUTDOWN_DEADLINE_MS), closes connections. */
   stop(): Promise<void>;
 }
@@ -97,10 +104,14 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
 
   let orderWorker: Worker | undefined;
   let requestWorker: Worker | undefined;
+  let prewarm: Promise<{ accounts: number; prepared: number } | null> = Promise.resolve(null);
+  let stopping = false;
 
   return {
     config,
     fillSync,
+    registry,
+    prewarmed: () => prewarm,
     async start() {
       await redisReady(commands);
       await pool.query('SELECT 1');
@@ -138,10 +149,35 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       );
       await Promise.all([orderWorker.waitUntilReady(), requestWorker.waitUntilReady()]);
       fillSync.start();
-      for (const testnet of [false, true]) {
+      const marketsLoaded = [false, true].map((testnet) =>
         registry
           .warmUp(testnet)
-          .catch((err: unknown) => logger.debug('market warm-up failed', { testnet, error: String(err) }));
+          .catch((err: unknown) => logger.debug('market warm-up failed', { testnet, error: String(err) })),
+      );
+      if (config.ACCOUNT_PREWARM_CONCURRENCY > 0) {
+        // In the background: jobs are taken already; an account not prepared yet is built on its first job.
+        prewarm = Promise.all(marketsLoaded)
+          .then(() =>
+            registry.prewarm(
+              config.ACCOUNT_PREWARM_CONCURRENCY,
+              (accountId, err) =>
+                logger.warn('account pre-warm failed; it will be prepared on its first job', {
+                  accountId,
+                  error: exchangeErrorMessage(err),
+                }),
+              () => stopping,
+            ),
+          )
+          .then(
+            (summary) => {
+              logger.info('accounts pre-warmed', summary);
+              return summary;
+            },
+            (err: unknown) => {
+              logger.warn('account pre-warm failed', { error: String(err) });
+              return null;
+            },
+          );
       }
       logger.info('worker started', {
         exchange: config.EXCHANGE,
@@ -150,6 +186,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       });
     },
     async stop() {
+      stopping = true;
       const clean = await closeWithDeadline(
         [
           async () => {

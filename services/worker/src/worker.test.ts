@@ -604,3 +604,63 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
   });
 });
+
+/** Counts the simulator requests whose path matches (a zero-latency fault changes nothing but counts hits). */
+async function countRequests(exchange: Exchange, path: string): Promise<() => Promise<number>> {
+  const { fault } = (await simControl(sim.url, 'faults', {
+    exchange,
+    path,
+    kind: 'latency',
+    latency_ms: 0,
+    count: 100_000,
+  })) as { fault: { id: number } };
+  return async () => {
+    const res = (await (await fetch(`${sim.url}/_sim/faults`)).json()) as {
+      faults: Array<{ id: number; hits: number }>;
+    };
+    return res.faults.find((f) => f.id === fault.id)!.hits;
+  };
+}
+
+describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
+  it('pre-warms accounts after start: the first entry reads no position mode or brackets', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange,
+      autoSlTp: true,
+      allowAdd: true,
+    });
+    const positionModeReads = await countRequests(
+      exchange,
+      exchange === 'binance' ? 'positionSide/dual' : 'account/config',
+    );
+    const bracketReads = await countRequests(exchange, 'leverageBracket');
+    const ownPrefix = testQueuePrefix();
+    const service = await startService(exchange, ownPrefix);
+    const queue = createQueue(ordersQueueName(exchange), redis, ownPrefix);
+    try {
+      const summary = await service.prewarmed();
+      expect(summary?.prepared).toBeGreaterThanOrEqual(1);
+      expect(service.registry.cached(acct.accountId)).not.toBeNull();
+      const modeReadsAtStart = await positionModeReads();
+      const bracketReadsAtStart = await bracketReads();
+      expect(modeReadsAtStart).toBeGreaterThanOrEqual(1);
+      if (exchange === 'binance') expect(bracketReadsAtStart).toBeGreaterThanOrEqual(1);
+
+      for (const quantity of [0.01, 0.02]) {
+        const job = await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity });
+        await enqueueOrder(queue, job);
+        const out = await waitForSignal(pool, job.signalId);
+        expect(out.status, out.reason ?? '').toBe('executed');
+        expect(out.result).toMatchObject({ results: { atr: {}, stop_loss: {}, take_profit: {} } });
+      }
+      // The first job found the account ready: no position-mode or bracket read on its way to the order.
+      expect(await positionModeReads()).toBe(modeReadsAtStart);
+      expect(await bracketReads()).toBe(bracketReadsAtStart);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+      await service.stop();
+      await queue.close();
+      await deleteRedisPrefix(ownPrefix);
+    }
+  });
+});
