@@ -20,6 +20,7 @@ import {
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
+import { CandleCache } from './candles.ts';
 import { atrLevels, averageTrueRange, LevelError, validateLevels, type ProtectionLevels } from './levels.ts';
 import { runLeg } from './order-legs.ts';
 
@@ -91,6 +92,8 @@ export class OrderExecutor {
   constructor(
     private readonly pool: pg.Pool,
     private readonly config: ExecConfig,
+    /** ATR candles, shared by all accounts of the process. */
+    readonly candles = new CandleCache(),
   ) {}
 
   async execute(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {
@@ -150,7 +153,9 @@ export class OrderExecutor {
     let rows = await findOrdersBySignal(this.pool, job.signalId);
     let candles: Promise<Awaited<ReturnType<ExchangeAdapter['fetchCandles']>>> | undefined;
     const loadCandles = () =>
-      (candles ??= adapter.fetchCandles(
+      (candles ??= this.candles.get(
+        adapter,
+        settings,
         symbol,
         this.config.ATR_TIMEFRAME,
         Math.max(100, this.config.ATR_PERIOD * 3),

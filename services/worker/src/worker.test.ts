@@ -623,7 +623,7 @@ async function countRequests(exchange: Exchange, path: string): Promise<() => Pr
 }
 
 describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
-  it('pre-warms accounts after start: the first entry reads no position mode or brackets', async () => {
+  it('pre-warms accounts after start; entries on one symbol share one candle read', async () => {
     const acct = await createSimAccount(sim.url, pool, keys.publicKey, {
       exchange,
       autoSlTp: true,
@@ -634,6 +634,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       exchange === 'binance' ? 'positionSide/dual' : 'account/config',
     );
     const bracketReads = await countRequests(exchange, 'leverageBracket');
+    const candleReads = await countRequests(exchange, exchange === 'binance' ? '/klines' : '/candles');
     const ownPrefix = testQueuePrefix();
     const service = await startService(exchange, ownPrefix);
     const queue = createQueue(ordersQueueName(exchange), redis, ownPrefix);
@@ -656,6 +657,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       // The first job found the account ready: no position-mode or bracket read on its way to the order.
       expect(await positionModeReads()).toBe(modeReadsAtStart);
       expect(await bracketReads()).toBe(bracketReadsAtStart);
+      expect(await candleReads()).toBe(1);
     } finally {
       await simControl(sim.url, 'faults', {}, 'DELETE');
       await service.stop();
