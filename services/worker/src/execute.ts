@@ -276,14 +276,25 @@ export class OrderExecutor {
     const levels = await this.levels(job, side, fillPrice, wantAtr, loadCandles, log);
     if (levels.atr !== undefined)
       results['atr'] = { value: round(levels.atr), timeframe: this.config.ATR_TIMEFRAME };
-    const warnings: string[] = [];
-    for (const kind of ['stop_loss', 'take_profit'] as const) {
+    const legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
       const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
-      if (trigger === undefined) continue;
-      const placed = await this.protect(job, account, rows, kind, side, hedge, filled, trigger);
-      results[kind] = placed.view;
-      if (placed.error) warnings.push(`${kind} not placed: ${placed.error}`);
-    }
+      return trigger === undefined ? [] : [{ kind, trigger }];
+    });
+    rows = await this.planProtection(job, adapter, rows, legs, side, hedge, filled);
+    // Both legs at once, each on its own planned row and client id. Wait for both before deciding: a retry must
+    // not start while the other leg's request is still in flight.
+    const settled = await Promise.allSettled(
+      legs.map((l) => this.protect(job, account, rows, l.kind, side, hedge, filled, l.trigger)),
+    );
+    const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
+    const warnings: string[] = [];
+    settled.forEach((s, i) => {
+      if (s.status !== 'fulfilled') return;
+      const kind = legs[i]!.kind;
+      results[kind] = s.value.view;
+      if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
+    });
     return {
       status: 'executed',
       reason: warnings.length ? warnings.join('; ') : null,
@@ -399,7 +410,44 @@ export class OrderExecutor {
     return { ...lv, source: 'atr', atr };
   }
 
-  /** Places one reduce-only conditional order after the entry filled. A final refusal is reported, not thrown. */
+  /** Plans (one insert, one re-read) the protective legs not planned by an earlier attempt. */
+  private async planProtection(
+    job: OrderJob,
+    adapter: ExchangeAdapter,
+    rows: OrderRow[],
+    legs: Array<{ kind: 'stop_loss' | 'take_profit'; trigger: number }>,
+    side: PositionSide,
+    hedge: boolean,
+    amount: number,
+  ): Promise<OrderRow[]> {
+    const symbol = job.signal.symbol;
+    const missing = legs.filter(
+      (l) => !rows.some((r) => r.clientOrderId === clientOrderId(job.signalId, l.kind)),
+    );
+    if (missing.length === 0) return rows;
+    await insertPlannedOrders(
+      this.pool,
+      missing.map(({ kind, trigger }) =>
+        this.newRow(job, {
+          clientOrderId: clientOrderId(job.signalId, kind),
+          leg: kind,
+          symbol,
+          side: closingSide(side),
+          positionSide: hedge ? side : null,
+          type: kind === 'stop_loss' ? 'stop_market' : 'take_profit_market',
+          reduceOnly: true,
+          amount,
+          triggerPrice: adapter.priceToPrecision(symbol, trigger),
+        }),
+      ),
+    );
+    return findOrdersBySignal(this.pool, job.signalId);
+  }
+
+  /**
+   * Places one planned reduce-only conditional order after the entry filled. A final refusal is reported, not
+   * thrown; a retryable error is thrown.
+   */
   private async protect(
     job: OrderJob,
     account: AccountContext,
@@ -414,24 +462,7 @@ export class OrderExecutor {
     const symbol = job.signal.symbol;
     const cid = clientOrderId(job.signalId, kind);
     const triggerPrice = adapter.priceToPrecision(symbol, trigger);
-    let row = rows.find((r) => r.clientOrderId === cid);
-    if (!row) {
-      await insertPlannedOrders(this.pool, [
-        this.newRow(job, {
-          clientOrderId: cid,
-          leg: kind,
-          symbol,
-          side: closingSide(side),
-          positionSide: hedge ? side : null,
-          type: kind === 'stop_loss' ? 'stop_market' : 'take_profit_market',
-          reduceOnly: true,
-          amount,
-          triggerPrice,
-        }),
-      ]);
-      row = (await findOrdersBySignal(this.pool, job.signalId)).find((r) => r.clientOrderId === cid)!;
-    }
-    const leg = row;
+    const leg = rows.find((r) => r.clientOrderId === cid)!; // planned by planProtection
     try {
       const { info } = await runLeg(this.pool, adapter, leg, true, () =>
         adapter.createConditionalOrder({

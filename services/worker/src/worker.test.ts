@@ -665,4 +665,35 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       await deleteRedisPrefix(ownPrefix);
     }
   });
+
+  it('places SL and TP together: one refused by the exchange, the other still placed and recorded', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const p = await price(ETH);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      stop_loss: Math.round(p * 0.95),
+      take_profit: Math.round(p * 1.05),
+    });
+    await simControl(sim.url, 'faults', {
+      exchange,
+      path: exchange === 'binance' ? 'algoOrder' : 'order-algo',
+      method: 'POST',
+      kind: 'error_code',
+      code: exchange === 'binance' ? -2021 : 51052,
+      msg: 'Order would immediately trigger.',
+      count: 1,
+    });
+    try {
+      const out = await run(job);
+      expect(out.status, out.reason ?? '').toBe('executed');
+      expect(out.reason).toMatch(/(stop_loss|take_profit) not placed/);
+      const legs = (await orderRows(job.signalId)).filter((r) => r.leg !== 'entry');
+      expect(legs.map((r) => r.status).sort()).toEqual(['open', 'rejected']);
+      expect((await simAccount(sim.url, acct)).open_algo_orders).toHaveLength(1);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
 });
