@@ -481,6 +481,29 @@ describe('webhook: database outage', () => {
   });
 });
 
+describe('webhook: logging', () => {
+  it('writes one line per accepted webhook with request id, signal id, status and duration', async () => {
+    const requestId = 'log-one-line-test';
+    const res = await request(h.app)
+      .post(URL)
+      .set('x-request-id', requestId)
+      .send({ ...guideLong, symbol: 'DOGEUSDT', alert_id: 'log-one-line' });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const lines = h.logs.lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['requestId'] === requestId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      message: 'signal accepted',
+      level: 'info',
+      signalId: res.body.signal_id,
+      status: 202,
+      path: URL,
+    });
+    expect(typeof lines[0]!['ms']).toBe('number');
+  });
+});
+
 describe('webhook: secrets never leak', () => {
   it('keeps the webhook secrets out of logs, Redis and Postgres', async () => {
     // A refused request whose body carries the secret must not echo it either.

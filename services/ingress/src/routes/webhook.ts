@@ -3,7 +3,7 @@ import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { redisRateLimit } from '../rate-limit.ts';
-import { requestIdOf, requestLogger } from '../request-context.ts';
+import { requestIdOf, requestLogger, setAccessLine } from '../request-context.ts';
 import { ipAllowList, plainIp } from '../webhook/ip-allowlist.ts';
 import { acceptSignal, authenticateSignal, parseWebhookBody } from '../webhook/intake.ts';
 import { sendAccepted, sendOutcome } from '../webhook/outcome.ts';
@@ -64,12 +64,13 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         // Listen before enqueueing so a fast outcome cannot slip past the waiter.
         wait > 0 ? (id) => (done = deps.signalDone.wait(id, wait)) : undefined,
       );
-      logger.info('signal accepted', {
+      // One line per accepted webhook: the access line, written when the answer is sent, carries these too.
+      setAccessLine(res, 'signal accepted', {
         signalId: accepted.signalId,
         seqKey: accepted.seqKey,
         seq: accepted.seq,
         action: signal.action,
-        ms: Date.now() - receivedAt,
+        acceptMs: Date.now() - receivedAt,
       });
 
       const summary = {
