@@ -81,8 +81,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const recordFills = (job: OrderJob, outcome: JobOutcome) => {
     if (outcome.status !== 'executed') return;
     const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
-    void registry
-      .get(job.signal.account_id)
+    // The context that just executed the job is cached: no second read of the account row.
+    const cached = registry.cached(job.signal.account_id);
+    void (cached ? Promise.resolve(cached) : registry.get(job.signal.account_id))
       .then((account) => (account ? fillSync.syncAccount(account, symbols) : 0))
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
