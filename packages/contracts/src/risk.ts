@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normaliseSymbol, SymbolFormatError } from './symbols.ts';
+import { symbolSchema } from './symbols.ts';
 
 /** What risk does when a signal asks for more leverage than the account's maximum. */
 export const LEVERAGE_POLICIES = ['reject', 'clamp'] as const;
@@ -23,17 +23,7 @@ export const timeZoneSchema = z
   .max(64)
   .refine(isValidTimeZone, { message: 'timezone must be an IANA time zone such as "UTC" or "Asia/Seoul"' });
 
-const allowListSymbol = z.string().transform((value, ctx) => {
-  try {
-    return normaliseSymbol(value).symbol;
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
-    });
-    return z.NEVER;
-  }
-});
+const allowListSymbol = symbolSchema;
 
 /**
  * Per-account risk limits as the admin API reads and writes them. `null` means "use the global default

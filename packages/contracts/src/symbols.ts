@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Symbol normalisation. Every symbol form a user may send (TradingView, ccxt, exchange-native) becomes the
  * ccxt unified linear-perpetual symbol, e.g. `BTC/USDT:USDT`, which both exchange adapters accept.
@@ -67,3 +69,16 @@ export function okxInstrumentId(unified: string): string {
   const { base, quote } = normaliseSymbol(unified);
   return `${base}-${quote}-SWAP`;
 }
+
+/** A symbol in any accepted form, parsed to the ccxt unified symbol (the one definition of that rule). */
+export const symbolSchema = z.string({ error: 'symbol is required' }).transform((value, ctx) => {
+  try {
+    return normaliseSymbol(value).symbol;
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
+    });
+    return z.NEVER;
+  }
+});

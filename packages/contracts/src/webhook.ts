@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { normaliseSymbol, SymbolFormatError } from './symbols.ts';
+import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
 export const exchangeSchema = z.enum(EXCHANGES);
@@ -54,17 +54,7 @@ export const webhookPayloadSchema = z.object({
   account_id: accountIdSchema,
   exchange: z.preprocess(lowercase, exchangeSchema),
   action: z.preprocess(lowercase, z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` })),
-  symbol: z.string({ error: 'symbol is required' }).transform((value, ctx) => {
-    try {
-      return normaliseSymbol(value).symbol;
-    } catch (err) {
-      ctx.addIssue({
-        code: 'custom',
-        message: err instanceof SymbolFormatError ? err.message : 'invalid symbol',
-      });
-      return z.NEVER;
-    }
-  }),
+  symbol: symbolSchema,
   price: numeric(positive('price').optional()),
   quantity: numeric(positive('quantity').optional()),
   leverage: numeric(
