@@ -76,6 +76,8 @@ export interface RegisterOptions {
   balance?: number;
   /** Registration body extras: default_leverage, allow_add, auto_sl_tp, margin_mode, … */
   settings?: Record<string, unknown>;
+  /** The simulator key's permissions (OKX only), e.g. `['read_only', 'withdraw', 'trade']`. */
+  permissions?: string[] | string;
 }
 
 export interface SignalOutcome {
@@ -261,6 +263,19 @@ export class E2EHarness {
 
   /** Creates the account at the simulator, then registers it through the guide's admin API. */
   async registerAccount(exchange: Exchange, o: RegisterOptions = {}): Promise<E2EAccount> {
+    const { status, body, account } = await this.tryRegisterAccount(exchange, o);
+    if (status !== 201) throw new Error(`register ${exchange}: ${status} ${JSON.stringify(body)}`);
+    return account;
+  }
+
+  /**
+   * `registerAccount` that answers the admin API's response instead of throwing (refusals are tested), with the
+   * secrets it sent so a test can assert they are not echoed.
+   */
+  async tryRegisterAccount(
+    exchange: Exchange,
+    o: RegisterOptions = {},
+  ): Promise<{ status: number; body: JsonBody; account: E2EAccount; sentSecrets: string[] }> {
     const accountId = o.accountId ?? `e2e_${exchange}_${randomBytes(4).toString('hex')}`;
     const apiKey = `key${randomBytes(12).toString('hex')}`;
     const apiSecret = `sec${randomBytes(16).toString('hex')}`;
@@ -272,6 +287,7 @@ export class E2EHarness {
       passphrase,
       position_mode: o.positionMode ?? 'oneway',
       balance: o.balance ?? 10_000,
+      permissions: o.permissions,
     });
     const res = await this.api('POST', `/api/v1/accounts/${exchange}/register`, {
       account_id: accountId,
@@ -281,10 +297,8 @@ export class E2EHarness {
       testnet: false,
       ...o.settings,
     });
-    if (res.status !== 201)
-      throw new Error(`register ${exchange}: ${res.status} ${JSON.stringify(res.body)}`);
     const secret = this.webhookSecret;
-    return {
+    const account: E2EAccount = {
       exchange,
       accountId,
       apiKey,
@@ -296,6 +310,12 @@ export class E2EHarness {
         secret,
         ...extra,
       }),
+    };
+    return {
+      status: res.status,
+      body: res.body,
+      account,
+      sentSecrets: [apiSecret, ...(passphrase ? [passphrase] : [])],
     };
   }
 

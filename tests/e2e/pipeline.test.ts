@@ -167,3 +167,24 @@ describe.each(['binance', 'okx'] as const)('%s through the pipeline', (exchange)
     await h.setPrice(ETH, p);
   });
 });
+
+describe('registration key check by a worker process', () => {
+  it('an OKX key with withdrawal permission is refused: 422 key_rejected, no account row, no secret echoed', async () => {
+    const res = await h.tryRegisterAccount('okx', { permissions: ['read_only', 'withdraw', 'trade'] });
+    expect(res.status, JSON.stringify(res.body)).toBe(422);
+    expect(res.body.error).toMatchObject({
+      code: 'key_rejected',
+      message: 'the key has withdrawal permission: create a key with trade permission only',
+      details: {
+        key_check: { status: 'rejected', ok: false, canRead: true, canTrade: true, canWithdraw: true },
+      },
+    });
+    const text = JSON.stringify(res.body);
+    for (const secret of res.sentSecrets) expect(text).not.toContain(secret);
+    const { rows } = await h.pool.query('SELECT 1 FROM accounts WHERE exchange = $1 AND account_id = $2', [
+      'okx',
+      res.account.accountId,
+    ]);
+    expect(rows).toEqual([]);
+  });
+});

@@ -37,6 +37,25 @@ function positionModeOf(v: unknown): PositionMode | undefined {
   throw new Error(`invalid position_mode ${s}`);
 }
 
+const OKX_PERMISSIONS = ['read_only', 'trade', 'withdraw'];
+
+/**
+ * `permissions`: an array or OKX's comma list (`"read_only,withdraw,trade"`). Only OKX reports key permissions
+ * (account/config `perm`); the simulator serves no Binance permission endpoint, so Binance refuses the field
+ * rather than ignore it.
+ */
+function permissionsOf(exchange: Exchange, v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (exchange !== 'okx') throw new Error('permissions are only simulated for okx (account/config perm)');
+  const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : undefined;
+  if (!list) throw new Error('permissions must be an array or a comma-separated string');
+  const perms = [...new Set(list.map((p) => p.trim()).filter((p) => p.length > 0))];
+  const unknown = perms.filter((p) => !OKX_PERMISSIONS.includes(p));
+  if (unknown.length)
+    throw new Error(`invalid permissions ${unknown.join(',')}: use ${OKX_PERMISSIONS.join(', ')}`);
+  return perms;
+}
+
 function exchangeOf(v: unknown): Exchange {
   const s = String(v ?? '').toLowerCase();
   if (s === 'binance' || s === 'binanceusdm') return 'binance';
@@ -109,6 +128,7 @@ export function accountView(sim: Sim, a: Account): Record<string, unknown> {
     api_key: a.apiKey,
     testnet: a.testnet,
     position_mode: a.positionMode,
+    ...(a.exchange === 'okx' ? { permissions: a.permissions } : {}),
     balance: e.margins(a),
     settings: Object.fromEntries(
       [...a.settings.entries()].map(([k, v]) => [k, { leverage: v.leverage, margin_mode: v.marginMode }]),
@@ -146,6 +166,7 @@ export function createAccountFromJson(sim: Sim, b: Record<string, unknown>): Acc
     balance: b['balance'] === undefined ? undefined : Number(b['balance']),
     testnet: b['testnet'] === true || b['testnet'] === 'true',
     positionMode: positionModeOf(b['position_mode']),
+    permissions: permissionsOf(exchange, b['permissions']),
     takerFee: b['taker_fee'] === undefined ? undefined : Number(b['taker_fee']),
     makerFee: b['maker_fee'] === undefined ? undefined : Number(b['maker_fee']),
     defaultLeverage: b['leverage'] === undefined ? undefined : Number(b['leverage']),
@@ -198,6 +219,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       const pm = positionModeOf(body['position_mode']);
       if (pm) a.positionMode = pm;
       if (body['testnet'] !== undefined) a.testnet = body['testnet'] === true;
+      const perms = permissionsOf(a.exchange, body['permissions']);
+      if (perms) a.permissions = perms;
       return reply({ ok: true, account: accountView(sim, a) });
     }
     if ((method === 'GET' && path === '/_sim/price') || (method === 'GET' && path === '/_sim/prices')) {

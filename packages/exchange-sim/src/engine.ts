@@ -134,6 +134,8 @@ export interface Account {
   passphrase: string | undefined;
   testnet: boolean;
   positionMode: PositionMode;
+  /** OKX API-key permissions as `account/config` reports them (`perm`), e.g. read_only, trade, withdraw. */
+  permissions: string[];
   wallet: number;
   takerFee: number;
   makerFee: number;
@@ -147,6 +149,9 @@ export interface Account {
   updatedAt: number;
 }
 
+/** What a key created for trading has on OKX: read and trade, no withdrawal. */
+export const DEFAULT_PERMISSIONS: readonly string[] = ['read_only', 'trade'];
+
 export interface CreateAccountInput {
   exchange: Exchange;
   apiKey: string;
@@ -155,6 +160,7 @@ export interface CreateAccountInput {
   balance?: number | undefined;
   testnet?: boolean | undefined;
   positionMode?: PositionMode | undefined;
+  permissions?: string[] | undefined;
   takerFee?: number | undefined;
   makerFee?: number | undefined;
   defaultLeverage?: number | undefined;
@@ -284,6 +290,7 @@ export class Engine {
       passphrase: input.passphrase,
       testnet: input.testnet ?? false,
       positionMode: input.positionMode ?? 'oneway',
+      permissions: input.permissions ?? [...DEFAULT_PERMISSIONS],
       wallet: input.balance ?? 10_000,
       takerFee: input.takerFee ?? this.takerFee,
       makerFee: input.makerFee ?? this.makerFee,

@@ -225,6 +225,37 @@ describe('okx swaps via ccxt', () => {
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
   });
 
+  it('account/config reports the key permissions given at creation (perm, comma list)', async () => {
+    const perm = async (ex: Awaited<ReturnType<typeof okxAccount>>['ex']) =>
+      ((await ex.privateGetAccountConfig()) as { data: Array<{ perm: string }> }).data[0]?.perm;
+    expect(await perm((await okxAccount(sim)).ex)).toBe('read_only,trade');
+    const withdraw = await okxAccount(sim, { permissions: ['read_only', 'withdraw', 'trade'] });
+    expect(await perm(withdraw.ex)).toBe('read_only,withdraw,trade');
+    expect(await perm((await okxAccount(sim, { permissions: 'read_only' })).ex)).toBe('read_only');
+
+    const patched = await control(sim, 'PATCH', `/_sim/accounts/okx/${withdraw.key}`, {
+      permissions: 'read_only, trade',
+    });
+    expect(patched).toMatchObject({ ok: true, account: { permissions: ['read_only', 'trade'] } });
+    expect(await perm(withdraw.ex)).toBe('read_only,trade');
+
+    const invalid = { exchange: 'okx', api_key: 'perm-x', api_secret: 's', passphrase: 'p' };
+    expect(
+      await control(sim, 'POST', '/_sim/accounts', { ...invalid, permissions: ['transfer'] }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/invalid permissions transfer/) });
+    expect(await control(sim, 'POST', '/_sim/accounts', { ...invalid, permissions: 7 })).toMatchObject({
+      ok: false,
+    });
+    // No Binance permission endpoint is simulated: the field is refused, not silently ignored.
+    expect(
+      await control(sim, 'POST', '/_sim/accounts', {
+        ...invalid,
+        exchange: 'binance',
+        permissions: ['trade'],
+      }),
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/only simulated for okx/) });
+  });
+
   it('hedge mode (long_short_mode) requires posSide (51000)', async () => {
     await setPrice('SOL-USDT-SWAP', 150);
     const SOL = 'SOL/USDT:USDT';

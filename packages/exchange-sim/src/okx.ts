@@ -759,7 +759,7 @@ function route(sim: Sim, req: SimRequest): Reply {
           mainUid: String(1000 + (acct.createdAt % 100000)),
           mgnIsoMode: 'automatic',
           opAuth: '0',
-          perm: 'read_only,trade',
+          perm: acct.permissions.join(','),
           posMode: acct.positionMode === 'hedge' ? 'long_short_mode' : 'net_mode',
           roleType: '0',
           spotBorrowAutoRepay: false,

@@ -60,6 +60,7 @@ export async function okxAccount(
     password?: string;
     secret?: string;
     timeout?: number;
+    permissions?: string[] | string;
   } = {},
 ): Promise<{ ex: Okx; key: string; secret: string }> {
   const key = uniqueKey('ok');
@@ -73,6 +74,7 @@ export async function okxAccount(
     balance: opts.balance ?? 10_000,
     testnet,
     position_mode: opts.positionMode,
+    permissions: opts.permissions,
   });
   const ex = new ccxt.okx({
     apiKey: key,

@@ -18,6 +18,7 @@ async function account(
   positionMode: 'oneway' | 'hedge',
   balance = 10_000,
   testnet = false,
+  simAccount: Record<string, unknown> = {},
 ) {
   const apiKey = `k${exchange}${positionMode}${Math.random().toString(36).slice(2, 10)}`;
   const apiSecret = `s${Math.random().toString(36).slice(2)}secret`;
@@ -33,6 +34,7 @@ async function account(
       position_mode: positionMode,
       balance,
       testnet,
+      ...simAccount,
     }),
   });
   expect(res.status).toBe(201);
@@ -44,7 +46,7 @@ async function account(
     enableRateLimit: false,
   });
   await adapter.loadMarkets();
-  return { adapter, apiKey };
+  return { adapter, apiKey, apiSecret, passphrase };
 }
 
 const SYMBOL = 'BTC/USDT:USDT';
@@ -211,5 +213,35 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
     expect(check).toMatchObject({ ok: false, canRead: false });
     expect(check.message).toMatch(/refused the key/);
     expect(check.message).not.toMatch(/wrong-secret/);
+  });
+});
+
+describe('OKX key check reads the key permissions (account/config perm)', () => {
+  it('refuses a key with withdrawal permission with a clear message that carries no secret', async () => {
+    const { adapter, apiSecret, passphrase } = await account('okx', 'oneway', 10_000, false, {
+      permissions: 'read_only,withdraw,trade',
+    });
+    const check = await adapter.checkKey();
+    expect(check).toMatchObject({
+      ok: false,
+      canRead: true,
+      canTrade: true,
+      canWithdraw: true,
+      positionMode: 'oneway',
+    });
+    expect(check.message).toBe('the key has withdrawal permission: create a key with trade permission only');
+    const text = JSON.stringify(check);
+    expect(text).not.toContain(apiSecret);
+    expect(text).not.toContain(passphrase!);
+  });
+
+  it('refuses a read-only key as unable to trade', async () => {
+    const { adapter } = await account('okx', 'oneway', 10_000, false, { permissions: ['read_only'] });
+    expect(await adapter.checkKey()).toMatchObject({
+      ok: false,
+      canTrade: false,
+      canWithdraw: false,
+      message: expect.stringMatching(/cannot trade/),
+    });
   });
 });
