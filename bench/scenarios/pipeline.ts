@@ -66,14 +66,23 @@ async function addAccounts(
   return accounts;
 }
 
-async function startWorkers(p: Pipeline, count: number, concurrency: number): Promise<void> {
+async function startWorkers(
+  p: Pipeline,
+  count: number,
+  concurrency: number,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   for (let i = p.workers.length; i < count; i++) {
     p.workers.push(
       startWorkerProcess(p.env, {
         exchange: EXCHANGE,
         simulatorUrl: p.sim.url,
         name: `worker-${i + 1}`,
-        extraEnv: { WORKER_CONCURRENCY: String(concurrency), EXCHANGE_RATE_LIMIT: exchangeRateLimit() },
+        extraEnv: {
+          WORKER_CONCURRENCY: String(concurrency),
+          EXCHANGE_RATE_LIMIT: exchangeRateLimit(),
+          ...extraEnv,
+        },
       }),
     );
   }
@@ -298,7 +307,9 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
       });
       const m = accepted(sent, `${n} worker(s)`, notes);
       await waitForStatuses(p.env, runId, m, ['approved', ...TERMINAL], 120_000);
-      await startWorkers(p, n, concurrency);
+      // No account pre-warm here: every replica would prepare every account of every earlier point
+      // (hundreds of ccxt clients) while the timed queue drains, which measures start-up, not scaling.
+      await startWorkers(p, n, concurrency, { ACCOUNT_PREWARM_CONCURRENCY: '0' });
       p.log(`scaling: ${n} worker(s), ${accounts.length} signals`);
       const cpu = await meterPipelineCpu(p);
       await orders.resume();
@@ -340,6 +351,7 @@ async function runScaling(p: Pipeline, sizes: Sizes): Promise<Outcome<ScalingFig
     command,
     notes: [
       'Every point starts cold workers on fresh accounts: each account’s first job also loads its ccxt client (markets, position mode) through the 100 ms simulator.',
+      'Account pre-warm is off in this scenario (ACCOUNT_PREWARM_CONCURRENCY=0): with it, every replica prepares every account of all earlier points (hundreds of ccxt clients, ≈ 30 ms CPU each) while the timed queue drains — on 2 cores that start-up cost, which grows with replicas × accounts, dominated the figures (31 % efficiency at 4 workers in the run that had it on).',
       ...notes,
     ],
     latencyMs,
