@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { applyMigrations } from '../../packages/db/src/migrations.ts';
+import { deleteRedisPrefix } from '../../tests/support/redis.ts';
 import {
   credentialsAad,
   CredentialsSealer,
@@ -46,20 +46,6 @@ async function admin(sql: string): Promise<void> {
   }
 }
 
-export async function deleteRedisPrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 export async function createBenchEnvironment(): Promise<BenchEnvironment> {
   const runId = randomBytes(5).toString('hex');
   // The smoke test passes the test suite's prefix, so its teardown also removes a database left by a killed run.
@@ -81,8 +67,8 @@ export async function createBenchEnvironment(): Promise<BenchEnvironment> {
     async dispose() {
       if (process.env.BENCH_KEEP === '1') return;
       await admin(`DROP DATABASE IF EXISTS "${databaseName}" WITH (FORCE)`);
-      await deleteRedisPrefix(REDIS_URL, queuePrefix);
-      await deleteRedisPrefix(REDIS_URL, `{th-bench-${runId}-ingress-only}`);
+      await deleteRedisPrefix(queuePrefix, REDIS_URL);
+      await deleteRedisPrefix(`{th-bench-${runId}-ingress-only}`, REDIS_URL);
     },
   };
 }

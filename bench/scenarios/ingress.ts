@@ -1,5 +1,6 @@
 import type { BenchEnvironment } from '../lib/environment.ts';
-import { benchAccounts, clearSignals, deleteRedisPrefix, seedAccounts } from '../lib/environment.ts';
+import { deleteRedisPrefix } from '../../tests/support/redis.ts';
+import { benchAccounts, clearSignals, seedAccounts } from '../lib/environment.ts';
 import { runCannon, type CannonResult } from '../lib/load.ts';
 import type { MemoryBook } from '../lib/memory-book.ts';
 import { redisCpuMs, startBaseline, startIngress } from '../lib/pipeline.ts';
@@ -175,6 +176,6 @@ export async function runIngressScenarios(
     await baseline.process.stop();
     // Its rows would otherwise sit in every later query of the pipeline benchmarks.
     await clearSignals(env);
-    await deleteRedisPrefix(env.redisUrl, env.ingressOnlyQueuePrefix);
+    await deleteRedisPrefix(env.ingressOnlyQueuePrefix, env.redisUrl);
   }
 }

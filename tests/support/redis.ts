@@ -7,8 +7,9 @@ export function testQueuePrefix(): string {
   return `{th-test-${randomBytes(5).toString('hex')}}`;
 }
 
-export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(TEST_REDIS_URL);
+/** Removes every key under `prefix` (also used by the benchmarks, with their own Redis URL). */
+export async function deleteRedisPrefix(prefix: string, redisUrl: string = TEST_REDIS_URL): Promise<void> {
+  const redis = new Redis(redisUrl);
   try {
     let cursor = '0';
     do {
