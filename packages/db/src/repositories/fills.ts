@@ -1,5 +1,6 @@
 import type { Exchange } from '@tradehook/contracts';
 import type { Queryable } from './risk-limits.ts';
+import { timeForSymbol } from './symbol-time.ts';
 
 /** A trade reported by the exchange; (exchange, account_id, trade_id) is unique, so re-syncing is harmless. */
 export interface NewFill {
@@ -54,6 +55,8 @@ export async function insertFills(
   return res.rowCount ?? 0;
 }
 
+const LAST_FILL_TIME_SQL = `SELECT max(time) AS t FROM fills WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`;
+
 /** Time of the newest recorded fill of (account, symbol): the fill sync's cursor. */
 export async function lastFillTime(
   db: Queryable,
@@ -61,9 +64,5 @@ export async function lastFillTime(
   accountId: string,
   symbol: string,
 ): Promise<Date | null> {
-  const { rows } = await db.query<{ t: Date | null }>(
-    `SELECT max(time) AS t FROM fills WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`,
-    [exchange, accountId, symbol],
-  );
-  return rows[0]?.t ?? null;
+  return timeForSymbol(db, LAST_FILL_TIME_SQL, exchange, accountId, symbol);
 }

@@ -1,5 +1,6 @@
 import type { Exchange } from '@tradehook/contracts';
 import type { Queryable } from './risk-limits.ts';
+import { timeForSymbol } from './symbol-time.ts';
 
 /**
  * Order legs (DESIGN.md decision 1). A leg's row is written (status `pending`) BEFORE it is sent, with its
@@ -221,6 +222,8 @@ export async function tradedSymbols(
   return rows.map((r) => r.symbol);
 }
 
+const FIRST_ORDER_TIME_SQL = `SELECT min(created_at) AS t FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`;
+
 /** When we first sent an order for (account, symbol): where a fill sync without fills starts. */
 export async function firstOrderTime(
   db: Queryable,
@@ -228,11 +231,7 @@ export async function firstOrderTime(
   accountId: string,
   symbol: string,
 ): Promise<Date | null> {
-  const { rows } = await db.query<{ t: Date | null }>(
-    `SELECT min(created_at) AS t FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`,
-    [exchange, accountId, symbol],
-  );
-  return rows[0]?.t ?? null;
+  return timeForSymbol(db, FIRST_ORDER_TIME_SQL, exchange, accountId, symbol);
 }
 
 /**
