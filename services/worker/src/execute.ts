@@ -133,6 +133,21 @@ export class OrderExecutor {
     return ids;
   }
 
+  /** Cancels the open SL/TP orders protecting `side` of `symbol` (the position is gone or being closed). */
+  private async cancelProtection(
+    job: OrderJob,
+    adapter: ExchangeAdapter,
+    symbol: string,
+    side: PositionSide,
+  ): Promise<string[]> {
+    const open = await adapter.fetchOpenOrders(symbol);
+    return this.cancelAll(
+      job,
+      adapter,
+      open.filter((o) => protects(o, symbol, side)),
+    );
+  }
+
   // ── entries ───────────────────────────────────────────────────────────────
 
   private async enter(
@@ -238,12 +253,7 @@ export class OrderExecutor {
           marginMode: settings.marginMode,
         }),
       );
-      const open = await adapter.fetchOpenOrders(symbol);
-      const canceled = await this.cancelAll(
-        job,
-        adapter,
-        open.filter((o) => protects(o, symbol, opposite(side))),
-      );
+      const canceled = await this.cancelProtection(job, adapter, symbol, opposite(side));
       results['closed'] = [orderView(info, { position_side: opposite(side), canceled_orders: canceled })];
     }
 
@@ -503,12 +513,7 @@ export class OrderExecutor {
       const pos = positions.find((p) => p.symbol === symbol && p.side === side);
       if (!pos) {
         // The exchange may have closed it (SL/TP fired): clear what is left of its protection.
-        const open = await adapter.fetchOpenOrders(symbol);
-        const canceled = await this.cancelAll(
-          job,
-          adapter,
-          open.filter((o) => protects(o, symbol, side)),
-        );
+        const canceled = await this.cancelProtection(job, adapter, symbol, side);
         return {
           status: 'ignored',
           reason: `no ${side} position to close (it may have been closed by a stop-loss on the exchange)`,
@@ -541,12 +546,7 @@ export class OrderExecutor {
         marginMode: settings.marginMode,
       }),
     );
-    const open = await adapter.fetchOpenOrders(symbol);
-    const canceled = await this.cancelAll(
-      job,
-      adapter,
-      open.filter((o) => protects(o, symbol, side)),
-    );
+    const canceled = await this.cancelProtection(job, adapter, symbol, side);
     return {
       status: 'executed',
       reason: null,
@@ -604,21 +604,14 @@ export class OrderExecutor {
     );
     if (retryable) throw retryable.reason;
     // Every open order goes, conditional ones included (OKX has no cancel-all: one by one).
-    const open = await adapter.fetchOpenOrders();
-    await Promise.all(open.map((o) => adapter.cancelOrder(o)));
-    await markOrdersCanceled(
-      this.pool,
-      job.signal.exchange,
-      job.signal.account_id,
-      open.map((o) => o.id),
-    );
+    const canceled = await this.cancelAll(job, adapter, await adapter.fetchOpenOrders());
     const closed = settled.map((s, i) =>
       s.status === 'fulfilled'
         ? orderView(s.value.info, { position_side: rows[i]!.positionSide ?? undefined })
         : { symbol: rows[i]!.symbol, status: 'rejected', error: exchangeErrorMessage(s.reason) },
     );
     const failures = settled.filter((s) => s.status === 'rejected').length;
-    const results = { closed, canceled_orders: open.map((o) => o.id) };
+    const results = { closed, canceled_orders: canceled };
     if (failures > 0) {
       log.warn('close_all: some positions could not be closed', { failures });
       return {
@@ -627,7 +620,7 @@ export class OrderExecutor {
         result: this.details(job, results, false),
       };
     }
-    if (rows.length === 0 && open.length === 0) {
+    if (rows.length === 0 && canceled.length === 0) {
       return {
         status: 'ignored',
         reason: 'no open positions or orders to close',
