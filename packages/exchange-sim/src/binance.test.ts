@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, control, rejects } from './test-helpers.ts';
+import { binanceAccount, control, rejects, setPrice } from './test-helpers.ts';
 
 const BTC = 'BTC/USDT:USDT';
 let sim: Simulator;
@@ -12,10 +12,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim.close();
 });
-
-async function setPrice(symbol: string, price: number) {
-  await control(sim, 'POST', '/_sim/price', { symbol, price });
-}
 
 describe('binance usdm via ccxt', () => {
   it('public: time, markets with filters and order types, klines, ticker', async () => {
@@ -98,7 +94,7 @@ describe('binance usdm via ccxt', () => {
   });
 
   it('market entry then reduce-only close, with fees, PnL and positions', async () => {
-    await setPrice('BTCUSDT', 60000);
+    await setPrice(sim, 'BTCUSDT', 60000);
     const { ex } = await binanceAccount(sim, { balance: 10_000 });
     await ex.setLeverage(10, BTC);
     const entry = await ex.createOrder(BTC, 'market', 'buy', 0.01, undefined, { clientOrderId: 'entry1' });
@@ -115,7 +111,7 @@ describe('binance usdm via ccxt', () => {
     const bal = await ex.fetchBalance();
     expect(bal['USDT']?.used).toBeCloseTo(60, 6); // 600 notional / 10x
     expect(bal['USDT']?.total).toBeCloseTo(10_000 - 0.24, 6); // taker 0.04%
-    await setPrice('BTCUSDT', 61000);
+    await setPrice(sim, 'BTCUSDT', 61000);
     positions = await ex.fetchPositions([BTC]);
     expect(positions[0]?.unrealizedPnl).toBeCloseTo(10, 6);
     const close = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
@@ -152,7 +148,7 @@ describe('binance usdm via ccxt', () => {
   });
 
   it('validates min notional, precision, margin, and the order endpoint type', async () => {
-    await setPrice('BTCUSDT', 60000);
+    await setPrice(sim, 'BTCUSDT', 60000);
     const { ex } = await binanceAccount(sim, { balance: 100 });
     await ex.loadMarkets();
     const e1 = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 0.001)); // 60 USDT < 100
@@ -180,7 +176,7 @@ describe('binance usdm via ccxt', () => {
   });
 
   it('stop-loss triggers on a price move, closes the position, shows realised PnL; TP stays open', async () => {
-    await setPrice('ETHUSDT', 3000);
+    await setPrice(sim, 'ETHUSDT', 3000);
     const { ex, key } = await binanceAccount(sim);
     const ETH = 'ETH/USDT:USDT';
     await ex.createOrder(ETH, 'market', 'buy', 0.5, undefined, { clientOrderId: 'e1' });
@@ -205,9 +201,9 @@ describe('binance usdm via ccxt', () => {
     ).toContain('-2021');
     const open = await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true });
     expect(open.map((o) => o.clientOrderId).sort()).toEqual(['sl1', 'tp1']);
-    await setPrice('ETHUSDT', 2950);
+    await setPrice(sim, 'ETHUSDT', 2950);
     expect(await ex.fetchPositions([ETH])).toHaveLength(1);
-    await setPrice('ETHUSDT', 2890); // crosses 2900
+    await setPrice(sim, 'ETHUSDT', 2890); // crosses 2900
     expect(await ex.fetchPositions([ETH])).toHaveLength(0);
     const slAfter = await ex.fetchOrder(undefined as never, ETH, { clientOrderId: 'sl1', trigger: true });
     expect(slAfter.status).toBe('closed');
@@ -235,7 +231,7 @@ describe('binance usdm via ccxt', () => {
   });
 
   it('client order ids: lookup, unknown (-2013), duplicates among open orders (-4116), reuse after fill', async () => {
-    await setPrice('BTCUSDT', 60000);
+    await setPrice(sim, 'BTCUSDT', 60000);
     const { ex } = await binanceAccount(sim);
     await ex.createOrder(BTC, 'market', 'buy', 0.002, undefined, { clientOrderId: 'reuse1' });
     const found = await ex.fetchOrder(undefined as never, BTC, { clientOrderId: 'reuse1' });
@@ -283,14 +279,14 @@ describe('binance usdm via ccxt', () => {
     expect(await rejects(() => ex.cancelOrder(lim.id as string, BTC))).toBeInstanceOf(ccxt.OrderNotFound);
     // resting limit fills when the price comes down to it
     const lim2 = await ex.createOrder(BTC, 'limit', 'buy', 0.002, 59000, { clientOrderId: 'lim2' });
-    await setPrice('BTCUSDT', 58990);
+    await setPrice(sim, 'BTCUSDT', 58990);
     const filled = await ex.fetchOrder(lim2.id as string, BTC);
     expect(filled).toMatchObject({ status: 'closed', average: 59000 });
     expect((await ex.fetchMyTrades(BTC)).at(-1)?.takerOrMaker).toBe('maker');
   });
 
   it('hedge mode needs positionSide (-4061) and keeps long and short legs', async () => {
-    await setPrice('SOLUSDT', 150);
+    await setPrice(sim, 'SOLUSDT', 150);
     const SOL = 'SOL/USDT:USDT';
     const { ex } = await binanceAccount(sim, { positionMode: 'hedge' });
     const e = await rejects(() => ex.createOrder(SOL, 'market', 'buy', 1));
@@ -311,7 +307,7 @@ describe('binance usdm via ccxt', () => {
       closePosition: true,
     });
     expect(sl.status).toBe('open');
-    await setPrice('SOLUSDT', 161);
+    await setPrice(sim, 'SOLUSDT', 161);
     expect(await ex.fetchPositions([SOL])).toHaveLength(0);
     expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({
       positionSide: 'SHORT',

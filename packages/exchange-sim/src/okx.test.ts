@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { control, okxAccount, rejects } from './test-helpers.ts';
+import { control, okxAccount, rejects, setPrice } from './test-helpers.ts';
 
 const BTC = 'BTC/USDT:USDT';
 const ETH = 'ETH/USDT:USDT';
@@ -13,10 +13,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim.close();
 });
-
-async function setPrice(symbol: string, price: number) {
-  await control(sim, 'POST', '/_sim/price', { symbol, price });
-}
 
 describe('okx swaps via ccxt', () => {
   it('public: time, instruments (contracts), candles, ticker', async () => {
@@ -86,7 +82,7 @@ describe('okx swaps via ccxt', () => {
   });
 
   it('contract sizing: market entry in contracts, reduce-only close, fills with fillPnl and negative fee', async () => {
-    await setPrice('BTC-USDT-SWAP', 60000);
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
     const { ex } = await okxAccount(sim);
     await ex.setLeverage(10, BTC, { marginMode: 'cross' });
     const o = await ex.createOrder(BTC, 'market', 'buy', 5, undefined, { clientOrderId: 'okentry1' }); // 5 contracts = 0.05 BTC
@@ -99,7 +95,7 @@ describe('okx swaps via ccxt', () => {
     const pos = await ex.fetchPositions([BTC]);
     expect(pos[0]).toMatchObject({ side: 'long', contracts: 5, contractSize: 0.01, entryPrice: 60000 });
     expect((await ex.fetchBalance())['USDT']?.used).toBeCloseTo(300, 6);
-    await setPrice('BTC-USDT-SWAP', 60500);
+    await setPrice(sim, 'BTC-USDT-SWAP', 60500);
     await ex.createOrder(BTC, 'market', 'sell', 5, undefined, {
       reduceOnly: true,
       clientOrderId: 'okclose1',
@@ -133,7 +129,7 @@ describe('okx swaps via ccxt', () => {
   });
 
   it('insufficient margin (51008) and duplicate clOrdId (51016)', async () => {
-    await setPrice('BTC-USDT-SWAP', 60000);
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
     const { ex } = await okxAccount(sim, { balance: 100 });
     await ex.setLeverage(1, BTC, { marginMode: 'cross' });
     const e = await rejects(() => ex.createOrder(BTC, 'market', 'buy', 1)); // 600 USDT
@@ -157,7 +153,7 @@ describe('okx swaps via ccxt', () => {
   });
 
   it('conditional SL triggers on a price move and closes the position; leftover TP stays; cancel-algos', async () => {
-    await setPrice('ETH-USDT-SWAP', 3000);
+    await setPrice(sim, 'ETH-USDT-SWAP', 3000);
     const { ex, key } = await okxAccount(sim);
     await ex.createOrder(ETH, 'market', 'buy', 10, undefined, { clientOrderId: 'ethentry' }); // 1 ETH
     const sl = await ex.createOrder(ETH, 'market', 'sell', 10, undefined, {
@@ -178,7 +174,7 @@ describe('okx swaps via ccxt', () => {
     });
     expect(pending.map((o) => o.clientOrderId).sort()).toEqual(['ethsl', 'ethtp']);
     expect(pending.find((o) => o.clientOrderId === 'ethsl')?.stopLossPrice).toBe(2900);
-    await setPrice('ETH-USDT-SWAP', 2899);
+    await setPrice(sim, 'ETH-USDT-SWAP', 2899);
     expect(await ex.fetchPositions([ETH])).toHaveLength(0);
     const slAfter = await ex.fetchOrder(sl.id as string, ETH, { trigger: true });
     expect((slAfter.info as Record<string, string>)['state']).toBe('effective');
@@ -208,7 +204,7 @@ describe('okx swaps via ccxt', () => {
   });
 
   it('limit orders: pending, cancel-batch-orders, attached SL on entry', async () => {
-    await setPrice('BTC-USDT-SWAP', 60000);
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
     const { ex } = await okxAccount(sim);
     const lim = await ex.createOrder(BTC, 'limit', 'buy', 1, 55000, { clientOrderId: 'oklim1' });
     expect((await ex.fetchOpenOrders(BTC)).map((o) => o.id)).toEqual([lim.id]);
@@ -221,7 +217,7 @@ describe('okx swaps via ccxt', () => {
       ordType: 'conditional',
     });
     expect(algos).toHaveLength(1);
-    await setPrice('BTC-USDT-SWAP', 58999);
+    await setPrice(sim, 'BTC-USDT-SWAP', 58999);
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
   });
 
@@ -257,7 +253,7 @@ describe('okx swaps via ccxt', () => {
   });
 
   it('hedge mode (long_short_mode) requires posSide (51000)', async () => {
-    await setPrice('SOL-USDT-SWAP', 150);
+    await setPrice(sim, 'SOL-USDT-SWAP', 150);
     const SOL = 'SOL/USDT:USDT';
     const { ex } = await okxAccount(sim, { positionMode: 'hedge' });
     expect((await ex.fetchPositionMode(SOL)).hedged).toBe(true);
@@ -276,7 +272,7 @@ describe('okx swaps via ccxt', () => {
       stopLossPrice: 140,
       closeFraction: '1',
     });
-    await setPrice('SOL-USDT-SWAP', 139);
+    await setPrice(sim, 'SOL-USDT-SWAP', 139);
     expect((await ex.fetchPositions([SOL])).map((p) => p.side)).toEqual(['short']);
     expect((await ex.fetchMyTrades(SOL)).at(-1)?.info).toMatchObject({
       posSide: 'long',

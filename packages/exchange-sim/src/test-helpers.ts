@@ -97,3 +97,8 @@ export async function rejects(fn: () => Promise<unknown>): Promise<Error> {
   }
   throw new Error('expected a rejection');
 }
+
+/** Sets a symbol's price at the simulator (crossed SL/TP trigger). */
+export async function setPrice(sim: Simulator, symbol: string, price: number): Promise<void> {
+  await control(sim, 'POST', '/_sim/price', { symbol, price });
+}
