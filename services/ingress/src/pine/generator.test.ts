@@ -30,6 +30,7 @@ function fired(code: string): string {
   if (code.startsWith('str.tostring(takeProfit')) return '3120.5';
   if (code.startsWith('str.format_time(time,')) return '20261126T120000';
   if (code.startsWith('str.format_time(timenow,')) return '2026-11-26T12:00:05Z';
+  if (code === 'timeframe.period') return '240';
   throw new Error(`unexpected expression in an alert message: ${code}`);
 }
 
@@ -87,7 +88,7 @@ describe.each(PINE_PRESETS.map((p) => [p.id, p] as const))('exported script %s',
         expect(payload.max_lag).toBeUndefined();
         expect(payload.quantity).toBeUndefined();
       }
-      expect(payload.alert_id).toBe(`${payload.action}-ETHUSDT-20261126T120000`);
+      expect(payload.alert_id).toBe(`${payload.action}-ETHUSDT-${preset.id}-240-20261126T120000`);
       return payload.action;
     });
     // The guide's six alerts (entries, take-profit and stop-loss for each side) are all there.
@@ -95,6 +96,57 @@ describe.each(PINE_PRESETS.map((p) => [p.id, p] as const))('exported script %s',
     expect(actions.filter((a) => a === 'short')).toHaveLength(1);
     expect(actions.filter((a) => a === 'close_long').length).toBeGreaterThanOrEqual(2);
     expect(actions.filter((a) => a === 'close_short').length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/**
+ * Evaluates the script's stop-loss/take-profit assignments for one entry side, with the given bar values: the
+ * arithmetic of those lines only (`close`, `atrValue`, the multipliers, `syminfo.mintick`, `math.max`).
+ */
+function protectionLevels(script: string, side: 'longEntry' | 'shortEntry', bar: Record<string, number>) {
+  const lines = script.split('\n');
+  const start = lines.findIndex((l) => l === `if ${side}` || l === `else if ${side}`);
+  const levels: Record<string, number> = {};
+  for (const line of lines.slice(start + 1)) {
+    const match = /^ {4}(stopLoss|takeProfit) := (.+)$/.exec(line);
+    if (!match) break;
+    const js = match[2]!.replace(/math\.max/g, 'Math.max').replace(/syminfo\.mintick/g, 'mintick');
+    const names = Object.keys(bar);
+    levels[match[1]!] = new Function(...names, `return ${js};`)(...names.map((n) => bar[n])) as number;
+  }
+  return levels;
+}
+
+describe('protection levels of an exported script', () => {
+  it.each(PINE_PRESETS.map((p) => [p.id, p] as const))(
+    '%s never sends a stop-loss or take-profit at or below zero (low-priced, volatile coin)',
+    (_id, preset) => {
+      const { script } = generatePineScript(preset, target);
+      const multipliers = Object.fromEntries(presetParameters(preset).map((p) => [p.name, p.value]));
+      // close - 3 x ATR < 0: an ATR larger than the price, as on a long bar of a low-priced coin.
+      const bar = { close: 0.002, atrValue: 0.005, mintick: 0.000001, ...multipliers };
+      const long = protectionLevels(script, 'longEntry', bar);
+      const short = protectionLevels(script, 'shortEntry', bar);
+      expect(Object.keys(long).sort()).toEqual(['stopLoss', 'takeProfit']);
+      expect(Object.keys(short).sort()).toEqual(['stopLoss', 'takeProfit']);
+      for (const level of [...Object.values(long), ...Object.values(short)]) expect(level).toBeGreaterThan(0);
+      expect(long.stopLoss).toBeLessThan(bar.close);
+      expect(short.takeProfit).toBeLessThan(bar.close);
+      // Ordinary bars keep the plain ATR distances.
+      const normal = protectionLevels(script, 'longEntry', { ...bar, close: 50_000, atrValue: 500 });
+      expect(normal.stopLoss).toBeCloseTo(50_000 - 500 * multipliers.slAtrMult!);
+    },
+  );
+
+  it('gives two presets on one symbol different alert ids for the same bar', () => {
+    const ids = PINE_PRESETS.map((preset) =>
+      extractAlertCalls(generatePineScript(preset, target).script).map(
+        (call) => webhookPayloadSchema.parse(JSON.parse(evaluateStringConcat(call.message, fired))).alert_id,
+      ),
+    );
+    // Within one script the exits of a bar share an id on purpose (one exit per bar); across presets none.
+    for (const [i, mine] of ids.entries())
+      for (const other of ids.slice(i + 1)) expect(mine.filter((id) => other.includes(id))).toEqual([]);
   });
 });
 
@@ -119,20 +171,20 @@ describe('pine checks catch broken scripts', () => {
 
 describe('alert messages', () => {
   it('refuses to render a message the webhook would reject', () => {
-    expect(() => renderPineMessage({ ...alertSpec(target, 'long'), leverage: 500 })).toThrow(
+    expect(() => renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), leverage: 500 })).toThrow(
       AlertMessageError,
     );
-    expect(() => renderPineMessage({ ...alertSpec(target, 'long'), symbol: 'NOT A SYMBOL' })).toThrow(
+    expect(() => renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), symbol: 'NOT A SYMBOL' })).toThrow(
       AlertMessageError,
     );
     expect(() =>
-      renderDialogMessage({ ...alertSpec(target, 'long'), stop_loss: [slot('{{plot_0}}', 'abc')] }),
+      renderDialogMessage({ ...alertSpec(target, 'long', 'balanced_trader'), stop_loss: [slot('{{plot_0}}', 'abc')] }),
     ).toThrow(AlertMessageError);
   });
 
   it('escapes the secret for a Pine string literal', () => {
     const { pine } = renderPineMessage({
-      ...alertSpec(target, 'close_long'),
+      ...alertSpec(target, 'close_long', 'balanced_trader'),
       action: 'close_all',
       alert_id: undefined,
       timestamp: undefined,

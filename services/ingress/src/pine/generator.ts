@@ -28,6 +28,7 @@ const BAR_TIME = slot(`str.format_time(time, "yyyyMMdd'T'HHmmss", 'UTC')`, '2026
 const FIRED_AT = slot(`str.format_time(timenow, "yyyy-MM-dd'T'HH:mm:ss'Z'", 'UTC')`, '2026-11-26T12:00:05Z');
 const STOP_LOSS = slot('str.tostring(stopLoss, format.mintick)', '48250.5');
 const TAKE_PROFIT = slot('str.tostring(takeProfit, format.mintick)', '53499.1');
+const TIMEFRAME = slot('timeframe.period', '60');
 
 interface AlertBlock {
   id: string;
@@ -78,7 +79,11 @@ const ALERT_BLOCKS: readonly AlertBlock[] = [
   },
 ];
 
-export function alertSpec(target: AlertTarget, action: AlertBlock['action']): AlertMessageSpec {
+export function alertSpec(
+  target: AlertTarget,
+  action: AlertBlock['action'],
+  presetId: PinePreset['id'],
+): AlertMessageSpec {
   const isEntry = action === 'long' || action === 'short';
   const spec: AlertMessageSpec = {
     account_id: target.accountId,
@@ -95,8 +100,9 @@ export function alertSpec(target: AlertTarget, action: AlertBlock['action']): Al
       spec.take_profit = [TAKE_PROFIT];
     }
   }
-  // One id per (action, symbol, bar): TradingView's resends and a second script on the same bar deduplicate.
-  spec.alert_id = [`${action}-${target.symbol}-`, BAR_TIME];
+  // One id per (action, symbol, preset, timeframe, bar): TradingView's resends deduplicate, while two exported
+  // scripts on one symbol (another preset or chart timeframe) never swallow each other's alerts.
+  spec.alert_id = [`${action}-${target.symbol}-${presetId}-`, TIMEFRAME, '-', BAR_TIME];
   spec.timestamp = [FIRED_AT];
   if (isEntry) spec.max_lag = target.maxLag;
   return spec;
@@ -123,7 +129,7 @@ export function generatePineScript(preset: PinePreset, target: AlertTarget): Gen
   const alerts: ScriptAlert[] = [];
   const alertLines: string[] = [];
   for (const block of ALERT_BLOCKS) {
-    const message = renderPineMessage(alertSpec(target, block.action));
+    const message = renderPineMessage(alertSpec(target, block.action, preset.id));
     alerts.push({ id: block.id, action: block.action, condition: block.condition, example: message.example });
     alertLines.push(
       `// ${block.comment}`,
@@ -166,15 +172,17 @@ export function generatePineScript(preset: PinePreset, target: AlertTarget): Gen
     'longEntry = longSignal and strategy.position_size == 0',
     'shortEntry = shortSignal and strategy.position_size == 0',
     '',
-    '// Stop-loss and take-profit are fixed at the entry bar close (ATR distances).',
+    '// Stop-loss and take-profit are fixed at the entry bar close (ATR distances). A level below the price can',
+    '// reach zero on a low-priced, volatile coin (close - 3 x ATR < 0): the webhook refuses a level <= 0, and',
+    '// with it the whole entry, so such a level is clamped to one tick (a long is liquidated before it anyway).',
     'var float stopLoss = na',
     'var float takeProfit = na',
     'if longEntry',
-    '    stopLoss := close - atrValue * slAtrMult',
+    '    stopLoss := math.max(close - atrValue * slAtrMult, syminfo.mintick)',
     '    takeProfit := close + atrValue * tpAtrMult',
     'else if shortEntry',
     '    stopLoss := close + atrValue * slAtrMult',
-    '    takeProfit := close - atrValue * tpAtrMult',
+    '    takeProfit := math.max(close - atrValue * tpAtrMult, syminfo.mintick)',
     '',
     '// Exits are decided on the bar close, exactly as the alerts below see them; at most one exit per bar.',
     'inLong = strategy.position_size > 0',
@@ -203,8 +211,9 @@ export function generatePineScript(preset: PinePreset, target: AlertTarget): Gen
     "plot(inLong or inShort ? takeProfit : na, title='Take-profit', color=color.teal, style=plot.style_linebr)",
     '',
     '// ==================== TradingView Webhook 자동 주문 ====================',
-    '// Messages follow the webhook payload of the guide. alert_id (action, symbol, bar time) lets the server',
-    '// drop TradingView resends; entries carry max_lag so a delayed entry is refused rather than traded late.',
+    '// Messages follow the webhook payload of the guide. alert_id (action, symbol, preset, timeframe, bar time)',
+    '// lets the server drop TradingView resends; entries carry max_lag so a delayed entry is refused rather than',
+    '// traded late.',
     '',
     ...alertLines,
   ];

@@ -64,6 +64,7 @@ function firedValue(code: string, barTime: string): string {
   if (code.startsWith('str.tostring(takeProfit')) return '53499.1';
   if (code.startsWith('str.format_time(time,')) return barTime;
   if (code.startsWith('str.format_time(timenow,')) return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (code === 'timeframe.period') return '60';
   throw new Error(`unexpected expression in an alert message: ${code}`);
 }
 

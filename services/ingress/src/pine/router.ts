@@ -79,7 +79,8 @@ export function createPineRouter(deps: IngressDeps): Router {
     notes.push(
       'Entries include max_lag: an entry that reaches the server more than max_lag seconds after it fired is ' +
         'refused (exits are never refused for lateness). Keep server time in sync (NTP).',
-      'The server deduplicates by alert_id (action, symbol, bar time): one entry and one exit per bar at most.',
+      'The server deduplicates by alert_id (action, symbol, preset, timeframe, bar time): one entry and one exit ' +
+        'per bar at most; another preset or timeframe on the same symbol has its own ids.',
     );
 
     const target: AlertTarget = {
