@@ -171,14 +171,17 @@ describe('pine checks catch broken scripts', () => {
 
 describe('alert messages', () => {
   it('refuses to render a message the webhook would reject', () => {
-    expect(() => renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), leverage: 500 })).toThrow(
-      AlertMessageError,
-    );
-    expect(() => renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), symbol: 'NOT A SYMBOL' })).toThrow(
-      AlertMessageError,
-    );
     expect(() =>
-      renderDialogMessage({ ...alertSpec(target, 'long', 'balanced_trader'), stop_loss: [slot('{{plot_0}}', 'abc')] }),
+      renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), leverage: 500 }),
+    ).toThrow(AlertMessageError);
+    expect(() =>
+      renderPineMessage({ ...alertSpec(target, 'long', 'balanced_trader'), symbol: 'NOT A SYMBOL' }),
+    ).toThrow(AlertMessageError);
+    expect(() =>
+      renderDialogMessage({
+        ...alertSpec(target, 'long', 'balanced_trader'),
+        stop_loss: [slot('{{plot_0}}', 'abc')],
+      }),
     ).toThrow(AlertMessageError);
   });
 
