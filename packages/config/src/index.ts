@@ -33,6 +33,10 @@ export const baseEnvSchema = z.object({
   LOG_LEVEL: logLevel.default('info'),
   /** Directory for app.log (the guide's logs/app.log); empty = stdout only. */
   LOG_DIR: z.string().default('logs'),
+  /** Prometheus /metrics on a port of its own (never the webhook port); 0 = off. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Interface of the metrics port; loopback unless a scraper on another host needs it. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
 });
 export type BaseEnv = z.infer<typeof baseEnvSchema>;
 

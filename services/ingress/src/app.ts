@@ -10,6 +10,19 @@ import { createWebhookRouter } from './routes/webhook.ts';
 import { createPineRouter } from './pine/router.ts';
 import { createRiskAdminRouter } from './routes/risk-admin.ts';
 
+/** Webhook answers by status and their latency, recorded when the answer is sent (refusals included). */
+function countWebhookAnswers(deps: IngressDeps): express.RequestHandler {
+  return (_req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const status = String(res.statusCode);
+      deps.metrics.webhooks.inc({ status });
+      deps.metrics.webhookDuration.observe({ status }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  };
+}
+
 export { requireAdmin } from './auth.ts';
 export { adminGuard } from './routes/admin-guard.ts';
 export { ApiError, sendError } from './http-errors.ts';
@@ -25,6 +38,8 @@ export function createApp(deps: IngressDeps): express.Application {
   app.set('trust proxy', deps.config.TRUST_PROXY);
   app.disable('x-powered-by');
   app.use(requestContext(deps.logger));
+  // Before the body parsers, so a malformed body's refusal is counted too.
+  app.use('/api/v1/webhook', countWebhookAnswers(deps));
   app.use(helmet());
   app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.config.BODY_LIMIT, type: 'text/plain' }));

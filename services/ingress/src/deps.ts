@@ -19,6 +19,7 @@ import {
   type QueueEvents,
   type Redis,
 } from '@tradehook/queue';
+import { createServiceMetrics, registerQueueMetrics, type ServiceMetrics } from '@tradehook/metrics';
 import { AccountCache } from './account-cache.ts';
 import type { IngressConfig } from './config.ts';
 
@@ -40,6 +41,8 @@ export interface IngressDeps {
   signalDone: SignalDoneListener;
   sealer: CredentialsSealer;
   accountCache: AccountCache;
+  /** Prometheus metrics of this process (served by main.ts on METRICS_PORT). */
+  metrics: ServiceMetrics;
   /** Closes every connection above (called by main.ts on shutdown, and by tests). */
   close(deadlineMs?: number): Promise<boolean>;
 }
@@ -101,6 +104,8 @@ export async function buildIngressDeps(
 
   const sealer = new CredentialsSealer(config.CREDENTIALS_PUBLIC_KEY);
   const accountCache = new AccountCache(pgPool, config.ACCOUNT_CACHE_TTL_MS);
+  const metrics = createServiceMetrics('ingress');
+  const closeQueueMetrics = registerQueueMetrics(metrics.registry, redis, prefix);
 
   return {
     config,
@@ -113,12 +118,14 @@ export async function buildIngressDeps(
     signalDone,
     sealer,
     accountCache,
+    metrics,
     close: (deadlineMs = config.SHUTDOWN_DEADLINE_MS) =>
       closeWithDeadline(
         [
           () => signalDone.stop(),
           ...Object.values(accountRequestEvents).map((e) => () => e.close()),
           () => signals.close(),
+          closeQueueMetrics,
           ...Object.values(accountRequests).map((q) => () => q.close()),
           async () => {
             redis.disconnect();

@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { startMetricsServer } from '@tradehook/metrics';
 import { createApp } from './app.ts';
 import { loadIngressConfig } from './config.ts';
 import { buildIngressDeps } from './deps.ts';
@@ -12,6 +13,13 @@ async function main(): Promise<void> {
     deps.logger.info('ingress listening', { port: config.PORT, host: config.HOST });
   });
   server.keepAliveTimeout = 65_000;
+  const metricsServer =
+    config.METRICS_PORT > 0
+      ? await startMetricsServer(deps.metrics.registry, {
+          port: config.METRICS_PORT,
+          host: config.METRICS_HOST,
+        })
+      : undefined;
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -23,6 +31,7 @@ async function main(): Promise<void> {
     // Stop accepting, let in-flight requests finish (bounded), then close queues, Redis and databases.
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
+    metricsServer?.close();
     const drainDeadline = new Promise<void>((resolve) =>
       setTimeout(resolve, config.SHUTDOWN_DEADLINE_MS / 2).unref(),
     );

@@ -1,5 +1,6 @@
 import { ConfigError } from '@tradehook/config';
 import { createLogger } from '@tradehook/logger';
+import { serveProcessMetrics } from '@tradehook/metrics';
 import { loadRiskConfig } from './config.ts';
 import { createRiskService } from './service.ts';
 
@@ -23,13 +24,16 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   logger.info('shutting down', { signal });
   const clean = await service.stop();
+  await metrics?.close();
   process.exit(clean ? 0 : 1);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
+let metrics: Awaited<ReturnType<typeof serveProcessMetrics>> | undefined;
 try {
   await service.start();
+  if (config.METRICS_PORT > 0) metrics = await serveProcessMetrics('risk', config);
 } catch (err) {
   logger.error('risk service failed to start', { err: (err as Error).message });
   await service.stop().catch(() => undefined);

@@ -1,4 +1,5 @@
 import { ConfigError } from '@tradehook/config';
+import { serveProcessMetrics } from '@tradehook/metrics';
 import { loadWorkerConfig } from './config.ts';
 import { createWorkerService } from './service.ts';
 
@@ -15,12 +16,13 @@ async function main(): Promise<void> {
     throw err;
   }
   const service = createWorkerService({ config });
+  let metrics: Awaited<ReturnType<typeof serveProcessMetrics>> | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.error(`worker: ${signal} received, finishing in-flight orders`);
-    service.stop().then(
+    Promise.all([service.stop(), metrics?.close()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   await service.start();
+  if (config.METRICS_PORT > 0) metrics = await serveProcessMetrics(`worker-${config.EXCHANGE}`, config);
 }
 
 main().catch((err: unknown) => {

@@ -1,0 +1,38 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { createQueue, createRedis } from '@tradehook/queue';
+import { QUEUES } from '@tradehook/contracts';
+import { deleteRedisPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../../tests/support/index.ts';
+import { serveProcessMetrics } from './index.ts';
+
+const prefix = testQueuePrefix();
+const redis = createRedis(TEST_REDIS_URL, 'producer');
+afterAll(async () => {
+  await deleteRedisPrefix(prefix);
+  redis.disconnect();
+});
+
+describe('serveProcessMetrics (risk, workers)', () => {
+  it('serves process metrics and queue depths on its own port, and nothing else', async () => {
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const metrics = await serveProcessMetrics('worker-okx', {
+      METRICS_PORT: port,
+      METRICS_HOST: '127.0.0.1',
+      REDIS_URL: TEST_REDIS_URL,
+      QUEUE_PREFIX: prefix,
+    });
+    try {
+      const orders = createQueue(QUEUES.orders('okx'), redis, prefix);
+      await orders.add('o', { n: 1 }, { delay: 60_000 });
+      await orders.close();
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(
+        /^tradehook_queue_jobs\{queue="orders-okx",state="delayed",service="worker-okx"\} 1$/m,
+      );
+      expect(text).toMatch(/^tradehook_process_resident_memory_bytes\{service="worker-okx"\} \d+/m);
+      expect((await fetch(`http://127.0.0.1:${port}/`)).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(404);
+    } finally {
+      await metrics.close();
+    }
+  });
+});
