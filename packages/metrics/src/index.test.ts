@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createQueue, createRedis } from '@tradehook/queue';
 import { QUEUES } from '@tradehook/contracts';
 import { deleteRedisPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../../tests/support/index.ts';
-import { serveProcessMetrics } from './index.ts';
+import { createServiceMetrics, registerQueueMetrics, serveProcessMetrics } from './index.ts';
 
 const prefix = testQueuePrefix();
 const redis = createRedis(TEST_REDIS_URL, 'producer');
@@ -34,5 +35,28 @@ describe('serveProcessMetrics (risk, workers)', () => {
     } finally {
       await metrics.close();
     }
+  });
+});
+
+describe('the Grafana dashboard in deploy/monitoring', () => {
+  it('only charts metrics the services export', async () => {
+    const dashboard = JSON.parse(
+      readFileSync(
+        new URL('../../../deploy/monitoring/grafana/dashboards/tradehook.json', import.meta.url),
+        'utf8',
+      ),
+    ) as { panels: { targets: { expr: string }[] }[] };
+    const used = new Set(
+      dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/tradehook_[a-z_]+/g) ?? [])),
+    );
+    expect(used.size).toBeGreaterThan(5);
+    const metrics = createServiceMetrics('ingress');
+    metrics.webhooks.inc({ status: '202' });
+    metrics.webhookDuration.observe({ status: '202' }, 0.002);
+    const closeQueues = registerQueueMetrics(metrics.registry, redis, prefix);
+    const text = await metrics.registry.metrics();
+    await closeQueues();
+    const exported = new Set([...text.matchAll(/^(tradehook_[a-z_]+)[{ ]/gm)].map((m) => m[1]));
+    expect([...used].filter((name) => !exported.has(name))).toEqual([]);
   });
 });
