@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,14 @@ async function freePort(): Promise<number> {
       srv.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
   });
+}
+
+/** The pid of the direct child of `parent` whose command line contains `entry`. */
+function childPid(parent: number, entry: string): number {
+  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(parent)], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => l.includes(entry));
+  if (!line) throw new Error(`no child running ${entry}:\n${out}`);
+  return Number(line.trim().split(/\s+/)[0]);
 }
 
 describe('pnpm start', () => {
@@ -96,6 +104,19 @@ describe('pnpm start', () => {
       expect(output).toContain(`generated WEBHOOK_SECRET, ADMIN_TOKEN`);
       // The worker's start line, then SIGTERM: everything stops cleanly.
       while (!/^\[worker-binance\] /m.test(output)) await new Promise((r) => setTimeout(r, 200));
+
+      // A service that crashes is restarted; the others keep running (the webhook stays up meanwhile).
+      const riskPid = childPid(child.pid!, 'services/risk/src/main.ts');
+      process.kill(riskPid, 'SIGKILL');
+      const restartMark = '[start] risk exited unexpectedly';
+      while (!output.includes(restartMark)) await new Promise((r) => setTimeout(r, 100));
+      expect(output).toMatch(/\[start\] risk exited unexpectedly \(code 1\); restarting in 1 s/);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/webhook/health`)).status).toBe(200);
+      for (let i = 0; i < 150 && !/^\[risk\] /m.test(output.slice(output.indexOf(restartMark))); i++)
+        await new Promise((r) => setTimeout(r, 200));
+      expect(output.slice(output.indexOf(restartMark))).toMatch(/^\[risk\] /m);
+      const restartedPid = childPid(child.pid!, 'services/risk/src/main.ts');
+      expect(restartedPid).not.toBe(riskPid);
     } finally {
       child.kill('SIGTERM');
     }

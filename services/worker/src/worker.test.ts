@@ -524,6 +524,26 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect(await simOrders(sim.url, a)).toEqual([]);
   });
 
+  it('survives Postgres ending its connections (administrator command) and executes the next signal', async () => {
+    // Every pg connection of this test database: the workers' pools and this test's own (all idle now).
+    // Without an 'error' listener on a pool this is an uncaught exception that kills the worker process.
+    const admin = createPgPool(db.url, { max: 1 });
+    try {
+      await pool.query('SELECT 1'); // keep an idle client of the test pool too
+      const { rows } = await admin.query<{ n: number }>(
+        `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+      );
+      expect(rows[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await admin.end();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const job = await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC });
+    const result = await run(job);
+    expect(['executed', 'ignored']).toContain(result.status);
+  });
+
   it('answers status and verify requests', async () => {
     const { createAccountRequestProcessor } = await import('./account-requests.ts');
     void createAccountRequestProcessor;
