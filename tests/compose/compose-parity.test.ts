@@ -77,6 +77,8 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, giveUpAf
   throw new Error(`gave up waiting for ${what}`);
 }
 
+const replicaName = (name: string, replica: number) => (replica > 1 ? `${name}#${replica}` : name);
+
 describe('docker-compose.yml as processes', () => {
   const demoEnv = readEnvFile(join(REPO_ROOT, 'deploy/demo.env'));
   let compose: ComposeFile;
@@ -148,6 +150,10 @@ describe('docker-compose.yml as processes', () => {
   it('runs the guide flow through the compose services, with two worker-binance replicas', async () => {
     const ingressPort = await freePort();
     const simPort = await freePort();
+    // Each process's metrics port (fixed per service in compose, one per container): a free one per process.
+    const metricsPorts = new Map<string, number>();
+    for (const name of ['ingress', 'risk', 'worker-binance', 'worker-binance#2', 'worker-okx'])
+      metricsPorts.set(name, await freePort());
     ingressUrl = `http://127.0.0.1:${ingressPort}`;
     simUrl = `http://127.0.0.1:${simPort}`;
     const redisHostPort = new URL(TEST_REDIS_URL).host;
@@ -158,7 +164,10 @@ describe('docker-compose.yml as processes', () => {
       ['//ingress:8001', `//127.0.0.1:${ingressPort}`],
       ['//sim:8099', `//127.0.0.1:${simPort}`],
     ];
-    const overrides = (name: string): Record<string, string> => ({
+    const overrides = (name: string, replica: number): Record<string, string> => ({
+      ...(metricsPorts.has(replicaName(name, replica))
+        ? { METRICS_PORT: String(metricsPorts.get(replicaName(name, replica))), METRICS_HOST: '127.0.0.1' }
+        : {}),
       QUEUE_PREFIX: prefix,
       TRADEHOOK_SECRETS_DIR: join(tmp, 'mounts', name),
       ...(name === 'ingress' ? { PORT: String(ingressPort) } : {}),
@@ -189,7 +198,11 @@ describe('docker-compose.yml as processes', () => {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         }
       }
-      let env: Record<string, string> = { ...imageEnv, ...serviceEnvironment(svc), ...overrides(name) };
+      let env: Record<string, string> = {
+        ...imageEnv,
+        ...serviceEnvironment(svc),
+        ...overrides(name, replica),
+      };
       env = Object.fromEntries(
         Object.entries(env).map(([k, v]) => [
           k,
@@ -209,7 +222,7 @@ describe('docker-compose.yml as processes', () => {
       const exit = new Promise<number>((resolve) =>
         child.once('exit', (code, sig) => resolve(code ?? (sig ? 128 : 0))),
       );
-      const r = { name: replica > 1 ? `${name}#${replica}` : name, child, output, exit };
+      const r = { name: replicaName(name, replica), child, output, exit };
       running.push(r);
       return r;
     };
@@ -248,10 +261,19 @@ describe('docker-compose.yml as processes', () => {
     }
 
     // The compose healthchecks pass (their container-local ports mapped to this run's ports).
-    for (const [name, port] of [
+    // Risk and the workers are live when their metrics port answers (they open it once started).
+    const healthchecks: Array<[string, number]> = [
       ['ingress', ingressPort],
       ['sim', simPort],
-    ] as const) {
+      ['risk', metricsPorts.get('risk')!],
+      ['worker-binance', metricsPorts.get('worker-binance#2')!],
+      ['worker-okx', metricsPorts.get('worker-okx')!],
+    ];
+    for (const [name, port] of healthchecks.slice(2))
+      await until(`${name} metrics port`, async () =>
+        (await fetch(`http://127.0.0.1:${port}/metrics`)).ok ? true : undefined,
+      );
+    for (const [name, port] of healthchecks) {
       const test = service(name).healthcheck?.test ?? [];
       expect(test.slice(0, 2)).toEqual(['CMD', 'node']);
       const args = test.slice(2).map((a) => a.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`));
