@@ -8,9 +8,22 @@ export function createPrisma(databaseUrl: string, options: { max?: number } = {}
   return new PrismaClient({ adapter });
 }
 
-/** Plain pg pool for hot-path statements Prisma cannot express in one round trip. */
-export function createPgPool(databaseUrl: string, options: { max?: number } = {}): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+/** Where a pool reports the error of an idle connection (e.g. Postgres restarted or shut down). */
+export type PoolErrorListener = (err: Error) => void;
+
+/**
+ * Plain pg pool for hot-path statements Prisma cannot express in one round trip. It always has an 'error'
+ * listener: an idle client's error (server shutdown, "terminating connection due to administrator command")
+ * is emitted on the pool, and without a listener Node kills the process. The broken client is dropped; the
+ * next query opens a new connection once Postgres is back.
+ */
+export function createPgPool(
+  databaseUrl: string,
+  options: { max?: number; onError?: PoolErrorListener } = {},
+): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  pool.on('error', options.onError ?? ((err) => console.error(`postgres pool error: ${err.message}`)));
+  return pool;
 }
 
 export type { PrismaClient };

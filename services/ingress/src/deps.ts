@@ -58,8 +58,10 @@ export async function buildIngressDeps(
     options.logger ?? createLogger({ service: 'ingress', level: config.LOG_LEVEL, logDir: config.LOG_DIR });
   const prefix = config.QUEUE_PREFIX;
   const prisma = createPrisma(config.DATABASE_URL);
-  const pgPool = createPgPool(config.DATABASE_URL, { max: 20 });
-  pgPool.on('error', (err) => logger.error('postgres pool error', { err: err.message }));
+  const pgPool = createPgPool(config.DATABASE_URL, {
+    max: 20,
+    onError: (err) => logger.error('postgres pool error', { err: err.message }),
+  });
 
   const redis = createRedis(config.REDIS_URL, 'producer');
   redis.on('error', (err: Error) => logger.warn('redis producer error', { err: err.message }));

@@ -24,8 +24,7 @@ await admin.connect();
 await admin.query(`CREATE DATABASE "${name}"`);
 const url = databaseUrl(name);
 const prefix = `{th-bench-${randomBytes(4).toString('hex')}}`;
-const pool = createPgPool(url, { max: 8 });
-pool.on('error', (err) => console.error('bench pool:', err.message));
+const pool = createPgPool(url, { max: 8, onError: (err) => console.error('bench pool:', err.message) });
 const redis = createRedis(TEST_REDIS_URL, 'worker');
 const signals = createQueue<SignalJob>(QUEUES.signals, redis, prefix, { removeOnComplete: true });
 const config = riskEnvSchema.parse({

@@ -67,8 +67,10 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
   return {
     async start() {
       if (running) return;
-      const pool = createPgPool(config.DATABASE_URL, { max: config.RISK_CONCURRENCY + 2 });
-      pool.on('error', (err) => logger.error('postgres pool error', { err: err.message }));
+      const pool = createPgPool(config.DATABASE_URL, {
+        max: config.RISK_CONCURRENCY + 2,
+        onError: (err) => logger.error('postgres pool error', { err: err.message }),
+      });
       // Background service: wait for Redis rather than fail fast.
       const redis = createRedis(config.REDIS_URL, 'worker');
       redis.on('error', (err: Error) => logger.warn('redis error', { err: err.message }));
