@@ -8,19 +8,21 @@ export function createPrisma(databaseUrl: string, options: { max?: number } = {}
   return new PrismaClient({ adapter });
 }
 
+/** Where a pool reports the error of an idle connection (e.g. Postgres restarted or shut down). */
+export type PoolErrorListener = (err: Error) => void;
+
 /**
  * Plain pg pool for hot-path statements Prisma cannot express in one round trip. It always has an 'error'
- * listener: an idle client whose connection the server ends (restart, failover, "terminating connection due to
- * administrator command") emits 'error' on the pool, and an EventEmitter 'error' without a listener kills the
- * process. The pool drops that client and connects anew on the next query, so the service rides out an outage.
+ * listener: an idle client's error (server shutdown, "terminating connection due to administrator command")
+ * is emitted on the pool, and without a listener Node kills the process. The broken client is dropped; the
+ * next query opens a new connection once Postgres is back.
  */
 export function createPgPool(
   databaseUrl: string,
-  options: { max?: number; onError?: (err: Error) => void } = {},
+  options: { max?: number; onError?: PoolErrorListener } = {},
 ): pg.Pool {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
-  const onError = options.onError ?? ((err: Error) => console.error(`postgres pool error: ${err.message}`));
-  pool.on('error', onError);
+  pool.on('error', options.onError ?? ((err) => console.error(`postgres pool error: ${err.message}`)));
   return pool;
 }
 

@@ -1,23 +1,44 @@
-import type { SignalJob } from '@tradehook/contracts';
+import {
+  signalJobSchema,
+  TERMINAL_SIGNAL_STATUSES,
+  type Exchange,
+  type OrderJob,
+  type SignalJob,
+} from '@tradehook/contracts';
 import type { Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
 import { failUndecidedSignal } from './signal-store.ts';
 
 export const ORPHAN_REASON =
-  'lost before the risk check: the signal was recorded but its queue job is gone (ingress crash or Redis data loss); nothing was traded';
+  'lost before the risk check: the signal was recorded but its queue job is gone and could not be rebuilt; nothing was traded';
 
-/** Job states in which the signal will still reach the risk check. */
+/** Job states in which the signal will still be worked on. */
 const PENDING_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 
+type AnyQueue = Queue<SignalJob> | Queue<OrderJob>;
+
+/** True when the queue holds a job for this signal that will still run; a finished one is removed. */
+async function pendingIn(queue: AnyQueue, signalId: string): Promise<boolean> {
+  const job = await queue.getJob(signalId);
+  if (!job) return false;
+  if (PENDING_STATES.has(await job.getState())) return true;
+  // A finished job under the same id would make the re-forwarding add() a no-op.
+  await job.remove().catch(() => undefined);
+  return false;
+}
+
 /**
- * Finds signals still `queued` long after they arrived whose `signals` job no longer exists, and fails
- * them. Without this, one lost job would hold back every later signal of its (account, symbol) for ever,
- * because the worker's ordering gate waits for each predecessor to become terminal.
+ * Postgres is the truth: every signal that is not final long after it arrived, and whose job is in neither
+ * `signals` nor `orders-<exchange>` (ingress crash, Redis losing its last writes), is forwarded again as a
+ * `signals` job rebuilt from its row. Risk then decides it (`queued`) or re-forwards it to the worker
+ * (`approved`/`executing`), where the order legs are looked up on the exchange by client id, so a re-run
+ * never sends twice. Without this, the worker's ordering gate would wait on the lost signal for ever.
  */
 export async function sweepOrphanedSignals(deps: {
   db: Queryable;
   signalsQueue: Queue<SignalJob>;
+  orderQueues: Record<Exchange, Queue<OrderJob>>;
   redis: Redis;
   prefix: string;
   logger: Logger;
@@ -25,21 +46,47 @@ export async function sweepOrphanedSignals(deps: {
   olderThanMs: number;
   limit?: number;
 }): Promise<string[]> {
-  const { rows } = await deps.db.query<{ id: string; request_id: string }>(
-    `SELECT id, request_id FROM signals
-      WHERE status = 'queued' AND received_at < $1
+  const { rows } = await deps.db.query<{
+    id: string;
+    request_id: string;
+    exchange: Exchange;
+    status: string;
+    seq_key: string;
+    seq: string;
+    payload: unknown;
+    received_at: Date;
+  }>(
+    `SELECT id, request_id, exchange::text AS exchange, status, seq_key, seq, payload, received_at FROM signals
+      WHERE status <> ALL($3::text[]) AND COALESCE(updated_at, received_at) < $1
       ORDER BY received_at LIMIT $2`,
-    [new Date(deps.now - deps.olderThanMs), deps.limit ?? 200],
+    [new Date(deps.now - deps.olderThanMs), deps.limit ?? 200, [...TERMINAL_SIGNAL_STATUSES]],
   );
-  const failed: string[] = [];
+  const swept: string[] = [];
   for (const row of rows) {
-    const job = await deps.signalsQueue.getJob(row.id);
-    if (job && PENDING_STATES.has(await job.getState())) continue;
-    if (await failUndecidedSignal(deps.db, row.id, ORPHAN_REASON, new Date(deps.now))) {
+    const orders = deps.orderQueues[row.exchange];
+    if (await pendingIn(deps.signalsQueue, row.id)) continue;
+    if (orders && (await pendingIn(orders, row.id))) continue;
+    const job = signalJobSchema.safeParse({
+      signalId: row.id,
+      requestId: row.request_id,
+      receivedAt: row.received_at.getTime(),
+      seqKey: row.seq_key,
+      seq: Number(row.seq),
+      signal: row.payload,
+    });
+    if (job.success) {
+      await deps.signalsQueue.add('signal', job.data, { jobId: row.id });
+      deps.logger.warn('signal without a job forwarded again', {
+        signalId: row.id,
+        requestId: row.request_id,
+        status: row.status,
+      });
+      swept.push(row.id);
+    } else if (await failUndecidedSignal(deps.db, row.id, ORPHAN_REASON, new Date(deps.now))) {
       await publishSignalDone(deps.redis, deps.prefix, row.id);
       deps.logger.warn('orphaned signal failed', { signalId: row.id, requestId: row.request_id });
-      failed.push(row.id);
+      swept.push(row.id);
     }
   }
-  return failed;
+  return swept;
 }

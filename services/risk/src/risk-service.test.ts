@@ -475,16 +475,14 @@ describe('risk service', () => {
       seq: first.seq,
       signal: first.signal,
     };
-    // The worker has taken it on: a late duplicate of the signals job must not touch the row.
+    // The worker has taken it on: a late duplicate of the signals job must not touch the row nor send twice.
     await pool.query(`UPDATE signals SET status = 'executing' WHERE id = $1`, [id]);
     const again = await signalsQueue.add('signal', job, { jobId: `${id}-again` });
     expect(await until('redelivery', async () => ((await again.isCompleted()) ? true : undefined))).toBe(
       true,
     );
-    expect((await signalsQueue.getJob(`${id}-again`))?.returnvalue).toEqual({
-      outcome: 'already_decided',
-      status: 'executing',
-    });
+    // Re-forwarded under the same order job id, which still exists: BullMQ adds nothing.
+    expect((await signalsQueue.getJob(`${id}-again`))?.returnvalue).toMatchObject({ outcome: 'approved' });
     const after = await pool.query(`SELECT status, risk_decided_at FROM signals WHERE id = $1`, [id]);
     expect(after.rows[0]).toEqual({ ...rows[0], status: 'executing' });
     expect(forwardedCount).toBe(countBefore);
@@ -558,10 +556,25 @@ describe('risk service', () => {
     await expectForwarded(await submit('flaky'));
   });
 
-  it('fails a signal whose queue job was lost, never one whose job is still pending', async () => {
+  it('re-forwards every non-final signal whose job was lost (queued, approved, executing), never a pending one', async () => {
     await createAccount('orphans');
     const old = clock - 3 * 60_000;
     const lost = await submit('orphans', {}, { receivedAt: old, enqueue: false });
+    // Approved/executing rows whose order job vanished with Redis' last second of writes.
+    const lostApproved = await submit(
+      'orphans',
+      { symbol: 'XRP/USDT:USDT' },
+      { receivedAt: old, enqueue: false },
+    );
+    const lostExecuting = await submit(
+      'orphans',
+      { symbol: 'ADA/USDT:USDT' },
+      { receivedAt: old, enqueue: false },
+    );
+    await pool.query(`UPDATE signals SET status = 'approved' WHERE id = $1`, [lostApproved]);
+    await pool.query(`UPDATE signals SET status = 'executing', updated_at = received_at WHERE id = $1`, [
+      lostExecuting,
+    ]);
     const pending = await submit(
       'orphans',
       { symbol: 'ETH/USDT:USDT' },
@@ -573,16 +586,18 @@ describe('risk service', () => {
       { receivedAt: clock - 10_000, enqueue: false },
     );
     try {
-      expect(await service.sweepOrphans()).toEqual([lost]);
+      expect((await service.sweepOrphans()).sort()).toEqual([lost, lostApproved, lostExecuting].sort());
+      // Decided by risk as if it had just arrived, and sent on to the worker.
       const row = await decided(lost);
-      expect(row.status).toBe('failed');
-      expect(row.reason).toMatch(/^lost before the risk check: .* nothing was traded/);
+      expect(row.status).toBe('approved');
+      await expectForwarded(lost);
+      await expectForwarded(lostApproved);
+      await until('the executing signal forwarded again', async () => forwarded.get(lostExecuting));
       const { rows } = await pool.query(
         `SELECT id, status FROM signals WHERE id = ANY($1::uuid[]) ORDER BY id`,
         [[pending, young]],
       );
       expect(rows.map((r) => r.status)).toEqual(['queued', 'queued']);
-      expect(await service.sweepOrphans()).toEqual([]);
     } finally {
       await (await signalsQueue.getJob(pending))?.remove();
     }

@@ -24,7 +24,7 @@ export interface RiskServiceOptions {
 
 export interface RiskService {
   start(): Promise<void>;
-  /** Fails orphaned `queued` signals now (also runs every RISK_SWEEP_INTERVAL_MS); returns their ids. */
+  /** Re-forwards non-final signals whose job is gone (also every RISK_SWEEP_INTERVAL_MS); returns their ids. */
   sweepOrphans(): Promise<string[]>;
   /** Stops taking jobs, lets running decisions finish (up to the deadline), closes connections. */
   stop(deadlineMs?: number): Promise<boolean>;
@@ -55,6 +55,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
     sweeping ??= sweepOrphanedSignals({
       db: r.pool,
       signalsQueue: r.signalsQueue,
+      orderQueues: r.orderQueues,
       redis: r.redis,
       prefix: config.QUEUE_PREFIX,
       logger,
@@ -110,7 +111,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
           err: err.message,
         }),
       );
-      // Read-only use (getJob) for the orphan sweep.
+      // The orphan sweep re-adds lost signals jobs through it.
       const signalsQueue = createQueue<SignalJob>(QUEUES.signals, redis, config.QUEUE_PREFIX);
       const sweepTimer =
         config.RISK_SWEEP_INTERVAL_MS > 0

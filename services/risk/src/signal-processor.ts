@@ -71,7 +71,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     await deps.orderQueues[job.signal.exchange].add('order', orderJob, { jobId: job.signalId });
   }
 
-  /** The row was approved earlier but the order job may not exist (crash in between): forward again. */
+  /** The row was approved (or started) earlier but the order job may not exist (crash, Redis loss): forward again. */
   async function reforward(job: SignalJob, log: Logger): Promise<SignalOutcome> {
     const account = await loadAccountLimits(db, job.signal.exchange, job.signal.account_id, deps.defaults);
     if (!account) {
@@ -115,7 +115,9 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
         await failSignal(data.signalId, wrong, log);
         throw new UnrecoverableError(wrong);
       }
-      if (row.status === 'approved') return await reforward(data, log);
+      // `executing`: the order job was lost mid-flight (Redis data loss); the worker finds what reached the
+      // exchange by client id and finishes the signal.
+      if (row.status === 'approved' || row.status === 'executing') return await reforward(data, log);
       if (row.status !== 'queued') {
         log.info('signal already decided; job ignored', { status: row.status });
         return { outcome: 'already_decided', status: row.status };

@@ -55,7 +55,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     });
   const pool: pg.Pool = createPgPool(config.DATABASE_URL, {
     max: Math.max(4, config.WORKER_CONCURRENCY + 2),
-    onError: (err) => logger.error('postgres pool error', { err: err.message }),
+    onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
