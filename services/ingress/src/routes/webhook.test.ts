@@ -1,4 +1,12 @@
-import { QUEUES, signalJobSchema, type SignalJob } from '@tradehook/contracts';
+import { randomUUID } from 'node:crypto';
+import {
+  dedupKey,
+  normaliseWebhook,
+  QUEUES,
+  signalJobSchema,
+  webhookPayloadSchema,
+  type SignalJob,
+} from '@tradehook/contracts';
 import { createPgPool } from '@tradehook/db';
 import {
   createQueue,
@@ -477,6 +485,46 @@ describe('webhook: database outage', () => {
       expect(res.body).toMatchObject({ success: false, error: { code: 'unavailable' } });
     } finally {
       await deadPg.end();
+    }
+  });
+});
+
+describe('webhook: arrival order', () => {
+  it('sequences two alerts of one key in arrival order when the first one takes longer to record', async () => {
+    const first = { ...guideLong, symbol: 'SOLUSDT', alert_id: 'arrival-first' };
+    const second = { ...guideLong, symbol: 'SOLUSDT', action: 'close_long', alert_id: 'arrival-second' };
+    // The first alert's dedup marker is held by a signal that does not exist: its intake takes an extra GET
+    // and SELECT before its INSERT, as a slower path (cache miss, busy pool) would.
+    const { key } = dedupKey(normaliseWebhook(webhookPayloadSchema.parse(first)));
+    await h.deps.redis.set(`${h.prefix}:dedup:${key}`, randomUUID(), 'PX', 60_000);
+    // Every statement on signals waits for a moment, so both requests meet inside Postgres.
+    const locker = createPgPool(h.db.url, { max: 1 });
+    const client = await locker.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('LOCK TABLE signals IN ACCESS EXCLUSIVE MODE');
+      const a = request(h.app)
+        .post(URL)
+        .send(first)
+        .then((r) => r);
+      await new Promise((r) => setTimeout(r, 10));
+      const b = request(h.app)
+        .post(URL)
+        .send(second)
+        .then((r) => r);
+      await new Promise((r) => setTimeout(r, 150));
+      await client.query('COMMIT');
+      const [ra, rb] = await Promise.all([a, b]);
+      expect([ra.status, rb.status]).toEqual([202, 202]);
+      const { rows } = await h.deps.pgPool.query<{ id: string; seq: string }>(
+        'SELECT id, seq FROM signals WHERE id = ANY($1)',
+        [[ra.body.signal_id, rb.body.signal_id]],
+      );
+      const seq = (id: string) => Number(rows.find((r) => r.id === id)!.seq);
+      expect(seq(ra.body.signal_id as string)).toBeLessThan(seq(rb.body.signal_id as string));
+    } finally {
+      client.release();
+      await locker.end();
     }
   });
 });

@@ -1,3 +1,4 @@
+import { sequenceKey } from '@tradehook/contracts';
 import { findSignalStatus } from '@tradehook/db';
 import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
@@ -5,7 +6,8 @@ import { ApiError } from '../http-errors.ts';
 import { redisRateLimit } from '../rate-limit.ts';
 import { requestIdOf, requestLogger, setAccessLine } from '../request-context.ts';
 import { ipAllowList, plainIp } from '../webhook/ip-allowlist.ts';
-import { acceptSignal, authenticateSignal, parseWebhookBody } from '../webhook/intake.ts';
+import { ArrivalOrder } from '../webhook/arrival-order.ts';
+import { acceptSignal, authenticateSignal, parseWebhookBody, validateSignal } from '../webhook/intake.ts';
 import { sendAccepted, sendOutcome } from '../webhook/outcome.ts';
 
 const ACCEPTED_TYPES = ['application/json', 'application/*+json', 'text/plain'];
@@ -28,6 +30,7 @@ function waitMs(req: Request, max: number): number {
  */
 export function createWebhookRouter(deps: IngressDeps): Router {
   const router = Router();
+  const arrivals = new ArrivalOrder();
   router.post(
     '/api/v1/webhook/tradingview',
     ipAllowList(deps.config.IP_ALLOWLIST),
@@ -46,24 +49,38 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         throw new ApiError('unsupported_media_type', 'send the alert as application/json or text/plain');
       }
       const wait = waitMs(req, deps.config.WEBHOOK_WAIT_MAX_MS);
-      let body: Record<string, unknown>;
-      let signal;
-      try {
-        body = parseWebhookBody(req.body);
-        signal = await authenticateSignal(deps, body, receivedAt);
-      } catch (err) {
+      const refused = (err: unknown) => {
         if (err instanceof ApiError) logger.warn('webhook refused', { code: err.code, reason: err.message });
-        throw err;
+        return err;
+      };
+      let validated;
+      try {
+        validated = validateSignal(parseWebhookBody(req.body));
+      } catch (err) {
+        throw refused(err);
       }
-
+      // Taken before the first await: alerts of one key are recorded (and sequenced) in arrival order.
+      const { exchange, account_id: accountId, symbol } = validated.signal;
+      const release = await arrivals.enter(sequenceKey(exchange, accountId, symbol));
+      let signal;
       let done: Promise<boolean> | undefined;
-      const accepted = await acceptSignal(
-        deps,
-        signal,
-        { requestId: requestIdOf(res), sourceIp: plainIp(req.ip) || null, receivedAt, logger },
-        // Listen before enqueueing so a fast outcome cannot slip past the waiter.
-        wait > 0 ? (id) => (done = deps.signalDone.wait(id, wait)) : undefined,
-      );
+      let accepted;
+      try {
+        try {
+          signal = await authenticateSignal(deps, validated, receivedAt);
+        } catch (err) {
+          throw refused(err);
+        }
+        accepted = await acceptSignal(
+          deps,
+          signal,
+          { requestId: requestIdOf(res), sourceIp: plainIp(req.ip) || null, receivedAt, logger },
+          // Listen before enqueueing so a fast outcome cannot slip past the waiter.
+          wait > 0 ? (id) => (done = deps.signalDone.wait(id, wait)) : undefined,
+        );
+      } finally {
+        release();
+      }
       // One line per accepted webhook: the access line, written when the answer is sent, carries these too.
       setAccessLine(res, 'signal accepted', {
         signalId: accepted.signalId,

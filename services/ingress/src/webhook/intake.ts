@@ -39,15 +39,13 @@ export function parseWebhookBody(body: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/**
- * Validates, authenticates and checks staleness. Order matters: for an unknown account the global secret
- * is checked first, so without a valid secret nobody can probe which account ids exist.
- */
-export async function authenticateSignal(
-  deps: IngressDeps,
-  body: Record<string, unknown>,
-  receivedAt: number,
-): Promise<NormalisedSignal> {
+export interface ValidatedSignal {
+  signal: NormalisedSignal;
+  secret: string;
+}
+
+/** Validates and normalises the body (no I/O, so the caller can take its arrival turn right after). */
+export function validateSignal(body: Record<string, unknown>): ValidatedSignal {
   // A missing secret is an authentication failure, not a validation detail.
   if (typeof body.secret !== 'string' || body.secret === '') {
     throw new ApiError('invalid_secret', 'Invalid webhook secret');
@@ -66,7 +64,18 @@ export async function authenticateSignal(
     if (err instanceof TimestampFormatError) throw new ApiError('validation_failed', err.message);
     throw err;
   }
+  return { signal, secret: payload.secret };
+}
 
+/**
+ * Authenticates and checks staleness. Order matters: for an unknown account the global secret is checked
+ * first, so without a valid secret nobody can probe which account ids exist.
+ */
+export async function authenticateSignal(
+  deps: IngressDeps,
+  { signal, secret }: ValidatedSignal,
+  receivedAt: number,
+): Promise<NormalisedSignal> {
   let account;
   try {
     account = await deps.accountCache.get(signal.exchange, signal.account_id);
@@ -74,13 +83,13 @@ export async function authenticateSignal(
     // 5xx on purpose: TradingView resends, and the resend can succeed once Postgres is back.
     throw new ApiError('unavailable', 'database unavailable, please retry');
   }
-  const globalOk = () => safeEqual(payload.secret, deps.config.WEBHOOK_SECRET);
+  const globalOk = () => safeEqual(secret, deps.config.WEBHOOK_SECRET);
   if (!account) {
     if (!globalOk()) throw new ApiError('invalid_secret', 'Invalid webhook secret');
     throw new ApiError('account_not_found', 'Account not found');
   }
   const secretOk = account.webhookSecretHash
-    ? verifyWebhookSecretHash(payload.secret, account.webhookSecretHash)
+    ? verifyWebhookSecretHash(secret, account.webhookSecretHash)
     : globalOk();
   if (!secretOk) throw new ApiError('invalid_secret', 'Invalid webhook secret');
 
