@@ -5,6 +5,7 @@ import {
   type CreateAccountInput,
   type Exchange,
   type Order,
+  type OtherPosition,
   type PositionMode,
 } from './engine.ts';
 import type { FaultInput } from './faults.ts';
@@ -174,6 +175,22 @@ export function createAccountFromJson(sim: Sim, b: Record<string, unknown>): Acc
   return sim.engine.createAccount(input);
 }
 
+const OTHER_INST_TYPES = ['FUTURES', 'MARGIN', 'OPTION'] as const;
+
+/** `other_positions: [{inst_type, inst_id, pos, avg_px}]`: OKX non-swap positions (see Account.otherPositions). */
+function otherPositionsOf(exchange: Exchange, v: unknown): OtherPosition[] {
+  if (exchange !== 'okx') throw new Error('other_positions are only simulated for okx');
+  if (!Array.isArray(v)) throw new Error('other_positions must be an array');
+  return v.map((item: Record<string, unknown>) => {
+    const instType = item['inst_type'] as OtherPosition['instType'];
+    if (!OTHER_INST_TYPES.includes(instType))
+      throw new Error(`other_positions: inst_type must be one of ${OTHER_INST_TYPES.join(', ')}`);
+    const instId = item['inst_id'];
+    if (typeof instId !== 'string' || !instId) throw new Error('other_positions: inst_id is required');
+    return { instType, instId, pos: Number(item['pos'] ?? 1), avgPx: Number(item['avg_px'] ?? 1) };
+  });
+}
+
 export function handleControl(sim: ControlSim, req: SimRequest): Reply {
   const { method } = req;
   const path = req.path.replace(/\/+$/, '');
@@ -221,6 +238,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       if (body['testnet'] !== undefined) a.testnet = body['testnet'] === true;
       const perms = permissionsOf(a.exchange, body['permissions']);
       if (perms) a.permissions = perms;
+      if (body['other_positions'] !== undefined)
+        a.otherPositions = otherPositionsOf(a.exchange, body['other_positions']);
       return reply({ ok: true, account: accountView(sim, a) });
     }
     if ((method === 'GET' && path === '/_sim/price') || (method === 'GET' && path === '/_sim/prices')) {

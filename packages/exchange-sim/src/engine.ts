@@ -145,8 +145,20 @@ export interface Account {
   algoOrders: AlgoOrder[];
   trades: Trade[];
   income: Income[];
+  /**
+   * OKX positions in instruments we do not simulate as swaps (FUTURES, MARGIN, OPTION): a real account can
+   * hold them next to its swaps, and `GET /api/v5/account/positions` without `instType` lists them too.
+   */
+  otherPositions: OtherPosition[];
   createdAt: number;
   updatedAt: number;
+}
+
+export interface OtherPosition {
+  instType: 'FUTURES' | 'MARGIN' | 'OPTION';
+  instId: string;
+  pos: number;
+  avgPx: number;
 }
 
 /** What a key created for trading has on OKX: read and trade, no withdrawal. */
@@ -300,6 +312,7 @@ export class Engine {
       algoOrders: [],
       trades: [],
       income: [],
+      otherPositions: [],
       createdAt: now,
       updatedAt: now,
     };

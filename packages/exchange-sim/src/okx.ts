@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { verifyOkx } from './auth.ts';
 import {
   type Account,
+  type OtherPosition,
   type AlgoOrder,
   EngineError,
   type MarginMode,
@@ -531,9 +532,23 @@ function balanceJson(sim: Sim, acct: Account): Dict {
   };
 }
 
-function positionsJson(sim: Sim, acct: Account, instId: string | undefined): Dict[] {
+/**
+ * `GET /api/v5/account/positions` (OKX docs, "Get positions"): `instType` (MARGIN, SWAP, FUTURES, OPTION) and
+ * `instId` (up to 10, comma-separated) are both optional; without `instType` every instrument type is listed,
+ * so an account's futures, margin and option positions come back beside its swaps.
+ */
+function positionsJson(
+  sim: Sim,
+  acct: Account,
+  instId: string | undefined,
+  instType: string | undefined,
+): Dict[] {
   const ids = instId ? instId.split(',') : undefined;
-  return sim.engine
+  const others = acct.otherPositions
+    .filter((o) => (!instType || o.instType === instType) && (!ids || ids.includes(o.instId)))
+    .map(otherPositionJson);
+  if (instType && instType !== 'SWAP') return others;
+  const swaps = sim.engine
     .openPositions(acct)
     .filter((p) => !ids || ids.includes((findMarket(p.symbol) as MarketSpec).okxId))
     .map((p) => {
@@ -600,6 +615,32 @@ function positionsJson(sim: Sim, acct: Account, instId: string | undefined): Dic
         vegaPA: '',
       };
     });
+  return [...swaps, ...others];
+}
+
+/** A non-swap position row, with the fields a swap row has (values of a plain cross position). */
+function otherPositionJson(o: OtherPosition): Dict {
+  return {
+    adl: '1',
+    availPos: str(Math.abs(o.pos)),
+    avgPx: str(o.avgPx),
+    cTime: String(Date.now()),
+    ccy: o.instType === 'MARGIN' ? 'USDT' : o.instId.split('-')[0],
+    instId: o.instId,
+    instType: o.instType,
+    lever: '3',
+    liqPx: '',
+    markPx: str(o.avgPx),
+    mgnMode: 'cross',
+    notionalUsd: str(Math.abs(o.pos) * o.avgPx),
+    pos: str(o.pos),
+    posCcy: o.instType === 'MARGIN' ? o.instId.split('-')[0] : '',
+    posId: `other-${o.instId}`,
+    posSide: 'net',
+    realizedPnl: '0',
+    uTime: String(Date.now()),
+    upl: '0',
+  };
 }
 
 function parseJsonBody(body: string): unknown {
@@ -740,7 +781,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /api/v5/account/balance':
       return ok([balanceJson(sim, acct)]);
     case 'GET /api/v5/account/positions':
-      return ok(positionsJson(sim, acct, q.get('instId') ?? undefined));
+      return ok(positionsJson(sim, acct, q.get('instId') ?? undefined, q.get('instType') ?? undefined));
     case 'GET /api/v5/account/config':
       return ok([
         {

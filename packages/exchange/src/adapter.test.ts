@@ -216,6 +216,38 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
   });
 });
 
+describe('OKX positions outside the swap markets', () => {
+  it('lists only its swap positions; futures, margin and option positions of the account are ignored', async () => {
+    const { adapter, apiKey } = await account('okx', 'oneway');
+    const res = await fetch(`${sim.url}/_sim/accounts/okx/${apiKey}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        other_positions: [
+          { inst_type: 'FUTURES', inst_id: 'BTC-USD-261225', pos: 3, avg_px: 60000 },
+          { inst_type: 'MARGIN', inst_id: 'ETH-USDT', pos: 2, avg_px: 3000 },
+          { inst_type: 'OPTION', inst_id: 'BTC-USD-261225-70000-C', pos: 1, avg_px: 0.01 },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    await adapter.createMarketOrder({
+      symbol: 'BTC/USDT:USDT',
+      side: 'buy',
+      amount: 0.01,
+      clientOrderId: 'thtestokxOther1',
+      reduceOnly: false,
+      positionSide: null,
+      marginMode: 'cross',
+    });
+    // All positions (as close_all and the entry's position check read them), and one symbol's.
+    expect(await adapter.fetchPositions()).toEqual([
+      expect.objectContaining({ symbol: 'BTC/USDT:USDT', side: 'long', amount: 0.01 }),
+    ]);
+    expect(await adapter.fetchPositions('BTC/USDT:USDT')).toHaveLength(1);
+  });
+});
+
 describe('OKX key check reads the key permissions (account/config perm)', () => {
   it('refuses a key with withdrawal permission with a clear message that carries no secret', async () => {
     const { adapter, apiSecret, passphrase } = await account('okx', 'oneway', 10_000, false, {

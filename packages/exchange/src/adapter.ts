@@ -174,11 +174,14 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   }
 
   async fetchPositions(symbol?: string): Promise<PositionInfo[]> {
-    const list = await this.client.fetchPositions(symbol ? [symbol] : undefined);
+    // OKX lists every instrument type without instType (futures, margin, options too); we trade only swaps.
+    const params = this.exchange === 'okx' ? { instType: 'SWAP' } : {};
+    const list = await this.client.fetchPositions(symbol ? [symbol] : undefined, params);
     const out: PositionInfo[] = [];
     for (const p of list) {
       const contracts = Math.abs(num(p.contracts) ?? 0);
-      if (!(contracts > 0) || !p.symbol) continue;
+      // A position in a market we have not loaded is not ours to manage (and has no contract size here).
+      if (!(contracts > 0) || !p.symbol || !this.client.markets?.[p.symbol]) continue;
       const cs = num(p.contractSize) ?? this.contractSize(p.symbol);
       const side: PositionSide | null = p.side === 'long' || p.side === 'short' ? p.side : null;
       if (!side) continue;
