@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const ORDER_LEGS = ['entry', 'exit', 'stop_loss', 'take_profit'] as const;
+/** `flatten`: the reduce-only close of an entry whose stop-loss could not be placed (protected or flat). */
+export const ORDER_LEGS = ['entry', 'exit', 'stop_loss', 'take_profit', 'flatten'] as const;
 export const orderLegSchema = z.enum(ORDER_LEGS);
 export type OrderLeg = z.infer<typeof orderLegSchema>;
 
@@ -23,7 +24,7 @@ function uuidToBase62(uuid: string): string {
  * `part` distinguishes several orders of the same leg kind (e.g. flip close + entry, close_all per symbol).
  */
 export function clientOrderId(signalId: string, leg: OrderLeg | 'flip', part = 0): string {
-  const tag = { entry: 'E', exit: 'X', stop_loss: 'S', take_profit: 'T', flip: 'F' }[leg];
+  const tag = { entry: 'E', exit: 'X', stop_loss: 'S', take_profit: 'T', flatten: 'U', flip: 'F' }[leg];
   if (!Number.isInteger(part) || part < 0 || part > 9999) throw new Error('order part must be 0–9999');
   const id = `th${uuidToBase62(signalId)}${tag}${part === 0 ? '' : String(part)}`;
   return id;

@@ -175,6 +175,32 @@ describe('binance usdm via ccxt', () => {
     expect(e4.message).toContain('-4120');
   });
 
+  it('refuses an 11th open conditional order on one symbol with -4045 (MAX_NUM_ALGO_ORDERS = 10)', async () => {
+    await setPrice(sim, 'ETHUSDT', 3000);
+    const { ex } = await binanceAccount(sim);
+    const ETH = 'ETH/USDT:USDT';
+    await ex.createOrder(ETH, 'market', 'buy', 1, undefined, { clientOrderId: 'lim-e' });
+    for (let i = 0; i < 10; i++)
+      await ex.createOrder(ETH, 'market', 'sell', 0.1, undefined, {
+        stopLossPrice: 2000 + i,
+        reduceOnly: true,
+        clientOrderId: `lim-sl${i}`,
+      });
+    const refused = await rejects(() =>
+      ex.createOrder(ETH, 'market', 'sell', 0.1, undefined, { stopLossPrice: 1990, reduceOnly: true }),
+    );
+    expect(refused.message).toContain('-4045');
+    expect(refused.message).toContain('Reach max stop order limit.');
+    // Another symbol has its own ten.
+    await setPrice(sim, 'BTCUSDT', 60000);
+    await ex.createOrder('BTC/USDT:USDT', 'market', 'buy', 0.01, undefined, { clientOrderId: 'lim-b' });
+    const other = await ex.createOrder('BTC/USDT:USDT', 'market', 'sell', 0.01, undefined, {
+      stopLossPrice: 50000,
+      reduceOnly: true,
+    });
+    expect(other.status).toBe('open');
+  });
+
   it('stop-loss triggers on a price move, closes the position, shows realised PnL; TP stays open', async () => {
     await setPrice(sim, 'ETHUSDT', 3000);
     const { ex, key } = await binanceAccount(sim);

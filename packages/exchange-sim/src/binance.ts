@@ -7,6 +7,9 @@ import { candles, INTERVAL_MS } from './klines.ts';
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
 import { decimalsIn, fmt, isMultiple, str } from './num.ts';
 
+/** Open conditional orders per symbol (exchangeInfo filter MAX_NUM_ALGO_ORDERS). */
+const MAX_NUM_ALGO_ORDERS = 10;
+
 const CLIENT_ID_RE = /^[.A-Z:/a-z0-9_-]{1,36}$/;
 const ORDER_TYPES = [
   'LIMIT',
@@ -229,7 +232,7 @@ function exchangeInfo(sim: Sim): unknown {
           minQty: fmt(m.minQty, m.quantityPrecision),
         },
         { filterType: 'MAX_NUM_ORDERS', limit: 200 },
-        { filterType: 'MAX_NUM_ALGO_ORDERS', limit: 10 },
+        { filterType: 'MAX_NUM_ALGO_ORDERS', limit: MAX_NUM_ALGO_ORDERS },
         { filterType: 'MIN_NOTIONAL', notional: str(m.minNotional) },
         {
           filterType: 'PERCENT_PRICE',
@@ -399,6 +402,10 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
     : { slTrigger: undefined, tpTrigger: trigger };
   if (sim.engine.triggerHit({ side, ...legs }, sim.engine.price(m.id)))
     err(-2021, 'Order would immediately trigger.');
+  // exchangeInfo's MAX_NUM_ALGO_ORDERS filter (limit 10 per symbol, Binance USDⓈ-M "Filters"); beyond it the
+  // order is refused with -4045 "Reach max stop order limit." (Binance USDⓈ-M error codes).
+  if (sim.engine.openAlgos(acct, m.id).length >= MAX_NUM_ALGO_ORDERS)
+    err(-4045, 'Reach max stop order limit.');
   const clientId = ensureClientId(p, 'clientAlgoId');
   if (sim.engine.openAlgos(acct).some((a) => a.clientId === clientId))
     err(-4116, 'ClientOrderId is duplicated.');

@@ -128,6 +128,28 @@ describe('okx swaps via ccxt', () => {
     ).toContain('51121');
   });
 
+  it('refuses a stop-loss or take-profit on the wrong side of the last price with 51277–51280', async () => {
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim);
+    await ex.createOrder(BTC, 'market', 'buy', 2, undefined, { marginMode: 'cross' });
+    const algo = (side: 'buy' | 'sell', leg: Record<string, string>) =>
+      rejects(() =>
+        ex.privatePostTradeOrderAlgo({
+          instId: 'BTC-USDT-SWAP',
+          tdMode: 'cross',
+          side,
+          ordType: 'conditional',
+          sz: '1',
+          reduceOnly: 'true',
+          ...leg,
+        }),
+      );
+    expect((await algo('sell', { slTriggerPx: '61000', slOrdPx: '-1' })).message).toContain('51280');
+    expect((await algo('buy', { slTriggerPx: '59000', slOrdPx: '-1' })).message).toContain('51278');
+    expect((await algo('sell', { tpTriggerPx: '59000', tpOrdPx: '-1' })).message).toContain('51279');
+    expect((await algo('buy', { tpTriggerPx: '61000', tpOrdPx: '-1' })).message).toContain('51277');
+  });
+
   it('insufficient margin (51008) and duplicate clOrdId (51016)', async () => {
     await setPrice(sim, 'BTC-USDT-SWAP', 60000);
     const { ex } = await okxAccount(sim, { balance: 100 });

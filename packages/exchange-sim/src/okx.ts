@@ -399,20 +399,22 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
     const orderPrice =
       ordPxRaw === undefined || ordPxRaw === '-1' ? undefined : parsePx(m, ordPxRaw, 'slOrdPx');
     const last = sim.engine.price(m.id);
+    // A trigger on the wrong side of the last price (OKX docs, error codes 51277–51280): a sell's stop-loss
+    // "cannot be higher than", a buy's "cannot be lower than" the last price; take-profits the other way round.
     if (sl !== undefined && sim.engine.triggerHit({ side, slTrigger: sl, tpTrigger: undefined }, last)) {
       err(
-        side === 'sell' ? '51053' : '51052',
+        side === 'sell' ? '51280' : '51278',
         side === 'sell'
-          ? 'SL trigger price must be less than the last price'
-          : 'SL trigger price must be greater than the last price',
+          ? 'SL trigger price cannot be higher than the last price'
+          : 'SL trigger price cannot be lower than the last price',
       );
     }
     if (tp !== undefined && sim.engine.triggerHit({ side, slTrigger: undefined, tpTrigger: tp }, last)) {
       err(
-        side === 'sell' ? '51052' : '51053',
+        side === 'sell' ? '51279' : '51277',
         side === 'sell'
-          ? 'TP trigger price must be greater than the last price'
-          : 'TP trigger price must be less than the last price',
+          ? 'TP trigger price cannot be lower than the last price'
+          : 'TP trigger price cannot be higher than the last price',
       );
     }
     const cid = clientIdOf(clientRaw);

@@ -40,6 +40,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
     .default('1h'),
   ATR_PERIOD: intFromEnv(2, 200).default(14),
   ATR_SL_MULTIPLIER: z.coerce.number().positive().default(1.5),
+  /**
+   * An entry whose stop-loss the exchange refuses: `flatten` closes it at once (protected or flat; the signal
+   * fails with the reason), `keep` keeps the position and reports the refusal.
+   */
+  UNPROTECTED_POLICY: z.enum(['flatten', 'keep']).default('flatten'),
   ATR_TP_MULTIPLIER: z.coerce.number().positive().default(3),
   /** Share of available balance an entry without `quantity` uses (the guide: 10 %). */
   DEFAULT_SIZE_FRACTION: z.coerce.number().positive().max(1).default(0.1),

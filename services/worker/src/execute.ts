@@ -54,6 +54,7 @@ type ExecConfig = Pick<
   | 'ATR_TP_MULTIPLIER'
   | 'DEFAULT_SIZE_FRACTION'
   | 'DEFAULT_LEVERAGE'
+  | 'UNPROTECTED_POLICY'
 >;
 
 const closingSide = (side: PositionSide): OrderSide => (side === 'long' ? 'sell' : 'buy');
@@ -299,17 +300,78 @@ export class OrderExecutor {
     const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
     const warnings: string[] = [];
+    let stopRefused: string | undefined;
     settled.forEach((s, i) => {
       if (s.status !== 'fulfilled') return;
       const kind = legs[i]!.kind;
       results[kind] = s.value.view;
       if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
+      if (kind === 'stop_loss' && s.value.error) stopRefused = s.value.error;
     });
+    // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
+    // orders, …) is closed now rather than left open without its stop.
+    if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'flatten') {
+      results['flatten'] = await this.flatten(job, account, side, hedge, filled);
+      log.warn('stop-loss refused: position flattened', { symbol, reason: stopRefused });
+      return {
+        status: 'failed',
+        reason: `unprotected → flattened: stop_loss not placed: ${stopRefused}`,
+        result: this.details(job, results, false),
+      };
+    }
     return {
       status: 'executed',
       reason: warnings.length ? warnings.join('; ') : null,
       result: this.details(job, results),
     };
+  }
+
+  /**
+   * Closes a just-opened entry (reduce-only market order on its own planned row and client id, so a retried
+   * job never closes twice) and cancels whatever protection of it was placed.
+   */
+  private async flatten(
+    job: OrderJob,
+    account: AccountContext,
+    side: PositionSide,
+    hedge: boolean,
+    amount: number,
+  ): Promise<Record<string, unknown>> {
+    const { adapter, settings } = account;
+    const symbol = job.signal.symbol;
+    const cid = clientOrderId(job.signalId, 'flatten');
+    let rows = await findOrdersBySignal(this.pool, job.signalId);
+    if (!rows.some((r) => r.clientOrderId === cid)) {
+      const exchangeAmount = adapter.amountToPrecision(symbol, amount).exchangeAmount;
+      await insertPlannedOrders(this.pool, [
+        this.newRow(job, {
+          clientOrderId: cid,
+          leg: 'flatten',
+          symbol,
+          side: closingSide(side),
+          positionSide: hedge ? side : null,
+          type: 'market',
+          reduceOnly: true,
+          amount,
+          exchangeAmount,
+        }),
+      ]);
+      rows = await findOrdersBySignal(this.pool, job.signalId);
+    }
+    const row = rows.find((r) => r.clientOrderId === cid)!;
+    const { info } = await runLeg(this.pool, adapter, row, false, () =>
+      adapter.createMarketOrder({
+        symbol,
+        side: closingSide(side),
+        amount: row.amount ?? amount,
+        clientOrderId: cid,
+        reduceOnly: true,
+        positionSide: hedge ? side : null,
+        marginMode: settings.marginMode,
+      }),
+    );
+    const canceled = await this.cancelProtection(job, adapter, symbol, side);
+    return orderView(info, { position_side: side, canceled_orders: canceled });
   }
 
   /** Base amount for an entry: the signal's quantity, else fraction × free balance × leverage / price. */

@@ -686,7 +686,22 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     }
   });
 
-  it('places SL and TP together: one refused by the exchange, the other still placed and recorded', async () => {
+  /** The exchange's own refusal of the next `count` conditional orders (Binance -2021, OKX 51280). */
+  const refuseConditionals = (count: number) =>
+    simControl(sim.url, 'faults', {
+      exchange,
+      path: exchange === 'binance' ? 'algoOrder' : 'order-algo',
+      method: 'POST',
+      kind: 'error_code',
+      code: exchange === 'binance' ? -2021 : 51280,
+      msg:
+        exchange === 'binance'
+          ? 'Order would immediately trigger.'
+          : 'SL trigger price cannot be higher than the last price',
+      count,
+    });
+
+  it('protected or flat: a refused stop-loss closes the entry at once and fails the signal with the reason', async () => {
     const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const p = await price(ETH);
     const job = await approvedSignal(pool, acct, {
@@ -696,22 +711,38 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       stop_loss: Math.round(p * 0.95),
       take_profit: Math.round(p * 1.05),
     });
-    await simControl(sim.url, 'faults', {
-      exchange,
-      path: exchange === 'binance' ? 'algoOrder' : 'order-algo',
-      method: 'POST',
-      kind: 'error_code',
-      code: exchange === 'binance' ? -2021 : 51052,
-      msg: 'Order would immediately trigger.',
-      count: 1,
+    // Both protective orders leave together; refuse both so the stop is refused for sure.
+    await refuseConditionals(2);
+    try {
+      const out = await run(job);
+      expect(out.status, out.reason ?? '').toBe('failed');
+      expect(out.reason).toMatch(/^unprotected → flattened: stop_loss not placed: /);
+      const rows = await orderRows(job.signalId);
+      expect(rows.find((r) => r.leg === 'entry')?.status).toBe('filled');
+      expect(rows.find((r) => r.leg === 'flatten')?.status).toBe('filled');
+      const state = await simAccount(sim.url, acct);
+      expect(state.positions).toEqual([]);
+      expect(state.open_algo_orders).toEqual([]);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
+
+  it('a refused take-profit keeps the entry (its stop protects it) and reports the refusal', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const p = await price(ETH);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      take_profit: Math.round(p * 1.05),
     });
+    await refuseConditionals(1);
     try {
       const out = await run(job);
       expect(out.status, out.reason ?? '').toBe('executed');
-      expect(out.reason).toMatch(/(stop_loss|take_profit) not placed/);
-      const legs = (await orderRows(job.signalId)).filter((r) => r.leg !== 'entry');
-      expect(legs.map((r) => r.status).sort()).toEqual(['open', 'rejected']);
-      expect((await simAccount(sim.url, acct)).open_algo_orders).toHaveLength(1);
+      expect(out.reason).toMatch(/take_profit not placed/);
+      expect((await orderRows(job.signalId)).find((r) => r.leg === 'take_profit')?.status).toBe('rejected');
     } finally {
       await simControl(sim.url, 'faults', {}, 'DELETE');
     }
