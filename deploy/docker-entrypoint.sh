@@ -13,7 +13,12 @@ for file in "$secrets_dir"/*/*.env; do
     value=${line#*=}
     case "$key" in '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;; esac
     eval "current=\${$key:-}"
-    if [ -z "$current" ]; then export "$key=$value"; fi
+    if [ -z "$current" ]; then
+      export "$key=$value"
+    elif [ "$current" != "$value" ]; then
+      # Names only: an exported variable in the shell that ran `docker compose up` is the usual surprise.
+      echo "entrypoint: $key is set in the environment and overrides the generated one in $file" >&2
+    fi
   done <"$file"
 done
 exec "$@"

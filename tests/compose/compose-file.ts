@@ -12,6 +12,7 @@ export const REPO_ROOT = join(import.meta.dirname, '../..');
 export interface ComposeService {
   image?: string;
   build?: unknown;
+  pull_policy?: string;
   command?: string[];
   environment?: Record<string, string | number | boolean | null>;
   volumes?: string[];
