@@ -181,12 +181,12 @@ describe('okx swaps via ccxt', () => {
     const sl = await ex.createOrder(ETH, 'market', 'sell', 10, undefined, {
       stopLossPrice: 2900,
       reduceOnly: true,
-      clientOrderId: 'ethsl',
+      algoClOrdId: 'ethsl', // an algo order's client id (clOrdId would not identify it)
     });
     const tp = await ex.createOrder(ETH, 'market', 'sell', undefined as never, undefined, {
       takeProfitPrice: 3300,
       closeFraction: '1',
-      clientOrderId: 'ethtp',
+      algoClOrdId: 'ethtp',
     });
     expect(sl.id).toBeTruthy();
     expect(tp.id).toBeTruthy();
@@ -194,8 +194,10 @@ describe('okx swaps via ccxt', () => {
       trigger: true,
       ordType: 'conditional',
     });
-    expect(pending.map((o) => o.clientOrderId).sort()).toEqual(['ethsl', 'ethtp']);
-    expect(pending.find((o) => o.clientOrderId === 'ethsl')?.stopLossPrice).toBe(2900);
+    // ccxt reports the (deprecated, broker-generated) clOrdId as clientOrderId; the algo's own id is algoClOrdId.
+    const algoClOrdId = (o: { info: unknown }) => (o.info as Record<string, string>)['algoClOrdId'];
+    expect(pending.map(algoClOrdId).sort()).toEqual(['ethsl', 'ethtp']);
+    expect(pending.find((o) => algoClOrdId(o) === 'ethsl')?.stopLossPrice).toBe(2900);
     await setPrice(sim, 'ETH-USDT-SWAP', 2899);
     expect(await ex.fetchPositions([ETH])).toHaveLength(0);
     const slAfter = await ex.fetchOrder(sl.id as string, ETH, { trigger: true });
@@ -209,7 +211,7 @@ describe('okx swaps via ccxt', () => {
       trigger: true,
       ordType: 'conditional',
     });
-    expect(left.map((o) => o.clientOrderId)).toEqual(['ethtp']);
+    expect(left.map(algoClOrdId)).toEqual(['ethtp']);
     await ex.cancelOrders([left[0]?.id as string], ETH, { trigger: true });
     expect(
       await ex.fetchOpenOrders(ETH, undefined, undefined, { trigger: true, ordType: 'conditional' }),

@@ -187,7 +187,7 @@ function algoJson(sim: Sim, a: AlgoOrder): Dict {
     ordId: result ? String(result.id) : '',
     ordIdList: result ? [String(result.id)] : [],
     algoId: String(a.id),
-    clOrdId: a.clientId,
+    clOrdId: (a.meta['clOrdId'] as string | undefined) ?? '',
     algoClOrdId: a.clientId,
     sz: a.qty === undefined ? '' : ctStr(m, a.qty),
     closeFraction: a.closePosition ? '1' : '',
@@ -367,10 +367,13 @@ function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome 
 }
 
 function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome {
-  const clientRaw = o['algoClOrdId'] ?? o['clOrdId'];
+  // An algo order's own client id is `algoClOrdId` (OKX docs, "Place algo order"); `clOrdId` is a separate,
+  // deprecated field that is echoed back but never identifies the algo order, so it is not copied across:
+  // an algo order sent with only `clOrdId` cannot be looked up by client id.
+  const clientRaw = o['algoClOrdId'];
   const base = {
     algoId: '',
-    clOrdId: s(clientRaw) ?? '',
+    clOrdId: s(o['clOrdId']) ?? '',
     algoClOrdId: s(clientRaw) ?? '',
     tag: s(o['tag']) ?? '',
   };
@@ -432,7 +435,7 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
       clientId: cid,
       marginMode: tdMode,
       arrivalMs,
-      meta: { ordType, tag: base.tag },
+      meta: { ordType, tag: base.tag, clOrdId: base.clOrdId },
     });
     return { ok: true, data: { ...base, algoId: String(algo.id), sCode: '0', sMsg: '' } };
   } catch (e) {

@@ -238,6 +238,12 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     const trigger = this.priceToPrecision(req.symbol, req.triggerPrice);
     if (req.kind === 'stop_loss') params['stopLossPrice'] = trigger;
     else params['takeProfitPrice'] = trigger;
+    if (this.exchange === 'okx') {
+      // ccxt sends clientOrderId as `clOrdId`, which does not identify an algo order on OKX; its lookups (and
+      // ours) go by `algoClOrdId`, so that is the one to send.
+      delete params['clientOrderId'];
+      params['algoClOrdId'] = req.clientOrderId;
+    }
     const created = await this.client.createOrder(
       req.symbol,
       'market',
@@ -382,10 +388,12 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
       return n === null ? null : Number((n * cs).toPrecision(12));
     };
     const rawPosSide = String(info['positionSide'] ?? info['posSide'] ?? '').toLowerCase();
+    // An OKX algo order is identified by algoClOrdId; ccxt may report the (deprecated) clOrdId instead.
     const clientOrderId =
-      o.clientOrderId ??
-      (info['algoClOrdId'] as string | undefined) ??
-      (info['clientAlgoId'] as string | undefined) ??
+      (conditional && (info['algoClOrdId'] as string | undefined)) ||
+      o.clientOrderId ||
+      (info['algoClOrdId'] as string | undefined) ||
+      (info['clientAlgoId'] as string | undefined) ||
       null;
     return {
       id: String(o.id),
