@@ -2,7 +2,8 @@
 // no-Docker way to run tradehook. Order: database (created if missing) → secrets (generated once into
 // .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
 // with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
-// A child that exits on its own stops the rest: a half-running pipeline is worse than a stopped one.
+// A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
+// running, so one crash (e.g. during a database outage) cannot take the whole stack down.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,6 +16,10 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tradeh
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Longest a child may take to stop after SIGTERM (workers finish the order in flight) before SIGKILL. */
 const STOP_DEADLINE_MS = 70_000;
+/** Restart backoff of a crashed child: doubles from the first to the last; reset after a long enough run. */
+const RESTART_FIRST_MS = 1_000;
+const RESTART_MAX_MS = 30_000;
+const RESTART_RESET_AFTER_MS = 60_000;
 
 type Env = Record<string, string | undefined>;
 
@@ -201,9 +206,12 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
 
   let stopping = false;
   let firstFailure = 0;
+  let wakeRestarts: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (wakeRestarts = resolve));
   const stop = async (reason = 'stop requested'): Promise<number> => {
     if (!stopping) {
       stopping = true;
+      wakeRestarts();
       say(`stopping (${reason})`);
       for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
       const killer = setTimeout(() => {
@@ -216,19 +224,25 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
     return exited;
   };
 
-  const exited: Promise<number> = Promise.all(
-    children.map(async ({ spec, child }) => {
-      const code = await exitCode(child);
-      if (!stopping) {
-        say(`${spec.name} exited unexpectedly (code ${code}); stopping everything`);
-        firstFailure ||= code || 1;
-        void stop(`${spec.name} exited`);
-      } else if (code !== 0) {
-        firstFailure ||= code;
+  /** Runs one service until stop(): a child that exits on its own is started again after a backoff. */
+  const supervise = async (slot: (typeof children)[number]): Promise<number> => {
+    let backoff = RESTART_FIRST_MS;
+    for (;;) {
+      const startedAt = Date.now();
+      const code = await exitCode(slot.child);
+      if (stopping) {
+        if (code !== 0) firstFailure ||= code;
+        return code;
       }
-      return code;
-    }),
-  ).then(() => firstFailure);
+      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) backoff = RESTART_FIRST_MS;
+      say(`${slot.spec.name} exited unexpectedly (code ${code}); restarting in ${backoff} ms`);
+      await Promise.race([new Promise((r) => setTimeout(r, backoff)), stopRequested]);
+      if (stopping) return code;
+      backoff = Math.min(backoff * 2, RESTART_MAX_MS);
+      slot.child = runNode(slot.spec.name, slot.spec.entry, slot.spec.env, write, width);
+    }
+  };
+  const exited: Promise<number> = Promise.all(children.map(supervise)).then(() => firstFailure);
 
   const port = services[0]?.env.PORT ?? '8001';
   const ingressUrl = `http://127.0.0.1:${port}`;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,7 +95,21 @@ describe('pnpm start', () => {
       expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
       expect(output).toContain(`generated WEBHOOK_SECRET, ADMIN_TOKEN`);
       // The worker's start line, then SIGTERM: everything stops cleanly.
-      while (!/^\[worker-binance\] /m.test(output)) await new Promise((r) => setTimeout(r, 200));
+      while (!/^\[worker-binance\] .*worker started/m.test(output))
+        await new Promise((r) => setTimeout(r, 200));
+
+      // A crashed service is restarted with backoff; the others keep running.
+      const ps = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)]).toString();
+      const workerPid = Number(/^\s*(\d+) .*services\/worker\/src\/main\.ts/m.exec(ps)?.[1]);
+      expect(workerPid).toBeGreaterThan(0);
+      process.kill(workerPid, 'SIGKILL');
+      const started = () => output.match(/^\[worker-binance\] .*worker started/gm)?.length ?? 0;
+      while (started() < 2) await new Promise((r) => setTimeout(r, 200));
+      expect(output).toMatch(
+        /\[start\] worker-binance exited unexpectedly \(code 1\); restarting in 1000 ms/,
+      );
+      expect(output).not.toContain('[start] stopping');
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/webhook/health`)).status).toBe(200);
     } finally {
       child.kill('SIGTERM');
     }
