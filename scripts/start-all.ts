@@ -2,8 +2,8 @@
 // no-Docker way to run tradehook. Order: database (created if missing) → secrets (generated once into
 // .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
 // with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
-// A child that exits on its own is restarted with backoff (as compose's `restart: unless-stopped` does), so one
-// crashed service never takes the others down; the rest keep running meanwhile.
+// A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
+// running, so one crash (e.g. during a database outage) cannot take the whole stack down.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -16,7 +16,7 @@ export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tradeh
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Longest a child may take to stop after SIGTERM (workers finish the order in flight) before SIGKILL. */
 const STOP_DEADLINE_MS = 70_000;
-/** Restart backoff of a crashed child: 1 s doubling to 30 s; reset once it has run a minute. */
+/** Restart backoff of a crashed child: doubles from the first to the last; reset after a long enough run. */
 const RESTART_FIRST_MS = 1_000;
 const RESTART_MAX_MS = 30_000;
 const RESTART_RESET_AFTER_MS = 60_000;
@@ -202,17 +202,16 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
 
   const services = listServices(base, secrets, options.binanceWorkers ?? 1, options.okxWorkers ?? 1);
   const width = Math.max(...services.map((s) => s.name.length));
-  const start = (s: ServiceSpec) => runNode(s.name, s.entry, s.env, write, width);
-  const children = services.map((s) => ({ spec: s, child: start(s) }));
+  const children = services.map((s) => ({ spec: s, child: runNode(s.name, s.entry, s.env, write, width) }));
 
   let stopping = false;
   let firstFailure = 0;
-  let wake: () => void = () => undefined;
-  const stopRequested = new Promise<void>((resolve) => (wake = resolve));
+  let wakeRestarts: () => void = () => undefined;
+  const stopRequested = new Promise<void>((resolve) => (wakeRestarts = resolve));
   const stop = async (reason = 'stop requested'): Promise<number> => {
     if (!stopping) {
       stopping = true;
-      wake();
+      wakeRestarts();
       say(`stopping (${reason})`);
       for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
       const killer = setTimeout(() => {
@@ -225,22 +224,22 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
     return exited;
   };
 
-  /** Runs one service until the stack stops, restarting it whenever it exits on its own. */
-  const supervise = async (slot: (typeof children)[number]): Promise<void> => {
-    let restarts = 0;
+  /** Runs one service until stop(): a child that exits on its own is started again after a backoff. */
+  const supervise = async (slot: (typeof children)[number]): Promise<number> => {
+    let backoff = RESTART_FIRST_MS;
     for (;;) {
       const startedAt = Date.now();
       const code = await exitCode(slot.child);
       if (stopping) {
         if (code !== 0) firstFailure ||= code;
-        return;
+        return code;
       }
-      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) restarts = 0;
-      const delay = Math.min(RESTART_MAX_MS, RESTART_FIRST_MS * 2 ** restarts++);
-      say(`${slot.spec.name} exited unexpectedly (code ${code}); restarting in ${delay / 1000} s`);
-      await Promise.race([new Promise((r) => setTimeout(r, delay)), stopRequested]);
-      if (stopping) return;
-      slot.child = start(slot.spec);
+      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) backoff = RESTART_FIRST_MS;
+      say(`${slot.spec.name} exited unexpectedly (code ${code}); restarting in ${backoff} ms`);
+      await Promise.race([new Promise((r) => setTimeout(r, backoff)), stopRequested]);
+      if (stopping) return code;
+      backoff = Math.min(backoff * 2, RESTART_MAX_MS);
+      slot.child = runNode(slot.spec.name, slot.spec.entry, slot.spec.env, write, width);
     }
   };
   const exited: Promise<number> = Promise.all(children.map(supervise)).then(() => firstFailure);

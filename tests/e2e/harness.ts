@@ -50,6 +50,8 @@ export interface HarnessOptions {
   simulator?: SimulatorOptions;
   /** Echo service output to this process's stderr (debugging). */
   echo?: boolean;
+  /** A migrated database of the test's own (e.g. on a private Postgres it stops); default: a fresh clone. */
+  database?: TestDatabase;
 }
 
 export interface ServiceProcess {
@@ -121,7 +123,10 @@ export class E2EHarness {
 
   /** Simulator + database + ingress + risk + workers, all ready. */
   static async start(options: HarnessOptions = {}): Promise<E2EHarness> {
-    const [sim, db] = await Promise.all([startSimulator(options.simulator ?? {}), createTestDatabase()]);
+    const [sim, db] = await Promise.all([
+      startSimulator(options.simulator ?? {}),
+      options.database ?? createTestDatabase(),
+    ]);
     const h = new E2EHarness(sim, db, createPgPool(db.url, { max: 4 }), options);
     try {
       const port = await freePort();

@@ -2,9 +2,19 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
 
+/**
+ * pg waits for ever for a connection by default: with Postgres unreachable (stopped mid-shutdown, network gone)
+ * every request would hang instead of failing fast into a 503 that TradingView resends.
+ */
+const CONNECT_TIMEOUT_MS = 5_000;
+
 /** Prisma 7 client over node-postgres (DESIGN.md decision 7: no native query engine). */
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const adapter = new PrismaPg({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   return new PrismaClient({ adapter });
 }
 
@@ -21,7 +31,11 @@ export function createPgPool(
   databaseUrl: string,
   options: { max?: number; onError?: PoolErrorListener } = {},
 ): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.max ?? 10,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+  });
   pool.on('error', options.onError ?? ((err) => console.error(`postgres pool error: ${err.message}`)));
   return pool;
 }

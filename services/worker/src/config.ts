@@ -26,7 +26,7 @@ export const workerEnvSchema = baseEnvSchema.extend({
   ORDER_MAX_ATTEMPTS: intFromEnv(1, 20).default(5),
   ORDER_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
   /** A predecessor stuck non-terminal this long no longer blocks its successors (recorded in the reason). */
-  ORDER_GATE_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(60_000),
+  ORDER_GATE_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(300_000),
   /** Graceful shutdown: in-flight orders get this long to finish. */
   SHUTDOWN_DEADLINE_MS: intFromEnv(100, 600_000).default(20_000),
   /** ccxt request timeout. */

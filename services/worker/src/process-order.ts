@@ -19,7 +19,8 @@ import { ExecutionRejected, type ExecutionOutcome, type OrderExecutor } from './
 import { LevelError } from './levels.ts';
 import {
   completeSignal,
-  findBlockingPredecessor,
+  failStuckPredecessor,
+  findBlockingPredecessors,
   findWaitingSuccessors,
   isTerminal,
   loadSignalState,
@@ -51,6 +52,14 @@ export interface OrderJobDeps {
 export type JobOutcome = Omit<ExecutionOutcome, 'status'> & { status: FinalStatus };
 
 /** Backoff of the ordering gate's re-checks: 10 ms doubling to 500 ms. */
+/** A job for this signal that will still run (waiting, delayed, active): the signal is not stuck. */
+async function hasPendingJob(queue: Queue | undefined, signalId: string): Promise<boolean> {
+  if (!queue) return false;
+  const job = await queue.getJob(signalId);
+  if (!job) return false;
+  return ['waiting', 'delayed', 'active', 'prioritized', 'waiting-children'].includes(await job.getState());
+}
+
 function gateDelay(checks: number): number {
   return Math.min(10 * 2 ** Math.min(checks, 10), 500);
 }
@@ -143,17 +152,31 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     if (isTerminal(state.status)) return { status: state.status }; // already done (duplicate or re-run)
 
     // ── ordering gate ──
+    // Never runs out of order. A lost job is re-forwarded by risk's orphan sweep; a predecessor that is still
+    // the only one ahead after ORDER_GATE_TIMEOUT_MS and never started is failed with a reason, then this runs.
+    // One that started (`executing`) is waited for: its re-run finds what reached the exchange by client id.
     let gateNote: string | null = null;
-    const blocker = await findBlockingPredecessor(pool, state);
-    if (blocker) {
+    for (;;) {
+      const blockers = await findBlockingPredecessors(pool, state);
+      const head = blockers[0];
+      if (!head) break;
       const since = progress.gateSince ?? Date.now();
       const waited = Date.now() - since;
-      if (waited < config.ORDER_GATE_TIMEOUT_MS) {
+      const passable =
+        blockers.length === 1 && head.status !== 'executing' && !(await hasPendingJob(deps.queue, head.id));
+      if (waited < config.ORDER_GATE_TIMEOUT_MS || !passable) {
         const checks = (progress.gateChecks ?? 0) + 1;
+        if (waited >= config.ORDER_GATE_TIMEOUT_MS && checks % 20 === 0) {
+          log.warn('ordering gate still waiting', { waitedMs: waited, blockers: blockers.slice(0, 5) });
+        }
         return delay(job, token, gateDelay(checks), { ...progress, gateSince: since, gateChecks: checks });
       }
-      gateNote = `executed without waiting for earlier signal ${blocker.id} (${blocker.action} ${blocker.symbol}, status ${blocker.status}) still unfinished after ${waited} ms`;
-      log.warn('ordering gate timed out', { blocker });
+      const reason = `stuck: still ${head.status} ${waited} ms after signal ${data.signalId} (next of its key) was ready; passed over by the ordering gate, nothing of it was sent`;
+      if (await failStuckPredecessor(pool, head.id, reason)) {
+        await publishSignalDone(deps.redis, deps.queuePrefix, head.id);
+        gateNote = `ran after earlier signal ${head.id} (${head.action} ${head.symbol}) was failed as stuck after ${waited} ms`;
+        log.warn('ordering gate failed a stuck predecessor', { blocker: head });
+      }
     }
 
     // ── risk re-check ──

@@ -61,13 +61,17 @@ export interface Blocker {
 }
 
 /**
- * The ordering gate (DESIGN.md decision 3): the first unfinished signal that must run before this one.
+ * The ordering gate (DESIGN.md decision 3): every unfinished signal that must run before this one, oldest first.
  * - same (account, symbol) key: any lower seq still non-terminal;
  * - across symbols of one account, by arrival: a close_all waits for every earlier signal of the account, and
  *   every signal waits for an earlier close_all (it touches all symbols).
  * Within one key only seq decides, so the two rules cannot wait on each other through that key.
  */
-export async function findBlockingPredecessor(pool: pg.Pool, s: SignalState): Promise<Blocker | null> {
+export async function findBlockingPredecessors(
+  pool: pg.Pool,
+  s: SignalState,
+  limit = 20,
+): Promise<Blocker[]> {
   const { rows } = await pool.query<{
     id: string;
     seq: string;
@@ -83,11 +87,33 @@ export async function findBlockingPredecessor(pool: pg.Pool, s: SignalState): Pr
           OR (seq_key <> $4 AND ($8 OR action = 'close_all') AND (received_at, id) < ($6, $3::uuid))
         )
       ORDER BY received_at
-      LIMIT 1`,
-    [s.exchange, s.accountId, s.id, s.seqKey, s.seq, s.receivedAt, TERMINAL, s.action === 'close_all'],
+      LIMIT $9`,
+    [s.exchange, s.accountId, s.id, s.seqKey, s.seq, s.receivedAt, TERMINAL, s.action === 'close_all', limit],
   );
-  const r = rows[0];
-  return r ? { id: r.id, seq: Number(r.seq), status: r.status, action: r.action, symbol: r.symbol } : null;
+  return rows.map((r) => ({
+    id: r.id,
+    seq: Number(r.seq),
+    status: r.status,
+    action: r.action,
+    symbol: r.symbol,
+  }));
+}
+
+/**
+ * Last resort of the gate: fails a predecessor that never started (`queued`/`approved`), so its successor can
+ * run in order and the stuck one can never run late, after it. Returns false when it started meanwhile.
+ */
+export async function failStuckPredecessor(
+  pool: pg.Pool,
+  blockerId: string,
+  reason: string,
+): Promise<boolean> {
+  const res = await pool.query(
+    `UPDATE signals SET status = 'failed', reason = $2, completed_at = now(), updated_at = now()
+      WHERE id = $1 AND status IN ('queued', 'approved')`,
+    [blockerId, reason],
+  );
+  return (res.rowCount ?? 0) > 0;
 }
 
 /** approved → executing (first start only keeps its timestamp). */

@@ -412,7 +412,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect((await simAccount(sim.url, a)).positions).toEqual([]);
   });
 
-  it('a predecessor stuck unfinished blocks its key until ORDER_GATE_TIMEOUT_MS, then is recorded and passed', async () => {
+  it('a stuck predecessor is failed after ORDER_GATE_TIMEOUT_MS and its successors then run in order, one at a time', async () => {
     // A service of its own with a short gate timeout (the shared ones keep the default, so load cannot reorder).
     const ownPrefix = testQueuePrefix();
     const service = await startService(exchange, ownPrefix, { ORDER_GATE_TIMEOUT_MS: '1000' });
@@ -420,11 +420,26 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     try {
       const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
       const stuck = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 }); // never enqueued
-      const next = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 });
-      await enqueueOrder(queue, next);
-      const out = await waitForSignal(pool, next.signalId);
-      expect(out.status).toBe('executed');
-      expect(out.reason).toContain(`without waiting for earlier signal ${stuck.signalId}`);
+      const second = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.01 });
+      const third = await approvedSignal(pool, a, { action: 'close_long', symbol: BTC });
+      // The third is ready first: it must still wait for the second, not only for the stuck one.
+      await enqueueOrder(queue, third);
+      await enqueueOrder(queue, second);
+      const out3 = await waitForSignal(pool, third.signalId);
+      const out2 = await waitForSignal(pool, second.signalId);
+      expect(out2.status, out2.reason ?? '').toBe('executed');
+      expect(out2.reason).toContain(`earlier signal ${stuck.signalId}`);
+      expect(out3.status, out3.reason ?? '').toBe('executed');
+      const { rows } = await pool.query(
+        `SELECT id, status, reason, completed_at FROM signals WHERE id = ANY($1::uuid[])`,
+        [[stuck.signalId, second.signalId, third.signalId]],
+      );
+      const byId = new Map(rows.map((r) => [r.id as string, r]));
+      expect(byId.get(stuck.signalId)?.status).toBe('failed');
+      expect(byId.get(stuck.signalId)?.reason).toMatch(/^stuck: .*nothing of it was sent/);
+      expect(byId.get(second.signalId)!.completed_at <= byId.get(third.signalId)!.completed_at).toBe(true);
+      // The close ran after the entry it closes: nothing left open (out of order it would have left 0.01).
+      expect((await simAccount(sim.url, a)).positions).toEqual([]);
     } finally {
       await queue.close();
       await service.stop();
