@@ -721,6 +721,25 @@ function route(sim: Sim, req: SimRequest): Reply {
   );
   const key = `${method} ${path}`;
   switch (key) {
+    case 'GET /sapi/v1/account/apiRestrictions': {
+      // Binance "Get API Key Permission" (USER_DATA, weight 1): the key's restrictions as enable* flags.
+      const has = (perm: string) => acct.permissions.includes(perm);
+      return reply({
+        ipRestrict: false,
+        createTime: acct.createdAt,
+        enableReading: has('reading'),
+        enableWithdrawals: has('withdrawals'),
+        enableInternalTransfer: has('internal_transfer'),
+        enableMargin: has('margin'),
+        enableFutures: has('futures'),
+        permitsUniversalTransfer: has('universal_transfer'),
+        enableVanillaOptions: has('vanilla_options'),
+        enableFixApiTrade: false,
+        enableFixReadOnly: false,
+        enableSpotAndMarginTrading: has('spot_and_margin_trading'),
+        enablePortfolioMarginTrading: false,
+      });
+    }
     case 'GET /sapi/v1/capital/config/getall':
     case 'GET /sapi/v1/margin/allPairs':
     case 'GET /sapi/v1/margin/isolated/allPairs':

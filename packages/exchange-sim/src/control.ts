@@ -7,6 +7,7 @@ import {
   type Order,
   type OtherPosition,
   type PositionMode,
+  BINANCE_PERMISSIONS,
 } from './engine.ts';
 import type { FaultInput } from './faults.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
@@ -38,22 +39,23 @@ function positionModeOf(v: unknown): PositionMode | undefined {
   throw new Error(`invalid position_mode ${s}`);
 }
 
-const OKX_PERMISSIONS = ['read_only', 'trade', 'withdraw'];
+const PERMISSIONS: Record<Exchange, readonly string[]> = {
+  okx: ['read_only', 'trade', 'withdraw'],
+  binance: BINANCE_PERMISSIONS,
+};
 
 /**
- * `permissions`: an array or OKX's comma list (`"read_only,withdraw,trade"`). Only OKX reports key permissions
- * (account/config `perm`); the simulator serves no Binance permission endpoint, so Binance refuses the field
- * rather than ignore it.
+ * `permissions`: an array or a comma list. OKX: account/config `perm` (`"read_only,withdraw,trade"`); Binance:
+ * the `enable*` flags of `GET /sapi/v1/account/apiRestrictions` (`reading`, `futures`, `withdrawals`, …).
  */
 function permissionsOf(exchange: Exchange, v: unknown): string[] | undefined {
   if (v === undefined || v === null) return undefined;
-  if (exchange !== 'okx') throw new Error('permissions are only simulated for okx (account/config perm)');
+  const allowed = PERMISSIONS[exchange];
   const list = Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',') : undefined;
   if (!list) throw new Error('permissions must be an array or a comma-separated string');
   const perms = [...new Set(list.map((p) => p.trim()).filter((p) => p.length > 0))];
-  const unknown = perms.filter((p) => !OKX_PERMISSIONS.includes(p));
-  if (unknown.length)
-    throw new Error(`invalid permissions ${unknown.join(',')}: use ${OKX_PERMISSIONS.join(', ')}`);
+  const unknown = perms.filter((p) => !allowed.includes(p));
+  if (unknown.length) throw new Error(`invalid permissions ${unknown.join(',')}: use ${allowed.join(', ')}`);
   return perms;
 }
 
@@ -129,7 +131,8 @@ export function accountView(sim: Sim, a: Account): Record<string, unknown> {
     api_key: a.apiKey,
     testnet: a.testnet,
     position_mode: a.positionMode,
-    ...(a.exchange === 'okx' ? { permissions: a.permissions } : {}),
+    permissions: a.permissions,
+    ...(a.exchange === 'okx' ? { acct_lv: a.acctLv } : {}),
     balance: e.margins(a),
     settings: Object.fromEntries(
       [...a.settings.entries()].map(([k, v]) => [k, { leverage: v.leverage, margin_mode: v.marginMode }]),
@@ -173,6 +176,14 @@ export function createAccountFromJson(sim: Sim, b: Record<string, unknown>): Acc
     defaultLeverage: b['leverage'] === undefined ? undefined : Number(b['leverage']),
   };
   return sim.engine.createAccount(input);
+}
+
+/** OKX account mode (account/config `acctLv`): 1 simple (spot only), 2 single-currency margin, 3, 4. */
+function acctLvOf(exchange: Exchange, v: unknown): '1' | '2' | '3' | '4' {
+  if (exchange !== 'okx') throw new Error('acct_lv is only simulated for okx');
+  const lv = String(v);
+  if (lv !== '1' && lv !== '2' && lv !== '3' && lv !== '4') throw new Error('acct_lv must be 1, 2, 3 or 4');
+  return lv;
 }
 
 const OTHER_INST_TYPES = ['FUTURES', 'MARGIN', 'OPTION'] as const;
@@ -238,6 +249,7 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       if (body['testnet'] !== undefined) a.testnet = body['testnet'] === true;
       const perms = permissionsOf(a.exchange, body['permissions']);
       if (perms) a.permissions = perms;
+      if (body['acct_lv'] !== undefined) a.acctLv = acctLvOf(a.exchange, body['acct_lv']);
       if (body['other_positions'] !== undefined)
         a.otherPositions = otherPositionsOf(a.exchange, body['other_positions']);
       return reply({ ok: true, account: accountView(sim, a) });

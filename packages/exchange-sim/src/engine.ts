@@ -136,6 +136,8 @@ export interface Account {
   positionMode: PositionMode;
   /** OKX API-key permissions as `account/config` reports them (`perm`), e.g. read_only, trade, withdraw. */
   permissions: string[];
+  /** OKX account mode (`acctLv`); level 1 (simple mode) cannot trade swaps (order: 51010). */
+  acctLv: '1' | '2' | '3' | '4';
   wallet: number;
   takerFee: number;
   makerFee: number;
@@ -163,6 +165,21 @@ export interface OtherPosition {
 
 /** What a key created for trading has on OKX: read and trade, no withdrawal. */
 export const DEFAULT_PERMISSIONS: readonly string[] = ['read_only', 'trade'];
+/**
+ * Binance key restrictions as `GET /sapi/v1/account/apiRestrictions` reports them (`enableReading`,
+ * `enableFutures`, `enableWithdrawals`, …), by their names here; a futures trading key has reading and futures.
+ */
+export const BINANCE_PERMISSIONS: readonly string[] = [
+  'reading',
+  'futures',
+  'withdrawals',
+  'internal_transfer',
+  'margin',
+  'spot_and_margin_trading',
+  'universal_transfer',
+  'vanilla_options',
+];
+const DEFAULT_BINANCE_PERMISSIONS: readonly string[] = ['reading', 'futures'];
 
 export interface CreateAccountInput {
   exchange: Exchange;
@@ -302,7 +319,10 @@ export class Engine {
       passphrase: input.passphrase,
       testnet: input.testnet ?? false,
       positionMode: input.positionMode ?? 'oneway',
-      permissions: input.permissions ?? [...DEFAULT_PERMISSIONS],
+      permissions: input.permissions ?? [
+        ...(input.exchange === 'okx' ? DEFAULT_PERMISSIONS : DEFAULT_BINANCE_PERMISSIONS),
+      ],
+      acctLv: '2',
       wallet: input.balance ?? 10_000,
       takerFee: input.takerFee ?? this.takerFee,
       makerFee: input.makerFee ?? this.makerFee,

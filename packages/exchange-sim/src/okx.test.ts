@@ -266,14 +266,14 @@ describe('okx swaps via ccxt', () => {
     expect(await control(sim, 'POST', '/_sim/accounts', { ...invalid, permissions: 7 })).toMatchObject({
       ok: false,
     });
-    // No Binance permission endpoint is simulated: the field is refused, not silently ignored.
+    // Binance permissions have their own names (the apiRestrictions flags): OKX's are refused there.
     expect(
       await control(sim, 'POST', '/_sim/accounts', {
         ...invalid,
         exchange: 'binance',
         permissions: ['trade'],
       }),
-    ).toMatchObject({ ok: false, error: expect.stringMatching(/only simulated for okx/) });
+    ).toMatchObject({ ok: false, error: expect.stringMatching(/invalid permissions trade: use reading/) });
   });
 
   it('hedge mode (long_short_mode) requires posSide (51000)', async () => {

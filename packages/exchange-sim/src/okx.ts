@@ -303,12 +303,18 @@ function clientIdOf(raw: unknown): string {
   return v;
 }
 
+/** Simple mode (acctLv 1) trades spot only: a swap order is refused (OKX error code 51010). */
+function refuseSimpleMode(acct: Account): void {
+  if (acct.acctLv === '1') err('51010', "You can't complete this request under your current account mode.");
+}
+
 function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome {
   const clOrdId = s(o['clOrdId']) ?? '';
   const tag = s(o['tag']) ?? '';
   const base = { clOrdId, ordId: '', tag, ts: String(Date.now()) };
   try {
     const m = inst(s(o['instId'])) as MarketSpec;
+    refuseSimpleMode(acct);
     const tdMode = tdModeOf(s(o['tdMode']));
     const side = sideOf(s(o['side']));
     const posSide = posSideOf(acct, s(o['posSide']));
@@ -379,6 +385,7 @@ function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome
   };
   try {
     const m = inst(s(o['instId'])) as MarketSpec;
+    refuseSimpleMode(acct);
     const tdMode = tdModeOf(s(o['tdMode']));
     const side = sideOf(s(o['side']));
     const posSide = posSideOf(acct, s(o['posSide']));
@@ -790,7 +797,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /api/v5/account/config':
       return ok([
         {
-          acctLv: '2',
+          acctLv: acct.acctLv,
           acctStpMode: 'cancel_maker',
           autoLoan: false,
           ctIsoMode: 'automatic',

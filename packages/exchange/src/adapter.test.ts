@@ -1,3 +1,4 @@
+import * as ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
 import { createExchangeAdapter, type CcxtExchangeAdapter } from './adapter.ts';
@@ -77,7 +78,7 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
     const check = await a.checkKey();
     expect(check).toMatchObject({ ok: true, canRead: true, positionMode: 'oneway' });
     // OKX reports the key's permissions; Binance futures has no such endpoint without sapi.
-    expect([check.canTrade, check.canWithdraw]).toEqual(exchange === 'okx' ? [true, false] : [null, null]);
+    expect([check.canTrade, check.canWithdraw]).toEqual([true, false]);
   });
 
   it('places a market order by client id, finds it again, and reports fills and trades', async () => {
@@ -275,5 +276,91 @@ describe('OKX key check reads the key permissions (account/config perm)', () => 
       canWithdraw: false,
       message: expect.stringMatching(/cannot trade/),
     });
+  });
+});
+
+describe('Binance key check reads the key restrictions (GET /sapi/v1/account/apiRestrictions)', () => {
+  it('accepts a futures trading key without withdrawals', async () => {
+    const { adapter } = await account('binance', 'oneway');
+    expect(await adapter.checkKey()).toMatchObject({ ok: true, canTrade: true, canWithdraw: false });
+  });
+
+  it('refuses a key with withdrawals enabled, and one without futures', async () => {
+    const withdraw = await account('binance', 'oneway', 10_000, false, {
+      permissions: ['reading', 'futures', 'withdrawals'],
+    });
+    const check = await withdraw.adapter.checkKey();
+    expect(check).toMatchObject({ ok: false, canTrade: true, canWithdraw: true });
+    expect(check.message).toBe('the key has withdrawal permission: create a key with trade permission only');
+    expect(JSON.stringify(check)).not.toContain(withdraw.apiSecret);
+    const readOnly = await account('binance', 'oneway', 10_000, false, { permissions: ['reading'] });
+    expect(await readOnly.adapter.checkKey()).toMatchObject({
+      ok: false,
+      canTrade: false,
+      message: expect.stringMatching(/cannot trade futures/),
+    });
+  });
+});
+
+describe('OKX key check reads the account mode (account/config acctLv)', () => {
+  it('refuses an account in simple mode (acctLv 1), whose swap orders OKX refuses with 51010', async () => {
+    const { adapter, apiKey } = await account('okx', 'oneway');
+    const patched = await fetch(`${sim.url}/_sim/accounts/okx/${apiKey}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ acct_lv: 1 }),
+    });
+    expect(patched.status).toBe(200);
+    const check = await adapter.checkKey();
+    expect(check.ok).toBe(false);
+    expect(check.message).toMatch(/simple mode \(acctLv 1\)/);
+    const refused = await adapter
+      .createMarketOrder({
+        symbol: 'BTC/USDT:USDT',
+        side: 'buy',
+        amount: 0.01,
+        clientOrderId: 'thtestokxLv1',
+        reduceOnly: false,
+        positionSide: null,
+        marginMode: 'cross',
+      })
+      .then(
+        () => null,
+        (err: Error) => err,
+      );
+    expect(refused?.message).toContain('51010');
+  });
+});
+
+describe('Binance -2015 after the key has worked', () => {
+  it('is final for the account (a revoked key or removed IP), not a retried DDoSProtection', async () => {
+    const { adapter } = await account('binance', 'oneway');
+    await adapter.fetchPositions(); // the key has worked
+    await fetch(`${sim.url}/_sim/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        exchange: 'binance',
+        path: 'positionRisk',
+        kind: 'error_code',
+        status: 401,
+        code: -2015,
+        msg: 'Invalid API-key, IP, or permissions for action.',
+        count: 1,
+      }),
+    });
+    try {
+      const err = await adapter.fetchPositions().catch((e: unknown) => e);
+      expect(classifyExchangeError(err)).toBe('final');
+      // Once a spot-private call has succeeded, ccxt raises the same answer as DDoSProtection (its guess: a
+      // temporary ban); that is final too.
+      const asBan = new ccxt.DDoSProtection(
+        'binanceusdm {"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}',
+      );
+      expect(classifyExchangeError(asBan)).toBe('final');
+      expect(classifyExchangeError(new ccxt.DDoSProtection('binanceusdm 418 banned'))).toBe('retryable');
+    } finally {
+      await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' });
+    }
   });
 });

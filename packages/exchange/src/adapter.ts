@@ -350,20 +350,32 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     const positionMode = await this.fetchPositionMode();
     let canTrade: boolean | null = null;
     let canWithdraw: boolean | null = null;
+    const problems: string[] = [];
     if (this.exchange === 'okx') {
       const cfg = (await (
         this.client as unknown as { privateGetAccountConfig(p: Dict): Promise<Dict> }
-      ).privateGetAccountConfig({})) as { data?: Array<{ perm?: string }> };
+      ).privateGetAccountConfig({})) as { data?: Array<{ perm?: string; acctLv?: string }> };
       const perm = cfg.data?.[0]?.perm;
       if (typeof perm === 'string' && perm.length > 0) {
         const perms = perm.split(',').map((s) => s.trim());
         canTrade = perms.includes('trade');
         canWithdraw = perms.includes('withdraw');
       }
-    } else if (typeof balanceInfo['canTrade'] === 'boolean') {
-      canTrade = balanceInfo['canTrade'];
+      // Account mode 1 ("simple", spot only) cannot trade swaps: every order would fail with 51010.
+      if (cfg.data?.[0]?.acctLv === '1')
+        problems.push(
+          'the OKX account is in simple mode (acctLv 1), which cannot trade swaps: switch the account mode to ' +
+            'single-currency margin or higher (Trade → Settings → Account mode)',
+        );
+    } else {
+      // Binance "Get API Key Permission" (GET /sapi/v1/account/apiRestrictions, weight 1).
+      const r = (await (
+        this.client as unknown as { sapiGetAccountApiRestrictions(p: Dict): Promise<Dict> }
+      ).sapiGetAccountApiRestrictions({})) as { enableWithdrawals?: boolean; enableFutures?: boolean };
+      if (typeof r.enableWithdrawals === 'boolean') canWithdraw = r.enableWithdrawals;
+      if (typeof r.enableFutures === 'boolean') canTrade = r.enableFutures;
+      else if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
     }
-    const problems: string[] = [];
     if (canWithdraw === true)
       problems.push('the key has withdrawal permission: create a key with trade permission only');
     if (canTrade === false)

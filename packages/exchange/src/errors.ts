@@ -9,6 +9,10 @@ import * as ccxt from 'ccxt';
 export type ErrorClass = 'retryable' | 'final';
 
 export function classifyExchangeError(err: unknown): ErrorClass {
+  // ccxt reports Binance -2015 ("Invalid API-key, IP, or permissions for action.") as DDoSProtection once a key
+  // has worked, guessing a temporary ban. A revoked key or a removed IP allow-list entry answers the same, and
+  // retrying them only adds weight against the IP: final for that account.
+  if (err instanceof ccxt.DDoSProtection && /"code":\s*-2015\b/.test(err.message)) return 'final';
   if (err instanceof ccxt.NetworkError) return 'retryable'; // RequestTimeout, ExchangeNotAvailable, DDoS, RateLimit, InvalidNonce
   if (err instanceof ccxt.BadResponse) return 'retryable';
   if (err instanceof ccxt.ExchangeError) return 'final';
