@@ -25,8 +25,7 @@ export const accountIdSchema = z
   .regex(/^ *[A-Za-z0-9_.-]* *$/, 'account_id may contain letters, digits, "_", "-" and "."')
   .trim()
   .min(1, 'account_id is required')
-  .max(64, 'account_id is at most 64 characters')
-  .regex(/^[A-Za-z0-9_.-]+$/, 'account_id may contain letters, digits, "_", "-" and "."');
+  .max(64, 'account_id is at most 64 characters');
 
 /** TradingView placeholders arrive as strings ("{{close}}" → "50123.5"); "" means "not given". */
 function numeric<T extends z.ZodType>(inner: T) {
