@@ -20,10 +20,12 @@ export function isExitAction(action: Action): boolean {
 /** Account ids as used in URLs and alert messages. */
 export const accountIdSchema = z
   .string()
+  // Checked before trimming, so "\r\nh1" is refused rather than silently cleaned; only plain spaces
+  // around the id (a copy-paste slip) are forgiven.
+  .regex(/^ *[A-Za-z0-9_.-]* *$/, 'account_id may contain letters, digits, "_", "-" and "."')
   .trim()
   .min(1, 'account_id is required')
-  .max(64, 'account_id is at most 64 characters')
-  .regex(/^[A-Za-z0-9_.-]+$/, 'account_id may contain letters, digits, "_", "-" and "."');
+  .max(64, 'account_id is at most 64 characters');
 
 /** TradingView placeholders arrive as strings ("{{close}}" → "50123.5"); "" means "not given". */
 function numeric<T extends z.ZodType>(inner: T) {
@@ -37,13 +39,33 @@ function numeric<T extends z.ZodType>(inner: T) {
   }, inner);
 }
 
-const positive = (field: string) =>
+/**
+ * Outer bounds of any price or quantity an order can carry; the exact limits are per symbol (Binance
+ * exchangeInfo PRICE_FILTER / LOT_SIZE, OKX instruments tickSz / lotSz / maxLmtSz) and the worker
+ * checks them. Binance's USDⓈ-M exchangeInfo example lists BTCUSDT maxPrice "4529764", maxQty "1000" and
+ * BLZUSDT minPrice "0.0001", maxQty "10000000"; these bounds are far outside that, so only broken alerts
+ * (1e308, 5e-324) are refused here.
+ */
+export const NUMBER_BOUNDS = {
+  price: { min: 1e-10, max: 1e9 },
+  quantity: { min: 1e-10, max: 1e10 },
+} as const;
+
+const positive = (field: string, bounds: { min: number; max: number } = NUMBER_BOUNDS.price) =>
   z
     .number({ error: `${field} must be a number` })
     .finite()
-    .positive(`${field} must be greater than 0`);
+    // abort: a negative value gets one message, not also the lower bound's.
+    .positive({ error: `${field} must be greater than 0`, abort: true })
+    .min(bounds.min, `${field} must be at least ${bounds.min}`)
+    .max(bounds.max, `${field} must be at most ${bounds.max}`);
 
 const lowercase = (v: unknown) => (typeof v === 'string' ? v.trim().toLowerCase() : v);
+
+/** Numeric alert ids ({{time}}, bar indices) are whole numbers that survive String() unchanged. */
+const alertNumber = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+/** Year 2286 in epoch ms: anything later is not a time an alert fired. */
+const MAX_EPOCH_MS = 1e13;
 
 /**
  * The webhook payload of the user's guide (API 레퍼런스 → WebhookPayload), plus optional extras:
@@ -56,7 +78,7 @@ export const webhookPayloadSchema = z.object({
   action: z.preprocess(lowercase, z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` })),
   symbol: symbolSchema,
   price: numeric(positive('price').optional()),
-  quantity: numeric(positive('quantity').optional()),
+  quantity: numeric(positive('quantity', NUMBER_BOUNDS.quantity).optional()),
   leverage: numeric(
     z
       .number({ error: 'leverage must be a number' })
@@ -68,10 +90,19 @@ export const webhookPayloadSchema = z.object({
   stop_loss: numeric(positive('stop_loss').optional()),
   take_profit: numeric(positive('take_profit').optional()),
   secret: z.string({ error: 'secret is required' }).min(1, 'secret is required').max(256),
-  id: z.union([z.string().trim().min(1).max(128), z.number()]).optional(),
-  alert_id: z.union([z.string().trim().min(1).max(128), z.number()]).optional(),
-  timestamp: z.union([z.string().trim().min(1).max(64), z.number()]).optional(),
-  max_lag: numeric(z.number().int().positive('max_lag must be a positive number of seconds').optional()),
+  id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
+  alert_id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
+  timestamp: z
+    .union([z.string().trim().min(1).max(64), z.number().finite().positive().max(MAX_EPOCH_MS)])
+    .optional(),
+  max_lag: numeric(
+    z
+      .number()
+      .int()
+      .positive('max_lag must be a positive number of seconds')
+      .max(86_400, 'max_lag is at most a day')
+      .optional(),
+  ),
 });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
@@ -99,7 +130,11 @@ export class TimestampFormatError extends Error {}
 /** Parses `{{timenow}}` (ISO-8601), epoch seconds or epoch milliseconds. */
 export function parseAlertTimestamp(value: string | number): number {
   const n = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (Number.isFinite(n)) return Math.round(n < 1e12 ? n * 1000 : n);
+  if (Number.isFinite(n)) {
+    const ms = Math.round(n < 1e12 ? n * 1000 : n);
+    if (ms > MAX_EPOCH_MS) throw new TimestampFormatError(`timestamp "${value}" is out of range`);
+    return ms;
+  }
   const t = Date.parse(String(value));
   if (Number.isNaN(t)) throw new TimestampFormatError(`timestamp "${value}" is not ISO-8601 or epoch time`);
   return t;

@@ -1,5 +1,4 @@
 import {
-  createCipheriv,
   createDecipheriv,
   createHash,
   createPrivateKey,
@@ -11,14 +10,17 @@ import {
   timingSafeEqual,
   type KeyObject,
 } from 'node:crypto';
+import { sodium } from './sodium.ts';
 
 /**
  * Exchange credentials at rest (DESIGN.md decision 6): a sealed box. The internet-facing ingress holds only
- * the X25519 public key and can seal; only workers hold the private key and can open. Each box uses a fresh
- * ephemeral key; HKDF-SHA256 derives an AES-256-GCM key; the account identity is the additional
- * authenticated data, so a box moved to another account row fails to open.
+ * the X25519 public key and can seal; only workers hold the private key and can open.
  *
- * Layout: version(1) | ephemeral public key (32) | iv (12) | tag (16) | ciphertext
+ * v2 (written now): version(1) = 2 | libsodium crypto_box_seal(JSON {aad, credentials}). The sealed box is
+ * anonymous, so the account identity (aad) travels inside it and must match on opening: a box moved to
+ * another account row fails to open.
+ * v1 (read only, re-sealed by the workers, see needsReseal): version(1) = 1 | ephemeral public key (32) |
+ * iv (12) | tag (16) | AES-256-GCM ciphertext, key from X25519 + HKDF-SHA256, aad as GCM associated data.
  */
 export interface ExchangeCredentials {
   apiKey: string;
@@ -26,7 +28,8 @@ export interface ExchangeCredentials {
   passphrase?: string;
 }
 
-const VERSION = 1;
+const VERSION_V1 = 1;
+const VERSION_V2 = 2;
 const INFO = Buffer.from('tradehook credentials v1');
 const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
 const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
@@ -64,50 +67,76 @@ function deriveKey(shared: Buffer, ephemeralPub: Buffer, recipientPub: Buffer): 
 }
 
 export class CredentialsSealer {
-  private readonly recipient: KeyObject;
   private readonly recipientRaw: Buffer;
   readonly keyId: string;
 
   constructor(publicKeyB64: string) {
     this.recipientRaw = decodeKey(publicKeyB64, 'CREDENTIALS_PUBLIC_KEY');
-    this.recipient = publicKeyFromRaw(this.recipientRaw);
     this.keyId = keyId(publicKeyB64);
   }
 
   seal(credentials: ExchangeCredentials, aad: string): Buffer {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    const ephemeralRaw = rawPublicKey(publicKey);
-    const shared = diffieHellman({ privateKey, publicKey: this.recipient });
-    const key = deriveKey(shared, ephemeralRaw, this.recipientRaw);
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', key, iv);
-    cipher.setAAD(Buffer.from(aad));
-    const plaintext = Buffer.from(JSON.stringify(credentials));
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+    const plaintext = Buffer.from(JSON.stringify({ aad, credentials }));
+    const sealed = sodium.crypto_box_seal(plaintext, this.recipientRaw);
     plaintext.fill(0);
-    return Buffer.concat([Buffer.from([VERSION]), ephemeralRaw, iv, cipher.getAuthTag(), ciphertext]);
+    return Buffer.concat([Buffer.from([VERSION_V2]), sealed]);
   }
+}
+
+/** True for a box in an older format, which a worker should open and seal again. */
+export function needsReseal(box: Uint8Array): boolean {
+  return box[0] !== VERSION_V2;
 }
 
 export class CredentialsOpener {
   private readonly privateKey: KeyObject;
+  private readonly privateRaw: Buffer;
   private readonly publicRaw: Buffer;
   readonly keyId: string;
+  /** The matching public key (base64), to seal a re-opened v1 box again. */
+  readonly publicKey: string;
 
   constructor(privateKeyB64: string) {
     const raw = decodeKey(privateKeyB64, 'CREDENTIALS_PRIVATE_KEY');
+    this.privateRaw = raw;
     this.privateKey = createPrivateKey({
       key: Buffer.concat([PKCS8_X25519_PREFIX, raw]),
       format: 'der',
       type: 'pkcs8',
     });
     this.publicRaw = rawPublicKey(createPublicKey(this.privateKey));
-    this.keyId = keyId(this.publicRaw.toString('base64'));
+    this.publicKey = this.publicRaw.toString('base64');
+    this.keyId = keyId(this.publicKey);
   }
 
   open(box: Uint8Array, aad: string): ExchangeCredentials {
     const buf = Buffer.from(box);
-    if (buf.length < 1 + 32 + 12 + 16 + 2 || buf[0] !== VERSION) {
+    if (buf[0] === VERSION_V2) return this.openV2(buf, aad);
+    return this.openV1(buf, aad);
+  }
+
+  private openV2(buf: Buffer, aad: string): ExchangeCredentials {
+    const sealed = buf.subarray(1);
+    if (sealed.length < sodium.crypto_box_SEALBYTES + 2) {
+      throw new CredentialsError('credentials box is malformed or of an unknown version');
+    }
+    let plain: Uint8Array;
+    try {
+      plain = sodium.crypto_box_seal_open(sealed, this.publicRaw, this.privateRaw);
+    } catch {
+      throw new CredentialsError('credentials could not be decrypted (wrong key or tampered data)');
+    }
+    const parsed = JSON.parse(Buffer.from(plain).toString('utf8')) as {
+      aad: string;
+      credentials: ExchangeCredentials;
+    };
+    plain.fill(0);
+    if (parsed.aad !== aad) throw new CredentialsError('credentials box belongs to another account');
+    return parsed.credentials;
+  }
+
+  private openV1(buf: Buffer, aad: string): ExchangeCredentials {
+    if (buf.length < 1 + 32 + 12 + 16 + 2 || buf[0] !== VERSION_V1) {
       throw new CredentialsError('credentials box is malformed or of an unknown version');
     }
     const ephemeralRaw = buf.subarray(1, 33);

@@ -1,7 +1,7 @@
 import express from 'express';
 import helmet from 'helmet';
 import type { IngressDeps } from './deps.ts';
-import { errorHandler, sendError } from './http-errors.ts';
+import { errorHandler, refuseEncodedBodies, sendError } from './http-errors.ts';
 import { requestContext } from './request-context.ts';
 import { createAccountsRouter } from './routes/accounts.ts';
 import { createHealthRouter } from './routes/health.ts';
@@ -41,6 +41,7 @@ export function createApp(deps: IngressDeps): express.Application {
   // Before the body parsers, so a malformed body's refusal is counted too.
   app.use('/api/v1/webhook', countWebhookAnswers(deps));
   app.use(helmet());
+  app.use(refuseEncodedBodies);
   app.use(express.json({ limit: deps.config.BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
   app.use(express.text({ limit: deps.config.BODY_LIMIT, type: 'text/plain' }));
 

@@ -1,5 +1,5 @@
 import { API_ERRORS, type ApiErrorBody, type ApiErrorCode } from '@tradehook/contracts';
-import type { ErrorRequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '@tradehook/logger';
 
 /** Thrown (or passed to next) anywhere in a route; the one error handler turns it into JSON. */
@@ -30,6 +30,27 @@ export function sendError(
   };
   return res.status(API_ERRORS[code]).json(body);
 }
+
+/**
+ * TradingView posts uncompressed UTF-8, so any Content-Encoding but identity, or a charset but utf-8, is
+ * refused (415) before a parser sees the body: a fake or truncated gzip/deflate/br body would otherwise
+ * surface as a zlib error without a body-parser `type` (a 500), and utf-7 & co. decode ASCII lookalikes.
+ */
+export const refuseEncodedBodies: RequestHandler = (req, res, next) => {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i
+    .exec(req.headers['content-type'] ?? '')?.[1]
+    ?.toLowerCase();
+  if (encoding !== undefined && encoding !== 'identity') {
+    sendError(res, 'unsupported_media_type', 'compressed request bodies are not accepted');
+    return;
+  }
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    sendError(res, 'unsupported_media_type', 'request bodies must be UTF-8');
+    return;
+  }
+  next();
+};
 
 /** body-parser errors carry a `type`; map them to our codes. */
 function bodyParserError(err: { type?: unknown }): [ApiErrorCode, string] | null {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { QUEUES, type OrderJob } from '@tradehook/contracts';
 import { CredentialsOpener } from '@tradehook/credentials';
+import { resealLegacyCredentials } from './reseal.ts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
@@ -60,9 +61,10 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const commands: Redis = createRedis(config.REDIS_URL, 'worker');
+  const opener = new CredentialsOpener(config.CREDENTIALS_PRIVATE_KEY);
   const registry = new AccountRegistry(pool, {
     exchange: config.EXCHANGE,
-    opener: new CredentialsOpener(config.CREDENTIALS_PRIVATE_KEY),
+    opener,
     apiUrl: config.EXCHANGE === 'binance' ? config.BINANCE_API_URL : config.OKX_API_URL,
     timeoutMs: config.EXCHANGE_TIMEOUT_MS,
     enableRateLimit: config.EXCHANGE_RATE_LIMIT,
@@ -117,6 +119,10 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     async start() {
       await redisReady(commands);
       await pool.query('SELECT 1');
+      // Upgrade of the stored credentials format (v1 → v2 sealed boxes); a no-op once done.
+      const resealed = await resealLegacyCredentials(pool, config.EXCHANGE, opener);
+      if (resealed > 0)
+        logger.info('re-sealed stored credentials in the current format', { accounts: resealed });
       orderWorker = createWorker(
         QUEUES.orders(config.EXCHANGE),
         processOrder,
