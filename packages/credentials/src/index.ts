@@ -13,7 +13,7 @@ import {
 } from 'node:crypto';
 
 /**
- * Exchange credentials at rest (DESIGN.md decision 6): a sealed box. The internet-facing ingress holds only
+ * Exchange credentials at rest (docs/decisions/0006-credentials.md): a sealed box. The internet-facing ingress holds only
  * the X25519 public key and can seal; only workers hold the private key and can open. Each box uses a fresh
  * ephemeral key; HKDF-SHA256 derives an AES-256-GCM key; the account identity is the additional
  * authenticated data, so a box moved to another account row fails to open.

@@ -2,7 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from './generated/client.ts';
 
-/** Prisma 7 client over node-postgres (DESIGN.md decision 7: no native query engine). */
+/** Prisma 7 client over node-postgres (docs/decisions/0007-prisma-offline.md: no native query engine). */
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
   return new PrismaClient({ adapter });
