@@ -121,7 +121,7 @@ describe('accounts: registration (guide examples)', () => {
       message: 'Binance account registered successfully',
       account_id: 'my_binance_account',
       exchange: 'binance',
-      key_check: { status: 'ok', ok: true, canWithdraw: false },
+      key_check: { status: 'ok', ok: true, can_withdraw: false },
     });
     const row = await h.deps.prisma.account.findFirstOrThrow({ where: { accountId: 'my_binance_account' } });
     expect(row).toMatchObject({ testnet: true, apiKeyMasked: 'YOUR…1234', keyCheck: { status: 'ok' } });
