@@ -22,7 +22,7 @@ COPY pnpm-lock.yaml pnpm-workspace.yaml ./
 RUN pnpm fetch
 COPY . .
 # The root postinstall (scripts/prisma-generate.mjs) generates the Prisma client into
-# packages/db/src/generated without downloading the schema engine (DESIGN.md decision 7).
+# packages/db/src/generated without downloading the schema engine (docs/decisions/0007-prisma-offline.md).
 RUN pnpm install --offline --frozen-lockfile \
  && test -f packages/db/src/generated/client.ts
 

@@ -8,6 +8,8 @@ import { demoInstructions, setupDemo } from '../deploy/demo-setup.ts';
 import { readEnvFile } from '../deploy/secrets.ts';
 import { REPO_ROOT, startAll } from './start-all.ts';
 
+const DEMO_BTC_START_PRICE = 50_000;
+
 async function main(): Promise<void> {
   const env = process.env;
   const sim = await startSimulator({
@@ -15,6 +17,8 @@ async function main(): Promise<void> {
     host: '127.0.0.1',
     walkIntervalMs: Number(env.SIM_WALK_MS ?? 2_000),
   });
+  // Start where the guide's example alert makes sense (stop_loss 48000 / take_profit 52000); the walk goes on.
+  sim.engine.setPrice('BTCUSDT', DEMO_BTC_START_PRICE);
   console.log(`[demo] exchange simulator at ${sim.url}`);
   let simClosed: Promise<void> | undefined;
   const closeSim = () => (simClosed ??= sim.close());

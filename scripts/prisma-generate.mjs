@@ -1,5 +1,5 @@
 // Generates the Prisma client offline: PRISMA_SCHEMA_ENGINE_BINARY points at a stub that fails if it
-// is ever executed, which stops the CLI from downloading the engine (DESIGN.md decision 7).
+// is ever executed, which stops the CLI from downloading the engine (docs/decisions/0007-prisma-offline.md).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

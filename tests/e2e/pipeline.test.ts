@@ -176,7 +176,7 @@ describe('registration key check by a worker process', () => {
       code: 'key_rejected',
       message: 'the key has withdrawal permission: create a key with trade permission only',
       details: {
-        key_check: { status: 'rejected', ok: false, canRead: true, canTrade: true, canWithdraw: true },
+        key_check: { status: 'rejected', ok: false, can_read: true, can_trade: true, can_withdraw: true },
       },
     });
     const text = JSON.stringify(res.body);

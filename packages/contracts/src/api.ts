@@ -35,7 +35,7 @@ export interface ApiErrorBody {
   error: { code: ApiErrorCode; message: string; details?: unknown };
 }
 
-/** Signal lifecycle; terminal ones end the per-key ordering wait (DESIGN.md decision 3). */
+/** Signal lifecycle; terminal ones end the per-key ordering wait (docs/decisions/0003-order-per-account-symbol.md). */
 export const SIGNAL_STATUSES = [
   'received',
   'queued',

@@ -11,7 +11,7 @@ export const QUEUES = {
 
 /**
  * BullMQ prefix with a Redis Cluster hash tag, so every key of every queue lands in one slot
- * (DESIGN.md decision 8).
+ * (docs/decisions/0008-queue-transport-not-truth.md).
  */
 export const DEFAULT_QUEUE_PREFIX = '{tradehook}';
 

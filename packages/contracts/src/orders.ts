@@ -19,7 +19,7 @@ function uuidToBase62(uuid: string): string {
 }
 
 /**
- * Deterministic client order id for one order leg of one signal (DESIGN.md decision 1): `th` + base-62
+ * Deterministic client order id for one order leg of one signal (docs/decisions/0001-exactly-once-orders.md): `th` + base-62
  * signal id + leg tag (+ index), at most 32 characters of `[A-Za-z0-9]`, valid on Binance and OKX.
  * `part` distinguishes several orders of the same leg kind (e.g. flip close + entry, close_all per symbol).
  */

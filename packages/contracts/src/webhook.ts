@@ -160,13 +160,13 @@ export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
   return signal;
 }
 
-/** Per-(exchange, account, symbol) ordering key (DESIGN.md decision 3). */
+/** Per-(exchange, account, symbol) ordering key (docs/decisions/0003-order-per-account-symbol.md). */
 export function sequenceKey(exchange: Exchange, accountId: string, symbol: string): string {
   return `${exchange}:${accountId}:${symbol}`;
 }
 
 /**
- * Deduplication key (DESIGN.md decision 2): an explicit alert id wins; otherwise a hash of the normalised
+ * Deduplication key (docs/decisions/0002-deduplication.md): an explicit alert id wins; otherwise a hash of the normalised
  * signal (no secret) — the caller adds the time window.
  */
 export function dedupKey(signal: NormalisedSignal): { key: string; explicit: boolean } {

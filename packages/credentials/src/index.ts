@@ -13,7 +13,7 @@ import {
 import { sodium } from './sodium.ts';
 
 /**
- * Exchange credentials at rest (DESIGN.md decision 6): a sealed box. The internet-facing ingress holds only
+ * Exchange credentials at rest (docs/decisions/0006-credentials.md): a sealed box. The internet-facing ingress holds only
  * the X25519 public key and can seal; only workers hold the private key and can open.
  *
  * v2 (written now): version(1) = 2 | libsodium crypto_box_seal(JSON {aad, credentials}). The sealed box is

@@ -8,7 +8,7 @@ import { PrismaClient } from './generated/client.ts';
  */
 const CONNECT_TIMEOUT_MS = 5_000;
 
-/** Prisma 7 client over node-postgres (DESIGN.md decision 7: no native query engine). */
+/** Prisma 7 client over node-postgres (docs/decisions/0007-prisma-offline.md: no native query engine). */
 export function createPrisma(databaseUrl: string, options: { max?: number } = {}): PrismaClient {
   const adapter = new PrismaPg({
     connectionString: databaseUrl,

@@ -6,7 +6,7 @@ import pg from 'pg';
 
 /**
  * Applies prisma/migrations/<timestamp>_<name>/migration.sql without Prisma's schema engine
- * (DESIGN.md decision 7): one transaction per migration, a session advisory lock so concurrent starters
+ * (docs/decisions/0007-prisma-offline.md): one transaction per migration, a session advisory lock so concurrent starters
  * (compose replicas, tests) apply each migration once, and a sha256 checksum per applied file recorded in
  * `_prisma_migrations` exactly as Prisma records it, so `prisma migrate status` agrees elsewhere.
  */

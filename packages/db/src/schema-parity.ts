@@ -6,7 +6,7 @@ import pg from 'pg';
 /**
  * Compares prisma/schema.prisma with a database built by the SQL migrations: tables, columns, column types,
  * nullability, enums and indexes. Prisma's own `migrate diff` needs the native schema engine, which is not
- * available here (DESIGN.md decision 7), so this reads the schema's (regular) syntax itself.
+ * available here (docs/decisions/0007-prisma-offline.md), so this reads the schema's (regular) syntax itself.
  */
 export const DEFAULT_SCHEMA_PATH = join(
   dirname(fileURLToPath(import.meta.url)),

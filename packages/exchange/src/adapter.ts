@@ -33,7 +33,7 @@ const num = (v: unknown): number | null => {
 const marketCache = new Map<string, Promise<ccxt.Dictionary<ccxt.Market>>>();
 
 /**
- * The one interface the worker uses for both exchanges (exchanges-ccxt.md). Amounts are BASE currency at this
+ * The one interface the worker uses for both exchanges (docs/decisions/0005-exchange-facts.md). Amounts are BASE currency at this
  * boundary; OKX contracts are converted here and nowhere else.
  */
 export class CcxtExchangeAdapter implements ExchangeAdapter {

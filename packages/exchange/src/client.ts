@@ -43,7 +43,7 @@ function rebaseAll(api: unknown, base: string): unknown {
 }
 
 /**
- * One configured ccxt client for one account (exchanges-ccxt.md §1, §3): binanceusdm (linear only) or okx
+ * One configured ccxt client for one account (docs/decisions/0005-exchange-facts.md): binanceusdm (linear only) or okx
  * (swaps only); no currency/spot loading; demo/sandbox switches first, then the base-URL override.
  */
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {

@@ -73,7 +73,7 @@ function leverageFor(
 
 /**
  * Decides one signal. Exits (close_long, close_short, close_all) always pass — halt included
- * (DESIGN.md decision 4); an unknown account is the only thing that stops them, since nothing can be sent.
+ * (docs/decisions/0004-risk-never-blocks-an-exit.md); an unknown account is the only thing that stops them, since nothing can be sent.
  */
 export function decideSignal(ctx: RiskContext): RiskDecision {
   const { signal, account } = ctx;

@@ -27,7 +27,8 @@ function parseAllowList(value: string): string[] {
 
 export const ingressEnvSchema = baseEnvSchema.extend({
   PORT: intFromEnv(1, 65535).default(8001),
-  HOST: z.string().default('0.0.0.0'),
+  // Loopback unless asked: the admin API shares this listener (compose sets 0.0.0.0 explicitly).
+  HOST: z.string().default('127.0.0.1'),
   /** Bearer token of the admin API (accounts, signals, limits). */
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   /** Global webhook secret; an account with its own webhook_secret accepts only that one. */

@@ -51,7 +51,7 @@ export interface LegResult {
 }
 
 /**
- * Sends one planned leg exactly once (DESIGN.md decision 1):
+ * Sends one planned leg exactly once (docs/decisions/0001-exactly-once-orders.md):
  * - a leg with a final recorded outcome is not touched again;
  * - a leg that may have left before (sent_at set: timeout, crash, retry) is looked up by its client id first
  *   and adopted when found; only "not found" makes it safe to send;

@@ -181,7 +181,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
 
     // ── risk re-check ──
     // Risk decided ahead of the gate; a halt set since, or the loss realised by the close that just ran, must
-    // still stop this entry. Exits always pass (DESIGN.md decision 4); once something may have been sent, the
+    // still stop this entry. Exits always pass (docs/decisions/0004-risk-never-blocks-an-exit.md); once something may have been sent, the
     // signal is finished rather than abandoned half-way.
     if (!isExitAction(data.signal.action) && (await nothingSentYet(state, progress))) {
       const refusal = await recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());

@@ -61,7 +61,7 @@ export interface Blocker {
 }
 
 /**
- * The ordering gate (DESIGN.md decision 3): every unfinished signal that must run before this one, oldest first.
+ * The ordering gate (docs/decisions/0003-order-per-account-symbol.md): every unfinished signal that must run before this one, oldest first.
  * - same (account, symbol) key: any lower seq still non-terminal;
  * - across symbols of one account, by arrival: a close_all waits for every earlier signal of the account, and
  *   every signal waits for an earlier close_all (it touches all symbols).

@@ -3,7 +3,7 @@ import type { Queryable } from './risk-limits.ts';
 import { timeForSymbol } from './symbol-time.ts';
 
 /**
- * Order legs (DESIGN.md decision 1). A leg's row is written (status `pending`) BEFORE it is sent, with its
+ * Order legs (docs/decisions/0001-exactly-once-orders.md). A leg's row is written (status `pending`) BEFORE it is sent, with its
  * deterministic client order id; `sent_at` is stamped right before the request, so a retry knows whether
  * it must look the order up at the exchange first.
  */

@@ -13,7 +13,7 @@ export interface NewSignal {
 
 /**
  * Inserts an accepted signal with status `queued` and its per-key sequence number in ONE statement
- * (DESIGN.md decision 3): the CTE bumps signal_sequences and the insert uses the value, so the row lock on
+ * (docs/decisions/0003-order-per-account-symbol.md): the CTE bumps signal_sequences and the insert uses the value, so the row lock on
  * the sequence row orders concurrent inserts of one key. Returns the seq, or null when the dedup key
  * already exists (a duplicate; the sequence number it consumed is a harmless gap).
  */

@@ -121,7 +121,7 @@ describe('accounts: registration (guide examples)', () => {
       message: 'Binance account registered successfully',
       account_id: 'my_binance_account',
       exchange: 'binance',
-      key_check: { status: 'ok', ok: true, canWithdraw: false },
+      key_check: { status: 'ok', ok: true, can_withdraw: false },
     });
     const row = await h.deps.prisma.account.findFirstOrThrow({ where: { accountId: 'my_binance_account' } });
     expect(row).toMatchObject({ testnet: true, apiKeyMasked: 'YOUR…1234', keyCheck: { status: 'ok' } });
@@ -434,6 +434,20 @@ describe('signals look-up', () => {
       .query({ exchange: 'binance', account_id: 'x', cursor: 'zzz' })
       .set(adminHeaders);
     expect(bad.status).toBe(422);
+
+    // Every filter alone, as the README and the guide use them.
+    const byStatus = await request(h.app).get('/api/v1/signals?status=rejected').set(adminHeaders);
+    expect(byStatus.status, JSON.stringify(byStatus.body)).toBe(200);
+    expect(byStatus.body.signals.map((s: { id: string }) => s.id)).toEqual([ids[0]]);
+    const byAccount = await request(h.app)
+      .get('/api/v1/signals?account_id=my_binance_account')
+      .set(adminHeaders);
+    expect(byAccount.status).toBe(200);
+    expect(byAccount.body.signals.map((s: { id: string }) => s.id)).toEqual([...ids].reverse());
+    const all = await request(h.app).get('/api/v1/signals?limit=1').set(adminHeaders);
+    expect(all.status).toBe(200);
+    expect(all.body.signals.map((s: { id: string }) => s.id)).toEqual([ids[2]]);
+    expect(all.body.next_cursor).toBeTruthy();
   });
 });
 

@@ -52,6 +52,14 @@ function refusalReason(check: KeyCheck): string | null {
   return null;
 }
 
+/** The answer view of a stored key check: snake_case keys like the rest of the API (stored camelCase). */
+function keyCheckView(check: unknown): unknown {
+  if (check === null || typeof check !== 'object' || Array.isArray(check)) return check;
+  return Object.fromEntries(
+    Object.entries(check).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]),
+  );
+}
+
 /** The listing/answer view of an account: never a secret, the API key masked. */
 function accountView(a: Account) {
   return {
@@ -64,7 +72,7 @@ function accountView(a: Account) {
     default_leverage: a.defaultLeverage,
     allow_add: a.allowAdd,
     auto_sl_tp: a.autoSlTp,
-    key_check: a.keyCheck,
+    key_check: keyCheckView(a.keyCheck),
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
   };
@@ -186,7 +194,9 @@ export function createAccountsRouter(deps: IngressDeps): Router {
           }
           deps.accountCache.invalidate(exchange, input.account_id);
           logger.warn('account key refused by key check', { reason: refusal });
-          throw new ApiError('key_rejected', refusal, { key_check: { status: 'rejected', ...check.data } });
+          throw new ApiError('key_rejected', refusal, {
+            key_check: keyCheckView({ status: 'rejected', ...check.data }),
+          });
         }
         keyCheck = { status: check.data.ok ? 'ok' : 'warning', ...check.data };
       }
@@ -198,7 +208,7 @@ export function createAccountsRouter(deps: IngressDeps): Router {
       message: `${EXCHANGE_LABEL[exchange]} account ${previous ? 'updated' : 'registered'} successfully`,
       account_id: input.account_id,
       exchange,
-      key_check: keyCheck,
+      key_check: keyCheckView(keyCheck),
     });
   };
   router.post('/api/v1/accounts/:exchange/register', ...admin, register);

@@ -85,7 +85,7 @@ function effectiveView(e: EffectiveLimits) {
 /**
  * Admin API of the risk limits (same bearer token as the rest of the admin API): per-account limits
  * (read, replace, patch), global and per-account halt/resume, and today's realised PnL with the loss budget
- * left. Exits are never blocked by any of these (DESIGN.md decision 4).
+ * left. Exits are never blocked by any of these (docs/decisions/0004-risk-never-blocks-an-exit.md).
  */
 export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptions = {}): Router {
   const defaults = options.defaults ?? parseRiskDefaults(process.env);

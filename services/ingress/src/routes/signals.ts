@@ -1,4 +1,4 @@
-import { exchangeSchema } from '@tradehook/contracts';
+import { exchangeSchema, SIGNAL_STATUSES } from '@tradehook/contracts';
 import { z } from 'zod';
 import type { OrderModel, SignalModel } from '@tradehook/db';
 import { Router } from 'express';
@@ -54,12 +54,13 @@ function orderView(o: OrderModel) {
   };
 }
 
+/** Every filter is optional (the guide's `?status=failed` and `?account_id=…` stand alone). */
 const listQuerySchema = z.object({
-  exchange: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), exchangeSchema),
-  account_id: z.string().min(1, 'account_id is required'),
+  exchange: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), exchangeSchema).optional(),
+  account_id: z.string().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
-  status: z.string().max(32).optional(),
+  status: z.enum(SIGNAL_STATUSES).optional(),
 });
 
 /** Opaque page cursor: the (received_at, id) of the last row of the previous page. */
@@ -95,8 +96,8 @@ export function createSignalsRouter(deps: IngressDeps): Router {
     const after = q.cursor ? decodeCursor(q.cursor) : undefined;
     const rows = await deps.prisma.signal.findMany({
       where: {
-        exchange: q.exchange,
-        accountId: q.account_id,
+        ...(q.exchange ? { exchange: q.exchange } : {}),
+        ...(q.account_id ? { accountId: q.account_id } : {}),
         ...(q.status ? { status: q.status } : {}),
         ...(after
           ? {

@@ -116,7 +116,7 @@ const RELEASE_SCRIPT = `if redis.call('GET', KEYS[1]) == ARGV[1] then return red
 
 /**
  * Deduplicates, records (status `queued`, per-key seq in the same statement) and enqueues one signal.
- * Dedup (DESIGN.md decision 2): Redis `SET NX PX window` is the fast check, the unique `signals.dedup_key`
+ * Dedup (docs/decisions/0002-deduplication.md): Redis `SET NX PX window` is the fast check, the unique `signals.dedup_key`
  * the last word (hash keys carry the window bucket there). Failure to enqueue leaves a terminal `failed`
  * row whose dedup key is moved aside, and a 503 so TradingView resends.
  */
