@@ -59,6 +59,12 @@ export class RequestBudget {
     this.pump();
   }
 
+  /** Weight counted in the current window (ours plus what the exchange reported beyond it). */
+  usedWeight(): number {
+    this.prune();
+    return this.used() + this.external;
+  }
+
   private used(): number {
     return this.spent.reduce((s, e) => s + e.weight, 0);
   }
