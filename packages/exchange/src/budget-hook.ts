@@ -1,6 +1,6 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
-import { sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
+import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
 
 /**
  * Budget sizes in ccxt cost units. Binance USDⓈ-M: ccxt's costs are the documented REQUEST_WEIGHT and the IP
@@ -11,6 +11,19 @@ const SIZES: Record<Exchange, BudgetOptions> = {
   binance: { capacity: 2400, windowMs: 60_000 },
   okx: { capacity: 20, windowMs: 2_000 },
 };
+
+/**
+ * Per-account order-rate limits: Binance USDⓈ-M ORDERS 300/10 s and 1200/min per account; OKX place/cancel
+ * order 60 requests/2 s (per instrument; counted per account here, the stricter choice).
+ */
+function orderBudgets(venue: Exchange): RequestBudget[] {
+  if (venue === 'binance')
+    return [
+      new RequestBudget({ capacity: 300, windowMs: 10_000 }),
+      new RequestBudget({ capacity: 1200, windowMs: 60_000 }),
+    ];
+  return [new RequestBudget({ capacity: 60, windowMs: 2_000 })];
+}
 
 type Fetch2 = ccxt.Exchange['fetch2'];
 
@@ -40,10 +53,13 @@ export function classify(path: string, method: string, params: Record<string, un
 export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp: string): void {
   const budget = sharedBudget(venue, egressIp, SIZES[venue]);
   ex.enableRateLimit = false;
+  const orders = orderBudgets(venue);
   const original: Fetch2 = ex.fetch2.bind(ex);
   ex.fetch2 = (async (path, api = 'public', method = 'GET', params = {}, headers, body, config = {}) => {
     const cost = ex.calculateRateLimiterCost(api, method, path, params, config) as number;
-    await budget.acquire(cost, classify(String(path), String(method), params as Record<string, unknown>));
+    const priority = classify(String(path), String(method), params as Record<string, unknown>);
+    if (priority === 'exit' || priority === 'order') for (const o of orders) await o.acquire(1, priority);
+    await budget.acquire(cost, priority);
     try {
       return await original(path, api, method, params, headers, body, config);
     } catch (err) {
