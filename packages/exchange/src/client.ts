@@ -1,5 +1,7 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
+import { attachSharedBudget } from './budget-hook.ts';
+import { attachSharedClock } from './clock.ts';
 
 export interface ExchangeCredentials {
   apiKey: string;
@@ -16,8 +18,10 @@ export interface ExchangeClientOptions {
   apiUrl?: string | undefined;
   /** ccxt request timeout, ms. */
   timeoutMs?: number | undefined;
-  /** ccxt's client-side throttle; on for real exchanges, off against the simulator. */
+  /** Client-side throttle; on for real exchanges, off against the simulator. Shared per (venue, egress IP). */
   enableRateLimit?: boolean | undefined;
+  /** Egress IP (or any host id) whose request budget this client shares; default: one per process. */
+  egressIp?: string | undefined;
   /** Sync the clock with the exchange before signing (live use). */
   adjustForTimeDifference?: boolean | undefined;
 }
@@ -47,6 +51,13 @@ function rebaseAll(api: unknown, base: string): unknown {
  * (swaps only); no currency/spot loading; demo/sandbox switches first, then the base-URL override.
  */
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
+  const ex = createRaw(opts);
+  if (opts.enableRateLimit ?? true) attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default');
+  if (opts.adjustForTimeDifference) attachSharedClock(ex, `${opts.exchange}|${opts.apiUrl ?? 'live'}`);
+  return ex;
+}
+
+function createRaw(opts: ExchangeClientOptions): CcxtClient {
   const common = {
     apiKey: opts.credentials.apiKey,
     secret: opts.credentials.apiSecret,

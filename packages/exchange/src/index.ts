@@ -2,3 +2,4 @@ export * from './types.ts';
 export * from './errors.ts';
 export * from './client.ts';
 export * from './adapter.ts';
+export * from './budget.ts';

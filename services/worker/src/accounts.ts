@@ -137,6 +137,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      // One clock per venue, synced at first client and periodically, shared by every account.
+      adjustForTimeDifference: true,
     });
     const ctx = new AccountContext(settings, adapter, fingerprint);
     this.cache.set(row.account_id, ctx);
@@ -194,6 +196,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      // One clock per venue, synced at first client and periodically, shared by every account.
+      adjustForTimeDifference: true,
     });
     await adapter.loadMarkets();
   }
