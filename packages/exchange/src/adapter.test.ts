@@ -24,21 +24,17 @@ async function account(
   const apiKey = `k${exchange}${positionMode}${Math.random().toString(36).slice(2, 10)}`;
   const apiSecret = `s${Math.random().toString(36).slice(2)}secret`;
   const passphrase = exchange === 'okx' ? 'Pass-phrase1' : undefined;
-  const res = await fetch(`${sim.url}/_sim/accounts`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      exchange,
-      api_key: apiKey,
-      api_secret: apiSecret,
-      passphrase,
-      position_mode: positionMode,
-      balance,
-      testnet,
-      ...simAccount,
-    }),
+  const created = await simControl('POST', 'accounts', {
+    exchange,
+    api_key: apiKey,
+    api_secret: apiSecret,
+    passphrase,
+    position_mode: positionMode,
+    balance,
+    testnet,
+    ...simAccount,
   });
-  expect(res.status).toBe(201);
+  expect(created).toBe(201);
   const adapter = createExchangeAdapter({
     exchange,
     credentials: { apiKey, apiSecret, passphrase },
@@ -51,6 +47,20 @@ async function account(
 }
 
 const SYMBOL = 'BTC/USDT:USDT';
+
+/** The simulator's control API (unauthenticated JSON): account settings and fault injection. */
+async function simControl(
+  method: 'POST' | 'PATCH' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<number> {
+  const res = await fetch(`${sim.url}/_sim/${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return res.status;
+}
 
 describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (exchange) => {
   let a: CcxtExchangeAdapter;
@@ -220,18 +230,14 @@ describe.each(['binance', 'okx'] as const)('%s adapter against the simulator', (
 describe('OKX positions outside the swap markets', () => {
   it('lists only its swap positions; futures, margin and option positions of the account are ignored', async () => {
     const { adapter, apiKey } = await account('okx', 'oneway');
-    const res = await fetch(`${sim.url}/_sim/accounts/okx/${apiKey}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        other_positions: [
-          { inst_type: 'FUTURES', inst_id: 'BTC-USD-261225', pos: 3, avg_px: 60000 },
-          { inst_type: 'MARGIN', inst_id: 'ETH-USDT', pos: 2, avg_px: 3000 },
-          { inst_type: 'OPTION', inst_id: 'BTC-USD-261225-70000-C', pos: 1, avg_px: 0.01 },
-        ],
-      }),
+    const status = await simControl('PATCH', `accounts/okx/${apiKey}`, {
+      other_positions: [
+        { inst_type: 'FUTURES', inst_id: 'BTC-USD-261225', pos: 3, avg_px: 60000 },
+        { inst_type: 'MARGIN', inst_id: 'ETH-USDT', pos: 2, avg_px: 3000 },
+        { inst_type: 'OPTION', inst_id: 'BTC-USD-261225-70000-C', pos: 1, avg_px: 0.01 },
+      ],
     });
-    expect(res.status).toBe(200);
+    expect(status).toBe(200);
     await adapter.createMarketOrder({
       symbol: 'BTC/USDT:USDT',
       side: 'buy',
@@ -305,12 +311,7 @@ describe('Binance key check reads the key restrictions (GET /sapi/v1/account/api
 describe('OKX key check reads the account mode (account/config acctLv)', () => {
   it('refuses an account in simple mode (acctLv 1), whose swap orders OKX refuses with 51010', async () => {
     const { adapter, apiKey } = await account('okx', 'oneway');
-    const patched = await fetch(`${sim.url}/_sim/accounts/okx/${apiKey}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ acct_lv: 1 }),
-    });
-    expect(patched.status).toBe(200);
+    expect(await simControl('PATCH', `accounts/okx/${apiKey}`, { acct_lv: 1 })).toBe(200);
     const check = await adapter.checkKey();
     expect(check.ok).toBe(false);
     expect(check.message).toMatch(/simple mode \(acctLv 1\)/);
@@ -336,18 +337,14 @@ describe('Binance -2015 after the key has worked', () => {
   it('is final for the account (a revoked key or removed IP), not a retried DDoSProtection', async () => {
     const { adapter } = await account('binance', 'oneway');
     await adapter.fetchPositions(); // the key has worked
-    await fetch(`${sim.url}/_sim/faults`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        exchange: 'binance',
-        path: 'positionRisk',
-        kind: 'error_code',
-        status: 401,
-        code: -2015,
-        msg: 'Invalid API-key, IP, or permissions for action.',
-        count: 1,
-      }),
+    await simControl('POST', 'faults', {
+      exchange: 'binance',
+      path: 'positionRisk',
+      kind: 'error_code',
+      status: 401,
+      code: -2015,
+      msg: 'Invalid API-key, IP, or permissions for action.',
+      count: 1,
     });
     try {
       const err = await adapter.fetchPositions().catch((e: unknown) => e);
@@ -360,7 +357,7 @@ describe('Binance -2015 after the key has worked', () => {
       expect(classifyExchangeError(asBan)).toBe('final');
       expect(classifyExchangeError(new ccxt.DDoSProtection('binanceusdm 418 banned'))).toBe('retryable');
     } finally {
-      await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' });
+      await simControl('DELETE', 'faults');
     }
   });
 });
