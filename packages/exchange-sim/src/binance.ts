@@ -1,4 +1,5 @@
 /** Binance USDⓈ-M futures dialect (fapi). */
+import { asReported, notVisibleYet } from './report-lag.ts';
 import { randomBytes } from 'node:crypto';
 import { verifyBinance } from './auth.ts';
 import { type Account, type AlgoOrder, EngineError, type Order, type PosSide, type Side } from './engine.ts';
@@ -109,7 +110,8 @@ const ALGO_STATUS: Record<AlgoOrder['status'], string> = {
   rejected: 'REJECTED',
 };
 
-function orderJson(o: Order, withTime: boolean): Record<string, unknown> {
+function orderJson(acct: Account, order: Order, withTime: boolean): Record<string, unknown> {
+  const o = asReported(acct, order);
   const m = marketById(o.symbol) as MarketSpec;
   const origType = (o.meta['origType'] as string | undefined) ?? o.type.toUpperCase();
   const out: Record<string, unknown> = {
@@ -365,7 +367,7 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
       meta: { timeInForce: p.get('timeInForce') ?? 'GTC', origType: type },
     }),
   );
-  return reply(orderJson(order, false));
+  return reply(orderJson(acct, order, false));
 }
 
 function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply {
@@ -602,6 +604,15 @@ const PUBLIC = new Set([
   '/fapi/v1/depth',
 ]);
 
+/** Order placement: what the matching engine executes, and so re-checks for recvWindow. */
+const ME_CHECKED = new Set(['/fapi/v1/order', '/fapi/v1/batchOrders', '/fapi/v1/algoOrder']);
+
+function reachedMatchingEngineLate(p: URLSearchParams, nowMs: number): boolean {
+  const ts = Number(p.get('timestamp'));
+  const recvWindow = Number(p.get('recvWindow') ?? 5000);
+  return Number.isFinite(ts) && nowMs - ts > recvWindow;
+}
+
 export async function handleBinance(sim: Sim, req: SimRequest): Promise<Reply> {
   try {
     return route(sim, req);
@@ -713,12 +724,18 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
   }
   // ── signed endpoints ──
-  const auth = verifyBinance(engine, req.headers, req.rawQuery, req.body);
+  // The gateway checks the timestamp when the request arrives; a slow path to the matching engine comes after.
+  const auth = verifyBinance(engine, req.headers, req.rawQuery, req.body, req.arrivalMs);
   if ('error' in auth) return binanceErrorReply(Number(auth.error.code), auth.error.msg, auth.error.status);
   const acct = auth.account;
   const p = new URLSearchParams(
     req.rawQuery && req.body ? `${req.rawQuery}&${req.body}` : req.rawQuery || req.body,
   );
+  if (method === 'POST' && ME_CHECKED.has(path) && reachedMatchingEngineLate(p, Date.now())) {
+    // USDⓈ-M error code -5028 (in ccxt's binance "linear" error table): the matching engine re-checks the
+    // timestamp against recvWindow, so an order that reaches it too late is refused, never executed.
+    return binanceErrorReply(-5028, 'Timestamp for this request is outside of the ME recvWindow.', 400);
+  }
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /sapi/v1/account/apiRestrictions': {
@@ -824,17 +841,18 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v1/order':
     case 'GET /fapi/v1/openOrder': {
       const o = findOrder(acct, p);
-      if (!o || (path.endsWith('openOrder') && o.status !== 'new')) err(-2013, 'Order does not exist.');
-      return reply(orderJson(o, true));
+      if (!o || notVisibleYet(acct, o.createdAt) || (path.endsWith('openOrder') && o.status !== 'new'))
+        err(-2013, 'Order does not exist.');
+      return reply(orderJson(acct, o, true));
     }
     case 'DELETE /fapi/v1/order': {
       const o = findOrder(acct, p);
       if (!o || !engine.cancelOrder(acct, o)) err(-2011, 'Unknown order sent.');
-      return reply(orderJson(o, false));
+      return reply(orderJson(acct, o, false));
     }
     case 'GET /fapi/v1/openOrders': {
       const m = market(p, false);
-      return reply(engine.openOrders(acct, m?.id).map((o) => orderJson(o, true)));
+      return reply(engine.openOrders(acct, m?.id).map((o) => orderJson(acct, o, true)));
     }
     case 'GET /fapi/v1/allOrders': {
       const m = market(p) as MarketSpec;
@@ -842,7 +860,7 @@ function route(sim: Sim, req: SimRequest): Reply {
       const list = acct.orders.filter(
         (o) => o.symbol === m.id && o.createdAt >= w.from && o.createdAt <= w.to && o.source === 'api',
       );
-      return reply(list.slice(-(w.limit || 500)).map((o) => orderJson(o, true)));
+      return reply(list.slice(-(w.limit || 500)).map((o) => orderJson(acct, o, true)));
     }
     case 'DELETE /fapi/v1/allOpenOrders': {
       const m = market(p) as MarketSpec;
@@ -853,7 +871,7 @@ function route(sim: Sim, req: SimRequest): Reply {
       return placeAlgo(sim, acct, p, req.arrivalMs);
     case 'GET /fapi/v1/algoOrder': {
       const a = findAlgo(acct, p);
-      if (!a) err(-2013, 'Order does not exist.');
+      if (!a || notVisibleYet(acct, a.createdAt)) err(-2013, 'Order does not exist.');
       return reply(algoJson(a, sim));
     }
     case 'DELETE /fapi/v1/algoOrder': {

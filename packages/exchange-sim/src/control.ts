@@ -1,4 +1,5 @@
 /** Control API under /_sim/ (JSON, unauthenticated): accounts, prices, walks, faults, latency, order log. */
+import { reportLagOf } from './report-lag.ts';
 import {
   type Account,
   type AlgoOrder,
@@ -252,6 +253,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       if (body['acct_lv'] !== undefined) a.acctLv = acctLvOf(a.exchange, body['acct_lv']);
       if (body['other_positions'] !== undefined)
         a.otherPositions = otherPositionsOf(a.exchange, body['other_positions']);
+      const lag = reportLagOf(body['report_lag']);
+      if (lag) a.reportLag = lag;
       return reply({ ok: true, account: accountView(sim, a) });
     }
     if ((method === 'GET' && path === '/_sim/price') || (method === 'GET' && path === '/_sim/prices')) {

@@ -2,6 +2,7 @@
  * Exchange-agnostic state and matching: accounts, balances, positions, orders, conditional (algo) orders,
  * fills, realised PnL, fees. The Binance and OKX dialects translate requests and responses around it.
  */
+import { NO_REPORT_LAG, type ReportLag } from './report-lag.ts';
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
 import { gaussian, hash32, preciseNow, prng, round } from './num.ts';
 
@@ -152,6 +153,8 @@ export interface Account {
    * hold them next to its swaps, and `GET /api/v5/account/positions` without `instType` lists them too.
    */
   otherPositions: OtherPosition[];
+  /** How far the account's order reports lag the engine (report-lag.ts); none by default. */
+  reportLag: ReportLag;
   createdAt: number;
   updatedAt: number;
 }
@@ -333,6 +336,7 @@ export class Engine {
       trades: [],
       income: [],
       otherPositions: [],
+      reportLag: { ...NO_REPORT_LAG },
       createdAt: now,
       updatedAt: now,
     };

@@ -1,4 +1,5 @@
 /** OKX v5 dialect (USDT-margined perpetual swaps). Sizes are in contracts: base qty = sz × ctVal. */
+import { asReported, notVisibleYet } from './report-lag.ts';
 import { randomBytes } from 'node:crypto';
 import { verifyOkx } from './auth.ts';
 import {
@@ -116,9 +117,11 @@ const ALGO_STATE: Record<AlgoOrder['status'], string> = {
   rejected: 'order_failed',
 };
 
-function orderJson(sim: Sim, o: Order): Dict {
+function orderJson(sim: Sim, order: Order): Dict {
+  const acct = sim.engine.account('okx', order.apiKey);
+  const o = asReported(acct, order);
   const m = findMarket(o.symbol) as MarketSpec;
-  const lastTrade = sim.engine.account('okx', o.apiKey)?.trades.findLast((t) => t.orderId === o.id);
+  const lastTrade = o.filledQty > 0 ? acct?.trades.findLast((t) => t.orderId === o.id) : undefined;
   return {
     instType: 'SWAP',
     instId: m.okxId,
@@ -664,6 +667,18 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
+const EXP_TIME_PATHS = new Set([
+  '/api/v5/trade/order',
+  '/api/v5/trade/batch-orders',
+  '/api/v5/trade/order-algo',
+  '/api/v5/trade/amend-order',
+]);
+
+function pastExpTime(raw: string | string[] | undefined, nowMs: number): boolean {
+  const exp = Number(Array.isArray(raw) ? raw[0] : raw);
+  return raw !== undefined && Number.isFinite(exp) && nowMs > exp;
+}
+
 export async function handleOkx(sim: Sim, req: SimRequest): Promise<Reply> {
   try {
     return route(sim, req);
@@ -783,9 +798,14 @@ function route(sim: Sim, req: SimRequest): Reply {
   }
   // ── private ──
   const requestPath = req.rawQuery ? `${path}?${req.rawQuery}` : path;
-  const auth = verifyOkx(engine, req.headers, method, requestPath, req.body);
+  const auth = verifyOkx(engine, req.headers, method, requestPath, req.body, req.arrivalMs);
   if ('error' in auth) return okxErrorReply(String(auth.error.code), auth.error.msg, auth.error.status);
   const acct = auth.account;
+  if (method === 'POST' && EXP_TIME_PATHS.has(path) && pastExpTime(req.headers['exptime'], Date.now())) {
+    // OKX API v5 "Place order" header `expTime` ("request effective deadline"): a request past it is refused,
+    // not executed. The exact code is not given there; 50102 ("Timestamp request expired") is used.
+    return okxErrorReply('50102', 'Timestamp request expired', 401);
+  }
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /api/v5/asset/currencies':
@@ -878,7 +898,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /api/v5/trade/order': {
       const m = inst(q.get('instId') ?? undefined) as MarketSpec;
       const o = findOrder(acct, m, q.get('ordId') ?? undefined, q.get('clOrdId') ?? undefined);
-      if (!o) err('51603', 'Order does not exist');
+      if (!o || notVisibleYet(acct, o.createdAt)) err('51603', 'Order does not exist');
       return ok([orderJson(sim, o)]);
     }
     case 'POST /api/v5/trade/cancel-order':
@@ -936,7 +956,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
     case 'GET /api/v5/trade/order-algo': {
       const a = findAlgo(acct, q.get('algoId') ?? undefined, q.get('algoClOrdId') ?? undefined);
-      if (!a) err('51603', 'Order does not exist');
+      if (!a || notVisibleYet(acct, a.createdAt)) err('51603', 'Order does not exist');
       return ok([algoJson(sim, a)]);
     }
     case 'GET /api/v5/trade/orders-algo-pending':

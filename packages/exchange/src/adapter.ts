@@ -1,7 +1,7 @@
 import * as ccxt from 'ccxt';
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
-import { createCcxtClient, type CcxtClient, type ExchangeClientOptions } from './client.ts';
-import { exchangeErrorMessage, OrderSizeError } from './errors.ts';
+import { createCcxtClient, landingWindowMs, type CcxtClient, type ExchangeClientOptions } from './client.ts';
+import { classifyExchangeError, exchangeErrorMessage, OrderNotSettled, OrderSizeError } from './errors.ts';
 import type {
   Balance,
   Candle,
@@ -19,6 +19,19 @@ import type {
 } from './types.ts';
 
 type Dict = Record<string, unknown>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Filled with a price, or ended without filling: nothing more will happen to this market order. */
+function isSettled(o: OrderInfo): boolean {
+  if (o.status === 'closed') return o.average !== null;
+  return o.status === 'canceled' || o.status === 'expired' || o.status === 'rejected';
+}
+
+export interface AdapterOptions extends ExchangeClientOptions {
+  /** How long to poll a market order the exchange does not yet show filled (default 5000 ms). */
+  settleMs?: number | undefined;
+}
 
 const num = (v: unknown): number | null => {
   if (v === undefined || v === null || v === '') return null;
@@ -41,11 +54,19 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   readonly client: CcxtClient;
   private readonly venueKey: string;
   private marketsReady: Promise<void> | undefined;
+  private readonly landingMs: number;
+  private readonly settleMs: number;
 
-  constructor(opts: ExchangeClientOptions) {
+  constructor(opts: AdapterOptions) {
     this.exchange = opts.exchange;
     this.client = createCcxtClient(opts);
     this.venueKey = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
+    this.landingMs = landingWindowMs(opts.recvWindowMs);
+    this.settleMs = opts.settleMs ?? 5_000;
+  }
+
+  landingWindowMs(): number {
+    return this.landingMs;
   }
 
   loadMarkets(): Promise<void> {
@@ -225,11 +246,33 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     );
     let order = this.toOrderInfo(created, false);
     // OKX answers a placement with ids only; Binance RESULT normally carries the fill.
-    if (order.status !== 'closed' || order.average === null) {
-      const fetched = await this.client.fetchOrder(String(created.id), req.symbol);
-      order = this.toOrderInfo(fetched, false);
-    }
+    if (!isSettled(order)) order = await this.settleMarketOrder(req.symbol, req.clientOrderId);
     return { ...order, clientOrderId: order.clientOrderId ?? req.clientOrderId };
+  }
+
+  /**
+   * "Not visible yet" (OrderNotFound right after placement) and "not filled yet" are both unknown, never a
+   * verdict: ask again with backoff until the order is final, for at most `settleMs`.
+   */
+  async settleMarketOrder(symbol: string, clientOrderId: string): Promise<OrderInfo> {
+    const deadline = Date.now() + this.settleMs;
+    let wait = 50;
+    let last: OrderInfo | null = null;
+    for (;;) {
+      try {
+        last = (await this.findOrder(symbol, clientOrderId, false)) ?? last;
+        if (last && isSettled(last)) return last;
+      } catch (err) {
+        if (classifyExchangeError(err) === 'final') throw err;
+      }
+      if (Date.now() + wait > deadline) break;
+      await sleep(wait);
+      wait = Math.min(wait * 2, 1_000);
+    }
+    const seen = last ? `still ${last.status}, filled ${last.filled ?? 'unknown'}` : 'not visible';
+    throw new OrderNotSettled(
+      `order ${clientOrderId} was sent but is ${seen} after ${this.settleMs} ms; its outcome is checked again before anything is resent`,
+    );
   }
 
   async createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo> {
@@ -426,6 +469,6 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   }
 }
 
-export function createExchangeAdapter(opts: ExchangeClientOptions): CcxtExchangeAdapter {
+export function createExchangeAdapter(opts: AdapterOptions): CcxtExchangeAdapter {
   return new CcxtExchangeAdapter(opts);
 }

@@ -24,7 +24,35 @@ export interface ExchangeClientOptions {
   egressIp?: string | undefined;
   /** Sync the clock with the exchange before signing (live use). */
   adjustForTimeDifference?: boolean | undefined;
+  /**
+   * How long a signed request stays valid at the exchange, ms (default 5000): Binance `recvWindow`, OKX `expTime`
+   * on order placement. After it the exchange refuses the request even if it arrives late, which bounds how long
+   * an unanswered order can still land (docs/decisions/0016-uncertain-sends.md).
+   */
+  recvWindowMs?: number | undefined;
 }
+
+/** Binance refuses recvWindow ≥ 60000 (-1131, ccxt's binance error table). */
+export const DEFAULT_RECV_WINDOW_MS = 5_000;
+
+/**
+ * After its validity window a request cannot land any more: Binance's matching engine refuses a request whose
+ * timestamp is older than recvWindow (-5028 "Timestamp for this request is outside of the ME recvWindow", in
+ * ccxt's USDⓈ-M error table), OKX refuses order requests past their `expTime` header (OKX API v5 "Place order":
+ * "Request effective deadline"). Binance also accepts timestamps up to 1000 ms ahead of its clock, so the window
+ * is widened by that on both venues.
+ */
+export function landingWindowMs(recvWindowMs: number | undefined): number {
+  return (recvWindowMs ?? DEFAULT_RECV_WINDOW_MS) + 1_000;
+}
+
+/** OKX endpoints that take `expTime` (order placement and amendment). */
+const OKX_EXP_TIME_PATHS = new Set([
+  'trade/order',
+  'trade/batch-orders',
+  'trade/order-algo',
+  'trade/amend-order',
+]);
 
 export type CcxtClient = ccxt.Exchange;
 
@@ -64,10 +92,12 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     timeout: opts.timeoutMs ?? 10_000,
     enableRateLimit: opts.enableRateLimit ?? true,
   };
+  const recvWindow = opts.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
   if (opts.exchange === 'binance') {
     const ex = new ccxt.binanceusdm({
       ...common,
       options: {
+        recvWindow,
         fetchCurrencies: false,
         warnOnFetchOpenOrdersWithoutSymbol: false,
         adjustForTimeDifference: opts.adjustForTimeDifference ?? false,
@@ -95,10 +125,26 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     },
   });
   ex.has['fetchCurrencies'] = false;
+  attachOkxExpTime(ex, recvWindow);
   if (opts.testnet) ex.setSandboxMode(true);
   if (opts.apiUrl) {
     const api = ex.urls['api'] as Record<string, string>;
     api['rest'] = opts.apiUrl.replace(/\/$/, '');
   }
   return ex;
+}
+
+/**
+ * ccxt's okx `sign` builds the headers itself and has no `expTime`; add it to order placement so a request that
+ * reaches the matching engine late is refused instead of landing after we gave up on it.
+ */
+function attachOkxExpTime(ex: ccxt.okx, windowMs: number): void {
+  const sign = ex.sign.bind(ex);
+  ex.sign = (path, api = 'public', method = 'GET', params = {}, headers = undefined, body = undefined) => {
+    const signed = sign(path, api, method, params, headers, body) as { headers?: Record<string, string> };
+    if (api === 'private' && method === 'POST' && OKX_EXP_TIME_PATHS.has(String(path))) {
+      signed.headers = { ...signed.headers, expTime: String(ex.nonce() + windowMs) };
+    }
+    return signed;
+  };
 }

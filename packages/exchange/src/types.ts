@@ -125,7 +125,10 @@ export interface ExchangeAdapter {
   fetchPositions(symbol?: string): Promise<PositionInfo[]>;
   createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
   createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
-  /** Looks an order up by our client id; null when the exchange does not know it (safe to send). */
+  /**
+   * Looks an order up by our client id; null when the exchange does not know it *now*. That alone is not proof
+   * it will never land: see `landingWindowMs`.
+   */
   findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null>;
   /** Open orders including conditional ones. */
   fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
@@ -134,4 +137,11 @@ export interface ExchangeAdapter {
   /** Re-sync the clock after an InvalidNonce. */
   syncTime(): Promise<void>;
   checkKey(): Promise<KeyCheck>;
+  /** How long after a request was signed the exchange may still execute it (its validity window plus skew). */
+  landingWindowMs(): number;
+  /**
+   * A market order found or placed but not yet shown filled: polls it by client id with backoff until the
+   * exchange shows a final state, and throws `OrderNotSettled` (retryable) when it does not within the bound.
+   */
+  settleMarketOrder(symbol: string, clientOrderId: string): Promise<OrderInfo>;
 }

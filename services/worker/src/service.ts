@@ -68,6 +68,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     apiUrl: config.EXCHANGE === 'binance' ? config.BINANCE_API_URL : config.OKX_API_URL,
     timeoutMs: config.EXCHANGE_TIMEOUT_MS,
     enableRateLimit: config.EXCHANGE_RATE_LIMIT,
+    recvWindowMs: config.EXCHANGE_RECV_WINDOW_MS,
+    settleMs: config.ORDER_SETTLE_MS,
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,

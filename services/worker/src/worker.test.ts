@@ -54,6 +54,8 @@ async function startService(exchange: Exchange, queuePrefix: string, env: Record
     OKX_API_URL: sim.url,
     EXCHANGE_RATE_LIMIT: 'false',
     EXCHANGE_TIMEOUT_MS: '2000',
+    // Short request validity: an unanswered order is looked up for 2 s (1 s + skew) before it may be resent.
+    EXCHANGE_RECV_WINDOW_MS: '1000',
     ORDER_RETRY_BASE_MS: '20',
     FILL_SYNC_INTERVAL_MS: '0',
     LOG_DIR: '',

@@ -141,11 +141,23 @@ export async function findOrdersBySignal(db: Queryable, signalId: string): Promi
 }
 
 /** Stamped right before the request leaves: from now on a retry must look the order up first. */
+/** Committed before each request leaves: sent_at is the latest send that may land (its look-up window). */
 export async function markOrderSent(db: Queryable, clientOrderId: string): Promise<void> {
-  await db.query(
-    `UPDATE orders SET sent_at = COALESCE(sent_at, now()), updated_at = now() WHERE client_order_id = $1`,
-    [clientOrderId],
-  );
+  await db.query(`UPDATE orders SET sent_at = now(), updated_at = now() WHERE client_order_id = $1`, [
+    clientOrderId,
+  ]);
+}
+
+/** The exchange refused the send before executing it: the previous send (if any) is the one that may land. */
+export async function restoreOrderSentAt(
+  db: Queryable,
+  clientOrderId: string,
+  previous: Date | null,
+): Promise<void> {
+  await db.query(`UPDATE orders SET sent_at = $2, updated_at = now() WHERE client_order_id = $1`, [
+    clientOrderId,
+    previous,
+  ]);
 }
 
 export interface OrderOutcome {
