@@ -472,7 +472,11 @@ function timeWindow(p: Params, defaultDays: number): { from: number; to: number;
   return { from, to, limit: Number(p.get('limit') ?? 0) };
 }
 
-function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
+/**
+ * `GET /fapi/v2/account` and `/fapi/v3/account`. v2 carries the key's flags and fee tier on top (ccxt's
+ * recorded "Linear swap balance", test-fixtures/ccxt-recorded-responses.json); v3 dropped them.
+ */
+function accountJson(sim: Sim, acct: Account, version: 'v2' | 'v3'): Record<string, unknown> {
   const g = sim.engine.margins(acct);
   const positions = sim.engine.openPositions(acct).map((pos) => {
     const px = sim.engine.price(pos.symbol);
@@ -491,7 +495,20 @@ function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
       updateTime: pos.updatedAt,
     };
   });
+  const v2 =
+    version === 'v2'
+      ? {
+          feeTier: 0,
+          canTrade: acct.permissions.includes('futures'),
+          canDeposit: true,
+          canWithdraw: acct.permissions.includes('withdrawals'),
+          tradeGroupId: -1,
+          updateTime: 0,
+          multiAssetsMargin: false,
+        }
+      : {};
   return {
+    ...v2,
     totalInitialMargin: fmt(g.positionIM + g.orderIM, 8),
     totalMaintMargin: fmt(g.maint, 8),
     totalWalletBalance: fmt(g.wallet, 8),
@@ -517,6 +534,7 @@ function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
         crossUnPnl: fmt(g.upl, 8),
         availableBalance: fmt(g.available, 8),
         maxWithdrawAmount: fmt(Math.min(g.available, g.wallet), 8),
+        marginAvailable: true,
         updateTime: acct.updatedAt,
       },
     ],
@@ -762,8 +780,9 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /sapi/v1/margin/isolated/allPairs':
       return reply([]);
     case 'GET /fapi/v3/account':
+      return reply(accountJson(sim, acct, 'v3'));
     case 'GET /fapi/v2/account':
-      return reply(accountJson(sim, acct));
+      return reply(accountJson(sim, acct, 'v2'));
     case 'GET /fapi/v2/balance':
     case 'GET /fapi/v3/balance': {
       const g = engine.margins(acct);
@@ -909,6 +928,7 @@ function route(sim: Sim, req: SimRequest): Reply {
           buyer: t.side === 'buy',
           commission: fmt(t.fee, 8),
           commissionAsset: 'USDT',
+          marginAsset: 'USDT',
           id: t.id,
           maker: t.maker,
           orderId: t.orderId,
