@@ -25,6 +25,17 @@ export function classifyExchangeError(err: unknown): ErrorClass {
   return 'retryable';
 }
 
+/**
+ * A trigger order refused because the market is already past its level: Binance -2021 "Order would
+ * immediately trigger", OKX 51277–51280 (trigger on the wrong side of the last price).
+ */
+export function isTriggerThroughMarket(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    /"code":\s*-2021\b/.test(err.message) || /"sCode":\s*"5127[7-9]"|"sCode":\s*"51280"/.test(err.message)
+  );
+}
+
 function isLateForMatchingEngine(err: unknown): boolean {
   return err instanceof ccxt.BadRequest && /"code":\s*-5028\b/.test(err.message);
 }

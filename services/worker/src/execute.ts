@@ -4,12 +4,14 @@ import {
   findOrdersBySignal,
   insertPlannedOrders,
   markOrdersCanceled,
+  updateOrderOutcome,
   type NewOrder,
   type OrderRow,
 } from '@tradehook/db';
 import {
   classifyExchangeError,
   exchangeErrorMessage,
+  isTriggerThroughMarket,
   OrderSizeError,
   type ExchangeAdapter,
   type OrderInfo,
@@ -301,13 +303,26 @@ export class OrderExecutor {
     if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
     const warnings: string[] = [];
     let stopRefused: string | undefined;
+    let stopThroughMarket = false;
     settled.forEach((s, i) => {
       if (s.status !== 'fulfilled') return;
       const kind = legs[i]!.kind;
       results[kind] = s.value.view;
-      if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
-      if (kind === 'stop_loss' && s.value.error) stopRefused = s.value.error;
+      if (kind === 'stop_loss' && s.value.error) {
+        stopRefused = s.value.error;
+        stopThroughMarket = s.value.throughMarket === true;
+      } else if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
     });
+    if (stopRefused !== undefined && stopThroughMarket) {
+      const retried = await this.retryStopFromFill(job, account, side, hedge, filled, fillPrice);
+      if (retried) {
+        results['stop_loss'] = retried.view;
+        warnings.push(retried.note);
+        stopRefused = retried.error;
+      }
+    }
+    if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'keep')
+      warnings.push(`stop_loss not placed: ${stopRefused}`);
     // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
     // orders, …) is closed now rather than left open without its stop.
     if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'flatten') {
@@ -323,6 +338,41 @@ export class OrderExecutor {
       status: 'executed',
       reason: warnings.length ? warnings.join('; ') : null,
       result: this.details(job, results),
+    };
+  }
+
+  /**
+   * The alert's stop was passed by the market before the entry filled (the exchange said it would trigger at
+   * once). When the alert carried its reference `price`, keep the distance it meant from the fill price
+   * instead, if that level is still on the right side of the market; the same planned leg (its request was
+   * refused, so its client id is free) is sent again with that level. Null when no such level exists.
+   */
+  private async retryStopFromFill(
+    job: OrderJob,
+    account: AccountContext,
+    side: PositionSide,
+    hedge: boolean,
+    amount: number,
+    fillPrice: number,
+  ): Promise<{ view: Record<string, unknown>; note: string; error?: string } | null> {
+    const { price: reference, stop_loss: stop, symbol } = job.signal;
+    if (reference === undefined || stop === undefined) return null;
+    const { adapter } = account;
+    const level = adapter.priceToPrecision(
+      symbol,
+      side === 'long' ? fillPrice - Math.abs(reference - stop) : fillPrice + Math.abs(reference - stop),
+    );
+    const market = await adapter.fetchPrice(symbol);
+    if (!(level > 0) || (side === 'long' ? level >= market : level <= market)) return null;
+    const cid = clientOrderId(job.signalId, 'stop_loss');
+    await updateOrderOutcome(this.pool, cid, { status: 'pending', triggerPrice: level, error: null });
+    const rows = await findOrdersBySignal(this.pool, job.signalId);
+    const placed = await this.protect(job, account, rows, 'stop_loss', side, hedge, amount, level);
+    const note = `stop_loss ${stop} was already through the market at the fill (${fillPrice}); placed at ${level}, the alert's distance from the fill`;
+    return {
+      view: { ...placed.view, requested_trigger_price: stop },
+      note,
+      ...(placed.error ? { error: placed.error } : {}),
     };
   }
 
@@ -529,7 +579,7 @@ export class OrderExecutor {
     hedge: boolean,
     amount: number,
     trigger: number,
-  ): Promise<{ view: Record<string, unknown>; error?: string }> {
+  ): Promise<{ view: Record<string, unknown>; error?: string; throughMarket?: boolean }> {
     const { adapter, settings } = account;
     const symbol = job.signal.symbol;
     const cid = clientOrderId(job.signalId, kind);
@@ -553,7 +603,11 @@ export class OrderExecutor {
     } catch (err) {
       if (classifyExchangeError(err) === 'retryable') throw err;
       const message = exchangeErrorMessage(err);
-      return { view: { trigger_price: triggerPrice, status: 'rejected', error: message }, error: message };
+      return {
+        view: { trigger_price: triggerPrice, status: 'rejected', error: message },
+        error: message,
+        throughMarket: isTriggerThroughMarket(err),
+      };
     }
   }
 

@@ -745,6 +745,50 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     }
   });
 
+  it('a stop the market passed before the fill is placed at the alert’s distance from the fill instead', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const p = await price(ETH);
+    const stop = Math.round(p * 0.99);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      price: p,
+      stop_loss: stop,
+    });
+    // The entry reaches the exchange 400 ms late; meanwhile the market falls below the alert's stop.
+    await simControl(sim.url, 'faults', {
+      exchange,
+      method: 'POST',
+      path: exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders',
+      kind: 'latency',
+      latency_ms: 400,
+    });
+    try {
+      await enqueueOrder(queues.get(exchange)!, job);
+      for (let i = 0; i < 200; i++) {
+        const { faults } = (await simControl(sim.url, 'faults', undefined, 'GET')) as { faults: unknown[] };
+        if (faults.length === 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const fallen = Math.round(p * 0.985 * 100) / 100;
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: fallen });
+      const out = await waitForSignal(pool, job.signalId);
+      expect(out.status, out.reason ?? '').toBe('executed');
+      expect(out.reason).toMatch(/already through the market/);
+      const results = (out.result as { results: Record<string, Record<string, unknown>> }).results;
+      const fill = Number(results['entry']!['average_price']);
+      expect(fill).toBeCloseTo(fallen, 1);
+      expect(Number(results['stop_loss']!['trigger_price'])).toBeCloseTo(fill - (p - stop), 1);
+      const state = await simAccount(sim.url, acct);
+      expect(state.positions).toHaveLength(1);
+      expect(state.open_algo_orders).toHaveLength(1);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
+    }
+  });
+
   it('a refused take-profit keeps the entry (its stop protects it) and reports the refusal', async () => {
     const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const p = await price(ETH);
