@@ -1,6 +1,7 @@
 /** Binance USDⓈ-M futures dialect (fapi). */
 import { randomBytes } from 'node:crypto';
 import { verifyBinance } from './auth.ts';
+import { feeBurn, income, userTrades } from './binance-history.ts';
 import { type Account, type AlgoOrder, EngineError, type Order, type PosSide, type Side } from './engine.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { candles, INTERVAL_MS } from './klines.ts';
@@ -181,7 +182,7 @@ function algoJson(a: AlgoOrder, sim: Sim): Record<string, unknown> {
 function exchangeInfo(sim: Sim): unknown {
   return {
     timezone: 'UTC',
-    serverTime: Date.now(),
+    serverTime: sim.engine.clock.now(),
     futuresType: 'U_MARGINED',
     rateLimits: [
       { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
@@ -462,10 +463,10 @@ function findAlgo(acct: Account, p: Params): AlgoOrder | undefined {
   return undefined;
 }
 
-function timeWindow(p: Params, defaultDays: number): { from: number; to: number; limit: number } {
+function timeWindow(p: Params, defaultDays: number, nowMs: number): { from: number; to: number; limit: number } {
   const start = p.get('startTime');
   const end = p.get('endTime');
-  const to = end ? Number(end) : start ? Number(start) + defaultDays * 86_400_000 : Date.now() + 1;
+  const to = end ? Number(end) : start ? Number(start) + defaultDays * 86_400_000 : nowMs + 1;
   const from = start ? Number(start) : to - defaultDays * 86_400_000;
   return { from, to, limit: Number(p.get('limit') ?? 0) };
 }
@@ -565,9 +566,9 @@ function positionRisk(sim: Sim, acct: Account, p: Params): unknown[] {
 
 function tickerJson(sim: Sim, m: MarketSpec): Record<string, unknown> {
   const px = sim.engine.price(m.id);
-  const day = candles(m, px, 86_400_000, { limit: 1 })[0];
+  const day = candles(m, px, 86_400_000, { limit: 1, now: sim.engine.clock.now() })[0];
   const open = day?.open ?? px;
-  const now = Date.now();
+  const now = sim.engine.clock.now();
   return {
     symbol: m.id,
     priceChange: fmt(px - open, m.pricePrecision),
@@ -619,7 +620,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     if (method !== 'GET') err(-1014, 'Unsupported order combination.');
     switch (path) {
       case '/fapi/v1/time':
-        return reply({ serverTime: Date.now() });
+        return reply({ serverTime: sim.engine.clock.now() });
       case '/fapi/v1/ping':
         return reply({});
       case '/fapi/v1/exchangeInfo':
@@ -636,6 +637,7 @@ function route(sim: Sim, req: SimRequest): Reply {
           limit,
           startTime: start ? Number(start) : undefined,
           endTime: end ? Number(end) : undefined,
+          now: engine.clock.now(),
         });
         return reply(
           list.map((c) => [
@@ -660,7 +662,7 @@ function route(sim: Sim, req: SimRequest): Reply {
         const one = (x: MarketSpec) => ({
           symbol: x.id,
           price: fmt(engine.price(x.id), x.pricePrecision),
-          time: Date.now(),
+          time: sim.engine.clock.now(),
         });
         return reply(m ? one(m) : MARKETS.map(one));
       }
@@ -678,7 +680,7 @@ function route(sim: Sim, req: SimRequest): Reply {
             bidQty: '10',
             askPrice: fmt(px, x.pricePrecision),
             askQty: '10',
-            time: Date.now(),
+            time: sim.engine.clock.now(),
           };
         };
         return reply(m ? one(m) : MARKETS.map(one));
@@ -691,7 +693,7 @@ function route(sim: Sim, req: SimRequest): Reply {
             fmt(px + k * (i + (k > 0 ? 0 : 1)) * m.tickSize, m.pricePrecision),
             fmt(m.minQty * 10, m.quantityPrecision),
           ]);
-        return reply({ lastUpdateId: Date.now(), E: Date.now(), T: Date.now(), bids: lvl(-1), asks: lvl(1) });
+        return reply({ lastUpdateId: sim.engine.clock.now(), E: sim.engine.clock.now(), T: sim.engine.clock.now(), bids: lvl(-1), asks: lvl(1) });
       }
       case '/fapi/v1/premiumIndex': {
         const m = market(q, false);
@@ -704,8 +706,8 @@ function route(sim: Sim, req: SimRequest): Reply {
             estimatedSettlePrice: px,
             lastFundingRate: '0.00010000',
             interestRate: '0.00010000',
-            nextFundingTime: Math.ceil(Date.now() / 28_800_000) * 28_800_000,
-            time: Date.now(),
+            nextFundingTime: Math.ceil(sim.engine.clock.now() / 28_800_000) * 28_800_000,
+            time: sim.engine.clock.now(),
           };
         };
         return reply(m ? one(m) : MARKETS.map(one));
@@ -838,7 +840,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
     case 'GET /fapi/v1/allOrders': {
       const m = market(p) as MarketSpec;
-      const w = timeWindow(p, 7);
+      const w = timeWindow(p, 7, engine.clock.now());
       const list = acct.orders.filter(
         (o) => o.symbol === m.id && o.createdAt >= w.from && o.createdAt <= w.to && o.source === 'api',
       );
@@ -874,58 +876,13 @@ function route(sim: Sim, req: SimRequest): Reply {
       for (const a of engine.openAlgos(acct, m.id)) engine.cancelAlgo(acct, a);
       return reply({ code: 200, msg: 'success' });
     }
-    case 'GET /fapi/v1/userTrades': {
-      const m = market(p) as MarketSpec;
-      const fromId = p.get('fromId');
-      const w = timeWindow(p, 7);
-      let list = acct.trades.filter((t) => t.symbol === m.id);
-      const orderId = p.get('orderId');
-      if (orderId) list = list.filter((t) => String(t.orderId) === orderId);
-      list = fromId
-        ? list.filter((t) => t.id >= Number(fromId))
-        : list.filter((t) => t.time >= w.from && t.time <= w.to);
-      const limit = Math.min(w.limit || 500, 1000);
-      list = fromId ? list.slice(0, limit) : list.slice(-limit);
-      return reply(
-        list.map((t) => ({
-          buyer: t.side === 'buy',
-          commission: fmt(t.fee, 8),
-          commissionAsset: 'USDT',
-          id: t.id,
-          maker: t.maker,
-          orderId: t.orderId,
-          price: fmt(t.price, m.pricePrecision),
-          qty: fmt(t.qty, m.quantityPrecision),
-          quoteQty: fmt(t.quoteQty, 8),
-          realizedPnl: fmt(t.realizedPnl, 8),
-          side: t.side.toUpperCase(),
-          positionSide: P_SIDE[t.posSide],
-          symbol: t.symbol,
-          time: t.time,
-        })),
-      );
-    }
-    case 'GET /fapi/v1/income': {
-      const m = market(p, false);
-      const type = p.get('incomeType');
-      const w = timeWindow(p, 7);
-      const list = acct.income.filter(
-        (x) => (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.from && x.time <= w.to,
-      );
-      const limit = Math.min(w.limit || 100, 1000);
-      return reply(
-        list.slice(0, limit).map((x) => ({
-          symbol: x.symbol,
-          incomeType: x.type,
-          income: fmt(x.amount, 8),
-          asset: x.asset,
-          info: x.type === 'TRANSFER' ? 'TRANSFER' : x.type,
-          time: x.time,
-          tranId: x.tranId,
-          tradeId: x.tradeId === undefined ? '' : String(x.tradeId),
-        })),
-      );
-    }
+    case 'GET /fapi/v1/userTrades':
+      return userTrades(engine, acct, p);
+    case 'GET /fapi/v1/income':
+      return income(engine, acct, p);
+    case 'GET /fapi/v1/feeBurn':
+    case 'POST /fapi/v1/feeBurn':
+      return feeBurn(acct, method, p);
   }
   return binanceErrorReply(-5000, 'Path ' + path + ', Method ' + method + ' is invalid', 404);
 }

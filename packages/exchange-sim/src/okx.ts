@@ -311,7 +311,7 @@ function refuseSimpleMode(acct: Account): void {
 function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome {
   const clOrdId = s(o['clOrdId']) ?? '';
   const tag = s(o['tag']) ?? '';
-  const base = { clOrdId, ordId: '', tag, ts: String(Date.now()) };
+  const base = { clOrdId, ordId: '', tag, ts: String(sim.engine.clock.now()) };
   try {
     const m = inst(s(o['instId'])) as MarketSpec;
     refuseSimpleMode(acct);
@@ -681,7 +681,7 @@ function route(sim: Sim, req: SimRequest): Reply {
   if (PUBLIC_PREFIXES.some((p) => path.startsWith(p))) {
     switch (path) {
       case '/api/v5/public/time':
-        return ok([{ ts: String(Date.now()) }]);
+        return ok([{ ts: String(sim.engine.clock.now()) }]);
       case '/api/v5/public/instruments': {
         const t = q.get('instType');
         if (!t) err('51000', 'Parameter instType error');
@@ -704,8 +704,9 @@ function route(sim: Sim, req: SimRequest): Reply {
           limit,
           endTime: after ? Number(after) - 1 : undefined,
           startTime: before && !after ? Number(before) + 1 : undefined,
+          now: engine.clock.now(),
         });
-        const nowOpen = Math.floor(Date.now() / iv) * iv;
+        const nowOpen = Math.floor(sim.engine.clock.now() / iv) * iv;
         return ok(
           list
             .reverse()
@@ -729,7 +730,7 @@ function route(sim: Sim, req: SimRequest): Reply {
         return ok(
           list.map((m) => {
             const last = engine.price(m.id);
-            const day = candles(m, last, 86_400_000, { limit: 1 })[0];
+            const day = candles(m, last, 86_400_000, { limit: 1, now: sim.engine.clock.now() })[0];
             return {
               instType: 'SWAP',
               instId: m.okxId,
@@ -744,7 +745,7 @@ function route(sim: Sim, req: SimRequest): Reply {
               low24h: px(m, Math.min(day?.low ?? last, last)),
               volCcy24h: str(round(day?.volume ?? 0, 4)),
               vol24h: ctStr(m, day?.volume ?? 0),
-              ts: String(Date.now()),
+              ts: String(sim.engine.clock.now()),
               sodUtc0: px(m, day?.open ?? last),
               sodUtc8: px(m, day?.open ?? last),
             };
@@ -758,13 +759,13 @@ function route(sim: Sim, req: SimRequest): Reply {
             instType: 'SWAP',
             instId: m.okxId,
             markPx: px(m, engine.price(m.id)),
-            ts: String(Date.now()),
+            ts: String(sim.engine.clock.now()),
           })),
         );
       }
       case '/api/v5/public/funding-rate': {
         const m = inst(q.get('instId') ?? undefined) as MarketSpec;
-        const next = Math.ceil(Date.now() / 28_800_000) * 28_800_000;
+        const next = Math.ceil(sim.engine.clock.now() / 28_800_000) * 28_800_000;
         return ok([
           {
             instType: 'SWAP',
@@ -774,7 +775,7 @@ function route(sim: Sim, req: SimRequest): Reply {
             fundingTime: String(next),
             nextFundingTime: String(next + 28_800_000),
             method: 'current_period',
-            ts: String(Date.now()),
+            ts: String(sim.engine.clock.now()),
           },
         ]);
       }
@@ -886,7 +887,7 @@ function route(sim: Sim, req: SimRequest): Reply {
       const b = parseJsonBody(req.body);
       const list = (Array.isArray(b) ? b : [b]) as Dict[];
       const outcomes = list.map((c): Outcome => {
-        const base = { clOrdId: s(c['clOrdId']) ?? '', ordId: s(c['ordId']) ?? '', ts: String(Date.now()) };
+        const base = { clOrdId: s(c['clOrdId']) ?? '', ordId: s(c['ordId']) ?? '', ts: String(sim.engine.clock.now()) };
         try {
           const m = inst(s(c['instId'])) as MarketSpec;
           const o = findOrder(acct, m, s(c['ordId']), s(c['clOrdId']));
@@ -990,8 +991,12 @@ function route(sim: Sim, req: SimRequest): Reply {
       const ordId = q.get('ordId');
       const begin = q.get('begin');
       const end = q.get('end');
-      const maxAge = path.endsWith('history') ? 90 * 86_400_000 : 3 * 86_400_000;
-      const now = Date.now();
+      // OKX "Get transaction details (last 3 days)" vs "(last 3 months)"; fills-history requires instType.
+      // Both: newest first, limit default 100 and max 100, `after` = older than billId, `before` = newer.
+      const history = path.endsWith('history');
+      if (history && !q.get('instType')) return okxErrorReply('50014', 'Parameter instType can not be empty.');
+      const maxAge = history ? 90 * 86_400_000 : 3 * 86_400_000;
+      const now = sim.engine.clock.now();
       let list = acct.trades.filter(
         (t) =>
           t.time >= now - maxAge &&
@@ -1037,7 +1042,8 @@ function route(sim: Sim, req: SimRequest): Reply {
             side: t.side,
             posSide: POS_SIDE_OUT[t.posSide],
             execType: t.maker ? 'M' : 'T',
-            feeCcy: 'USDT',
+            feeCcy: t.feeAsset,
+            // OKX sign: negative = charged, positive = rebate.
             fee: str(-t.fee),
             ts: String(t.time),
             fillTime: String(t.time),
