@@ -171,3 +171,29 @@ describe('binance fill sync across a 7-day gap', () => {
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
   });
 });
+
+describe('okx fill sync with more than 100 fills between two syncs', () => {
+  it('pages fills-history and fills by billId and records every fill', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'okx', balance: 100_000 });
+    // Large market orders are booked as many fills (a book walked level by level): 150 per order here.
+    await simControl(sim.url, 'fill-split', { symbol: 'ETHUSDT', max_fill_qty: 0.01 });
+    try {
+      await openLong(a, 1.5, false);
+      const close = await approvedSignal(pool, a, { action: 'close_long', symbol: ETH });
+      await enqueueOrder(queues.get('okx')!, close);
+      expect((await waitForSignal(pool, close.signalId)).status).toBe('executed');
+      await new Promise((r) => setTimeout(r, 300)); // let the post-execution fill recording settle
+      await syncRound(a);
+      const view = await simAccount(sim.url, a);
+      const rows = await fills(a);
+      expect(view.trades).toHaveLength(300);
+      expect(rows).toHaveLength(300);
+      expect(rows.filter((r) => r.side === 'sell')).toHaveLength(150);
+      const pnl = rows.reduce((s, r) => s + Number(r.realized_pnl), 0);
+      const simPnl = view.trades.reduce((s, t) => s + Number((t as { realizedPnl: number }).realizedPnl), 0);
+      expect(pnl).toBeCloseTo(simPnl, 6);
+    } finally {
+      await simControl(sim.url, 'fill-split', { symbol: 'ETHUSDT', max_fill_qty: 0 });
+    }
+  });
+});
