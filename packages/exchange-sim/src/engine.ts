@@ -4,6 +4,7 @@
  */
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
 import { chargeFee, splitFill } from './fees.ts';
+import { bookFunding } from './funding.ts';
 import { SimClock } from './clock.ts';
 import { gaussian, hash32, preciseNow, prng, round } from './num.ts';
 
@@ -123,6 +124,8 @@ export type IncomeType = 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER' | 'FUNDING_F
 
 export interface Income {
   tranId: number;
+  /** OKX bill id (funding); trades carry their own. */
+  billId?: number | undefined;
   type: IncomeType;
   symbol: string;
   amount: number;
@@ -296,6 +299,7 @@ export class Engine {
     this.defaultLeverage = opts.defaultLeverage ?? 20;
     this.initialPrices = { ...(opts.prices ?? {}) };
     this.resetPrices();
+    this.clock.onAdvance((from, to) => bookFunding(this, from, to));
   }
 
   private resetPrices(): void {

@@ -1,6 +1,7 @@
 /** OKX v5 dialect (USDT-margined perpetual swaps). Sizes are in contracts: base qty = sz × ctVal. */
 import { randomBytes } from 'node:crypto';
 import { verifyOkx } from './auth.ts';
+import { accountBills } from './okx-bills.ts';
 import {
   type Account,
   type OtherPosition,
@@ -985,6 +986,9 @@ function route(sim: Sim, req: SimRequest): Reply {
       });
       return batchReply(outcomes, req.arrivalMs);
     }
+    case 'GET /api/v5/account/bills':
+    case 'GET /api/v5/account/bills-archive':
+      return accountBills(engine, acct, path, q);
     case 'GET /api/v5/trade/fills':
     case 'GET /api/v5/trade/fills-history': {
       const id = q.get('instId');

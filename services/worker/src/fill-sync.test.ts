@@ -40,7 +40,7 @@ const prefix = testQueuePrefix();
 const keys = generateCredentialsKeyPair();
 const services = new Map<Exchange, WorkerService>();
 const queues = new Map<Exchange, Queue>();
-const redis = createRedis(TEST_REDIS_URL, 'fill-sync-test');
+const redis = createRedis(TEST_REDIS_URL, 'worker');
 
 beforeAll(async () => {
   db = await createTestDatabase();
