@@ -2,7 +2,13 @@ import * as ccxt from 'ccxt';
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
 import { createCcxtClient, type CcxtClient, type ExchangeClientOptions } from './client.ts';
 import { exchangeErrorMessage, OrderSizeError } from './errors.ts';
-import { binanceTradesAfter, okxTradesAfter, type TradeCursor } from './trade-history.ts';
+import {
+  binanceFundingAfter,
+  okxFundingAfter,
+  type FundingBatch,
+  type FundingCursor,
+} from './funding-history.ts';
+import { binanceTradesAfter, exchangeNow, okxTradesAfter, type TradeCursor } from './trade-history.ts';
 import type {
   Balance,
   Candle,
@@ -312,6 +318,16 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     const read = this.exchange === 'okx' ? okxTradesAfter : binanceTradesAfter;
     const page = await read(this.client, symbol, cursor, startMs);
     return { ...page, trades: page.trades.map((t) => this.toTradeInfo(t, symbol)) };
+  }
+
+  /** The exchange's time as the shared venue clock estimates it (clock.ts). */
+  exchangeTime(): number {
+    return exchangeNow(this.client);
+  }
+
+  /** Funding payments (every swap of the account) after the cursor, paged without gaps (funding-history.ts). */
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch> {
+    return (this.exchange === 'okx' ? okxFundingAfter : binanceFundingAfter)(this.client, cursor, startMs);
   }
 
   /**

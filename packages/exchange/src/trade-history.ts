@@ -8,15 +8,13 @@
  *   back with `after` until a short page, so more than 100 new fills are all read.
  */
 import type * as ccxt from 'ccxt';
-
-type Dict = Record<string, unknown>;
+import { okxCall, okxRowsNewerThan } from './okx-paging.ts';
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** A window is final (never asked again) once it ended this long ago: trades can be booked late. */
 const SETTLE_MS = 60_000;
 const BINANCE_LIMIT = 1000;
-const OKX_LIMIT = 100;
 /** Pages per call; the rest is read on the next round from the saved cursor. */
 const MAX_PAGES = 50;
 
@@ -40,7 +38,7 @@ export interface TradePage {
 }
 
 /** Exchange time: ccxt's nonce carries the shared clock offset (clock.ts). */
-const exchangeNow = (client: ccxt.Exchange): number => Number(client.nonce());
+export const exchangeNow = (client: ccxt.Exchange): number => Number(client.nonce());
 
 export async function binanceTradesAfter(
   client: ccxt.Exchange,
@@ -79,31 +77,19 @@ export async function okxTradesAfter(
   startMs: number,
 ): Promise<TradePage> {
   const market = client.market(symbol);
-  const now = exchangeNow(client);
   const oldest = cursor?.time ?? startMs;
   // "fills": the last 3 days (more generous rate limit); older than that only "fills-history" has it.
-  const recent = now - oldest < 3 * DAY_MS - 3_600_000;
-  const call = (client as unknown as Record<string, (p: Dict) => Promise<Dict>>)[
-    recent ? 'privateGetTradeFills' : 'privateGetTradeFillsHistory'
-  ]!.bind(client);
-  const base: Dict = { instType: 'SWAP', instId: market.id, limit: String(OKX_LIMIT) };
-  if (cursor?.billId) base['before'] = cursor.billId;
-  else base['begin'] = String(startMs);
-  const rows: Dict[] = [];
-  let after: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const res = await call(after ? { ...base, after } : base);
-    const data = (res['data'] as Dict[] | undefined) ?? [];
-    rows.push(...data);
-    if (data.length < OKX_LIMIT) {
-      const newest = rows[0];
-      const next: TradeCursor = newest
-        ? { billId: String(newest['billId']), time: Number(newest['ts']) }
-        : (cursor ?? {});
-      return { trades: client.parseTrades(rows, market), cursor: next, complete: true };
-    }
-    after = String(data[data.length - 1]!['billId']);
-  }
+  const recent = exchangeNow(client) - oldest < 3 * DAY_MS - 3_600_000;
+  const call = okxCall(client, recent ? 'privateGetTradeFills' : 'privateGetTradeFillsHistory');
+  const { rows, complete } = await okxRowsNewerThan(
+    call,
+    { instType: 'SWAP', instId: market.id },
+    cursor?.billId,
+    startMs,
+  );
+  const newest = rows[0];
   // Not all read: keep the old cursor so the next round reads this stretch again (ids dedupe).
-  return { trades: client.parseTrades(rows, market), cursor: cursor ?? {}, complete: false };
+  const next: TradeCursor =
+    complete && newest ? { billId: String(newest['billId']), time: Number(newest['ts']) } : (cursor ?? {});
+  return { trades: client.parseTrades(rows, market), cursor: next, complete };
 }

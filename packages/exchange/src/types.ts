@@ -1,4 +1,5 @@
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
+import type { FundingBatch, FundingCursor } from './funding-history.ts';
 import type { TradeCursor } from './trade-history.ts';
 
 export type PositionMode = 'oneway' | 'hedge';
@@ -142,6 +143,8 @@ export interface ExchangeAdapter {
   cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;
   fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]>;
   fetchTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number): Promise<TradeBatch>;
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch>;
+  exchangeTime(): number;
   /** USDT price of an asset at a past instant (fee conversion). */
   usdtPriceAt(asset: string, timeMs: number): Promise<number>;
   /** Re-sync the clock after an InvalidNonce. */

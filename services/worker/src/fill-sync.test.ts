@@ -197,3 +197,27 @@ describe('okx fill sync with more than 100 fills between two syncs', () => {
     }
   });
 });
+
+describe.each(['binance', 'okx'] as const)('%s funding and fees in the daily PnL', (exchange) => {
+  it('syncs funding booked every 8 h and counts it as its own line', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    await openLong(a, 0.2, false);
+    await syncRound(a); // first funding read: nothing yet
+    const before = await simNow();
+    await simControl(sim.url, 'clock', { advance_ms: 8 * 3_600_000 + 300_000 });
+    await syncRound(a);
+    const { rows } = await pool.query<{ amount: string; time: Date }>(
+      'SELECT amount, time FROM funding_payments WHERE exchange = $1 AND account_id = $2',
+      [exchange, a.accountId],
+    );
+    expect(rows).toHaveLength(1);
+    const paid = Number(rows[0]!.amount);
+    expect(paid).toBeLessThan(0); // a long pays a positive rate
+    expect(rows[0]!.time.getTime()).toBeGreaterThan(before);
+    const t = rows[0]!.time.getTime();
+    const dayStart = Math.floor(t / DAY) * DAY;
+    const day = await sumRealisedPnl(pool, exchange, a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    expect(day.funding).toBeCloseTo(paid, 8);
+    expect(day.netPnl).toBeCloseTo(day.realizedPnl - day.fees + paid, 8);
+  });
+});

@@ -6,16 +6,30 @@ import {
   firstOrderTime,
   getSyncCursor,
   insertFills,
+  insertFundingPayments,
   lastFillTime,
   saveSyncCursor,
   markOrdersCanceled,
   settleTriggeredProtection,
   tradedSymbols,
 } from '@tradehook/db';
-import { exchangeErrorMessage, type OrderInfo, type TradeCursor } from '@tradehook/exchange';
+import {
+  exchangeErrorMessage,
+  type FundingCursor,
+  type OrderInfo,
+  type TradeCursor,
+} from '@tradehook/exchange';
 import { toFills } from './fill-fees.ts';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from './accounts.ts';
+
+/** Funding records can appear shortly after the hour they settle at. */
+const FUNDING_POST_DELAY_MS = 120_000;
+
+interface FundingState {
+  cursor: FundingCursor | null;
+  checkedAt: number;
+}
 
 export interface FillSyncDeps {
   exchange: Exchange;
@@ -93,6 +107,8 @@ export class FillSync {
     for (const symbol of symbols ?? (await tradedSymbols(pool, this.deps.exchange, accountId, since))) {
       inserted += await this.withClockResync(account, () => this.syncSymbol(account, symbol));
     }
+    // Funding in the periodic round only (not in the recording right after an execution).
+    if (!symbols) await this.withClockResync(account, () => this.syncFunding(account));
     if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
     return inserted;
   }
@@ -128,6 +144,38 @@ export class FillSync {
       }
       if (batch.complete) break;
     }
+    return inserted;
+  }
+
+  /**
+   * Funding payments of the account (all symbols) into funding_payments, for the daily PnL. Both venues
+   * settle funding on the hour at most (Binance 1/4/8 h, OKX 1–8 h): one read per account per hour, two
+   * minutes after it (exchange time), so replicas and rounds do not spend the request budget on it.
+   */
+  async syncFunding(account: AccountContext): Promise<number> {
+    const { exchange, pool } = this.deps;
+    const accountId = account.settings.accountId;
+    const saved = await getSyncCursor<FundingState>(pool, exchange, accountId, '*', 'funding');
+    const now = account.adapter.exchangeTime();
+    const hour = (t: number) => Math.floor((t - FUNDING_POST_DELAY_MS) / 3_600_000);
+    if (saved && hour(now) <= hour(saved.checkedAt)) return 0;
+    // First read: as far back as the accounts this sync looks at (orders within the lookback).
+    const startMs = Date.now() - this.deps.lookbackDays * 86_400_000;
+    let cursor = saved?.cursor ?? null;
+    let inserted = 0;
+    for (let round = 0; round < 10; round++) {
+      const batch = await account.adapter.fetchFundingAfter(cursor, startMs);
+      inserted += await insertFundingPayments(
+        pool,
+        exchange,
+        accountId,
+        batch.payments.map((p) => ({ ...p, paymentId: p.id, time: new Date(p.timestamp) })),
+      );
+      cursor = batch.cursor;
+      if (batch.complete) break;
+    }
+    await saveSyncCursor(pool, exchange, accountId, '*', 'funding', { cursor, checkedAt: now });
+    if (inserted > 0) this.deps.logger.info('funding synced', { accountId, inserted });
     return inserted;
   }
 
