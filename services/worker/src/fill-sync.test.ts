@@ -3,6 +3,7 @@ import { parseEnv } from '@tradehook/config';
 import type { Exchange } from '@tradehook/contracts';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { createPgPool, sumRealisedPnl, type pg } from '@tradehook/db';
+import type { CcxtExchangeAdapter } from '@tradehook/exchange';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
 import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, type Queue } from '@tradehook/queue';
@@ -219,5 +220,67 @@ describe.each(['binance', 'okx'] as const)('%s funding and fees in the daily PnL
     const day = await sumRealisedPnl(pool, exchange, a.accountId, new Date(dayStart), new Date(dayStart + DAY));
     expect(day.funding).toBeCloseTo(paid, 8);
     expect(day.netPnl).toBeCloseTo(day.realizedPnl - day.fees + paid, 8);
+  });
+});
+
+/** The worker's own ccxt client of an account (the real client the worker uses). */
+async function clientOf(a: SimAccount) {
+  const ctx = await services.get(a.exchange)!.registry.get(a.accountId);
+  await ctx!.adapter.syncTime(); // earlier tests moved the exchange clock
+  return { ctx: ctx!, client: (ctx!.adapter as CcxtExchangeAdapter).client };
+}
+
+describe('fees in the daily PnL', () => {
+  it('binance: fees paid in BNB (fee burn on) count at their USDT value at the fill time', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'binance' });
+    await simControl(sim.url, `accounts/binance/${a.apiKey}`, { bnb_balance: 10 }, 'PATCH');
+    const { client } = await clientOf(a);
+    const implicit = client as unknown as Record<string, (p?: object) => Promise<unknown>>;
+    await implicit['fapiPrivatePostFeeBurn']!({ feeBurn: 'true' });
+    expect(await implicit['fapiPrivateGetFeeBurn']!()).toEqual({ feeBurn: true });
+    await openLong(a, 0.1, false);
+    const close = await approvedSignal(pool, a, { action: 'close_long', symbol: ETH });
+    await enqueueOrder(queues.get('binance')!, close);
+    expect((await waitForSignal(pool, close.signalId)).status).toBe('executed');
+    await new Promise((r) => setTimeout(r, 300));
+    await syncRound(a);
+    const { rows } = await pool.query<{ fee: string; fee_asset: string; fee_quote: string; price: string; amount: string; time: Date }>(
+      'SELECT fee, fee_asset, fee_quote, price, amount, time FROM fills WHERE exchange = $1 AND account_id = $2',
+      ['binance', a.accountId],
+    );
+    expect(rows).toHaveLength(2);
+    const bnb = await price('BNB/USDT:USDT');
+    for (const r of rows) {
+      expect(r.fee_asset).toBe('BNB');
+      expect(Number(r.fee_quote)).toBeCloseTo(Number(r.fee) * bnb, 6);
+      // 0.04 % taker, 10 % off for paying in BNB.
+      expect(Number(r.fee_quote)).toBeCloseTo(Number(r.price) * Number(r.amount) * 0.0004 * 0.9, 4);
+    }
+    const dayStart = Math.floor(rows[0]!.time.getTime() / DAY) * DAY;
+    const day = await sumRealisedPnl(pool, 'binance', a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    expect(day.fees).toBeCloseTo(Number(rows[0]!.fee_quote) + Number(rows[1]!.fee_quote), 8);
+  });
+
+  it.each(['binance', 'okx'] as const)('%s: a maker rebate is income, not a cost', async (exchange) => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    await simControl(sim.url, `accounts/${exchange}/${a.apiKey}`, { maker_fee: -0.0001 }, 'PATCH');
+    const { ctx, client } = await clientOf(a);
+    const p = await price(ETH);
+    const limit = Math.round(p * 99) / 100;
+    // A resting limit buy (placed by the user on the exchange) that fills as maker when the price comes down.
+    await client.createOrder(ETH, 'limit', 'buy', exchange === 'okx' ? 1 : 0.1, limit);
+    await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: limit });
+    await services.get(exchange)!.fillSync.syncAccount(ctx, [ETH]);
+    const { rows } = await pool.query<{ fee: string; time: Date }>(
+      'SELECT fee, time FROM fills WHERE exchange = $1 AND account_id = $2',
+      [exchange, a.accountId],
+    );
+    expect(rows).toHaveLength(1);
+    expect(Number(rows[0]!.fee)).toBeCloseTo(-limit * 0.1 * 0.0001, 8);
+    const dayStart = Math.floor(rows[0]!.time.getTime() / DAY) * DAY;
+    const day = await sumRealisedPnl(pool, exchange, a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    expect(day.fees).toBeLessThan(0);
+    expect(day.netPnl).toBeGreaterThan(day.realizedPnl);
+    await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
   });
 });
