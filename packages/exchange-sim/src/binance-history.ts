@@ -20,7 +20,8 @@ function intParam(p: Params, name: string): Checked<number | undefined> {
   const raw = p.get(name);
   if (raw === null || raw === '') return { ok: undefined };
   const v = Number(raw);
-  if (!Number.isSafeInteger(v) || v < 0) return fail(-1130, `Data sent for parameter '${name}' is not valid.`);
+  if (!Number.isSafeInteger(v) || v < 0)
+    return fail(-1130, `Data sent for parameter '${name}' is not valid.`);
   return { ok: v };
 }
 
@@ -80,7 +81,11 @@ export function tradeJson(t: Trade, m: MarketSpec): Record<string, unknown> {
 /** `GET /fapi/v1/userTrades` (weight 5): ascending by id. */
 export function userTrades(engine: Engine, acct: Account, p: Params): Reply {
   const symbol = p.get('symbol');
-  if (!symbol) return reply({ code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." }, 400);
+  if (!symbol)
+    return reply(
+      { code: -1102, msg: "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed." },
+      400,
+    );
   const m = marketById(symbol.toUpperCase());
   if (!m) return reply({ code: -1121, msg: 'Invalid symbol.' }, 400);
   const limit = limitParam(p, 500, 1000);
@@ -118,7 +123,8 @@ export function income(engine: Engine, acct: Account, p: Params): Reply {
   const w = window(p, engine.clock.now());
   if ('error' in w) return w.error;
   const list = acct.income.filter(
-    (x) => (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.ok.from && x.time <= w.ok.to,
+    (x) =>
+      (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.ok.from && x.time <= w.ok.to,
   );
   const page = w.ok.bounded ? list.slice(0, limit.ok) : list.slice(-limit.ok);
   return reply(
@@ -143,7 +149,10 @@ export function feeBurn(acct: Account, method: string, p: Params): Reply {
   if (method === 'GET') return reply({ feeBurn: acct.feeBurn });
   const v = p.get('feeBurn');
   if (v !== 'true' && v !== 'false')
-    return reply({ code: -1102, msg: "Mandatory parameter 'feeBurn' was not sent, was empty/null, or malformed." }, 400);
+    return reply(
+      { code: -1102, msg: "Mandatory parameter 'feeBurn' was not sent, was empty/null, or malformed." },
+      400,
+    );
   acct.feeBurn = v === 'true';
   return reply({ code: 200, msg: 'success' });
 }

@@ -463,7 +463,11 @@ function findAlgo(acct: Account, p: Params): AlgoOrder | undefined {
   return undefined;
 }
 
-function timeWindow(p: Params, defaultDays: number, nowMs: number): { from: number; to: number; limit: number } {
+function timeWindow(
+  p: Params,
+  defaultDays: number,
+  nowMs: number,
+): { from: number; to: number; limit: number } {
   const start = p.get('startTime');
   const end = p.get('endTime');
   const to = end ? Number(end) : start ? Number(start) + defaultDays * 86_400_000 : nowMs + 1;
@@ -693,7 +697,13 @@ function route(sim: Sim, req: SimRequest): Reply {
             fmt(px + k * (i + (k > 0 ? 0 : 1)) * m.tickSize, m.pricePrecision),
             fmt(m.minQty * 10, m.quantityPrecision),
           ]);
-        return reply({ lastUpdateId: sim.engine.clock.now(), E: sim.engine.clock.now(), T: sim.engine.clock.now(), bids: lvl(-1), asks: lvl(1) });
+        return reply({
+          lastUpdateId: sim.engine.clock.now(),
+          E: sim.engine.clock.now(),
+          T: sim.engine.clock.now(),
+          bids: lvl(-1),
+          asks: lvl(1),
+        });
       }
       case '/fapi/v1/premiumIndex': {
         const m = market(q, false);

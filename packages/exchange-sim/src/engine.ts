@@ -536,7 +536,8 @@ export class Engine {
   private fill(acct: Account, order: Order, price: number, maker: boolean): void {
     const rest = round(order.qty - order.filledQty, Q);
     if (rest <= 0) return;
-    for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol))) this.fillPart(acct, order, price, qty, maker);
+    for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol)))
+      this.fillPart(acct, order, price, qty, maker);
   }
 
   /** One trade of an order (a large order is booked as several, like a book walked level by level). */

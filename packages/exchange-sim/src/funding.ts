@@ -14,7 +14,11 @@ export const FUNDING_RATE = 0.0001;
 /** Books the funding of every funding time in (fromMs, toMs]. */
 export function bookFunding(engine: Engine, fromMs: number, toMs: number): number {
   let booked = 0;
-  for (let t = Math.floor(fromMs / FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS; t <= toMs; t += FUNDING_INTERVAL_MS) {
+  for (
+    let t = Math.floor(fromMs / FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS;
+    t <= toMs;
+    t += FUNDING_INTERVAL_MS
+  ) {
     for (const acct of engine.accounts.values()) {
       for (const pos of engine.openPositions(acct)) {
         const amount = round(-pos.qty * engine.price(pos.symbol) * FUNDING_RATE, 8);

@@ -61,7 +61,9 @@ describe('binance userTrades and income', () => {
     const raw = ex as unknown as Record<string, (p: object) => Promise<Array<Record<string, unknown>>>>;
     const get = raw['fapiPrivateGetUserTrades']!.bind(ex);
     // "The time between startTime and endTime cannot be longer than 7 days."
-    const tooLong = await rejects(() => get({ symbol: 'ETHUSDT', startTime: t0 - 1000, endTime: t0 + 7 * DAY }));
+    const tooLong = await rejects(() =>
+      get({ symbol: 'ETHUSDT', startTime: t0 - 1000, endTime: t0 + 7 * DAY }),
+    );
     expect(tooLong.message).toContain('-1127');
     // "The parameter fromId cannot be sent with startTime or endTime."
     const combo = await rejects(() => get({ symbol: 'ETHUSDT', fromId: 1, startTime: t0 - 1000 }));
@@ -119,15 +121,20 @@ describe('okx fills and bills', () => {
       await ex.loadTimeDifference();
       ex.options['adjustForTimeDifference'] = true;
       await ex.createOrder(ETH, 'market', 'buy', 15); // 15 contracts = 1.5 ETH = 150 fills
-      const raw = ex as unknown as Record<string, (p: object) => Promise<{ data: Array<Record<string, string>> }>>;
+      const raw = ex as unknown as Record<
+        string,
+        (p: object) => Promise<{ data: Array<Record<string, string>> }>
+      >;
       const fills = raw['privateGetTradeFills']!.bind(ex);
       const first = (await fills({ instType: 'SWAP', instId: 'ETH-USDT-SWAP', limit: '500' })).data;
       expect(first).toHaveLength(100);
       const ids = first.map((f) => Number(f['billId']));
       expect([...ids].sort((a, b) => b - a)).toEqual(ids); // newest first
-      const older = (await fills({ instType: 'SWAP', instId: 'ETH-USDT-SWAP', after: first[99]!['billId'] })).data;
+      const older = (await fills({ instType: 'SWAP', instId: 'ETH-USDT-SWAP', after: first[99]!['billId'] }))
+        .data;
       expect(older).toHaveLength(50);
-      const newer = (await fills({ instType: 'SWAP', instId: 'ETH-USDT-SWAP', before: older[0]!['billId'] })).data;
+      const newer = (await fills({ instType: 'SWAP', instId: 'ETH-USDT-SWAP', before: older[0]!['billId'] }))
+        .data;
       expect(newer).toHaveLength(100);
       const noType = await rejects(() => raw['privateGetTradeFillsHistory']!({ instId: 'ETH-USDT-SWAP' }));
       expect(noType.message).toContain('instType');

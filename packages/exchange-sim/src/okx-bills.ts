@@ -60,7 +60,12 @@ function billsOf(acct: Account): Bill[] {
   return out.sort((a, b) => b.billId - a.billId);
 }
 
-function base(m: MarketSpec, billId: number, ts: number, extra: Record<string, string>): Record<string, string> {
+function base(
+  m: MarketSpec,
+  billId: number,
+  ts: number,
+  extra: Record<string, string>,
+): Record<string, string> {
   return {
     instType: 'SWAP',
     instId: m.okxId,
@@ -92,7 +97,8 @@ export function accountBills(engine: Engine, acct: Account, path: string, q: URL
   const maxAge = (archive ? 90 : 7) * 86_400_000;
   const rawLimit = q.get('limit');
   const limit = rawLimit === null || rawLimit === '' ? 100 : Number(rawLimit);
-  if (!Number.isInteger(limit) || limit < 1) return reply({ code: '51000', msg: 'Parameter limit error', data: [] });
+  if (!Number.isInteger(limit) || limit < 1)
+    return reply({ code: '51000', msg: 'Parameter limit error', data: [] });
   const now = engine.clock.now();
   const instType = q.get('instType');
   const instId = q.get('instId');

@@ -888,7 +888,11 @@ function route(sim: Sim, req: SimRequest): Reply {
       const b = parseJsonBody(req.body);
       const list = (Array.isArray(b) ? b : [b]) as Dict[];
       const outcomes = list.map((c): Outcome => {
-        const base = { clOrdId: s(c['clOrdId']) ?? '', ordId: s(c['ordId']) ?? '', ts: String(sim.engine.clock.now()) };
+        const base = {
+          clOrdId: s(c['clOrdId']) ?? '',
+          ordId: s(c['ordId']) ?? '',
+          ts: String(sim.engine.clock.now()),
+        };
         try {
           const m = inst(s(c['instId'])) as MarketSpec;
           const o = findOrder(acct, m, s(c['ordId']), s(c['clOrdId']));
@@ -998,7 +1002,8 @@ function route(sim: Sim, req: SimRequest): Reply {
       // OKX "Get transaction details (last 3 days)" vs "(last 3 months)"; fills-history requires instType.
       // Both: newest first, limit default 100 and max 100, `after` = older than billId, `before` = newer.
       const history = path.endsWith('history');
-      if (history && !q.get('instType')) return okxErrorReply('50014', 'Parameter instType can not be empty.');
+      if (history && !q.get('instType'))
+        return okxErrorReply('50014', 'Parameter instType can not be empty.');
       const maxAge = history ? 90 * 86_400_000 : 3 * 86_400_000;
       const now = sim.engine.clock.now();
       let list = acct.trades.filter(

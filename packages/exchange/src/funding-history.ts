@@ -49,9 +49,9 @@ export async function binanceFundingAfter(
   cursor: FundingCursor | null,
   startMs: number,
 ): Promise<FundingBatch> {
-  const call = (client as unknown as Record<string, (p: Dict) => Promise<Dict[]>>)['fapiPrivateGetIncome']!.bind(
-    client,
-  );
+  const call = (client as unknown as Record<string, (p: Dict) => Promise<Dict[]>>)[
+    'fapiPrivateGetIncome'
+  ]!.bind(client);
   const payments: FundingInfo[] = [];
   let windowStart = cursor?.windowStart ?? startMs;
   const now = exchangeNow(client);
@@ -93,7 +93,12 @@ export async function okxFundingAfter(
   // "bills": the last 7 days; older only in "bills-archive" (3 months).
   const recent = exchangeNow(client) - oldest < WEEK_MS - 3_600_000;
   const call = okxCall(client, recent ? 'privateGetAccountBills' : 'privateGetAccountBillsArchive');
-  const { rows, complete } = await okxRowsNewerThan(call, { instType: 'SWAP', type: '8' }, cursor?.billId, startMs);
+  const { rows, complete } = await okxRowsNewerThan(
+    call,
+    { instType: 'SWAP', type: '8' },
+    cursor?.billId,
+    startMs,
+  );
   const payments = rows.map((r) => {
     // ccxt's okx.fetchFundingHistory reading: balChg, or posBalChg when balChg is 0.
     const bal = Number(r['balChg']);

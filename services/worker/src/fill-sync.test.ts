@@ -87,7 +87,8 @@ const price = async (symbol: string) => {
   return res.prices[symbol.replace('/USDT:USDT', 'USDT')]!;
 };
 
-const simNow = async () => ((await (await fetch(`${sim.url}/_sim/clock`)).json()) as { now_ms: number }).now_ms;
+const simNow = async () =>
+  ((await (await fetch(`${sim.url}/_sim/clock`)).json()) as { now_ms: number }).now_ms;
 
 async function fills(a: SimAccount) {
   const { rows } = await pool.query<{ side: string; realized_pnl: string; time: Date }>(
@@ -153,7 +154,13 @@ describe('binance fill sync across a 7-day gap', () => {
     // The exchange's "today" (UTC, 8 days after the entry), as the daily-loss cap sums it (packages/risk):
     // the loss and the fee of the stop only.
     const dayStart = Math.floor((await simNow()) / DAY) * DAY;
-    const today = await sumRealisedPnl(pool, 'binance', a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    const today = await sumRealisedPnl(
+      pool,
+      'binance',
+      a.accountId,
+      new Date(dayStart),
+      new Date(dayStart + DAY),
+    );
     expect(today.fillCount).toBe(1);
     expect(today.realizedPnl).toBeCloseTo(Number(rows[1]!.realized_pnl), 8);
     expect(today.netPnl).toBeLessThan(today.realizedPnl); // the fee counts
@@ -217,7 +224,13 @@ describe.each(['binance', 'okx'] as const)('%s funding and fees in the daily PnL
     expect(rows[0]!.time.getTime()).toBeGreaterThan(before);
     const t = rows[0]!.time.getTime();
     const dayStart = Math.floor(t / DAY) * DAY;
-    const day = await sumRealisedPnl(pool, exchange, a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    const day = await sumRealisedPnl(
+      pool,
+      exchange,
+      a.accountId,
+      new Date(dayStart),
+      new Date(dayStart + DAY),
+    );
     expect(day.funding).toBeCloseTo(paid, 8);
     expect(day.netPnl).toBeCloseTo(day.realizedPnl - day.fees + paid, 8);
   });
@@ -244,7 +257,14 @@ describe('fees in the daily PnL', () => {
     expect((await waitForSignal(pool, close.signalId)).status).toBe('executed');
     await new Promise((r) => setTimeout(r, 300));
     await syncRound(a);
-    const { rows } = await pool.query<{ fee: string; fee_asset: string; fee_quote: string; price: string; amount: string; time: Date }>(
+    const { rows } = await pool.query<{
+      fee: string;
+      fee_asset: string;
+      fee_quote: string;
+      price: string;
+      amount: string;
+      time: Date;
+    }>(
       'SELECT fee, fee_asset, fee_quote, price, amount, time FROM fills WHERE exchange = $1 AND account_id = $2',
       ['binance', a.accountId],
     );
@@ -257,7 +277,13 @@ describe('fees in the daily PnL', () => {
       expect(Number(r.fee_quote)).toBeCloseTo(Number(r.price) * Number(r.amount) * 0.0004 * 0.9, 4);
     }
     const dayStart = Math.floor(rows[0]!.time.getTime() / DAY) * DAY;
-    const day = await sumRealisedPnl(pool, 'binance', a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    const day = await sumRealisedPnl(
+      pool,
+      'binance',
+      a.accountId,
+      new Date(dayStart),
+      new Date(dayStart + DAY),
+    );
     expect(day.fees).toBeCloseTo(Number(rows[0]!.fee_quote) + Number(rows[1]!.fee_quote), 8);
   });
 
@@ -278,7 +304,13 @@ describe('fees in the daily PnL', () => {
     expect(rows).toHaveLength(1);
     expect(Number(rows[0]!.fee)).toBeCloseTo(-limit * 0.1 * 0.0001, 8);
     const dayStart = Math.floor(rows[0]!.time.getTime() / DAY) * DAY;
-    const day = await sumRealisedPnl(pool, exchange, a.accountId, new Date(dayStart), new Date(dayStart + DAY));
+    const day = await sumRealisedPnl(
+      pool,
+      exchange,
+      a.accountId,
+      new Date(dayStart),
+      new Date(dayStart + DAY),
+    );
     expect(day.fees).toBeLessThan(0);
     expect(day.netPnl).toBeGreaterThan(day.realizedPnl);
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
