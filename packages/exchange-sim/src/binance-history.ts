@@ -57,8 +57,8 @@ function window(p: Params, nowMs: number): Checked<{ from: number; to: number; b
 }
 
 export function tradeJson(t: Trade, m: MarketSpec): Record<string, unknown> {
-  // Field names and types as Binance documents them and as ccxt's recorded fixture has them
-  // (ccxt/ccxt ts/src/test/static/response/binanceusdm.json, fetchMyTrades).
+  // Field names and types of the response example in Binance's "Account Trade List (USER_DATA)" docs
+  // (test-fixtures/binance-user-trades.json).
   return {
     symbol: t.symbol,
     id: t.id,
@@ -133,7 +133,8 @@ export function income(engine: Engine, acct: Account, p: Params): Reply {
       incomeType: x.type,
       income: fmt(x.amount, 8),
       asset: x.asset,
-      info: x.type === 'FUNDING_FEE' ? 'FUNDING_FEE' : x.type === 'TRANSFER' ? 'TRANSFER' : x.type,
+      // As recorded (test-fixtures/binance-income-funding-fee.json): `info` repeats the type.
+      info: x.type,
       time: x.time,
       tranId: x.tranId,
       tradeId: x.tradeId === undefined ? '' : String(x.tradeId),
