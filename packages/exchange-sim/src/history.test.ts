@@ -147,6 +147,10 @@ describe('okx fills and bills', () => {
       expect(Number(funding[0]!['balChg'])).toBeLessThan(0);
       const history = await ex.fetchFundingHistory(ETH);
       expect(history.at(-1)?.amount).toBeCloseTo(Number(funding[0]!['balChg']), 8);
+      const recorded = fixture('okx-bills.json')[0]!;
+      expectSameShape(funding[0]!, recorded);
+      const tradeBill = (await bills({ instType: 'SWAP', type: '2', limit: '1' })).data[0]!;
+      expectSameShape(tradeBill, recorded);
     } finally {
       await control(sim, 'POST', '/_sim/fill-split', { symbol: 'ETHUSDT', max_fill_qty: 0 });
       await setPrice(sim, 'ETHUSDT', sim.engine.price('ETHUSDT'));

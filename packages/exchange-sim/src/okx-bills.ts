@@ -2,7 +2,8 @@
  * OKX `GET /api/v5/account/bills` ("Get bills details (last 7 days)") and `/account/bills-archive` ("last
  * 3 months"): newest first, limit default 100 and max 100, `after` = older than a billId, `before` = newer,
  * `begin`/`end` on ts. The bills simulated: trades (type 2; subType 1 buy, 2 sell, 3 open long … as
- * fills' subType) and funding (type 8; subType 173 expense, 174 income). Fields as OKX documents them.
+ * fills' subType) and funding (type 8; subType 173 expense, 174 income). Fields as recorded from OKX
+ * (test-fixtures/okx-bills.json).
  */
 import type { Account, Engine } from './engine.ts';
 import { reply, type Reply } from './http.ts';
@@ -88,6 +89,12 @@ function base(
     interest: '0',
     tag: '',
     fillTime: '',
+    fillIdxPx: '',
+    fillMarkPx: '',
+    fillMarkVol: '',
+    fillPxUsd: '',
+    fillPxVol: '',
+    fillFwdPx: '',
     ...extra,
   };
 }
