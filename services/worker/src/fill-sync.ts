@@ -105,7 +105,12 @@ export class FillSync {
     const since = new Date(Date.now() - this.deps.lookbackDays * 86_400_000);
     let inserted = 0;
     for (const symbol of symbols ?? (await tradedSymbols(pool, this.deps.exchange, accountId, since))) {
-      inserted += await this.withClockResync(account, () => this.syncSymbol(account, symbol));
+      // One symbol failing (e.g. a fee that cannot be valued yet) must not hold back the others' fills.
+      try {
+        inserted += await this.withClockResync(account, () => this.syncSymbol(account, symbol));
+      } catch (err) {
+        this.deps.logger.warn('fill sync failed', { accountId, symbol, error: exchangeErrorMessage(err) });
+      }
     }
     // Funding in the periodic round only (not in the recording right after an execution).
     if (!symbols) await this.withClockResync(account, () => this.syncFunding(account));
