@@ -8,7 +8,7 @@
  */
 import type * as ccxt from 'ccxt';
 import { okxCall, okxRowsNewerThan } from './okx-paging.ts';
-import { exchangeNow } from './trade-history.ts';
+import { exchangeNow, newestRow } from './trade-history.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -110,7 +110,7 @@ export async function okxFundingAfter(
       timestamp: Number(r['ts']),
     };
   });
-  const newest = rows[0];
+  const newest = newestRow(rows);
   const next: FundingCursor =
     complete && newest ? { billId: String(newest['billId']), time: Number(newest['ts']) } : (cursor ?? {});
   return { payments, cursor: next, complete };

@@ -37,6 +37,16 @@ export interface TradePage {
   complete: boolean;
 }
 
+/** The highest of numeric ids (exchange ids exceed 2^53: compared as BigInt). */
+export const maxId = (ids: string[]): bigint => ids.reduce((m, id) => (BigInt(id) > m ? BigInt(id) : m), 0n);
+
+/** The row with the highest billId (OKX). */
+export function newestRow(rows: Array<Record<string, unknown>>): Record<string, unknown> | undefined {
+  if (rows.length === 0) return undefined;
+  const top = maxId(rows.map((r) => String(r['billId'])));
+  return rows.find((r) => BigInt(String(r['billId'])) === top);
+}
+
 /** Exchange time: ccxt's nonce carries the shared clock offset (clock.ts). */
 export const exchangeNow = (client: ccxt.Exchange): number => Number(client.nonce());
 
@@ -56,9 +66,9 @@ export async function binanceTradesAfter(
         ? await client.fetchMyTrades(symbol, undefined, BINANCE_LIMIT, { fromId })
         : await client.fetchMyTrades(symbol, windowStart, BINANCE_LIMIT, { until: windowStart + WEEK_MS });
     trades.push(...batch);
-    const last = batch[batch.length - 1];
-    if (last) {
-      fromId = String(BigInt(String(last.id)) + 1n);
+    if (batch.length > 0) {
+      // ccxt sorts by time; the next id to read follows the highest one seen.
+      fromId = String(maxId(batch.map((t) => String(t.id))) + 1n);
       if (batch.length < BINANCE_LIMIT) return { trades, cursor: { fromId }, complete: true };
       continue;
     }
@@ -87,7 +97,7 @@ export async function okxTradesAfter(
     cursor?.billId,
     startMs,
   );
-  const newest = rows[0];
+  const newest = newestRow(rows);
   // Not all read: keep the old cursor so the next round reads this stretch again (ids dedupe).
   const next: TradeCursor =
     complete && newest ? { billId: String(newest['billId']), time: Number(newest['ts']) } : (cursor ?? {});
