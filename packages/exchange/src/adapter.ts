@@ -307,6 +307,7 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     }
   }
 
+  /** One page of recent trades, no paging: may miss trades (OKX answers the newest 100). Sync uses fetchTradesAfter. */
   async fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]> {
     const limit = this.exchange === 'okx' ? 100 : 1000;
     const trades = await this.client.fetchMyTrades(symbol, since, limit);
