@@ -4,6 +4,9 @@
  */
 import { NO_REPORT_LAG, type ReportLag } from './report-lag.ts';
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
+import { chargeFee, splitFill } from './fees.ts';
+import { bookFunding } from './funding.ts';
+import { SimClock } from './clock.ts';
 import { gaussian, hash32, preciseNow, prng, round } from './num.ts';
 
 export type Exchange = 'binance' | 'okx';
@@ -109,21 +112,25 @@ export interface Trade {
   price: number;
   qty: number;
   quoteQty: number;
+  /** Positive = paid, negative = rebate; in feeAsset. */
   fee: number;
+  feeAsset: string;
   realizedPnl: number;
   maker: boolean;
   time: number;
   billId: number;
 }
 
-export type IncomeType = 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER';
+export type IncomeType = 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER' | 'FUNDING_FEE';
 
 export interface Income {
   tranId: number;
+  /** OKX bill id (funding); trades carry their own. */
+  billId?: number | undefined;
   type: IncomeType;
   symbol: string;
   amount: number;
-  asset: 'USDT';
+  asset: string;
   time: number;
   tradeId: number | undefined;
 }
@@ -140,6 +147,9 @@ export interface Account {
   /** OKX account mode (`acctLv`); level 1 (simple mode) cannot trade swaps (order: 51010). */
   acctLv: '1' | '2' | '3' | '4';
   wallet: number;
+  /** Binance "BNB fee discount" (`POST /fapi/v1/feeBurn`): fees are paid in BNB while bnbWallet covers them. */
+  feeBurn: boolean;
+  bnbWallet: number;
   takerFee: number;
   makerFee: number;
   settings: Map<string, SymbolSettings>;
@@ -268,6 +278,10 @@ export class Engine {
   readonly accounts = new Map<string, Account>();
   readonly prices = new Map<string, number>();
   readonly orderLog: OrderLogEntry[] = [];
+  /** Exchange time (movable by the control API). */
+  readonly clock = new SimClock();
+  /** Per symbol: market orders larger than this are booked as several fills (control API `fill-split`). */
+  readonly maxFillQty = new Map<string, number>();
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
@@ -288,6 +302,7 @@ export class Engine {
     this.defaultLeverage = opts.defaultLeverage ?? 20;
     this.initialPrices = { ...(opts.prices ?? {}) };
     this.resetPrices();
+    this.clock.onAdvance((from, to) => bookFunding(this, from, to));
   }
 
   private resetPrices(): void {
@@ -299,6 +314,8 @@ export class Engine {
   reset(): void {
     this.accounts.clear();
     this.orderLog.length = 0;
+    this.clock.reset();
+    this.maxFillQty.clear();
     this.resetPrices();
   }
 
@@ -314,7 +331,7 @@ export class Engine {
   // ── accounts ────────────────────────────────────────────────────────────
 
   createAccount(input: CreateAccountInput): Account {
-    const now = Date.now();
+    const now = this.clock.now();
     const acct: Account = {
       exchange: input.exchange,
       apiKey: input.apiKey,
@@ -327,6 +344,8 @@ export class Engine {
       ],
       acctLv: '2',
       wallet: input.balance ?? 10_000,
+      feeBurn: false,
+      bnbWallet: 0,
       takerFee: input.takerFee ?? this.takerFee,
       makerFee: input.makerFee ?? this.makerFee,
       settings: new Map(),
@@ -479,7 +498,7 @@ export class Engine {
         throw new EngineError('insufficient_margin', 'margin is insufficient');
       }
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const order: Order = {
       id: this.nextId('order'),
       exchange: acct.exchange,
@@ -519,9 +538,15 @@ export class Engine {
 
   /** Fills the remaining quantity of an order at `price`. */
   private fill(acct: Account, order: Order, price: number, maker: boolean): void {
-    const qty = round(order.qty - order.filledQty, Q);
-    if (qty <= 0) return;
-    const now = Date.now();
+    const rest = round(order.qty - order.filledQty, Q);
+    if (rest <= 0) return;
+    for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol)))
+      this.fillPart(acct, order, price, qty, maker);
+  }
+
+  /** One trade of an order (a large order is booked as several, like a book walked level by level). */
+  private fillPart(acct: Account, order: Order, price: number, qty: number, maker: boolean): void {
+    const now = this.clock.now();
     const key = posKey(order.symbol, order.posSide);
     let pos = acct.positions.get(key);
     if (!pos) {
@@ -559,11 +584,13 @@ export class Engine {
     }
     pnl = round(pnl, 8);
     const rate = maker ? acct.makerFee : acct.takerFee;
+    // Negative rate = maker rebate (fee < 0, credited). In BNB when the account burns BNB for fees.
     const fee = round(price * qty * rate, 8);
+    const charged = chargeFee(acct, fee, this.prices.get('BNBUSDT') ?? 0);
     pos.realizedPnl = round(pos.realizedPnl + pnl, 8);
     pos.fees = round(pos.fees + fee, 8);
     pos.updatedAt = now;
-    acct.wallet = round(acct.wallet + pnl - fee, 8);
+    acct.wallet = round(acct.wallet + pnl - (charged.asset === 'USDT' ? fee : 0), 8);
     const trade: Trade = {
       id: this.nextId('trade'),
       orderId: order.id,
@@ -574,7 +601,8 @@ export class Engine {
       price,
       qty,
       quoteQty: round(price * qty, 8),
-      fee,
+      fee: charged.amount,
+      feeAsset: charged.asset,
       realizedPnl: pnl,
       maker,
       time: now,
@@ -597,8 +625,8 @@ export class Engine {
         tranId: this.nextId('tran'),
         type: 'COMMISSION',
         symbol: order.symbol,
-        amount: -fee,
-        asset: 'USDT',
+        amount: -charged.amount,
+        asset: charged.asset,
         time: now,
         tradeId: trade.id,
       });
@@ -616,7 +644,7 @@ export class Engine {
   cancelOrder(acct: Account, order: Order): boolean {
     if (order.status !== 'new' && order.status !== 'partially_filled') return false;
     order.status = 'canceled';
-    order.updatedAt = Date.now();
+    order.updatedAt = this.clock.now();
     acct.updatedAt = order.updatedAt;
     return true;
   }
@@ -640,7 +668,7 @@ export class Engine {
 
   placeAlgo(acct: Account, input: PlaceAlgoInput): AlgoOrder {
     if (!marketById(input.symbol)) throw new EngineError('unknown_symbol', `unknown symbol ${input.symbol}`);
-    const now = Date.now();
+    const now = this.clock.now();
     const algo: AlgoOrder = {
       id: this.nextId('algo'),
       exchange: acct.exchange,
@@ -676,7 +704,7 @@ export class Engine {
   cancelAlgo(acct: Account, algo: AlgoOrder): boolean {
     if (algo.status !== 'new') return false;
     algo.status = 'canceled';
-    algo.updatedAt = Date.now();
+    algo.updatedAt = this.clock.now();
     acct.updatedAt = algo.updatedAt;
     return true;
   }
@@ -686,7 +714,7 @@ export class Engine {
   }
 
   private trigger(acct: Account, algo: AlgoOrder, leg: 'sl' | 'tp', price: number): void {
-    const now = Date.now();
+    const now = this.clock.now();
     algo.triggeredAt = now;
     algo.triggeredBy = leg;
     algo.triggerPriceHit = price;

@@ -17,12 +17,12 @@ export interface ReportLag {
 
 export const NO_REPORT_LAG: ReportLag = { visibilityMs: 0, fillMs: 0 };
 
-export function notVisibleYet(acct: Account, createdAt: number, nowMs = Date.now()): boolean {
+export function notVisibleYet(acct: Account, createdAt: number, nowMs: number): boolean {
   return nowMs - createdAt < acct.reportLag.visibilityMs;
 }
 
 /** The order as the exchange would report it now. */
-export function asReported(acct: Account | undefined, o: Order, nowMs = Date.now()): Order {
+export function asReported(acct: Account | undefined, o: Order, nowMs: number): Order {
   if (!acct || o.type !== 'market' || nowMs - o.createdAt >= acct.reportLag.fillMs) return o;
   return { ...o, status: 'new', filledQty: 0, avgPrice: 0, updatedAt: o.createdAt };
 }

@@ -2,6 +2,13 @@ import * as ccxt from 'ccxt';
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
 import { createCcxtClient, landingWindowMs, type CcxtClient, type ExchangeClientOptions } from './client.ts';
 import { classifyExchangeError, exchangeErrorMessage, OrderNotSettled, OrderSizeError } from './errors.ts';
+import {
+  binanceFundingAfter,
+  okxFundingAfter,
+  type FundingBatch,
+  type FundingCursor,
+} from './funding-history.ts';
+import { binanceTradesAfter, exchangeNow, okxTradesAfter, type TradeCursor } from './trade-history.ts';
 import type {
   Balance,
   Candle,
@@ -15,6 +22,7 @@ import type {
   PositionInfo,
   PositionMode,
   PositionSide,
+  TradeBatch,
   TradeInfo,
 } from './types.ts';
 
@@ -342,28 +350,62 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     }
   }
 
+  /** One page of recent trades, no paging: may miss trades (OKX answers the newest 100). Sync uses fetchTradesAfter. */
   async fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]> {
     const limit = this.exchange === 'okx' ? 100 : 1000;
     const trades = await this.client.fetchMyTrades(symbol, since, limit);
+    return trades.map((t) => this.toTradeInfo(t, symbol));
+  }
+
+  /** Every trade after the cursor, paged without gaps (trade-history.ts); `startMs` when there is no cursor. */
+  async fetchTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number): Promise<TradeBatch> {
+    const read = this.exchange === 'okx' ? okxTradesAfter : binanceTradesAfter;
+    const page = await read(this.client, symbol, cursor, startMs);
+    return { ...page, trades: page.trades.map((t) => this.toTradeInfo(t, symbol)) };
+  }
+
+  /** The exchange's time as the shared venue clock estimates it (clock.ts). */
+  exchangeTime(): number {
+    return exchangeNow(this.client);
+  }
+
+  /** Funding payments (every swap of the account) after the cursor, paged without gaps (funding-history.ts). */
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch> {
+    return (this.exchange === 'okx' ? okxFundingAfter : binanceFundingAfter)(this.client, cursor, startMs);
+  }
+
+  /**
+   * The USDT price of `asset` in the minute of `timeMs` (1m candle of its USDT swap), to value a fee paid in
+   * another asset (BNB on Binance) at the fill's time.
+   */
+  async usdtPriceAt(asset: string, timeMs: number): Promise<number> {
+    const minute = Math.floor(timeMs / 60_000) * 60_000;
+    const rows = await this.client.fetchOHLCV(`${asset}/USDT:USDT`, '1m', minute, 1);
+    const close = num(rows[0]?.[4]);
+    if (rows[0]?.[0] !== minute || close === null || close <= 0)
+      throw new Error(`no ${asset}/USDT price for ${new Date(minute).toISOString()}`);
+    return close;
+  }
+
+  private toTradeInfo(t: ccxt.Trade, symbol: string): TradeInfo {
     const cs = this.contractSize(symbol);
-    return trades.map((t) => {
-      const info = (t.info ?? {}) as Dict;
-      const fee = t.fee as { cost?: number; currency?: string } | undefined;
-      return {
-        id: String(t.id),
-        orderId: t.order ? String(t.order) : null,
-        clientOrderId:
-          (info['clOrdId'] as string | undefined) || (info['clientOrderId'] as string | undefined) || null,
-        symbol: t.symbol ?? symbol,
-        side: t.side as OrderSide,
-        price: Number(t.price),
-        amount: Number(((num(t.amount) ?? 0) * cs).toPrecision(12)),
-        fee: Math.abs(num(fee?.cost) ?? 0),
-        feeAsset: fee?.currency ?? null,
-        realizedPnl: num(info['realizedPnl']) ?? num(info['fillPnl']) ?? 0,
-        timestamp: Number(t.timestamp),
-      };
-    });
+    const info = (t.info ?? {}) as Dict;
+    const fee = t.fee as { cost?: number; currency?: string } | undefined;
+    return {
+      id: String(t.id),
+      orderId: t.order ? String(t.order) : null,
+      clientOrderId:
+        (info['clOrdId'] as string | undefined) || (info['clientOrderId'] as string | undefined) || null,
+      symbol: t.symbol ?? symbol,
+      side: t.side as OrderSide,
+      price: Number(t.price),
+      amount: Number(((num(t.amount) ?? 0) * cs).toPrecision(12)),
+      // ccxt's sign: positive = paid, negative = rebate received (kept: a rebate is income, not a cost).
+      fee: num(fee?.cost) ?? 0,
+      feeAsset: fee?.currency ?? null,
+      realizedPnl: num(info['realizedPnl']) ?? num(info['fillPnl']) ?? 0,
+      timestamp: Number(t.timestamp),
+    };
   }
 
   async syncTime(): Promise<void> {

@@ -3,3 +3,5 @@ export * from './errors.ts';
 export * from './client.ts';
 export * from './adapter.ts';
 export * from './budget.ts';
+export type { TradeCursor } from './trade-history.ts';
+export type { FundingBatch, FundingCursor, FundingInfo } from './funding-history.ts';

@@ -1,4 +1,6 @@
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
+import type { FundingBatch, FundingCursor } from './funding-history.ts';
+import type { TradeCursor } from './trade-history.ts';
 
 export type PositionMode = 'oneway' | 'hedge';
 export type MarginMode = 'cross' | 'isolated';
@@ -60,10 +62,19 @@ export interface TradeInfo {
   price: number;
   /** Base currency. */
   amount: number;
+  /** In feeAsset: positive = paid, negative = rebate received. */
   fee: number;
   feeAsset: string | null;
   realizedPnl: number;
   timestamp: number;
+}
+
+/** Trades read after a cursor, and the cursor to save for the next read. */
+export interface TradeBatch {
+  trades: TradeInfo[];
+  cursor: TradeCursor;
+  /** False when the read stopped at its page budget: call again for the rest. */
+  complete: boolean;
 }
 
 export interface Candle {
@@ -134,6 +145,11 @@ export interface ExchangeAdapter {
   fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
   cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;
   fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]>;
+  fetchTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number): Promise<TradeBatch>;
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch>;
+  exchangeTime(): number;
+  /** USDT price of an asset at a past instant (fee conversion). */
+  usdtPriceAt(asset: string, timeMs: number): Promise<number>;
   /** Re-sync the clock after an InvalidNonce. */
   syncTime(): Promise<void>;
   checkKey(): Promise<KeyCheck>;

@@ -11,9 +11,11 @@ export interface NewFill {
   side: string;
   price: number;
   amount: number;
-  /** Positive = paid. */
+  /** In feeAsset; positive = paid, negative = rebate received. */
   fee: number;
   feeAsset: string | null;
+  /** The fee in the quote currency at the fill's time; null when feeAsset is the quote currency. */
+  feeQuote?: number | null | undefined;
   realizedPnl: number;
   time: Date;
 }
@@ -28,7 +30,7 @@ export async function insertFills(
   if (fills.length === 0) return 0;
   const values: unknown[] = [exchange, accountId];
   const tuples = fills.map((f, i) => {
-    const b = 2 + i * 11;
+    const b = 2 + i * 12;
     values.push(
       f.tradeId,
       f.exchangeOrderId,
@@ -39,15 +41,16 @@ export async function insertFills(
       f.amount,
       f.fee,
       f.feeAsset,
+      f.feeQuote ?? null,
       f.realizedPnl,
       f.time,
     );
     const p = (n: number) => `$${b + n}`;
-    return `(gen_random_uuid(), $1::"Exchange", $2, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)})`;
+    return `(gen_random_uuid(), $1::"Exchange", $2, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})`;
   });
   const res = await db.query(
     `INSERT INTO fills (id, exchange, account_id, trade_id, exchange_order_id, client_order_id, symbol, side, price,
-       amount, fee, fee_asset, realized_pnl, time)
+       amount, fee, fee_asset, fee_quote, realized_pnl, time)
      VALUES ${tuples.join(',\n')}
      ON CONFLICT (exchange, account_id, trade_id) DO NOTHING`,
     values,

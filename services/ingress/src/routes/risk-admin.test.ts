@@ -301,6 +301,7 @@ describe('risk admin API', () => {
       from: today.start.toISOString(),
       realized_pnl: -20,
       fees: 0.75,
+      funding: 0,
       net_pnl: -20.75,
       fill_count: 2,
       daily_loss_cap: null,

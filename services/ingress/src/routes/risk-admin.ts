@@ -173,7 +173,9 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
       to: budget.window.end.toISOString(),
       realized_pnl: budget.pnl.realizedPnl,
       fees: budget.pnl.fees,
-      /** realized_pnl − fees: what the daily loss cap is compared with. */
+      /** Funding payments (positive = received). */
+      funding: budget.pnl.funding,
+      /** realized_pnl − fees + funding: what the daily loss cap is compared with. */
       net_pnl: budget.pnl.netPnl,
       fill_count: budget.pnl.fillCount,
       daily_loss_cap: budget.dailyLossCap,
