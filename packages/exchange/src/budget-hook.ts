@@ -1,5 +1,6 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
+import { exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
 import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
 
 /**
@@ -60,9 +61,12 @@ export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp:
     const priority = classify(String(path), String(method), params as Record<string, unknown>);
     if (priority === 'exit' || priority === 'order') for (const o of orders) await o.acquire(1, priority);
     await budget.acquire(cost, priority);
+    let status = 'ok';
     try {
       return await original(path, api, method, params, headers, body, config);
     } catch (err) {
+      // The ccxt error class says what happened (RateLimitExceeded, InvalidOrder, RequestTimeout…) in few values.
+      status = err instanceof Error ? err.constructor.name : 'unknown';
       if (err instanceof ccxt.RateLimitExceeded || err instanceof ccxt.DDoSProtection) {
         const after = Number(header(ex.last_response_headers, 'retry-after'));
         // No Retry-After: assume the stricter minute-long window rather than retrying blind.
@@ -72,6 +76,10 @@ export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp:
     } finally {
       const used = Number(header(ex.last_response_headers, 'x-mbx-used-weight-1m'));
       if (venue === 'binance' && Number.isFinite(used)) budget.observeUsed(used);
+      // ccxt's api group + path template (`fapiPrivate/order`, `private/trade/order`): a bounded label set.
+      const group = Array.isArray(api) ? api.join('/') : String(api);
+      exchangeRequests.inc({ venue, endpoint: `${group}/${String(path)}`, status });
+      exchangeBudgetUsed.set({ venue }, budget.usedWeight() / SIZES[venue].capacity);
     }
   }) as Fetch2;
 }
