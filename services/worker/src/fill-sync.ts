@@ -22,6 +22,8 @@ export interface FillSyncDeps {
   logger: Logger;
   intervalMs: number;
   lookbackDays: number;
+  /** insertFills, or a wrapper that also notifies SL/TP hits (notifications.ts). */
+  recordFills?: typeof insertFills;
 }
 
 /**
@@ -90,7 +92,7 @@ export class FillSync {
       const first = last ? null : await firstOrderTime(pool, exchange, accountId, symbol);
       const from = last?.getTime() ?? (first ? first.getTime() - 60_000 : undefined);
       const trades = await account.adapter.fetchMyTrades(symbol, from);
-      const added = await insertFills(
+      const added = await (this.deps.recordFills ?? insertFills)(
         pool,
         exchange,
         accountId,
