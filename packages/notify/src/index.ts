@@ -1,2 +1,3 @@
 export * from './emitter.ts';
 export * from './events.ts';
+export * from './outage.ts';
