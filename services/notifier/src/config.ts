@@ -7,9 +7,10 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
 
 /**
  * The notifier's settings. Channel credentials (bot token, Discord webhook URL, webhook signing key) are secrets:
- * only this service reads them, and they never appear in job data, logs or messages.
+ * only this service reads them, and they never appear in job data, logs or messages. No database: it reads only
+ * the `notifications` queue.
  */
-export const notifierEnvSchema = baseEnvSchema.extend({
+export const notifierEnvSchema = baseEnvSchema.omit({ DATABASE_URL: true }).extend({
   /** Language of the messages. */
   NOTIFY_LOCALE: z.enum(LOCALES).default('ko'),
   TELEGRAM_BOT_TOKEN: optional(
