@@ -106,6 +106,7 @@ export function eventFromRiskRejection(
 }
 
 export interface RecordedFill {
+  exchangeOrderId: string | null;
   clientOrderId: string | null;
   symbol: string;
   price: number;
@@ -114,31 +115,60 @@ export interface RecordedFill {
   realizedPnl: number;
 }
 
-/** Our protection legs' client ids end in S (stop-loss) or T (take-profit); see clientOrderId in contracts. */
-const PROTECTION_ID = /^th[0-9A-Za-z]{22}([ST])\d*$/;
+/** Our order legs the fills may belong to (see findFillLegs in the orders repository). */
+export interface KnownLeg {
+  exchangeOrderId: string | null;
+  clientOrderId: string;
+  symbol: string;
+  leg: string;
+  status: string;
+  triggerPrice: number | null;
+}
+
+type ProtectionLeg = 'stop_loss' | 'take_profit';
+const isProtection = (leg: string): leg is ProtectionLeg => leg === 'stop_loss' || leg === 'take_profit';
+/** A stop-market fills near its trigger; a reducing fill this far from every trigger was someone else's close. */
+const MAX_TRIGGER_DISTANCE = 0.03;
+
+/** Which of our SL/TP (if any) produced a reducing fill. */
+function protectionOf(f: RecordedFill, legs: KnownLeg[]): { key: string; leg: ProtectionLeg } | null {
+  if (f.realizedPnl === 0) return null; // not reducing a position
+  const own = legs.find(
+    (l) =>
+      (f.exchangeOrderId !== null && l.exchangeOrderId === f.exchangeOrderId) ||
+      (f.clientOrderId !== null && l.clientOrderId === f.clientOrderId),
+  );
+  if (own) return isProtection(own.leg) ? { key: own.clientOrderId, leg: own.leg } : null; // an exit we sent
+  let best: { key: string; leg: ProtectionLeg; distance: number } | null = null;
+  for (const l of legs) {
+    if (l.symbol !== f.symbol || l.status !== 'open' || !isProtection(l.leg) || !l.triggerPrice) continue;
+    const distance = Math.abs(f.price - l.triggerPrice) / l.triggerPrice;
+    if (distance <= MAX_TRIGGER_DISTANCE && (!best || distance < best.distance))
+      best = { key: l.clientOrderId, leg: l.leg, distance };
+  }
+  return best;
+}
 
 /**
- * An SL or TP that fired on the exchange, from newly recorded fills: one event per order (its partial fills
- * summed), with the realised PnL the exchange reported.
+ * SLs and TPs that fired on the exchange, from newly recorded fills: one event per protection order (its partial
+ * fills summed), with the realised PnL the exchange reported.
  */
 export function protectionHitEvents(
   exchange: OrderJob['signal']['exchange'],
   accountId: string,
   fills: RecordedFill[],
+  legs: KnownLeg[],
   at = Date.now(),
 ): NotificationEvent[] {
-  const byOrder = new Map<string, { leg: 'stop_loss' | 'take_profit'; fills: RecordedFill[] }>();
+  const byOrder = new Map<string, { leg: ProtectionLeg; fills: RecordedFill[] }>();
   for (const f of fills) {
-    const m = PROTECTION_ID.exec(f.clientOrderId ?? '');
-    if (!m) continue;
-    const entry = byOrder.get(f.clientOrderId!) ?? {
-      leg: m[1] === 'S' ? 'stop_loss' : 'take_profit',
-      fills: [],
-    };
+    const hit = protectionOf(f, legs);
+    if (!hit) continue;
+    const entry = byOrder.get(hit.key) ?? { leg: hit.leg, fills: [] };
     entry.fills.push(f);
-    byOrder.set(f.clientOrderId!, entry);
+    byOrder.set(hit.key, entry);
   }
-  return [...byOrder.values()].map(({ leg: kind, fills: group }) => {
+  return [...byOrder.values()].map(({ leg, fills: group }) => {
     const amount = group.reduce((s, f) => s + f.amount, 0);
     const notional = group.reduce((s, f) => s + f.amount * f.price, 0);
     return {
@@ -147,7 +177,7 @@ export function protectionHitEvents(
       exchange,
       accountId,
       symbol: group[0]!.symbol,
-      leg: kind,
+      leg,
       amount,
       price: amount > 0 ? notional / amount : group[0]!.price,
       realizedPnl: group.reduce((s, f) => s + f.realizedPnl, 0),

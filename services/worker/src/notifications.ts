@@ -1,5 +1,5 @@
 import type { Exchange, OrderJob } from '@tradehook/contracts';
-import { insertNewFills, type NewFill, type pg, type Queryable } from '@tradehook/db';
+import { findFillLegs, insertNewFills, type NewFill, type pg, type Queryable } from '@tradehook/db';
 import { fillSyncLag, observeStage } from '@tradehook/metrics/pipeline';
 import {
   eventsFromOrderOutcome,
@@ -67,7 +67,16 @@ export function createFillRecorder(notifications: NotificationEmitter) {
     const now = Date.now();
     for (const f of added)
       fillSyncLag.observe({ venue: exchange }, Math.max(0, (now - f.time.getTime()) / 1000));
-    for (const event of protectionHitEvents(exchange, accountId, added, now)) notifications.emit(event);
+    const reducing = added.filter((f) => f.realizedPnl !== 0);
+    if (reducing.length) {
+      // Read before fill-sync settles the fired legs (they are still `open` here).
+      const ids = reducing.flatMap((f) => (f.exchangeOrderId ? [f.exchangeOrderId] : []));
+      const legs = await findFillLegs(db, exchange, accountId, ids, [
+        ...new Set(reducing.map((f) => f.symbol)),
+      ]);
+      for (const event of protectionHitEvents(exchange, accountId, reducing, legs, now))
+        notifications.emit(event);
+    }
     return added.length;
   };
 }
