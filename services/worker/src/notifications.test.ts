@@ -145,6 +145,44 @@ describe('worker notifications and metrics', () => {
     expect(failed).toMatchObject({ signalId: job.signalId, reason: outcome.reason });
   });
 
+  it('tells a key the exchange refuses: the failed order, the revoked key, and the failed key check', async () => {
+    // Registered with a simulator that is gone: the one the worker talks to has never heard of this key.
+    const elsewhere = await startSimulator();
+    const a = await createSimAccount(elsewhere.url, pool, keys.publicKey, { exchange: 'binance' });
+    await elsewhere.close();
+    const job = await approvedSignal(pool, a, { action: 'long', symbol: ETH, quantity: 0.01 });
+    await enqueueOrder(orders, job);
+    const outcome = await waitForSignal(pool, job.signalId);
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      reason: expect.stringMatching(/^AuthenticationError/),
+    });
+    const requests = createQueue(QUEUES.accountRequests('binance'), redis, prefix);
+    try {
+      await requests.add('verify', {
+        kind: 'verify',
+        exchange: 'binance',
+        accountId: a.accountId,
+        requestId: 'req-v',
+      });
+      let problems: NotificationEvent[] = [];
+      for (const end = Date.now() + 10_000; problems.length < 2 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 50));
+        problems = (await queued('key_problem')).filter((e) => e.accountId === a.accountId);
+      }
+      expect(problems.map((e) => e.kind === 'key_problem' && e.problem).sort()).toEqual([
+        'check_failed',
+        'revoked',
+      ]);
+      expect(JSON.stringify(problems)).not.toContain(a.apiKey);
+    } finally {
+      await requests.close();
+    }
+    expect(
+      (await queued('signal_failed')).some((e) => e.kind === 'signal_failed' && e.signalId === job.signalId),
+    ).toBe(true);
+  });
+
   it('still executes the order when the notifications queue cannot be reached', async () => {
     const ownPrefix = testQueuePrefix();
     const unreachable = createNotificationEmitter({
