@@ -7,7 +7,8 @@ import {
   protectionHitEvents,
   type KnownLeg,
 } from './events.ts';
-import { OutageTracker } from './outage.ts';
+import { streamConnected } from '@tradehook/metrics/pipeline';
+import { OutageTracker, StreamWatch } from './outage.ts';
 
 const job = (action: OrderJob['signal']['action'] = 'long'): OrderJob => ({
   signalId: randomUUID(),
@@ -177,5 +178,33 @@ describe('OutageTracker', () => {
       { kind: 'component_down', component: 'worker-okx', down: true, seconds: 1 },
       { kind: 'component_down', down: false, seconds: 9 },
     ]);
+  });
+});
+
+describe('StreamWatch', () => {
+  it('sets the connection gauge and reports a stream down past the threshold, even without new events', async () => {
+    const seen: NotificationEvent[] = [];
+    const labels = { venue: 'okx' as const, account: 'main', stream: 'user' };
+    const watch = new StreamWatch(labels, 30_000, (e) => seen.push(e));
+    const gauge = async () =>
+      (await streamConnected.get()).values.find((v) => v.labels['account'] === 'main')?.value;
+    watch.connected(true, 0);
+    expect(await gauge()).toBe(1);
+    watch.connected(false, 1_000);
+    expect(await gauge()).toBe(0);
+    watch.tick(20_000);
+    expect(seen).toEqual([]);
+    watch.tick(31_000);
+    expect(seen).toMatchObject([
+      {
+        kind: 'component_down',
+        component: 'stream okx:main user',
+        exchange: 'okx',
+        accountId: 'main',
+        down: true,
+      },
+    ]);
+    watch.connected(true, 40_000);
+    expect(seen[1]).toMatchObject({ down: false, seconds: 39 });
   });
 });

@@ -4,6 +4,7 @@ import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { getGlobalHalt } from '@tradehook/db';
 import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, createWorker, type Worker } from '@tradehook/queue';
+import { stageSeconds } from '@tradehook/metrics/pipeline';
 import { dayWindow } from '@tradehook/risk-rules';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -450,6 +451,11 @@ describe('webhook → risk pipeline', () => {
         }),
       ]);
       expect(JSON.stringify(seen)).not.toContain(ADMIN_TOKEN);
+      // Risk timed each decision it made in this file (received → decided).
+      const decided = (await stageSeconds.get()).values.find(
+        (v) => v.metricName === 'tradehook_stage_seconds_count' && v.labels['stage'] === 'decided',
+      );
+      expect(decided?.value).toBeGreaterThanOrEqual(4);
     } finally {
       await notifications.close();
     }
