@@ -95,10 +95,3 @@ export function createNotificationEmitter(options: EmitterOptions): Notification
     },
   };
 }
-
-/** For callers built without notifications (benchmarks, some tests): accepts and forgets. */
-export const silentEmitter: NotificationEmitter = {
-  emit: () => undefined,
-  settled: async () => undefined,
-  close: async () => undefined,
-};

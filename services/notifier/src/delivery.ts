@@ -85,7 +85,13 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
     const raw = (result?.[0]?.[1] as string[] | undefined) ?? [];
     const left = Number(result?.[2]?.[1] ?? 0);
     const events = raw.flatMap((r) => {
-      const parsed = notificationEventSchema.safeParse(JSON.parse(r));
+      let value: unknown;
+      try {
+        value = JSON.parse(r);
+      } catch {
+        return [];
+      }
+      const parsed = notificationEventSchema.safeParse(value);
       return parsed.success ? [parsed.data] : [];
     });
     await job.updateData({ ...data, events });

@@ -88,8 +88,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     recordFills: createFillRecorder(notifications),
   });
 
-  /** Record the trades of what was just executed (best effort: the periodic sync catches up). */
-  const recordFills = (job: OrderJob, outcome: JobOutcome) => {
+  /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */
+  const afterCompletion = (job: OrderJob, outcome: JobOutcome) => {
     signalFinished(pool, notifications, job, outcome);
     if (outcome.status !== 'executed') return;
     const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
@@ -111,7 +111,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     logger,
     config,
     riskDefaults: riskDefaultsFromEnv(config),
-    onCompleted: recordFills,
+    onCompleted: afterCompletion,
   });
   const processRequest = createAccountRequestProcessor({ pool, registry, logger, notifications });
 
