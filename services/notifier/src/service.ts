@@ -24,7 +24,7 @@ export interface NotifierService {
 }
 
 /**
- * The notifier (docs/decisions/0016-notifications-service.md): consumes `notifications`, batches per channel,
+ * The notifier (docs/decisions/0017-notifications-service.md): consumes `notifications`, batches per channel,
  * sends through Telegram / Discord / a webhook, and reports workers that went away. Holds the channel
  * credentials; no other service has them.
  */
