@@ -1,6 +1,6 @@
 // `pnpm start`: every service as a child process of this one, against local PostgreSQL and Redis — the
 // no-Docker way to run tradehook. Order: database (created if missing) → secrets (generated once into
-// .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
+// .data/secrets.env) → migrations → ingress, risk, notifier, worker-binance, worker-okx. Output lines are prefixed
 // with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
 // A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
 // running, so one crash (e.g. during a database outage) cannot take the whole stack down.
@@ -54,6 +54,8 @@ const SECRET_NEEDS: Record<string, readonly string[]> = {
   ingress: ['WEBHOOK_SECRET', 'ADMIN_TOKEN', 'CREDENTIALS_PUBLIC_KEY'],
   risk: [],
   worker: ['CREDENTIALS_PRIVATE_KEY'],
+  // Channel credentials (TELEGRAM_BOT_TOKEN, …) come from the caller's environment, not generated secrets.
+  notifier: [],
 };
 
 /** The environment of one service: shared settings plus only the secrets that service needs. */
@@ -156,6 +158,7 @@ export function listServices(
   const services: ServiceSpec[] = [
     { name: 'ingress', entry: 'services/ingress/src/main.ts', env: serviceEnv(base, secrets, 'ingress') },
     { name: 'risk', entry: 'services/risk/src/main.ts', env: serviceEnv(base, secrets, 'risk') },
+    { name: 'notifier', entry: 'services/notifier/src/main.ts', env: serviceEnv(base, secrets, 'notifier') },
   ];
   for (const [exchange, count] of [
     ['binance', binance],

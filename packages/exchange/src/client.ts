@@ -1,6 +1,6 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
-import { attachSharedBudget } from './budget-hook.ts';
+import { attachRequestMetrics, attachSharedBudget } from './budget-hook.ts';
 import { attachSharedClock } from './clock.ts';
 
 export interface ExchangeCredentials {
@@ -80,6 +80,7 @@ function rebaseAll(api: unknown, base: string): unknown {
  */
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
   const ex = createRaw(opts);
+  attachRequestMetrics(ex, opts.exchange);
   if (opts.enableRateLimit ?? true) attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default');
   if (opts.adjustForTimeDifference) attachSharedClock(ex, `${opts.exchange}|${opts.apiUrl ?? 'live'}`);
   return ex;

@@ -20,6 +20,7 @@ import {
   type Redis,
 } from '@tradehook/queue';
 import { createServiceMetrics, registerQueueMetrics, type ServiceMetrics } from '@tradehook/metrics';
+import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import { AccountCache } from './account-cache.ts';
 import type { IngressConfig } from './config.ts';
 
@@ -43,6 +44,8 @@ export interface IngressDeps {
   accountCache: AccountCache;
   /** Prometheus metrics of this process (served by main.ts on METRICS_PORT). */
   metrics: ServiceMetrics;
+  /** Kill-switch changes are told to the traders (fire-and-forget `notifications` queue). */
+  notifications: NotificationEmitter;
   /** Closes every connection above (called by main.ts on shutdown, and by tests). */
   close(deadlineMs?: number): Promise<boolean>;
 }
@@ -108,6 +111,11 @@ export async function buildIngressDeps(
   const accountCache = new AccountCache(pgPool, config.ACCOUNT_CACHE_TTL_MS);
   const metrics = createServiceMetrics('ingress');
   const closeQueueMetrics = registerQueueMetrics(metrics.registry, redis, prefix);
+  const notifications = createNotificationEmitter({
+    redisUrl: config.REDIS_URL,
+    queuePrefix: prefix,
+    logger,
+  });
 
   return {
     config,
@@ -121,6 +129,7 @@ export async function buildIngressDeps(
     sealer,
     accountCache,
     metrics,
+    notifications,
     close: (deadlineMs = config.SHUTDOWN_DEADLINE_MS) =>
       closeWithDeadline(
         [
@@ -128,6 +137,7 @@ export async function buildIngressDeps(
           ...Object.values(accountRequestEvents).map((e) => () => e.close()),
           () => signals.close(),
           closeQueueMetrics,
+          () => notifications.close(),
           ...Object.values(accountRequests).map((q) => () => q.close()),
           async () => {
             redis.disconnect();

@@ -10,6 +10,8 @@ import {
   type RiskDecision,
   type RiskDefaults,
 } from '@tradehook/risk-rules';
+import { observeStage } from '@tradehook/metrics/pipeline';
+import { eventFromRiskRejection, type NotificationEmitter } from '@tradehook/notify';
 import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
 
 export interface SignalProcessorDeps {
@@ -23,6 +25,8 @@ export interface SignalProcessorDeps {
   now: () => number;
   /** Transient-failure retries (see RISK_MAX_TRIES). */
   retry: { maxTries: number; baseMs: number };
+  /** Rejections are told to the trader (fire-and-forget). */
+  notifications?: NotificationEmitter;
 }
 
 export type SignalOutcome =
@@ -139,6 +143,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
         if (current?.status === 'approved') return await reforward(data, log);
         return { outcome: 'already_decided', status: current?.status ?? 'missing' };
       }
+      observeStage('decided', data.receivedAt, now);
       const fields = {
         action: data.signal.action,
         symbol: data.signal.symbol,
@@ -152,6 +157,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
         return { outcome: 'approved', limits: decision.limits };
       }
       await publishSignalDone(deps.redis, deps.prefix, data.signalId);
+      deps.notifications?.emit(eventFromRiskRejection(data, decision, now));
       log.info('signal rejected', { ...fields, reason: decision.reason });
       return { outcome: 'rejected', reason: decision.reason };
     } catch (err) {

@@ -40,6 +40,8 @@ export interface FillSyncDeps {
   logger: Logger;
   intervalMs: number;
   lookbackDays: number;
+  /** insertFills, or a wrapper that also notifies SL/TP hits (notifications.ts). */
+  recordFills?: typeof insertFills;
 }
 
 /**
@@ -139,7 +141,7 @@ export class FillSync {
     for (let round = 0; round < 10; round++) {
       const batch = await account.adapter.fetchTradesAfter(symbol, next, startMs);
       const fills = await toFills(account, batch.trades);
-      const added = await insertFills(pool, exchange, accountId, fills);
+      const added = await (this.deps.recordFills ?? insertFills)(pool, exchange, accountId, fills);
       await saveSyncCursor(pool, exchange, accountId, symbol, 'trades', batch.cursor);
       next = batch.cursor;
       inserted += added;

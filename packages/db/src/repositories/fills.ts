@@ -27,7 +27,17 @@ export async function insertFills(
   accountId: string,
   fills: NewFill[],
 ): Promise<number> {
-  if (fills.length === 0) return 0;
+  return (await insertNewFills(db, exchange, accountId, fills)).length;
+}
+
+/** Inserts fills, skipping known ones; returns the ones that were new (what is worth telling a trader about). */
+export async function insertNewFills(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  fills: NewFill[],
+): Promise<NewFill[]> {
+  if (fills.length === 0) return [];
   const values: unknown[] = [exchange, accountId];
   const tuples = fills.map((f, i) => {
     const b = 2 + i * 12;
@@ -48,14 +58,16 @@ export async function insertFills(
     const p = (n: number) => `$${b + n}`;
     return `(gen_random_uuid(), $1::"Exchange", $2, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, ${p(9)}, ${p(10)}, ${p(11)}, ${p(12)})`;
   });
-  const res = await db.query(
+  const res = await db.query<{ trade_id: string }>(
     `INSERT INTO fills (id, exchange, account_id, trade_id, exchange_order_id, client_order_id, symbol, side, price,
        amount, fee, fee_asset, fee_quote, realized_pnl, time)
      VALUES ${tuples.join(',\n')}
-     ON CONFLICT (exchange, account_id, trade_id) DO NOTHING`,
+     ON CONFLICT (exchange, account_id, trade_id) DO NOTHING
+     RETURNING trade_id`,
     values,
   );
-  return res.rowCount ?? 0;
+  const added = new Set(res.rows.map((r) => r.trade_id));
+  return fills.filter((f) => added.has(f.tradeId));
 }
 
 const LAST_FILL_TIME_SQL = `SELECT max(time) AS t FROM fills WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`;

@@ -269,3 +269,48 @@ export async function settleTriggeredProtection(
   );
   return rows.map((r) => r.client_order_id);
 }
+
+export interface FillLeg {
+  exchangeOrderId: string | null;
+  clientOrderId: string;
+  symbol: string;
+  leg: string;
+  status: string;
+  triggerPrice: number | null;
+}
+
+/**
+ * For fills just recorded: our legs behind any of their exchange order ids, plus our SL/TP of their symbols still
+ * `open` (a fired stop's fill carries the exchange's new order id, not the one we placed).
+ */
+export async function findFillLegs(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  exchangeOrderIds: string[],
+  symbols: string[],
+): Promise<FillLeg[]> {
+  const { rows } = await db.query<{
+    exchange_order_id: string | null;
+    client_order_id: string;
+    symbol: string;
+    leg: string;
+    status: string;
+    trigger_price: number | null;
+  }>(
+    `SELECT exchange_order_id, client_order_id, symbol, leg, status, trigger_price::float8 AS trigger_price
+       FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2
+        AND (exchange_order_id = ANY($3::text[])
+             OR (symbol = ANY($4::text[]) AND leg IN ('stop_loss', 'take_profit') AND status = 'open'))`,
+    [exchange, accountId, exchangeOrderIds, symbols],
+  );
+  return rows.map((r) => ({
+    exchangeOrderId: r.exchange_order_id,
+    clientOrderId: r.client_order_id,
+    symbol: r.symbol,
+    leg: r.leg,
+    status: r.status,
+    triggerPrice: r.trigger_price,
+  }));
+}

@@ -141,6 +141,14 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
       const a = await account(req);
       const { reason } = parseBody(haltRequestSchema, req.body ?? {});
       await setAccountTradingEnabled(db, a.accountRowId, action === 'resume');
+      deps.notifications.emit({
+        kind: 'kill_switch',
+        at: now(),
+        exchange: a.exchange,
+        accountId: a.accountId,
+        on: action === 'halt',
+        reason: reason ?? null,
+      });
       log(res).warn(`account trading ${action === 'halt' ? 'halted' : 'resumed'}`, {
         exchange: a.exchange,
         accountId: a.accountId,
@@ -193,6 +201,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
     const { reason } = parseBody(haltRequestSchema, req.body ?? {});
     const since = new Date(now()).toISOString();
     await setGlobalHalt(db, { halted: true, reason: reason ?? null, since });
+    deps.notifications.emit({ kind: 'kill_switch', at: now(), on: true, reason: reason ?? null });
     log(res).warn('trading halted globally', { reason });
     res.json({
       success: true,
@@ -205,6 +214,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
 
   router.post('/api/v1/risk/resume', ...guard, async (_req, res) => {
     await setGlobalHalt(db, { halted: false, reason: null, since: null });
+    deps.notifications.emit({ kind: 'kill_switch', at: now(), on: false, reason: null });
     log(res).warn('trading resumed globally');
     res.json({ success: true, message: 'Trading resumed for all accounts', halted: false });
   });
