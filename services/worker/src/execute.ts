@@ -614,9 +614,9 @@ export class OrderExecutor {
     return {
       status: 'executed',
       reason: null,
+      // One list of closing orders, as close_all answers (not the same order under two keys).
       result: this.details(job, {
-        exit: orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) }),
-        closed: [orderView(info, { position_side: side })],
+        closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
         canceled_orders: canceled,
       }),
     };

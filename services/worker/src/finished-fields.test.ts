@@ -29,7 +29,11 @@ describe('"signal finished" fields', () => {
 
   it('names the close order of a close, and every symbol of a close_all', () => {
     const exit = { side: 'sell', amount: 0.02, filled: null, average_price: 49_000 };
-    expect(finishedFields(job('close_long'), details({ exit }))).toMatchObject({ side: 'sell', size: 0.02 });
+    expect(finishedFields(job('close_long'), details({ closed: [exit] }))).toMatchObject({
+      side: 'sell',
+      size: 0.02,
+      price: 49_000,
+    });
     const all = details({ closed: [] }, { symbol: ALL_SYMBOLS, symbols: ['BTC/USDT:USDT', 'ETH/USDT:USDT'] });
     expect(finishedFields(job('close_all', ALL_SYMBOLS), all)).toEqual({
       action: 'close_all',

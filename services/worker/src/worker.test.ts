@@ -197,6 +197,10 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   it('close_short closes and cancels its SL/TP; close_long with no position is a recorded no-op', async () => {
     const out = await run(await approvedSignal(pool, acct, { action: 'close_short', symbol: BTC }));
     expect(out.status, out.reason ?? '').toBe('executed');
+    // The closing order is listed once, under `closed` (as close_all answers).
+    const results = out.result!['results'] as Record<string, unknown>;
+    expect(Object.keys(results).sort()).toEqual(['canceled_orders', 'closed']);
+    expect(results['closed']).toEqual([expect.objectContaining({ side: 'buy', filled: 0.02 })]);
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([]);
     expect(view.open_algo_orders).toEqual([]);
