@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       env: {
         ...env,
         DATABASE_URL: env.DEMO_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tradehook_demo',
-        QUEUE_PREFIX: '{tradehook-demo}',
+        QUEUE_PREFIX: env.DEMO_QUEUE_PREFIX || '{tradehook-demo}',
         // A real installation's PORT/HOST/METRICS_PORT in the shell would collide with it: the demo has its own.
         PORT: String(ingressPort),
         HOST: '127.0.0.1',

@@ -40,10 +40,12 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   readonly exchange: Exchange;
   readonly client: CcxtClient;
   private readonly venueKey: string;
+  private readonly testnet: boolean;
   private marketsReady: Promise<void> | undefined;
 
   constructor(opts: ExchangeClientOptions) {
     this.exchange = opts.exchange;
+    this.testnet = opts.testnet;
     this.client = createCcxtClient(opts);
     this.venueKey = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
   }
@@ -389,6 +391,10 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
           'the OKX account is in simple mode (acctLv 1), which cannot trade swaps: switch the account mode to ' +
             'single-currency margin or higher (Trade → Settings → Account mode)',
         );
+    } else if (this.testnet) {
+      // Binance demo trading has no /sapi (ccxt: NotSupported "does not have a testnet/sandbox URL for
+      // sapi"): the futures account's own canTrade is all there is, and a demo key moves no real money.
+      if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
     } else {
       // Binance "Get API Key Permission" (GET /sapi/v1/account/apiRestrictions, weight 1).
       const r = (await (

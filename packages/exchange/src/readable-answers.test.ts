@@ -26,7 +26,7 @@ async function control(path: string, body: unknown): Promise<void> {
   expect(res.status, await res.clone().text()).toBeLessThan(300);
 }
 
-async function account(exchange: 'binance' | 'okx'): Promise<CcxtExchangeAdapter> {
+async function account(exchange: 'binance' | 'okx', testnet = false): Promise<CcxtExchangeAdapter> {
   const apiKey = `k${exchange}${Math.random().toString(36).slice(2, 10)}`;
   const apiSecret = `s${Math.random().toString(36).slice(2)}secret`;
   const passphrase = exchange === 'okx' ? 'Pass-phrase1' : undefined;
@@ -40,7 +40,7 @@ async function account(exchange: 'binance' | 'okx'): Promise<CcxtExchangeAdapter
   const adapter = createExchangeAdapter({
     exchange,
     credentials: { apiKey, apiSecret, passphrase },
-    testnet: false,
+    testnet,
     apiUrl: sim.url,
     enableRateLimit: false,
   });
@@ -107,5 +107,12 @@ describe.each(['binance', 'okx'] as const)('%s answers a trader reads', (exchang
       { type: 'stop', filled: 0, trigger: 55_000 },
       { type: 'take_profit', filled: 0, trigger: 65_000 },
     ]);
+  });
+});
+
+describe('a Binance demo-trading (testnet) account', () => {
+  it('passes the key check (demo trading has no /sapi, where live keys show their permissions)', async () => {
+    const a = await account('binance', true);
+    expect(await a.checkKey()).toMatchObject({ ok: true, canRead: true, positionMode: 'oneway' });
   });
 });
