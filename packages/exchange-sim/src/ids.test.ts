@@ -22,7 +22,11 @@ async function oneTradeOnEachExchange() {
   for (const ex of [binance, okx]) {
     const order = await ex.createOrder(BTC, 'market', 'buy', ex === binance ? 0.01 : 1);
     const [trade] = await ex.fetchMyTrades(BTC);
-    out.push({ orderId: String(order.id), tradeId: String(trade!.id), raw: trade!.info as Record<string, unknown> });
+    out.push({
+      orderId: String(order.id),
+      tradeId: String(trade!.id),
+      raw: trade!.info as Record<string, unknown>,
+    });
   }
   await sim.close();
   running.length = 0;
