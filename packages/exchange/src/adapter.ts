@@ -1,5 +1,5 @@
 import * as ccxt from 'ccxt';
-import { MONEY_DECIMALS, roundDecimals, type Exchange, type KeyCheck } from '@tradehook/contracts';
+import type { Exchange, KeyCheck } from '@tradehook/contracts';
 import { createCcxtClient, type CcxtClient, type ExchangeClientOptions } from './client.ts';
 import { exchangeErrorMessage, OrderSizeError } from './errors.ts';
 import type {
@@ -17,6 +17,7 @@ import type {
   PositionSide,
   TradeInfo,
 } from './types.ts';
+import { MONEY_DECIMALS, roundDecimals } from '@tradehook/contracts';
 
 type Dict = Record<string, unknown>;
 
@@ -25,6 +26,25 @@ const num = (v: unknown): number | null => {
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 };
+
+/** Quote-asset amounts (PnL, fees) to 8 decimals, the exchanges' own precision for USDT amounts. */
+function roundMoney(n: number | null): number | null {
+  return n === null ? null : roundDecimals(n, MONEY_DECIMALS);
+}
+
+/**
+ * What a conditional order is, in the trader's words: `stop` or `take_profit` (ccxt calls both "market").
+ * Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET in orderType; OKX conditional orders carry
+ * tpTriggerPx or slTriggerPx; ccxt's unified takeProfitPrice covers both.
+ */
+function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' {
+  const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
+  const takeProfit =
+    raw.startsWith('TAKE_PROFIT') ||
+    num(o.takeProfitPrice) !== null ||
+    (num(info['tpTriggerPx']) !== null && num(info['slTriggerPx']) === null);
+  return takeProfit ? 'take_profit' : 'stop';
+}
 
 /**
  * Markets are the same for every account of one venue (exchange + demo flag + base URL): load them once and
@@ -40,12 +60,10 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   readonly exchange: Exchange;
   readonly client: CcxtClient;
   private readonly venueKey: string;
-  private readonly testnet: boolean;
   private marketsReady: Promise<void> | undefined;
 
   constructor(opts: ExchangeClientOptions) {
     this.exchange = opts.exchange;
-    this.testnet = opts.testnet;
     this.client = createCcxtClient(opts);
     this.venueKey = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
   }
@@ -391,7 +409,7 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
           'the OKX account is in simple mode (acctLv 1), which cannot trade swaps: switch the account mode to ' +
             'single-currency margin or higher (Trade → Settings → Account mode)',
         );
-    } else if (this.testnet) {
+    } else if (this.client.options['enableDemoTrading'] === true) {
       // Binance demo trading has no /sapi (ccxt: NotSupported "does not have a testnet/sandbox URL for
       // sapi"): the futures account's own canTrade is all there is, and a demo key moves no real money.
       if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
@@ -456,25 +474,6 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
       positionSide: rawPosSide === 'long' || rawPosSide === 'short' ? rawPosSide : null,
     };
   }
-}
-
-/** Quote-asset amounts (PnL, fees) to 8 decimals, the exchanges' own precision for USDT amounts. */
-function roundMoney(n: number | null): number | null {
-  return n === null ? null : roundDecimals(n, MONEY_DECIMALS);
-}
-
-/**
- * What a conditional order is, in the trader's words: `stop` or `take_profit` (ccxt calls both "market").
- * Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET in orderType; OKX conditional orders carry
- * tpTriggerPx or slTriggerPx; ccxt's unified takeProfitPrice covers both.
- */
-function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' {
-  const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
-  const takeProfit =
-    raw.startsWith('TAKE_PROFIT') ||
-    num(o.takeProfitPrice) !== null ||
-    (num(info['tpTriggerPx']) !== null && num(info['slTriggerPx']) === null);
-  return takeProfit ? 'take_profit' : 'stop';
 }
 
 export function createExchangeAdapter(opts: ExchangeClientOptions): CcxtExchangeAdapter {
