@@ -1,7 +1,8 @@
 // `pnpm start`: every service as a child process of this one, against local PostgreSQL and Redis — the
-// no-Docker way to run tradehook. Order: the ingress port is free → database (created if missing) → secrets (generated once into
-// .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
-// with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
+// no-Docker way to run tradehook. Order: the ingress port is free → database (created if missing) →
+// secrets (generated once into .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx.
+// Output lines are prefixed with the service name; SIGINT/SIGTERM are forwarded and every child gets time
+// to finish its work (package.json `exec`s this script, so a clean Ctrl-C ends `pnpm start` with 0).
 // A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
 // running, so one crash (e.g. during a database outage) cannot take the whole stack down.
 import { spawn, type ChildProcess } from 'node:child_process';
