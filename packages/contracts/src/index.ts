@@ -6,3 +6,4 @@ export * from './api.ts';
 export * from './risk.ts';
 export * from './pine.ts';
 export * from './notifications.ts';
+export * from './numbers.ts';

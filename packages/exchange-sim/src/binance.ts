@@ -821,6 +821,23 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v3/positionRisk':
     case 'GET /fapi/v2/positionRisk':
       return reply(positionRisk(sim, acct, p));
+    case 'GET /fapi/v1/symbolConfig': {
+      // Binance "Symbol Configuration (USER_DATA)": leverage and margin type per symbol — v3 positionRisk no
+      // longer carries leverage; ccxt's fetchLeverages reads it here (binance.js, fapiPrivateGetSymbolConfig).
+      const m = market(p, false);
+      return reply(
+        (m ? [m] : MARKETS).map((mk) => {
+          const s = engine.settings(acct, mk.id);
+          return {
+            symbol: mk.id,
+            marginType: s.marginMode === 'isolated' ? 'ISOLATED' : 'CROSSED',
+            isAutoAddMargin: 'false',
+            leverage: s.leverage,
+            maxNotionalValue: s.leverage > 50 ? '50000' : s.leverage > 20 ? '500000' : '5000000',
+          };
+        }),
+      );
+    }
     case 'GET /fapi/v1/leverageBracket': {
       const m = market(p, false);
       return reply(m ? [brackets(m)] : MARKETS.map(brackets));

@@ -274,6 +274,32 @@ function posKey(symbol: string, posSide: PosSide): string {
   return `${symbol}|${posSide}`;
 }
 
+/** Where run-seeded ids start counting: 2026-01-01T00:00:00Z. */
+const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** One band per id kind, wide enough for ~30 years of milliseconds: the kinds never share a number. */
+const ID_BAND = 1_000_000_000_000;
+
+/**
+ * The first id of each kind for a simulator started at `startedAtMs`. The real exchanges' ids never repeat,
+ * and a database that keeps fills across simulator restarts (`pnpm demo`) must not see an id twice: each kind
+ * counts from its band's base plus the milliseconds since ID_EPOCH_MS, so a later run starts above every id
+ * an earlier run handed out unless that run averaged more than one id of a kind per millisecond. The shapes
+ * stay the exchanges' (Binance integers, OKX numeric strings, as binance.ts and okx.ts render them) and
+ * below Number.MAX_SAFE_INTEGER.
+ */
+export function runSeededIds(startedAtMs: number): Record<IdKind, number> {
+  const offset = Math.max(0, Math.floor(startedAtMs - ID_EPOCH_MS));
+  return {
+    order: 8 * ID_BAND + offset,
+    algo: 4 * ID_BAND + offset,
+    trade: 6 * ID_BAND + offset,
+    bill: 9 * ID_BAND + offset,
+    tran: 7 * ID_BAND + offset,
+    pos: 1 * ID_BAND + offset,
+  };
+}
+type IdKind = 'order' | 'algo' | 'trade' | 'bill' | 'tran' | 'pos';
+
 export class Engine {
   readonly accounts = new Map<string, Account>();
   readonly prices = new Map<string, number>();
@@ -285,14 +311,7 @@ export class Engine {
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
-  private seq = {
-    order: 8_100_000_000,
-    algo: 4_000_000_000,
-    trade: 610_000_000,
-    bill: 900_000_000_000,
-    tran: 7_000_000_000,
-    pos: 1_000,
-  };
+  private seq = runSeededIds(Date.now());
   private initialPrices: Record<string, number>;
   private listeners: Array<(symbol: string, price: number) => void> = [];
 
@@ -323,7 +342,7 @@ export class Engine {
     this.listeners.push(fn);
   }
 
-  nextId(kind: keyof Engine['seq']): number {
+  nextId(kind: IdKind): number {
     this.seq[kind] += 1;
     return this.seq[kind];
   }

@@ -25,6 +25,7 @@ import type {
   TradeBatch,
   TradeInfo,
 } from './types.ts';
+import { MONEY_DECIMALS, roundDecimals } from '@tradehook/contracts';
 
 type Dict = Record<string, unknown>;
 
@@ -46,6 +47,25 @@ const num = (v: unknown): number | null => {
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 };
+
+/** Quote-asset amounts (PnL, fees) to 8 decimals, the exchanges' own precision for USDT amounts. */
+function roundMoney(n: number | null): number | null {
+  return n === null ? null : roundDecimals(n, MONEY_DECIMALS);
+}
+
+/**
+ * What a conditional order is, in the trader's words: `stop` or `take_profit` (ccxt calls both "market").
+ * Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET in orderType; OKX conditional orders carry
+ * tpTriggerPx or slTriggerPx; ccxt's unified takeProfitPrice covers both.
+ */
+function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' {
+  const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
+  const takeProfit =
+    raw.startsWith('TAKE_PROFIT') ||
+    num(o.takeProfitPrice) !== null ||
+    (num(info['tpTriggerPx']) !== null && num(info['slTriggerPx']) === null);
+  return takeProfit ? 'take_profit' : 'stop';
+}
 
 /**
  * Markets are the same for every account of one venue (exchange + demo flag + base URL): load them once and
@@ -140,6 +160,16 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     return Number(this.client.priceToPrecision(symbol, price));
   }
 
+  /**
+   * A price as a trader reads it: at the market's tick (ccxt computes averages as cost / filled, which
+   * leaves float noise like 59919.100000000006). Unknown markets keep the value.
+   */
+  private readablePrice(symbol: string, value: unknown): number | null {
+    const n = num(value);
+    if (n === null || !this.client.markets?.[symbol]) return n;
+    return Number(this.client.priceToPrecision(symbol, n));
+  }
+
   async fetchPositionMode(): Promise<PositionMode> {
     const res = (await this.client.fetchPositionMode()) as { hedged?: boolean };
     return res.hedged ? 'hedge' : 'oneway';
@@ -219,13 +249,25 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
         side,
         contracts,
         amount: Number((contracts * cs).toPrecision(12)),
-        entryPrice: num(p.entryPrice),
-        markPrice: num(p.markPrice),
-        unrealizedPnl: num(p.unrealizedPnl),
+        entryPrice: this.readablePrice(p.symbol, p.entryPrice),
+        markPrice: this.readablePrice(p.symbol, p.markPrice),
+        unrealizedPnl: roundMoney(num(p.unrealizedPnl)),
         leverage: num(p.leverage),
       });
     }
     return out;
+  }
+
+  async withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]> {
+    const missing = [...new Set(positions.filter((p) => p.leverage === null).map((p) => p.symbol))];
+    if (missing.length === 0 || this.exchange !== 'binance') return positions;
+    // Binance's v3 positionRisk has no leverage; ccxt's fetchLeverages reads GET /fapi/v1/symbolConfig.
+    const leverages = await this.client.fetchLeverages(missing);
+    return positions.map((p) => {
+      if (p.leverage !== null) return p;
+      const l = leverages[p.symbol];
+      return { ...p, leverage: num(p.side === 'long' ? l?.longLeverage : l?.shortLeverage) };
+    });
   }
 
   private orderParams(req: MarketOrderRequest, hedge: boolean): Dict {
@@ -452,6 +494,10 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
           'the OKX account is in simple mode (acctLv 1), which cannot trade swaps: switch the account mode to ' +
             'single-currency margin or higher (Trade → Settings → Account mode)',
         );
+    } else if (this.client.options['enableDemoTrading'] === true) {
+      // Binance demo trading has no /sapi (ccxt: NotSupported "does not have a testnet/sandbox URL for
+      // sapi"): the futures account's own canTrade is all there is, and a demo key moves no real money.
+      if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
     } else {
       // Binance "Get API Key Permission" (GET /sapi/v1/account/apiRestrictions, weight 1).
       const r = (await (
@@ -497,13 +543,17 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
       clientOrderId: clientOrderId || null,
       symbol,
       side: o.side as OrderSide,
-      type: String(o.type ?? info['orderType'] ?? info['ordType'] ?? 'market').toLowerCase(),
+      type: conditional
+        ? conditionalKind(o, info)
+        : String(o.type ?? info['orderType'] ?? info['ordType'] ?? 'market').toLowerCase(),
       status: o.status ?? 'unknown',
       amount: scale(o.amount),
-      filled: scale(o.filled),
-      average: num(o.average),
-      price: num(o.price),
-      triggerPrice: num(o.triggerPrice) ?? num(o.stopLossPrice) ?? num(o.takeProfitPrice),
+      // One rule on both venues: a conditional order that has not fired has filled 0 (Binance's algo
+      // answer omits the field, OKX's reports it).
+      filled: scale(o.filled) ?? (conditional ? 0 : null),
+      average: this.readablePrice(symbol, o.average),
+      price: this.readablePrice(symbol, o.price),
+      triggerPrice: this.readablePrice(symbol, o.triggerPrice ?? o.stopLossPrice ?? o.takeProfitPrice),
       reduceOnly: o.reduceOnly === true || info['reduceOnly'] === true || info['reduceOnly'] === 'true',
       conditional,
       positionSide: rawPosSide === 'long' || rawPosSide === 'short' ? rawPosSide : null,

@@ -134,6 +134,8 @@ export interface ExchangeAdapter {
   fetchPrice(symbol: string): Promise<number>;
   fetchCandles(symbol: string, timeframe: string, limit: number): Promise<Candle[]>;
   fetchPositions(symbol?: string): Promise<PositionInfo[]>;
+  /** Fills in leverage where the positions answer leaves it out (Binance); one extra call, only then. */
+  withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]>;
   createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
   createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
   /**

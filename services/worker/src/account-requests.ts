@@ -1,5 +1,11 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { accountRequestJobSchema, type AccountStatus, type KeyCheck } from '@tradehook/contracts';
+import {
+  accountRequestJobSchema,
+  MONEY_DECIMALS,
+  roundDecimals,
+  type AccountStatus,
+  type KeyCheck,
+} from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
 import { exchangeErrorMessage } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
@@ -56,13 +62,18 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
       }
       const [balance, positions, orders] = await Promise.all([
         adapter.fetchBalance(),
-        adapter.fetchPositions(),
+        adapter.fetchPositions().then((list) => adapter.withLeverage(list)),
         adapter.fetchOpenOrders(),
       ]);
+      const money = (n: number) => roundDecimals(n, MONEY_DECIMALS);
       return {
         account_id: req.accountId,
         exchange: req.exchange,
-        balance: { asset: balance.asset, available_balance: balance.free, total_balance: balance.total },
+        balance: {
+          asset: balance.asset,
+          available_balance: money(balance.free),
+          total_balance: money(balance.total),
+        },
         positions: positions.map((p) => ({
           symbol: p.symbol,
           side: p.side,

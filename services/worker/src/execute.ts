@@ -1,4 +1,4 @@
-import { clientOrderId, type OrderJob } from '@tradehook/contracts';
+import { ALL_SYMBOLS, clientOrderId, type OrderJob } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
 import {
   findOrdersBySignal,
@@ -38,7 +38,9 @@ export interface OrderDetails {
   exchange: string;
   account_id: string;
   action: string;
+  /** The signal's symbol; a close_all answers with ALL_SYMBOLS and lists what it closed in `symbols`. */
   symbol: string;
+  symbols?: string[];
   results: Record<string, unknown>;
   error?: string;
 }
@@ -666,9 +668,9 @@ export class OrderExecutor {
     return {
       status: 'executed',
       reason: null,
+      // One list of closing orders, as close_all answers (not the same order under two keys).
       result: this.details(job, {
-        exit: orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) }),
-        closed: [orderView(info, { position_side: side })],
+        closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
         canceled_orders: canceled,
       }),
     };
@@ -727,23 +729,24 @@ export class OrderExecutor {
         : { symbol: rows[i]!.symbol, status: 'rejected', error: exchangeErrorMessage(s.reason) },
     );
     const failures = settled.filter((s) => s.status === 'rejected').length;
-    const results = { closed, canceled_orders: canceled };
+    // Every position of the account, whatever symbol the alert named: say which ones.
+    const answer = (success = true): OrderDetails => ({
+      ...this.details(job, { closed, canceled_orders: canceled }, success),
+      symbol: ALL_SYMBOLS,
+      symbols: [...new Set(rows.map((r) => r.symbol))],
+    });
     if (failures > 0) {
       log.warn('close_all: some positions could not be closed', { failures });
       return {
         status: 'failed',
         reason: `${failures} of ${rows.length} positions could not be closed`,
-        result: this.details(job, results, false),
+        result: answer(false),
       };
     }
     if (rows.length === 0 && canceled.length === 0) {
-      return {
-        status: 'ignored',
-        reason: 'no open positions or orders to close',
-        result: this.details(job, results),
-      };
+      return { status: 'ignored', reason: 'no open positions or orders to close', result: answer() };
     }
-    return { status: 'executed', reason: null, result: this.details(job, results) };
+    return { status: 'executed', reason: null, result: answer() };
   }
 }
 

@@ -25,7 +25,7 @@ import {
   waitForSignal,
   type SimAccount,
 } from './testing.ts';
-import type { Exchange, OrderJob } from '@tradehook/contracts';
+import { ALL_SYMBOLS, type Exchange, type OrderJob } from '@tradehook/contracts';
 
 /**
  * The worker in-process against the real simulator (real ccxt over HTTP), real Postgres and Redis, with
@@ -199,6 +199,10 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   it('close_short closes and cancels its SL/TP; close_long with no position is a recorded no-op', async () => {
     const out = await run(await approvedSignal(pool, acct, { action: 'close_short', symbol: BTC }));
     expect(out.status, out.reason ?? '').toBe('executed');
+    // The closing order is listed once, under `closed` (as close_all answers).
+    const results = out.result!['results'] as Record<string, unknown>;
+    expect(Object.keys(results).sort()).toEqual(['canceled_orders', 'closed']);
+    expect(results['closed']).toEqual([expect.objectContaining({ side: 'buy', filled: 0.02 })]);
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([]);
     expect(view.open_algo_orders).toEqual([]);
@@ -227,8 +231,12 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     const before = await simAccount(sim.url, acct);
     expect(before.positions).toHaveLength(2);
     expect(before.open_algo_orders.length).toBeGreaterThanOrEqual(3);
-    const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: BTC }));
+    // The emergency exit names no symbol and answers with every symbol it closed.
+    const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: ALL_SYMBOLS }));
     expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.result).toMatchObject({ symbol: ALL_SYMBOLS, symbols: [BTC, ETH] });
+    const closed = (out.result!['results'] as { closed: Array<{ symbol: string }> }).closed;
+    expect(closed.map((c) => c.symbol)).toEqual([BTC, ETH]);
     const after = await simAccount(sim.url, acct);
     expect(after.positions).toEqual([]);
     expect(after.open_algo_orders).toEqual([]);

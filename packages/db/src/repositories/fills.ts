@@ -2,7 +2,10 @@ import type { Exchange } from '@tradehook/contracts';
 import type { Queryable } from './risk-limits.ts';
 import { timeForSymbol } from './symbol-time.ts';
 
-/** A trade reported by the exchange; (exchange, account_id, trade_id) is unique, so re-syncing is harmless. */
+/**
+ * A trade reported by the exchange; (exchange, account_id, symbol, trade_id) is unique — the exchanges number
+ * trades per symbol — so re-syncing is harmless.
+ */
 export interface NewFill {
   tradeId: string;
   exchangeOrderId: string | null;
@@ -62,7 +65,7 @@ export async function insertNewFills(
     `INSERT INTO fills (id, exchange, account_id, trade_id, exchange_order_id, client_order_id, symbol, side, price,
        amount, fee, fee_asset, fee_quote, realized_pnl, time)
      VALUES ${tuples.join(',\n')}
-     ON CONFLICT (exchange, account_id, trade_id) DO NOTHING
+     ON CONFLICT (exchange, account_id, symbol, trade_id) DO NOTHING
      RETURNING trade_id`,
     values,
   );

@@ -326,6 +326,19 @@ describe('risk admin API', () => {
       entries_blocked: true,
     });
   });
+
+  it('answers PnL to 8 decimals, without float noise', async () => {
+    await createAccount('binance', 'noise');
+    const today = dayWindow(Date.now(), 'UTC');
+    await deps.pgPool.query(
+      `INSERT INTO fills (id, exchange, account_id, trade_id, symbol, side, price, amount, fee, realized_pnl, time)
+       VALUES ($1, 'binance', 'noise', '1', 'BTC/USDT:USDT', 'sell', 50000, 0.01, 0.1, 0.3, $2)`,
+      [randomUUID(), today.start],
+    );
+    const res = await request(app).get('/api/v1/accounts/binance/noise/pnl/today').set(admin).expect(200);
+    // 0.3 − 0.1 is 0.19999999999999998 in floating point.
+    expect(res.body).toMatchObject({ realized_pnl: 0.3, fees: 0.1, net_pnl: 0.2 });
+  });
 });
 
 const alert = (extra: Record<string, unknown>) => ({

@@ -2,7 +2,9 @@ import {
   accountIdSchema,
   exchangeSchema,
   haltRequestSchema,
+  MONEY_DECIMALS,
   riskLimitsPatchSchema,
+  roundDecimals,
   riskLimitsPutSchema,
   type Exchange,
   type RiskLimitsFields,
@@ -167,6 +169,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
     });
   }
 
+  const money = (n: number) => roundDecimals(n, MONEY_DECIMALS);
   router.get(`${ACCOUNT}/pnl/today`, ...guard, async (req, res) => {
     const a = await account(req);
     const limits = effectiveLimits(a.limits, defaults);
@@ -179,15 +182,16 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
       timezone: budget.window.timeZone,
       from: budget.window.start.toISOString(),
       to: budget.window.end.toISOString(),
-      realized_pnl: budget.pnl.realizedPnl,
-      fees: budget.pnl.fees,
+      // Quote-asset amounts to MONEY_DECIMALS (the exchanges' precision), without float noise.
+      realized_pnl: money(budget.pnl.realizedPnl),
+      fees: money(budget.pnl.fees),
       /** Funding payments (positive = received). */
-      funding: budget.pnl.funding,
+      funding: money(budget.pnl.funding),
       /** realized_pnl − fees + funding: what the daily loss cap is compared with. */
-      net_pnl: budget.pnl.netPnl,
+      net_pnl: money(budget.pnl.netPnl),
       fill_count: budget.pnl.fillCount,
       daily_loss_cap: budget.dailyLossCap,
-      remaining_loss_budget: budget.remaining,
+      remaining_loss_budget: budget.remaining === null ? null : money(budget.remaining),
       entries_blocked: budget.entriesBlocked,
     });
   });
