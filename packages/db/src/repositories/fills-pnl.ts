@@ -51,3 +51,46 @@ export async function openPositionSymbolsFromFills(
   );
   return rows.map((r) => r.symbol);
 }
+
+export interface DailyPnl extends RealisedPnl {
+  exchange: Exchange;
+  accountId: string;
+  /** YYYY-MM-DD in the requested time zone. */
+  day: string;
+}
+
+/**
+ * Realised PnL and fees per account per calendar day (in `timeZone`) of the fills with `time >= from`,
+ * oldest day first. Funding is not recorded in fills, so it is not part of these figures.
+ */
+export async function dailyRealisedPnl(db: Queryable, from: Date, timeZone: string): Promise<DailyPnl[]> {
+  const { rows } = await db.query<{
+    exchange: Exchange;
+    account_id: string;
+    day: string;
+    pnl: string;
+    fees: string;
+    n: number;
+  }>(
+    `SELECT exchange::text AS exchange, account_id, to_char(time AT TIME ZONE $2, 'YYYY-MM-DD') AS day,
+            SUM(realized_pnl)::text AS pnl, SUM(fee)::text AS fees, COUNT(*)::int AS n
+       FROM fills
+      WHERE time >= $1
+      GROUP BY 1, 2, 3
+      ORDER BY 3, 1, 2`,
+    [from, timeZone],
+  );
+  return rows.map((r) => {
+    const realizedPnl = Number(r.pnl);
+    const fees = Number(r.fees);
+    return {
+      exchange: r.exchange,
+      accountId: r.account_id,
+      day: r.day,
+      realizedPnl,
+      fees,
+      netPnl: realizedPnl - fees,
+      fillCount: r.n,
+    };
+  });
+}

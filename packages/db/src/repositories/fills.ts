@@ -66,3 +66,52 @@ export async function lastFillTime(
 ): Promise<Date | null> {
   return timeForSymbol(db, LAST_FILL_TIME_SQL, exchange, accountId, symbol);
 }
+
+export interface FillRow extends NewFill {
+  id: string;
+}
+
+/** The fills of the given orders (a signal's legs), oldest first. */
+export async function findFillsOfOrders(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  clientOrderIds: string[],
+): Promise<FillRow[]> {
+  if (clientOrderIds.length === 0) return [];
+  const { rows } = await db.query<{
+    id: string;
+    trade_id: string;
+    exchange_order_id: string | null;
+    client_order_id: string | null;
+    symbol: string;
+    side: string;
+    price: string;
+    amount: string;
+    fee: string;
+    fee_asset: string | null;
+    realized_pnl: string;
+    time: Date;
+  }>(
+    `SELECT id, trade_id, exchange_order_id, client_order_id, symbol, side, price::text, amount::text,
+            fee::text, fee_asset, realized_pnl::text, time
+       FROM fills
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND client_order_id = ANY($3::text[])
+      ORDER BY time, trade_id`,
+    [exchange, accountId, clientOrderIds],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tradeId: r.trade_id,
+    exchangeOrderId: r.exchange_order_id,
+    clientOrderId: r.client_order_id,
+    symbol: r.symbol,
+    side: r.side,
+    price: Number(r.price),
+    amount: Number(r.amount),
+    fee: Number(r.fee),
+    feeAsset: r.fee_asset,
+    realizedPnl: Number(r.realized_pnl),
+    time: r.time,
+  }));
+}
