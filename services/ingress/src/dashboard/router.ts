@@ -80,6 +80,9 @@ export function createDashboardRouter(deps: IngressDeps): Router {
   );
   router.use(BASE, (_req, res, next) => {
     res.set('Cache-Control', 'no-store');
+    // helmet's no-referrer makes browsers send `Origin: null` on form posts; same-origin still never leaks
+    // a referrer to another site, and lets requireCsrf compare the Origin.
+    res.set('Referrer-Policy', 'same-origin');
     next();
   });
 
