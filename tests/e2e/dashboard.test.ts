@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The dashboard in a real browser against the whole pipeline: headless Chromium (tests/e2e/browser.ts) on
  * the ingress child process of the E2E harness, with risk, a Binance worker and the simulator behind it.
@@ -32,7 +33,8 @@ async function waitForFills(signalId: string): Promise<void> {
   const until = Date.now() + 20_000;
   for (;;) {
     const { rows } = await h.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM fills f JOIN orders o ON o.client_order_id = f.client_order_id
+      `SELECT count(*)::int AS n FROM fills f
+         JOIN orders o ON o.exchange_order_id = f.exchange_order_id OR o.client_order_id = f.client_order_id
         WHERE o.signal_id = $1`,
       [signalId],
     );
@@ -49,6 +51,7 @@ beforeAll(async () => {
   });
   browser = await launchBrowser();
   page = await browser.context.newPage();
+  page.setDefaultTimeout(15_000);
   page.on('dialog', (dialog) => void dialog.accept());
 }, 180_000);
 
@@ -164,7 +167,7 @@ describe('dashboard in a real browser', () => {
 
   it('shows PnL per day with a chart, and exports a Pine script with its alert messages', async () => {
     await page.goto(url('/app/pnl'));
-    await page.waitForSelector('[data-testid=pnl-chart] polyline');
+    await page.waitForSelector('[data-testid=pnl-chart] rect');
     expect(await page.textContent('[data-testid=pnl-table]')).toContain(`binance/${accountId}`);
     await shot('pnl');
 

@@ -72,7 +72,7 @@ export async function dailyRealisedPnl(db: Queryable, from: Date, timeZone: stri
     fees: string;
     n: number;
   }>(
-    `SELECT exchange::text AS exchange, account_id, to_char(time AT TIME ZONE $2, 'YYYY-MM-DD') AS day,
+    `SELECT exchange::text AS exchange, account_id, to_char(time AT TIME ZONE $2::text, 'YYYY-MM-DD') AS day,
             SUM(realized_pnl)::text AS pnl, SUM(fee)::text AS fees, COUNT(*)::int AS n
        FROM fills
       WHERE time >= $1

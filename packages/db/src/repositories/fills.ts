@@ -71,14 +71,18 @@ export interface FillRow extends NewFill {
   id: string;
 }
 
-/** The fills of the given orders (a signal's legs), oldest first. */
+/**
+ * The fills of the given orders (a signal's legs), oldest first: matched by the exchange's order id, or by
+ * our client order id where the exchange reports it with the trade (Binance's trade list does not).
+ */
 export async function findFillsOfOrders(
   db: Queryable,
   exchange: Exchange,
   accountId: string,
-  clientOrderIds: string[],
+  orders: Array<{ clientOrderId: string; exchangeOrderId: string | null }>,
 ): Promise<FillRow[]> {
-  if (clientOrderIds.length === 0) return [];
+  if (orders.length === 0) return [];
+  const exchangeOrderIds = orders.flatMap((o) => (o.exchangeOrderId ? [o.exchangeOrderId] : []));
   const { rows } = await db.query<{
     id: string;
     trade_id: string;
@@ -96,9 +100,10 @@ export async function findFillsOfOrders(
     `SELECT id, trade_id, exchange_order_id, client_order_id, symbol, side, price::text, amount::text,
             fee::text, fee_asset, realized_pnl::text, time
        FROM fills
-      WHERE exchange = $1::"Exchange" AND account_id = $2 AND client_order_id = ANY($3::text[])
+      WHERE exchange = $1::"Exchange" AND account_id = $2
+        AND (client_order_id = ANY($3::text[]) OR exchange_order_id = ANY($4::text[]))
       ORDER BY time, trade_id`,
-    [exchange, accountId, clientOrderIds],
+    [exchange, accountId, orders.map((o) => o.clientOrderId), exchangeOrderIds],
   );
   return rows.map((r) => ({
     id: r.id,

@@ -57,7 +57,7 @@ function dashboardErrors(deps: IngressDeps): ErrorRequestHandler {
 }
 
 /**
- * The web dashboard at /app (docs/architecture.md, "Dashboard"): server-rendered pages plus one small
+ * The web dashboard at /app (docs/decisions/0016-dashboard-server-rendered.md): server-rendered pages plus one small
  * script, behind a session that the admin token buys at /app/login. Served on the ingress listener like the
  * admin API, so it is exactly as reachable: loopback by default, never through the HTTPS edge (Caddyfile).
  */

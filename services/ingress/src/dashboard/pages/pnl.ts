@@ -13,35 +13,34 @@ const W = 640;
 const H = 220;
 const PAD = 32;
 
-/** Inline SVG: cumulative net PnL per account over the days, with the zero line. */
+/** Inline SVG: net PnL per day, one bar per account (green above zero, red below), with the zero line. */
 export function pnlChart(days: string[], rows: DailyPnl[]): Html {
   const accounts = [...new Set(rows.map((r) => `${r.exchange}/${r.accountId}`))];
   if (days.length === 0) return html`<p class="muted">${t('기록된 체결 없음', 'No fills recorded')}</p>`;
-  const series = accounts.map((acct) => {
-    let total = 0;
-    return days.map((day) => {
-      const r = rows.find((x) => x.day === day && `${x.exchange}/${x.accountId}` === acct);
-      total += r ? r.netPnl : 0;
-      return total;
-    });
-  });
-  const all = series.flat().concat(0);
+  const net = (day: string, acct: string) =>
+    rows.find((x) => x.day === day && `${x.exchange}/${x.accountId}` === acct)?.netPnl ?? 0;
+  const all = rows.map((r) => r.netPnl).concat(0);
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const span = hi - lo || 1;
-  const x = (i: number) => PAD + (days.length === 1 ? (W - 2 * PAD) / 2 : (i * (W - 2 * PAD)) / (days.length - 1));
   const y = (v: number) => H - PAD - ((v - lo) / span) * (H - 2 * PAD);
-  const lines = series.map((values, s) => {
-    const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    const color = COLORS[s % COLORS.length]!;
-    return html`<polyline fill="none" stroke="${color}" stroke-width="2" points="${points}" />
-      ${values.map((v, i) => html`<circle cx="${x(i).toFixed(1)}" cy="${y(v).toFixed(1)}" r="3" fill="${color}" />`)}`;
-  });
+  const slot = (W - 2 * PAD) / days.length;
+  const bar = Math.max(2, Math.min(24, (slot * 0.8) / accounts.length));
+  const bars = days.flatMap((day, d) =>
+    accounts.map((acct, i) => {
+      const v = net(day, acct);
+      const x = PAD + d * slot + (slot - bar * accounts.length) / 2 + i * bar;
+      const top = Math.min(y(v), y(0));
+      const height = Math.max(1, Math.abs(y(v) - y(0)));
+      return html`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(bar - 1).toFixed(1)}" height="${height.toFixed(1)}"
+        fill="${COLORS[i % COLORS.length]}" opacity="${v < 0 ? '0.6' : '1'}"><title>${day} ${acct}: ${money(v)}</title></rect>`;
+    }),
+  );
   return html`<svg
       viewBox="0 0 ${W} ${H}"
       class="chart"
       role="img"
-      aria-label="cumulative net PnL per account"
+      aria-label="net PnL per day and account"
       data-testid="pnl-chart"
     >
       <line x1="${PAD}" x2="${W - PAD}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#9ca3af" stroke-dasharray="4" />
@@ -49,7 +48,7 @@ export function pnlChart(days: string[], rows: DailyPnl[]): Html {
       <text x="2" y="${H - PAD}" font-size="11">${money(lo)}</text>
       <text x="${PAD}" y="${H - 8}" font-size="11">${days[0]}</text>
       <text x="${W - PAD}" y="${H - 8}" font-size="11" text-anchor="end">${days[days.length - 1]}</text>
-      ${lines}
+      ${bars}
     </svg>
     <ul class="legend">
       ${accounts.map(

@@ -82,7 +82,10 @@ export function traceSteps(s: SignalModel): Html {
 export function orderLegs(orders: OrderRow[], fills: FillRow[]): Html {
   if (orders.length === 0) return html`<p class="muted">${t('주문 없음', 'No orders')}</p>`;
   return html`${orders.map((o) => {
-    const legFills = fills.filter((f) => f.clientOrderId === o.clientOrderId);
+    const legFills = fills.filter(
+      (f) =>
+        f.clientOrderId === o.clientOrderId || (o.exchangeOrderId !== null && f.exchangeOrderId === o.exchangeOrderId),
+    );
     return html`<section class="card leg" data-testid="order-leg" data-leg="${o.leg}">
       <h3>${o.leg} · ${o.side} ${o.type}${o.reduceOnly ? ' reduce-only' : ''} ${statusBadge(o.status)}</h3>
       <dl class="grid">

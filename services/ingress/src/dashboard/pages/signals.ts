@@ -73,12 +73,7 @@ export function signalsPages(router: Router, ctx: DashboardContext): void {
     const signal = await deps.prisma.signal.findUnique({ where: { id } });
     if (!signal) throw new ApiError('not_found', 'Signal not found');
     const orders = await findOrdersBySignal(deps.pgPool, id);
-    const fills = await findFillsOfOrders(
-      deps.pgPool,
-      signal.exchange,
-      signal.accountId,
-      orders.map((o) => o.clientOrderId),
-    );
+    const fills = await findFillsOfOrders(deps.pgPool, signal.exchange, signal.accountId, orders);
     const body = html`<h1 data-signal-id="${signal.id}" data-status="${signal.status}" id="signal-detail">
         ${signal.action} ${signal.symbol} · ${signal.exchange}/${signal.accountId}
       </h1>
