@@ -75,7 +75,12 @@ describe('dashboard in a real browser', () => {
     await page.waitForSelector('[data-testid=health]');
     const cookies = await browser.context.cookies();
     expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatchObject({ name: 'tradehook_session', httpOnly: true, sameSite: 'Strict', path: '/app' });
+    expect(cookies[0]).toMatchObject({
+      name: 'tradehook_session',
+      httpOnly: true,
+      sameSite: 'Strict',
+      path: '/app',
+    });
     expect(cookies[0]!.value).not.toContain(h.adminToken);
     const stored = await page.evaluate(() => ({
       cookie: document.cookie,
@@ -115,34 +120,44 @@ describe('dashboard in a real browser', () => {
     await shot('account');
   });
 
-  it('shows a signal arrive live after a webhook, and its whole trace with the fills', { timeout: 60_000 }, async () => {
-    await page.goto(url('/app/signals'));
-    await page.waitForSelector('[data-testid=live-state][data-state=on]');
-    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
-    const alert = { account_id: accountId, exchange: 'binance', secret: h.webhookSecret };
-    const signalId = await h.post({ ...alert, action: 'long', symbol: 'BTCUSDT', quantity: 0.01 });
-    const row = page.locator(`#signal-${signalId}`);
-    await row.locator('[data-status=executed]').waitFor({ timeout: 30_000 });
-    // Arrived without a reload.
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
-    expect(await row.textContent()).toContain('BTC/USDT');
-    await shot('signals');
+  it(
+    'shows a signal arrive live after a webhook, and its whole trace with the fills',
+    { timeout: 60_000 },
+    async () => {
+      await page.goto(url('/app/signals'));
+      await page.waitForSelector('[data-testid=live-state][data-state=on]');
+      await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
+      const alert = { account_id: accountId, exchange: 'binance', secret: h.webhookSecret };
+      const signalId = await h.post({ ...alert, action: 'long', symbol: 'BTCUSDT', quantity: 0.01 });
+      const row = page.locator(`#signal-${signalId}`);
+      await row.locator('[data-status=executed]').waitFor({ timeout: 30_000 });
+      // Arrived without a reload.
+      expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(1);
+      expect(await row.textContent()).toContain('BTC/USDT');
+      await shot('signals');
 
-    await waitForFills(signalId);
-    await row.locator('[data-testid=trace-link]').click();
-    await page.waitForURL(url(`/app/signals/${signalId}`));
-    const trace = await page.textContent('[data-testid=trace]');
-    expect(trace).toContain('Received');
-    expect(trace).toContain('Completed');
-    const entry = page.locator('[data-testid=order-leg][data-leg=entry]');
-    expect(await entry.locator('[data-testid=exchange-answer]').textContent()).toMatch(/order \S+/);
-    expect(await entry.locator('[data-testid=fills] tr').count()).toBeGreaterThan(1);
-    expect(await page.content()).not.toContain(h.webhookSecret);
-    await shot('trace');
-  });
+      await waitForFills(signalId);
+      await row.locator('[data-testid=trace-link]').click();
+      await page.waitForURL(url(`/app/signals/${signalId}`));
+      const trace = await page.textContent('[data-testid=trace]');
+      expect(trace).toContain('Received');
+      expect(trace).toContain('Completed');
+      const entry = page.locator('[data-testid=order-leg][data-leg=entry]');
+      expect(await entry.locator('[data-testid=exchange-answer]').textContent()).toMatch(/order \S+/);
+      expect(await entry.locator('[data-testid=fills] tr').count()).toBeGreaterThan(1);
+      expect(await page.content()).not.toContain(h.webhookSecret);
+      await shot('trace');
+    },
+  );
 
   it('halts and resumes an account and the whole install (with confirmation)', async () => {
     await page.goto(url(`/app/accounts/binance/${accountId}`));
+    // The long of the previous test, with the SL and TP the worker placed on the exchange.
+    const position = page.locator('[data-testid=positions] tr', { hasText: 'BTC' });
+    expect(await position.textContent()).toContain('long');
+    expect(await position.locator('.badge').count()).toBe(2);
+    expect(await page.locator('[data-testid=unprotected]').count()).toBe(0);
+    await shot('account-position');
     await page.click('[data-testid=account-halt]');
     await page.waitForURL(/done=halted/);
     expect(await page.textContent('[data-testid=trading-state]')).toBe('halted');
@@ -170,6 +185,9 @@ describe('dashboard in a real browser', () => {
     await page.waitForSelector('[data-testid=pnl-chart] rect');
     expect(await page.textContent('[data-testid=pnl-table]')).toContain(`binance/${accountId}`);
     await shot('pnl');
+    await page.goto(url('/app'));
+    expect(await page.textContent('[data-testid=today-pnl]')).toContain(`binance/${accountId}`);
+    await shot('overview-with-data');
 
     await page.goto(url('/app/pine'));
     await page.selectOption('[data-testid=pine-form] select[name=account]', `binance/${accountId}`);

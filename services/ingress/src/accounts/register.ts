@@ -117,93 +117,93 @@ export async function registerAccount(deps: IngressDeps, request: RegisterReques
   const input = parsed.data;
   const logger = request.logger.child({ exchange, accountId: input.account_id });
 
-    const box = deps.sealer.seal(
-      {
-        apiKey: input.api_key,
-        apiSecret: input.api_secret,
-        ...(input.passphrase ? { passphrase: input.passphrase } : {}),
-      },
-      credentialsAad(exchange, input.account_id),
+  const box = deps.sealer.seal(
+    {
+      apiKey: input.api_key,
+      apiSecret: input.api_secret,
+      ...(input.passphrase ? { passphrase: input.passphrase } : {}),
+    },
+    credentialsAad(exchange, input.account_id),
+  );
+  const fields = {
+    testnet: input.testnet,
+    apiKeyMasked: maskApiKey(input.api_key),
+    credentials: new Uint8Array(box),
+    credentialsKeyId: deps.sealer.keyId,
+    webhookSecretHash: input.webhook_secret ? hashWebhookSecret(input.webhook_secret) : null,
+    marginMode: input.margin_mode,
+    defaultLeverage: input.default_leverage ?? null,
+    allowAdd: input.allow_add,
+    autoSlTp: input.auto_sl_tp,
+    keyCheck: Prisma.DbNull,
+  };
+
+  const previous = await findAccount(deps, exchange, input.account_id);
+  if (previous && !replace) {
+    throw new ApiError(
+      'conflict',
+      'account already registered; use ?replace=true (or PUT) to rotate its keys',
     );
-    const fields = {
-      testnet: input.testnet,
-      apiKeyMasked: maskApiKey(input.api_key),
-      credentials: new Uint8Array(box),
-      credentialsKeyId: deps.sealer.keyId,
-      webhookSecretHash: input.webhook_secret ? hashWebhookSecret(input.webhook_secret) : null,
-      marginMode: input.margin_mode,
-      defaultLeverage: input.default_leverage ?? null,
-      allowAdd: input.allow_add,
-      autoSlTp: input.auto_sl_tp,
-      keyCheck: Prisma.DbNull,
+  }
+  let row: Account;
+  try {
+    row = previous
+      ? await deps.prisma.account.update({ where: { id: previous.id }, data: fields })
+      : await deps.prisma.account.create({
+          data: { id: randomUUID(), exchange, accountId: input.account_id, ...fields },
+        });
+  } catch (err) {
+    if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
+      throw new ApiError('conflict', 'account already registered');
+    }
+    throw err;
+  }
+  deps.accountCache.invalidate(exchange, input.account_id);
+
+  // Key check by a worker (it alone can open the credentials).
+  const reply = await askWorker(deps, exchange, 'verify', input.account_id, request.requestId);
+  const now = new Date().toISOString();
+  let keyCheck: KeyCheckRecord;
+  if (reply.kind === 'timeout') {
+    keyCheck = {
+      status: 'pending',
+      message: 'no worker answered; the key will be checked on first use',
+      checkedAt: now,
     };
-
-    const previous = await findAccount(deps, exchange, input.account_id);
-    if (previous && !replace) {
-      throw new ApiError(
-        'conflict',
-        'account already registered; use ?replace=true (or PUT) to rotate its keys',
-      );
-    }
-    let row: Account;
-    try {
-      row = previous
-        ? await deps.prisma.account.update({ where: { id: previous.id }, data: fields })
-        : await deps.prisma.account.create({
-            data: { id: randomUUID(), exchange, accountId: input.account_id, ...fields },
-          });
-    } catch (err) {
-      if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-        throw new ApiError('conflict', 'account already registered');
-      }
-      throw err;
-    }
-    deps.accountCache.invalidate(exchange, input.account_id);
-
-    // Key check by a worker (it alone can open the credentials).
-    const reply = await askWorker(deps, exchange, 'verify', input.account_id, request.requestId);
-    const now = new Date().toISOString();
-    let keyCheck: KeyCheckRecord;
-    if (reply.kind === 'timeout') {
+  } else if (reply.kind === 'error') {
+    keyCheck = { status: 'error', message: `key check failed: ${reply.message}`, checkedAt: now };
+  } else {
+    const check = keyCheckSchema.safeParse(reply.value);
+    if (!check.success) {
       keyCheck = {
-        status: 'pending',
-        message: 'no worker answered; the key will be checked on first use',
+        status: 'error',
+        message: 'worker answered the key check in an unknown shape',
         checkedAt: now,
       };
-    } else if (reply.kind === 'error') {
-      keyCheck = { status: 'error', message: `key check failed: ${reply.message}`, checkedAt: now };
     } else {
-      const check = keyCheckSchema.safeParse(reply.value);
-      if (!check.success) {
-        keyCheck = {
-          status: 'error',
-          message: 'worker answered the key check in an unknown shape',
-          checkedAt: now,
-        };
-      } else {
-        const refusal = refusalReason(check.data);
-        if (refusal) {
-          // Refused: the row must not stay (or, for a rotation, the previous keys come back).
-          if (previous) {
-            const { id: _id, createdAt: _c, updatedAt: _u, ...restore } = previous;
-            await deps.prisma.account.update({
-              where: { id: previous.id },
-              data: { ...restore, keyCheck: restore.keyCheck ?? Prisma.DbNull },
-            });
-          } else {
-            await deps.prisma.account.delete({ where: { id: row.id } });
-          }
-          deps.accountCache.invalidate(exchange, input.account_id);
-          logger.warn('account key refused by key check', { reason: refusal });
-          throw new ApiError('key_rejected', refusal, {
-            key_check: keyCheckView({ status: 'rejected', ...check.data }),
+      const refusal = refusalReason(check.data);
+      if (refusal) {
+        // Refused: the row must not stay (or, for a rotation, the previous keys come back).
+        if (previous) {
+          const { id: _id, createdAt: _c, updatedAt: _u, ...restore } = previous;
+          await deps.prisma.account.update({
+            where: { id: previous.id },
+            data: { ...restore, keyCheck: restore.keyCheck ?? Prisma.DbNull },
           });
+        } else {
+          await deps.prisma.account.delete({ where: { id: row.id } });
         }
-        keyCheck = { status: check.data.ok ? 'ok' : 'warning', ...check.data };
+        deps.accountCache.invalidate(exchange, input.account_id);
+        logger.warn('account key refused by key check', { reason: refusal });
+        throw new ApiError('key_rejected', refusal, {
+          key_check: keyCheckView({ status: 'rejected', ...check.data }),
+        });
       }
+      keyCheck = { status: check.data.ok ? 'ok' : 'warning', ...check.data };
     }
-    row = await deps.prisma.account.update({ where: { id: row.id }, data: { keyCheck } });
-    logger.info(previous ? 'account keys rotated' : 'account registered', { keyCheck: keyCheck.status });
+  }
+  row = await deps.prisma.account.update({ where: { id: row.id }, data: { keyCheck } });
+  logger.info(previous ? 'account keys rotated' : 'account registered', { keyCheck: keyCheck.status });
   return {
     status: previous ? 200 : 201,
     body: {

@@ -48,7 +48,10 @@ export const iso = (d: Date | null | undefined): string => (d ? d.toISOString() 
 /** `2026-12-02 16:18:49Z` — compact UTC time for tables. */
 export function timeCell(d: Date | null | undefined): Html {
   if (!d) return html`<span class="muted">—</span>`;
-  const text = d.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const text = d
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return html`<time datetime="${d.toISOString()}">${text}</time>`;
 }
 

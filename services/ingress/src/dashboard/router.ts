@@ -90,7 +90,11 @@ export function createDashboardRouter(deps: IngressDeps): Router {
     const expired = req.query.expired === '1';
     sendPage(
       res,
-      loginPage(expired ? { kind: 'error', text: 'Session expired — log in again / 세션이 만료되었습니다' } : undefined),
+      loginPage(
+        expired
+          ? { kind: 'error', text: 'Session expired — log in again / 세션이 만료되었습니다' }
+          : undefined,
+      ),
     );
   });
   router.post(`${BASE}/login`, limit, forms, async (req, res) => {

@@ -41,7 +41,9 @@ describe('dashboard session and CSRF', () => {
   it('exchanges the token for an httpOnly SameSite=Strict cookie that does not hold the token', async () => {
     const res = await request(h.app).post('/app/login').type('form').send({ token: ADMIN_TOKEN });
     const setCookie = String(res.headers['set-cookie']);
-    expect(setCookie).toMatch(/^tradehook_session=[\w-]+\.[\w-]+; Path=\/app; HttpOnly; SameSite=Strict; Max-Age=28800$/);
+    expect(setCookie).toMatch(
+      /^tradehook_session=[\w-]+\.[\w-]+; Path=\/app; HttpOnly; SameSite=Strict; Max-Age=28800$/,
+    );
     expect(setCookie).not.toContain(ADMIN_TOKEN);
     expect(await dumpRedisPrefix(h.prefix)).not.toContain(ADMIN_TOKEN);
     expect(h.logs.text()).not.toContain(ADMIN_TOKEN);
@@ -88,7 +90,11 @@ describe('dashboard session and CSRF', () => {
     const page = await request(h.app).get('/app').set('Cookie', forged).set('Accept', 'text/html');
     expect(page.headers.location).toBe('/app/login?expired=1');
 
-    const out = await request(h.app).post('/app/logout').set('Cookie', cookie).type('form').send({ _csrf: csrf });
+    const out = await request(h.app)
+      .post('/app/logout')
+      .set('Cookie', cookie)
+      .type('form')
+      .send({ _csrf: csrf });
     expect(out.status).toBe(303);
     expect(String(out.headers['set-cookie'])).toContain('Max-Age=0');
     const after = await request(h.app).get('/app').set('Cookie', cookie).set('Accept', 'text/html');

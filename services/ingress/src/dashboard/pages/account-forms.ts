@@ -13,7 +13,12 @@ export function registerForm(
   o: { exchange?: Exchange; accountId?: string; rotate?: boolean } = {},
 ): Html {
   const fixed = o.rotate === true;
-  return html`<form method="post" action="${BASE}/accounts/register" class="card stack" data-testid="register-form">
+  return html`<form
+    method="post"
+    action="${BASE}/accounts/register"
+    class="card stack"
+    data-testid="register-form"
+  >
     <h2>${fixed ? t('키 교체', 'Rotate keys') : t('계정 등록', 'Register an account')}</h2>
     ${csrfField(csrf)} ${fixed ? html`<input type="hidden" name="replace" value="true" />` : html``}
     <label
@@ -31,11 +36,7 @@ export function registerForm(
     >
     <label
       >account_id
-      <input
-        name="account_id"
-        value="${o.accountId ?? ''}"
-        required
-        ${fixed ? html`readonly` : html``}
+      <input name="account_id" value="${o.accountId ?? ''}" required ${fixed ? html`readonly` : html``}
     /></label>
     <label>API key <input name="api_key" required autocomplete="off" /></label>
     <label>API secret <input name="api_secret" type="password" required autocomplete="off" /></label>
@@ -54,10 +55,13 @@ export function registerForm(
         <option value="isolated">isolated</option>
       </select></label
     >
-    <label>${t('기본 레버리지', 'Default leverage')} <input name="default_leverage" inputmode="numeric" /></label>
+    <label
+      >${t('기본 레버리지', 'Default leverage')} <input name="default_leverage" inputmode="numeric"
+    /></label>
     <label class="check"><input type="checkbox" name="testnet" value="true" /> testnet</label>
     <label class="check"
-      ><input type="checkbox" name="auto_sl_tp" value="true" checked /> ${t('자동 SL/TP', 'Automatic SL/TP')}</label
+      ><input type="checkbox" name="auto_sl_tp" value="true" checked />
+      ${t('자동 SL/TP', 'Automatic SL/TP')}</label
     >
     <label class="check"
       ><input type="checkbox" name="allow_add" value="true" /> ${t('추가 진입 허용', 'Allow adding')}</label

@@ -11,7 +11,8 @@ function protection(status: AccountStatus, symbol: string, side: 'long' | 'short
   const orders = status.open_orders.filter(
     (o) => o.symbol === symbol && o.trigger_price !== null && o.side.toLowerCase() === closing,
   );
-  if (orders.length === 0) return html`<b class="neg" data-testid="unprotected">${t('보호 없음', 'unprotected')}</b>`;
+  if (orders.length === 0)
+    return html`<b class="neg" data-testid="unprotected">${t('보호 없음', 'unprotected')}</b>`;
   return html`${orders.map((o) => html`<span class="badge">${o.type} @ ${num(o.trigger_price)}</span> `)}`;
 }
 

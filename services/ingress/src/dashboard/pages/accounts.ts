@@ -22,7 +22,9 @@ function accountKey(req: Request): { exchange: Exchange; accountId: string } {
 
 function keyCheckBadge(check: unknown): Html {
   const status =
-    check && typeof check === 'object' && 'status' in check ? String((check as { status: unknown }).status) : 'none';
+    check && typeof check === 'object' && 'status' in check
+      ? String((check as { status: unknown }).status)
+      : 'none';
   return html`<span class="badge key-${status}" data-testid="key-check">${status}</span>`;
 }
 
@@ -46,7 +48,9 @@ export function accountsPages(router: Router, ctx: DashboardContext): void {
           ${rows.map(accountView).map(
             (a) =>
               html`<tr data-account="${a.exchange}/${a.account_id}">
-                <td><a href="${BASE}/accounts/${a.exchange}/${a.account_id}">${a.exchange}/${a.account_id}</a></td>
+                <td>
+                  <a href="${BASE}/accounts/${a.exchange}/${a.account_id}">${a.exchange}/${a.account_id}</a>
+                </td>
                 <td><code>${a.api_key}</code></td>
                 <td>${keyCheckBadge(a.key_check)}</td>
                 <td>${a.margin_mode}</td>
@@ -81,7 +85,10 @@ export function accountsPages(router: Router, ctx: DashboardContext): void {
       if (!(err instanceof ApiError)) throw err;
       // The refusal is shown with the form again (secrets blank): nothing was stored.
       const accountId = formText(req, 'account_id');
-      const form = registerForm(csrf, { ...(exchange ? { exchange } : {}), ...(accountId ? { accountId } : {}) });
+      const form = registerForm(csrf, {
+        ...(exchange ? { exchange } : {}),
+        ...(accountId ? { accountId } : {}),
+      });
       const status = err.code === 'conflict' || err.code === 'key_rejected' ? 409 : 422;
       sendPage(res, await listPage(csrf, { kind: 'error', text: err.message }, form), status);
     }
@@ -114,13 +121,9 @@ export function accountsPages(router: Router, ctx: DashboardContext): void {
           <dd>${a.has_webhook_secret ? 'yes' : 'no'}</dd>
         </dl>
       </section>
-      ${statusCards(status)}
-      ${limitsCard(limits, csrf, `${BASE}/accounts/${exchange}/${accountId}`)}
+      ${statusCards(status)} ${limitsCard(limits, csrf, `${BASE}/accounts/${exchange}/${accountId}`)}
       ${registerForm(csrf, { exchange, accountId, rotate: true })}`;
-    sendPage(
-      res,
-      page({ title: accountId, active: 'accounts', csrf, flash: flashFromQuery(req), body }),
-    );
+    sendPage(res, page({ title: accountId, active: 'accounts', csrf, flash: flashFromQuery(req), body }));
   });
 
   for (const action of ['halt', 'resume'] as const) {
@@ -133,7 +136,10 @@ export function accountsPages(router: Router, ctx: DashboardContext): void {
         exchange,
         accountId,
       });
-      res.redirect(303, `${BASE}/accounts/${exchange}/${accountId}?done=${action === 'halt' ? 'halted' : 'resumed'}`);
+      res.redirect(
+        303,
+        `${BASE}/accounts/${exchange}/${accountId}?done=${action === 'halt' ? 'halted' : 'resumed'}`,
+      );
     });
   }
 }

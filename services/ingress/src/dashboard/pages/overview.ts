@@ -122,7 +122,11 @@ export function overviewPage(router: Router, ctx: DashboardContext): void {
             ${perAccount.map(
               (p) =>
                 html`<tr>
-                  <td><a href="${BASE}/accounts/${p.a.exchange}/${p.a.accountId}">${p.a.exchange}/${p.a.accountId}</a></td>
+                  <td>
+                    <a href="${BASE}/accounts/${p.a.exchange}/${p.a.accountId}"
+                      >${p.a.exchange}/${p.a.accountId}</a
+                    >
+                  </td>
                   <td>${p.budget.window.day}</td>
                   <td>${money(p.budget.pnl.realizedPnl)}</td>
                   <td>${money(p.budget.pnl.fees)}</td>
@@ -144,11 +148,18 @@ export function overviewPage(router: Router, ctx: DashboardContext): void {
       <section class="card kill ${halt.halted ? 'halted' : ''}" data-testid="kill-switch">
         <h2>${t('킬 스위치 (전체 중지)', 'Kill switch (all accounts)')}</h2>
         <p data-testid="halt-state">
-          ${halt.halted
-            ? html`<b>${t('중지됨', 'HALTED')}</b> ${halt.reason ?? ''} ${timeCell(halt.since ? new Date(halt.since) : null)}`
-            : t('거래 중', 'Trading')}
+          ${
+            halt.halted
+              ? html`<b>${t('중지됨', 'HALTED')}</b> ${halt.reason ?? ''}
+                  ${timeCell(halt.since ? new Date(halt.since) : null)}`
+              : t('거래 중', 'Trading')
+          }
         </p>
-        <form method="post" action="${BASE}/kill-switch" data-confirm="${halt.halted ? 'Resume all trading?' : 'Halt all new entries?'}">
+        <form
+          method="post"
+          action="${BASE}/kill-switch"
+          data-confirm="${halt.halted ? 'Resume all trading?' : 'Halt all new entries?'}"
+        >
           ${csrfField(csrf)}
           <input type="hidden" name="action" value="${halt.halted ? 'resume' : 'halt'}" />
           ${halt.halted ? html`` : html`<input name="reason" placeholder="reason / 사유" maxlength="200" />`}
@@ -162,10 +173,7 @@ export function overviewPage(router: Router, ctx: DashboardContext): void {
         </form>
         <p class="muted">${t('청산(exit)은 항상 실행됩니다.', 'Exits always run.')}</p>
       </section>`;
-    sendPage(
-      res,
-      page({ title: 'Overview', active: 'overview', csrf, flash: flashFromQuery(req), body }),
-    );
+    sendPage(res, page({ title: 'Overview', active: 'overview', csrf, flash: flashFromQuery(req), body }));
   });
 
   router.post(`${BASE}/kill-switch`, ...ctx.actions, async (req, res) => {

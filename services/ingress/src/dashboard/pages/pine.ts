@@ -15,16 +15,17 @@ function result(r: ExportPineResponse): Html {
       <ul>
         ${r.notes.map((n) => html`<li>${n}</li>`)}
       </ul>
-      <h3>${t('스크립트', 'Script')} <button type="button" data-copy="#pine-script">${t('복사', 'Copy')}</button></h3>
+      <h3>
+        ${t('스크립트', 'Script')}
+        <button type="button" data-copy="#pine-script">${t('복사', 'Copy')}</button>
+      </h3>
       <textarea id="pine-script" readonly rows="16" data-testid="pine-script">${r.script}</textarea>
     </section>
     <section class="card">
       <h2>${t('알림 메시지', 'Alert messages')}</h2>
       ${r.alerts.dialog_templates.map(
         (d, i) =>
-          html`<h3>
-              ${d.id} <button type="button" data-copy="#alert-${i}">${t('복사', 'Copy')}</button>
-            </h3>
+          html`<h3>${d.id} <button type="button" data-copy="#alert-${i}">${t('복사', 'Copy')}</button></h3>
             <p class="muted">${d.description}</p>
             <textarea id="alert-${i}" readonly rows="3" data-testid="alert-message">${d.message}</textarea>`,
       )}
@@ -75,7 +76,10 @@ export function pinePage(router: Router, ctx: DashboardContext): void {
           >${t('프리셋', 'Preset')}
           <select name="preset_id">
             ${PINE_PRESETS.map(
-              (p) => html`<option value="${p.id}" ${p.id === q.preset_id ? html`selected` : html``}>${p.name}</option>`,
+              (p) =>
+                html`<option value="${p.id}" ${p.id === q.preset_id ? html`selected` : html``}>
+                  ${p.name}
+                </option>`,
             )}
           </select></label
         >

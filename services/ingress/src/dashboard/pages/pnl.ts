@@ -32,8 +32,15 @@ export function pnlChart(days: string[], rows: DailyPnl[]): Html {
       const x = PAD + d * slot + (slot - bar * accounts.length) / 2 + i * bar;
       const top = Math.min(y(v), y(0));
       const height = Math.max(1, Math.abs(y(v) - y(0)));
-      return html`<rect x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${(bar - 1).toFixed(1)}" height="${height.toFixed(1)}"
-        fill="${COLORS[i % COLORS.length]}" opacity="${v < 0 ? '0.6' : '1'}"><title>${day} ${acct}: ${money(v)}</title></rect>`;
+      return html`<rect
+        x="${x.toFixed(1)}"
+        y="${top.toFixed(1)}"
+        width="${(bar - 1).toFixed(1)}"
+        height="${height.toFixed(1)}"
+        fill="${COLORS[i % COLORS.length]}"
+        opacity="${v < 0 ? '0.6' : '1'}"
+        ><title>${day} ${acct}: ${money(v)}</title></rect
+      >`;
     }),
   );
   return html`<svg
@@ -43,7 +50,14 @@ export function pnlChart(days: string[], rows: DailyPnl[]): Html {
       aria-label="net PnL per day and account"
       data-testid="pnl-chart"
     >
-      <line x1="${PAD}" x2="${W - PAD}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}" stroke="#9ca3af" stroke-dasharray="4" />
+      <line
+        x1="${PAD}"
+        x2="${W - PAD}"
+        y1="${y(0).toFixed(1)}"
+        y2="${y(0).toFixed(1)}"
+        stroke="#9ca3af"
+        stroke-dasharray="4"
+      />
       <text x="2" y="${PAD}" font-size="11">${money(hi)}</text>
       <text x="2" y="${H - PAD}" font-size="11">${money(lo)}</text>
       <text x="${PAD}" y="${H - 8}" font-size="11">${days[0]}</text>
@@ -52,7 +66,8 @@ export function pnlChart(days: string[], rows: DailyPnl[]): Html {
     </svg>
     <ul class="legend">
       ${accounts.map(
-        (a, i) => html`<li><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>${a}</li>`,
+        (a, i) =>
+          html`<li><span class="swatch" style="background:${COLORS[i % COLORS.length]}"></span>${a}</li>`,
       )}
     </ul>`;
 }

@@ -84,7 +84,8 @@ export function orderLegs(orders: OrderRow[], fills: FillRow[]): Html {
   return html`${orders.map((o) => {
     const legFills = fills.filter(
       (f) =>
-        f.clientOrderId === o.clientOrderId || (o.exchangeOrderId !== null && f.exchangeOrderId === o.exchangeOrderId),
+        f.clientOrderId === o.clientOrderId ||
+        (o.exchangeOrderId !== null && f.exchangeOrderId === o.exchangeOrderId),
     );
     return html`<section class="card leg" data-testid="order-leg" data-leg="${o.leg}">
       <h3>${o.leg} · ${o.side} ${o.type}${o.reduceOnly ? ' reduce-only' : ''} ${statusBadge(o.status)}</h3>
@@ -104,27 +105,29 @@ export function orderLegs(orders: OrderRow[], fills: FillRow[]): Html {
         <dt>client id</dt>
         <dd><code>${o.clientOrderId}</code></dd>
       </dl>
-      ${legFills.length
-        ? html`<table class="fills" data-testid="fills">
-            <tr>
-              <th>${t('체결 시각', 'Fill time')}</th>
-              <th>${t('가격', 'Price')}</th>
-              <th>${t('수량', 'Amount')}</th>
-              <th>${t('수수료', 'Fee')}</th>
-              <th>${t('실현손익', 'Realised PnL')}</th>
-            </tr>
-            ${legFills.map(
-              (f) =>
-                html`<tr>
-                  <td>${timeCell(f.time)}</td>
-                  <td>${f.price}</td>
-                  <td>${f.amount}</td>
-                  <td>${f.fee} ${f.feeAsset ?? ''}</td>
-                  <td>${f.realizedPnl}</td>
-                </tr>`,
-            )}
-          </table>`
-        : html`<p class="muted">${t('기록된 체결 없음', 'No fills recorded')}</p>`}
+      ${
+        legFills.length
+          ? html`<table class="fills" data-testid="fills">
+              <tr>
+                <th>${t('체결 시각', 'Fill time')}</th>
+                <th>${t('가격', 'Price')}</th>
+                <th>${t('수량', 'Amount')}</th>
+                <th>${t('수수료', 'Fee')}</th>
+                <th>${t('실현손익', 'Realised PnL')}</th>
+              </tr>
+              ${legFills.map(
+                (f) =>
+                  html`<tr>
+                    <td>${timeCell(f.time)}</td>
+                    <td>${f.price}</td>
+                    <td>${f.amount}</td>
+                    <td>${f.fee} ${f.feeAsset ?? ''}</td>
+                    <td>${f.realizedPnl}</td>
+                  </tr>`,
+              )}
+            </table>`
+          : html`<p class="muted">${t('기록된 체결 없음', 'No fills recorded')}</p>`
+      }
     </section>`;
   })}`;
 }

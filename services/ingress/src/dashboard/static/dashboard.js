@@ -1,6 +1,7 @@
 // tradehook dashboard: the little client script the server-rendered pages need (no build step).
 // Confirmation of dangerous forms, copy buttons, and live signal updates over Server-Sent Events.
 'use strict';
+/* global window, document, navigator, EventSource, HTMLFormElement, Element */
 
 document.addEventListener('submit', (event) => {
   const form = event.target;
