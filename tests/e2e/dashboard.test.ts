@@ -15,6 +15,8 @@ let h: E2EHarness;
 let browser: Browser;
 let page: Page;
 const accountId = `dash_${randomBytes(3).toString('hex')}`;
+/** Every secret the browser typed or saw, checked against all service logs at the end. */
+const typedSecrets: string[] = [];
 
 const shot = (name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 const url = (path: string) => `${h.ingressUrl}${path}`;
@@ -97,6 +99,7 @@ describe('dashboard in a real browser', () => {
     const apiKey = `key${randomBytes(12).toString('hex')}`;
     const apiSecret = `sec${randomBytes(16).toString('hex')}`;
     await simAccount(apiKey, apiSecret);
+    typedSecrets.push(apiSecret, `wrong${apiSecret}`);
     await page.goto(url('/app/accounts'));
     await page.selectOption('[data-testid=register-form] select[name=exchange]', 'binance');
     await page.fill('[data-testid=register-form] input[name=account_id]', accountId);
@@ -239,5 +242,11 @@ describe('dashboard in a real browser', () => {
     await page.goto(url('/app/signals'));
     expect(page.url()).toBe(url('/app/login?expired=1'));
     expect(await page.textContent('[data-testid=flash]')).toContain('Session expired');
+  });
+
+  it('never wrote the admin token or an API secret to any service log', () => {
+    const logs = h.processes.flatMap((p) => p.output).join('\n');
+    expect(logs).toContain('dashboard login');
+    for (const secret of [h.adminToken, ...typedSecrets]) expect(logs).not.toContain(secret);
   });
 });
