@@ -45,6 +45,8 @@ export class DashboardEvents {
     this.unlisten.then(
       () => res.write('event: ready\ndata: {}\n\n'),
       (err: unknown) => {
+        // Let the next page try again (EventSource reconnects on its own).
+        this.unlisten = undefined;
         this.deps.logger.warn('dashboard live updates unavailable', {
           err: err instanceof Error ? err.message : String(err),
         });

@@ -1,6 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { IngressDeps } from '../deps.ts';
-import type { DashboardEvents } from './events.ts';
 import type { Html } from './html.ts';
 
 /** What every page module gets: the guards for pages (session) and for actions (session + CSRF). */
@@ -8,7 +7,6 @@ export interface DashboardContext {
   deps: IngressDeps;
   pages: RequestHandler[];
   actions: RequestHandler[];
-  events: DashboardEvents;
 }
 
 export function sendPage(res: Response, body: Html, status = 200): void {

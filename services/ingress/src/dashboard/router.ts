@@ -71,7 +71,6 @@ export function createDashboardRouter(deps: IngressDeps): Router {
     deps,
     pages: [limit, session],
     actions: [limit, forms, session, requireCsrf],
-    events,
   };
 
   router.use(
