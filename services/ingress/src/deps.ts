@@ -14,6 +14,7 @@ import {
   createQueueEvents,
   createRedis,
   redisReady,
+  SignalChangeFeed,
   SignalDoneListener,
   type Queue,
   type QueueEvents,
@@ -40,6 +41,8 @@ export interface IngressDeps {
   /** Completion events of the account-request queues (request/reply with the workers). */
   accountRequestEvents: Record<Exchange, QueueEvents>;
   signalDone: SignalDoneListener;
+  /** Signal changes for the dashboard's live updates (subscribes only while a page listens). */
+  signalChanges: SignalChangeFeed;
   sealer: CredentialsSealer;
   accountCache: AccountCache;
   /** Prometheus metrics of this process (served by main.ts on METRICS_PORT). */
@@ -102,6 +105,7 @@ export async function buildIngressDeps(
     );
   }
   const signalDone = new SignalDoneListener(workerConnection(), prefix);
+  const signalChanges = new SignalChangeFeed(workerConnection(), prefix);
   await Promise.all([
     signalDone.start(),
     ...Object.values(accountRequestEvents).map((e) => e.waitUntilReady()),
@@ -126,6 +130,7 @@ export async function buildIngressDeps(
     queues: { signals, accountRequests },
     accountRequestEvents,
     signalDone,
+    signalChanges,
     sealer,
     accountCache,
     metrics,
@@ -134,6 +139,7 @@ export async function buildIngressDeps(
       closeWithDeadline(
         [
           () => signalDone.stop(),
+          () => signalChanges.stop(),
           ...Object.values(accountRequestEvents).map((e) => () => e.close()),
           () => signals.close(),
           closeQueueMetrics,

@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import type { Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
-import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
+import { publishSignalChanged, publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
 import {
   evaluateSignal,
   limitsForApproved,
@@ -153,6 +153,8 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
       };
       if (decision.approved) {
         await forward(data, decision.limits, now);
+        // Live views only (dashboard): a lost message is harmless, so it never fails the decision.
+        await publishSignalChanged(deps.redis, deps.prefix, data.signalId).catch(() => undefined);
         log.info('signal approved', { ...fields, limits: decision.limits, note: decision.note });
         return { outcome: 'approved', limits: decision.limits };
       }

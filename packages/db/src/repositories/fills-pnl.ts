@@ -65,3 +65,53 @@ export async function openPositionSymbolsFromFills(
   );
   return rows.map((r) => r.symbol);
 }
+
+export interface DailyPnl extends RealisedPnl {
+  exchange: Exchange;
+  accountId: string;
+  /** YYYY-MM-DD in the requested time zone. */
+  day: string;
+}
+
+/**
+ * Realised PnL, fees (in the quote currency) and funding per account per calendar day (in `timeZone`) of the
+ * fills and funding payments with `time >= from`, oldest day first: the same figures as `sumRealisedPnl`.
+ */
+export async function dailyRealisedPnl(db: Queryable, from: Date, timeZone: string): Promise<DailyPnl[]> {
+  const { rows } = await db.query<{
+    exchange: Exchange;
+    account_id: string;
+    day: string;
+    pnl: string;
+    fees: string;
+    funding: string;
+    n: number;
+  }>(
+    `WITH days AS (
+       SELECT exchange, account_id, to_char(time AT TIME ZONE $2::text, 'YYYY-MM-DD') AS day,
+              realized_pnl AS pnl, ${FEE_IN_QUOTE_SQL} AS fee, 0::numeric AS funding, 1 AS n
+         FROM fills WHERE time >= $1
+       UNION ALL
+       SELECT exchange, account_id, to_char(time AT TIME ZONE $2::text, 'YYYY-MM-DD'), 0, 0, amount, 0
+         FROM funding_payments WHERE time >= $1)
+     SELECT exchange::text AS exchange, account_id, day, SUM(pnl)::text AS pnl,
+            COALESCE(SUM(fee), 0)::text AS fees, SUM(funding)::text AS funding, SUM(n)::int AS n
+       FROM days GROUP BY 1, 2, 3 ORDER BY 3, 1, 2`,
+    [from, timeZone],
+  );
+  return rows.map((r) => {
+    const realizedPnl = Number(r.pnl);
+    const fees = Number(r.fees);
+    const funding = Number(r.funding);
+    return {
+      exchange: r.exchange,
+      accountId: r.account_id,
+      day: r.day,
+      realizedPnl,
+      fees,
+      funding,
+      netPnl: realizedPnl - fees + funding,
+      fillCount: r.n,
+    };
+  });
+}

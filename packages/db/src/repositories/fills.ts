@@ -84,3 +84,57 @@ export async function lastFillTime(
 ): Promise<Date | null> {
   return timeForSymbol(db, LAST_FILL_TIME_SQL, exchange, accountId, symbol);
 }
+
+export interface FillRow extends NewFill {
+  id: string;
+}
+
+/**
+ * The fills of the given orders (a signal's legs), oldest first: matched by the exchange's order id, or by
+ * our client order id where the exchange reports it with the trade (Binance's trade list does not).
+ */
+export async function findFillsOfOrders(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  orders: Array<{ clientOrderId: string; exchangeOrderId: string | null }>,
+): Promise<FillRow[]> {
+  if (orders.length === 0) return [];
+  const exchangeOrderIds = orders.flatMap((o) => (o.exchangeOrderId ? [o.exchangeOrderId] : []));
+  const { rows } = await db.query<{
+    id: string;
+    trade_id: string;
+    exchange_order_id: string | null;
+    client_order_id: string | null;
+    symbol: string;
+    side: string;
+    price: string;
+    amount: string;
+    fee: string;
+    fee_asset: string | null;
+    realized_pnl: string;
+    time: Date;
+  }>(
+    `SELECT id, trade_id, exchange_order_id, client_order_id, symbol, side, price::text, amount::text,
+            fee::text, fee_asset, realized_pnl::text, time
+       FROM fills
+      WHERE exchange = $1::"Exchange" AND account_id = $2
+        AND (client_order_id = ANY($3::text[]) OR exchange_order_id = ANY($4::text[]))
+      ORDER BY time, trade_id`,
+    [exchange, accountId, orders.map((o) => o.clientOrderId), exchangeOrderIds],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    tradeId: r.trade_id,
+    exchangeOrderId: r.exchange_order_id,
+    clientOrderId: r.client_order_id,
+    symbol: r.symbol,
+    side: r.side,
+    price: Number(r.price),
+    amount: Number(r.amount),
+    fee: Number(r.fee),
+    feeAsset: r.fee_asset,
+    realizedPnl: Number(r.realized_pnl),
+    time: r.time,
+  }));
+}

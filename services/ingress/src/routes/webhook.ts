@@ -1,5 +1,6 @@
 import { sequenceKey } from '@tradehook/contracts';
 import { findSignalStatus } from '@tradehook/db';
+import { publishSignalChanged } from '@tradehook/queue';
 import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
@@ -77,6 +78,8 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         action: signal.action,
         acceptMs: Date.now() - receivedAt,
       });
+      // Live views (dashboard) only: never delays or fails the answer.
+      publishSignalChanged(deps.redis, deps.config.QUEUE_PREFIX, accepted.signalId).catch(() => undefined);
 
       const summary = {
         id: accepted.signalId,
