@@ -3,3 +3,5 @@ export * from './errors.ts';
 export * from './client.ts';
 export * from './adapter.ts';
 export * from './budget.ts';
+export { withRequestPriority, type BudgetConfig } from './budget-hook.ts';
+export { RedisBudgetStore, type RedisEval } from './budget-redis.ts';
