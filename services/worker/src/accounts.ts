@@ -4,6 +4,7 @@ import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
 import type { pg } from '@tradehook/db';
 import {
   createExchangeAdapter,
+  type BudgetConfig,
   type ExchangeAdapter,
   type MarginMode,
   type PositionMode,
@@ -78,6 +79,9 @@ export interface AccountRegistryOptions {
   apiUrl: string | undefined;
   timeoutMs: number;
   enableRateLimit: boolean;
+  /** Egress IP and coordination of the shared request budget (absent: one budget per process). */
+  egressIp?: string | undefined;
+  budget?: BudgetConfig | undefined;
 }
 
 /**
@@ -137,6 +141,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      egressIp: this.options.egressIp,
+      budget: this.options.budget,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });
@@ -196,6 +202,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      egressIp: this.options.egressIp,
+      budget: this.options.budget,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });
