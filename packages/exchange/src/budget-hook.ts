@@ -48,6 +48,20 @@ const RANK: Record<Priority, number> = { exit: 0, order: 1, status: 2, sync: 3 }
 
 type Fetch2 = ccxt.Exchange['fetch2'];
 
+/**
+ * Where ccxt 4.5.84's cost table under-counts Binance's documented REQUEST_WEIGHT (its v2/v3 entries say 1;
+ * the USDⓈ-M docs for Account Information V2/V3, Balance V2/V3 and Position Information V2/V3 say 5).
+ * Under-counting is what gets a 429; over-counting (ccxt's 4 for New Order, documented 0) only costs speed.
+ */
+const BINANCE_WEIGHT_FIXES: Record<string, number> = {
+  'fapiPrivateV2 GET account': 5,
+  'fapiPrivateV3 GET account': 5,
+  'fapiPrivateV2 GET balance': 5,
+  'fapiPrivateV3 GET balance': 5,
+  'fapiPrivateV2 GET positionRisk': 5,
+  'fapiPrivateV3 GET positionRisk': 5,
+};
+
 function header(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
   for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
@@ -94,7 +108,11 @@ export function attachSharedBudget(
   const orders = orderBudgets(venue, scale);
   const original: Fetch2 = ex.fetch2.bind(ex);
   ex.fetch2 = (async (path, api = 'public', method = 'GET', params = {}, headers, body, config = {}) => {
-    const cost = ex.calculateRateLimiterCost(api, method, path, params, config) as number;
+    const fixed =
+      venue === 'binance'
+        ? BINANCE_WEIGHT_FIXES[`${String(api)} ${String(method)} ${String(path)}`]
+        : undefined;
+    const cost = fixed ?? (ex.calculateRateLimiterCost(api, method, path, params, config) as number);
     const byPath = classify(String(path), String(method), params as Record<string, unknown>);
     const inherited = context.getStore();
     const priority = inherited !== undefined && RANK[inherited] < RANK[byPath] ? inherited : byPath;

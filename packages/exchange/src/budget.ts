@@ -103,6 +103,12 @@ export class RequestBudget {
     return this.used() + this.external;
   }
 
+  /** Weight this budget itself granted in the current window (without what the exchange reported). */
+  spentWeight(): number {
+    this.prune();
+    return this.used();
+  }
+
   /** Time spent queued in this budget, per priority class, since the process started. */
   waitStats(): Record<Priority, WaitStats> {
     const out = {} as Record<Priority, WaitStats>;
