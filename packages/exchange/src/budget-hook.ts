@@ -51,7 +51,7 @@ type Fetch2 = ccxt.Exchange['fetch2'];
 /**
  * Where ccxt 4.5.84's cost table under-counts Binance's documented REQUEST_WEIGHT (its v2/v3 entries say 1;
  * the USDⓈ-M docs for Account Information V2/V3, Balance V2/V3 and Position Information V2/V3 say 5).
- * Under-counting is what gets a 429; over-counting (ccxt's 4 for New Order, documented 0) only costs speed.
+ * Under-counting is what gets a 429; over-counting (ccxt's 4 for New Order) wastes the exits' headroom.
  */
 const BINANCE_WEIGHT_FIXES: Record<string, number> = {
   'fapiPrivateV2 GET account': 5,
@@ -60,6 +60,8 @@ const BINANCE_WEIGHT_FIXES: Record<string, number> = {
   'fapiPrivateV3 GET balance': 5,
   'fapiPrivateV2 GET positionRisk': 5,
   'fapiPrivateV3 GET positionRisk': 5,
+  // New Order: "0 on IP rate limit" (it counts on the per-account ORDERS limits, budgeted separately below).
+  'fapiPrivate POST order': 0,
 };
 
 function header(headers: unknown, name: string): string | undefined {

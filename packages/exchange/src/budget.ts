@@ -28,6 +28,8 @@ export interface BudgetOptions {
   windowMs: number;
   /** Fraction of capacity background classes ('status', 'sync') may use; the rest is kept for orders/exits. */
   backgroundShare?: number;
+  /** Fraction entries ('order') may use (default 0.85): a burst of entries never takes the exits' last share. */
+  orderShare?: number;
   now?: () => number;
   shared?: SharedWindow | undefined;
   /** Fraction of capacity this process may use alone while the shared window is unreachable (default 0.5). */
@@ -37,9 +39,13 @@ export interface BudgetOptions {
 }
 
 export interface WaitStats {
+  /** Waits that ended (granted). */
   count: number;
   totalMs: number;
   maxMs: number;
+  /** Waiters still queued, and how long the oldest of them has waited so far. */
+  queued: number;
+  oldestQueuedMs: number;
 }
 
 interface Waiter {
@@ -63,7 +69,7 @@ export class RequestBudget {
   private pumpAgain = false;
   /** Until when the shared window is considered unreachable. */
   private degradedUntil = 0;
-  private readonly waits = new Map<Priority, WaitStats>();
+  private readonly waits = new Map<Priority, { count: number; totalMs: number; maxMs: number }>();
 
   constructor(private readonly opts: BudgetOptions) {
     this.now = opts.now ?? Date.now;
@@ -111,8 +117,16 @@ export class RequestBudget {
 
   /** Time spent queued in this budget, per priority class, since the process started. */
   waitStats(): Record<Priority, WaitStats> {
+    const now = this.now();
     const out = {} as Record<Priority, WaitStats>;
-    for (const p of PRIORITIES) out[p] = { ...(this.waits.get(p) ?? { count: 0, totalMs: 0, maxMs: 0 }) };
+    for (const p of PRIORITIES) {
+      const queued = this.queue.filter((w) => w.rank === RANK[p]);
+      out[p] = {
+        ...(this.waits.get(p) ?? { count: 0, totalMs: 0, maxMs: 0 }),
+        queued: queued.length,
+        oldestQueuedMs: queued.reduce((m, w) => Math.max(m, now - w.enqueuedAt), 0),
+      };
+    }
     return out;
   }
 
@@ -172,7 +186,13 @@ export class RequestBudget {
         this.opts.shared && !shared
           ? this.opts.capacity * (this.opts.fallbackShare ?? 0.5)
           : this.opts.capacity;
-      const limit = head.rank >= RANK.status ? capacity * (this.opts.backgroundShare ?? 0.6) : capacity;
+      const share =
+        head.rank >= RANK.status
+          ? (this.opts.backgroundShare ?? 0.6)
+          : head.rank === RANK.order
+            ? (this.opts.orderShare ?? 0.85)
+            : 1;
+      const limit = capacity * share;
       if (this.used() + this.external + head.weight > limit) {
         const oldest = this.spent[0];
         return this.wake(oldest ? oldest.at + this.opts.windowMs - now + 1 : this.opts.windowMs);
