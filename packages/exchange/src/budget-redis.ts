@@ -65,6 +65,18 @@ end
 return sum
 `;
 
+/** KEYS: window, pause. ARGV: windowMs, bucketMs, weight → 0 after adding without a check | pause left. */
+const SPEND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return paused - now end
+local bucketMs = tonumber(ARGV[2])
+redis.call('HINCRBY', KEYS[1], tostring(math.floor(now / bucketMs)), tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + 2 * bucketMs)
+return 0
+`;
+
 /** KEYS: pause. ARGV: ms → pause until Redis-now + ms, never shortening a longer pause. */
 const PAUSE = `
 local t = redis.call('TIME')
@@ -102,6 +114,9 @@ export class RedisBudgetStore {
           limit,
         )) as [number, number];
         return r[0] === 1 ? { granted: true } : { granted: false, waitMs: Math.max(1, Number(r[1])) };
+      },
+      async spend(weight) {
+        return Number(await redis.eval(SPEND, 2, `${base}:w`, `${base}:pause`, windowMs, bucketMs, weight));
       },
       async observe(used) {
         await redis.eval(OBSERVE, 1, `${base}:w`, windowMs, bucketMs, used);

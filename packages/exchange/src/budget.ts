@@ -16,6 +16,8 @@ const PRIORITIES: Priority[] = ['exit', 'order', 'status', 'sync'];
 export interface SharedWindow {
   /** Spends `weight` if the window's total stays ≤ `limit`; otherwise says how long to wait. */
   reserve(weight: number, limit: number): Promise<{ granted: true } | { granted: false; waitMs: number }>;
+  /** Spends `weight` without a limit check unless the host is paused; resolves the pause left (ms) or 0. */
+  spend(weight: number): Promise<number>;
   /** The exchange's own counter: the window holds at least this much. */
   observe(used: number): Promise<void>;
   /** Nobody on the host sends for `ms`. */
@@ -196,6 +198,27 @@ export class RequestBudget {
       if (this.used() + this.external + head.weight > limit) {
         const oldest = this.spent[0];
         return this.wake(oldest ? oldest.at + this.opts.windowMs - now + 1 : this.opts.windowMs);
+      }
+      if (shared && head.rank === RANK.exit) {
+        // Exits do not queue behind other classes' round trips: the local check above and the headroom every
+        // other class leaves bound them; the shared window records what they spend, and only a host-wide
+        // pause (another replica's 429/418) holds them.
+        this.queue.splice(this.queue.indexOf(head), 1);
+        this.spent.push({ at: now, weight: head.weight });
+        withTimeout(shared.spend(head.weight), 500).then(
+          (pausedMs) => {
+            if (pausedMs <= 0) return head.resolve();
+            this.pausedUntil = Math.max(this.pausedUntil, this.now() + pausedMs);
+            this.queue.push(head);
+            this.queue.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
+            this.pump();
+          },
+          () => {
+            this.degrade();
+            head.resolve();
+          },
+        );
+        continue;
       }
       if (shared) {
         let answer: Awaited<ReturnType<SharedWindow['reserve']>>;
