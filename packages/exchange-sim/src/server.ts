@@ -9,7 +9,7 @@ import type { Reply, SimRequest } from './http.ts';
 import { preciseNow } from './num.ts';
 import { handleOkx, okxErrorReply } from './okx.ts';
 import { handleRateLimitControl } from './rate-limits-control.ts';
-import { clientIp, RateLimits } from './rate-limits.ts';
+import { clientIp, RateLimits, type RateLimitSettings } from './rate-limits.ts';
 
 export interface SimulatorOptions extends EngineOptions {
   /** 0 (default) = random free port. */
@@ -25,6 +25,8 @@ export interface SimulatorOptions extends EngineOptions {
   log?: boolean;
   /** Take the client IP from X-Forwarded-For (tests playing several hosts); default: the socket's address. */
   trustForwardedFor?: boolean;
+  /** Request accounting (rate-limits.ts); default: the real limits. `{ enabled: false }` to turn it off. */
+  rateLimits?: Partial<RateLimitSettings>;
 }
 
 export interface Simulator {
@@ -102,6 +104,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   }
   const hanging = new Set<IncomingMessage>();
   const rateLimits = new RateLimits(engine);
+  rateLimits.settings = { ...rateLimits.settings, ...opts.rateLimits };
 
   async function handle(req: IncomingMessage, res: ServerResponse, arrivalMs: number): Promise<void> {
     const chunks: Buffer[] = [];
