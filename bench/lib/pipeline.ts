@@ -89,7 +89,13 @@ export async function startSimulatorProcess(): Promise<Simulator> {
     name: 'exchange-sim',
     entry: 'packages/exchange-sim/src/main.ts',
     logDir: logRoot,
-    env: { SIM_PORT: String(port), SIM_HOST: '127.0.0.1' },
+    // The simulator enforces the exchanges' rate limits by default; the pipeline figures are measured without
+    // them unless the workers' budget is on too (BENCH_EXCHANGE_RATE_LIMIT=true).
+    env: {
+      SIM_PORT: String(port),
+      SIM_HOST: '127.0.0.1',
+      SIM_RATE_LIMITS: process.env.BENCH_EXCHANGE_RATE_LIMIT === 'true' ? 'real' : 'off',
+    },
   });
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/_sim/health`, 30_000, proc);

@@ -271,8 +271,8 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
 }
 
 /**
- * ccxt's client-side throttle: off by default, as the worker's config documents for the simulator (which
- * has no rate limits); BENCH_EXCHANGE_RATE_LIMIT=true measures with the real-exchange setting.
+ * The workers' request budget: off by default, with the simulator's rate limits off too (bench/lib/pipeline.ts);
+ * BENCH_EXCHANGE_RATE_LIMIT=true measures with the real-exchange setting against the real limits.
  */
 function exchangeRateLimit(): string {
   return process.env.BENCH_EXCHANGE_RATE_LIMIT === 'true' ? 'true' : 'false';

@@ -2,7 +2,8 @@
  * Standalone simulator: `pnpm sim`.
  * Env: SIM_PORT (default 8099), SIM_HOST (default 127.0.0.1), SIM_LATENCY_MS, SIM_WALK_MS (random-walk interval),
  * SIM_DEMO_ACCOUNTS=1 to pre-create demo accounts (keys below, overridable with SIM_BINANCE_KEY/SECRET,
- * SIM_OKX_KEY/SECRET/PASSPHRASE, SIM_BALANCE, SIM_OKX_TESTNET=1).
+ * SIM_OKX_KEY/SECRET/PASSPHRASE, SIM_BALANCE, SIM_OKX_TESTNET=1). SIM_RATE_LIMITS=off turns request accounting
+ * off (default: the exchanges' real limits); SIM_TRUST_FORWARDED_FOR=1 takes the client IP from X-Forwarded-For.
  */
 import { startSimulator } from './server.ts';
 
@@ -33,6 +34,8 @@ const sim = await startSimulator({
   walkIntervalMs: env['SIM_WALK_MS'] ? Number(env['SIM_WALK_MS']) : undefined,
   accounts,
   log: env['SIM_LOG'] === '1',
+  rateLimits: { enabled: env['SIM_RATE_LIMITS'] !== 'off' },
+  trustForwardedFor: env['SIM_TRUST_FORWARDED_FOR'] === '1',
 });
 console.log(`[exchange-sim] listening on ${sim.url} (Binance /fapi, OKX /api/v5, control /_sim)`);
 for (const a of accounts)

@@ -8,6 +8,8 @@ import { Faults, type Fault } from './faults.ts';
 import type { Reply, SimRequest } from './http.ts';
 import { preciseNow } from './num.ts';
 import { handleOkx, okxErrorReply } from './okx.ts';
+import { handleRateLimitControl } from './rate-limits-control.ts';
+import { clientIp, RateLimits, type RateLimitSettings } from './rate-limits.ts';
 
 export interface SimulatorOptions extends EngineOptions {
   /** 0 (default) = random free port. */
@@ -21,6 +23,10 @@ export interface SimulatorOptions extends EngineOptions {
   walkIntervalMs?: number;
   /** Log each exchange request to stdout. */
   log?: boolean;
+  /** Take the client IP from X-Forwarded-For (tests playing several hosts); default: the socket's address. */
+  trustForwardedFor?: boolean;
+  /** Request accounting (rate-limits.ts); default: the real limits. `{ enabled: false }` to turn it off. */
+  rateLimits?: Partial<RateLimitSettings>;
 }
 
 export interface Simulator {
@@ -28,6 +34,8 @@ export interface Simulator {
   port: number;
   state: ControlSim;
   engine: Engine;
+  /** Per-IP / per-account request accounting (real limits unless changed via /_sim/rate-limits). */
+  rateLimits: RateLimits;
   close(): Promise<void>;
 }
 
@@ -46,11 +54,12 @@ function locate(pathname: string): { kind: Exchange | 'control'; path: string } 
   return undefined;
 }
 
-function send(res: ServerResponse, r: Reply): void {
+function send(res: ServerResponse, r: Reply, extraHeaders: Record<string, string> = {}): void {
   if (res.destroyed || res.writableEnded) return;
   const text = r.raw ? String(r.body) : JSON.stringify(r.body);
   res.writeHead(r.status, {
     'content-type': r.raw ? 'text/plain' : 'application/json',
+    ...extraHeaders,
     ...(r.headers ?? {}),
   });
   res.end(text);
@@ -94,6 +103,8 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state.walkTimer.unref();
   }
   const hanging = new Set<IncomingMessage>();
+  const rateLimits = new RateLimits(engine);
+  rateLimits.settings = { ...rateLimits.settings, ...opts.rateLimits };
 
   async function handle(req: IncomingMessage, res: ServerResponse, arrivalMs: number): Promise<void> {
     const chunks: Buffer[] = [];
@@ -114,8 +125,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       headers: req.headers,
       arrivalMs,
     };
-    if (loc.kind === 'control') return send(res, handleControl(state, sreq));
+    if (loc.kind === 'control') {
+      if (sreq.method === 'POST' && sreq.path === '/_sim/reset') rateLimits.clear();
+      return send(res, handleRateLimitControl(rateLimits, sreq) ?? handleControl(state, sreq));
+    }
     const exchange = loc.kind;
+    // Counted on arrival, before faults and handlers, as the exchange's gateway does.
+    const limited = rateLimits.check(exchange, clientIp(req, opts.trustForwardedFor ?? false), sreq);
+    if ('reply' in limited) return send(res, limited.reply);
+    const counted = limited.headers;
     if (state.latencyMs > 0) await sleep(state.latencyMs);
     const fault = state.faults.take(exchange, sreq.method, sreq.path);
     if (fault?.kind === 'latency') await sleep(fault.latency_ms ?? 1000);
@@ -129,7 +147,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return;
     }
     if (fault && ['http5xx', 'rate_limit', 'error_code'].includes(fault.kind))
-      return send(res, faultReply(exchange, fault));
+      return send(res, faultReply(exchange, fault), counted);
     const r = exchange === 'binance' ? await handleBinance(state, sreq) : await handleOkx(state, sreq);
     if (opts.log) console.log(`[sim] ${exchange} ${sreq.method} ${sreq.path} → ${r.status}`);
     if (fault?.kind === 'drop_after_accept') {
@@ -137,7 +155,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return;
     }
     if (fault?.kind === 'late_answer') await sleep(fault.latency_ms ?? 1000);
-    send(res, r);
+    send(res, r, counted);
   }
 
   const server: Server = createServer((req, res) => {
@@ -162,6 +180,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     port,
     state,
     engine,
+    rateLimits,
     close: () =>
       new Promise<void>((resolve) => {
         if (state.walkTimer) clearInterval(state.walkTimer);

@@ -30,6 +30,36 @@ describe('shared request budget hook', () => {
     expect(sharedBudget('binance', ip, { capacity: 1, windowMs: 1 }).usedWeight()).toBeGreaterThanOrEqual(3);
   });
 
+  it('counts each request at the weight the exchange counts (ccxt under-counts some v2/v3 endpoints)', async () => {
+    const ip = `ip-${Math.random().toString(36).slice(2)}`;
+    const key = `kw${Date.now()}`;
+    await fetch(`${sim.url}/_sim/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ exchange: 'binance', api_key: key, api_secret: 's', balance: 1000 }),
+    });
+    const c = createCcxtClient({
+      exchange: 'binance',
+      credentials: { apiKey: key, apiSecret: 's' },
+      testnet: false,
+      apiUrl: sim.url,
+      egressIp: ip,
+    });
+    const budget = sharedBudget('binance', ip, { capacity: 1, windowMs: 1 });
+    // The simulator counts per socket address: other tests' requests are in its figure, so compare deltas.
+    const simUsed = () => {
+      const headers = c.last_response_headers as Record<string, string>;
+      const name = Object.keys(headers).find((k) => k.toLowerCase() === 'x-mbx-used-weight-1m');
+      return Number(name === undefined ? NaN : headers[name]);
+    };
+    await c.fetchTime();
+    const [sim0, own0] = [simUsed(), budget.spentWeight()];
+    await c.fapiPrivateV3GetPositionRisk();
+    await c.fapiPrivateV3GetAccount();
+    await c.fapiPrivateGetUserTrades({ symbol: 'BTCUSDT' });
+    expect(simUsed() - sim0).toBe(5 + 5 + 5);
+    expect(budget.spentWeight() - own0).toBe(5 + 5 + 5);
+  });
+
   it('ranks exits over orders over status over fill sync', () => {
     expect(classify('order', 'POST', { reduceOnly: 'true' })).toBe('exit');
     expect(classify('order', 'POST', {})).toBe('order');

@@ -1,7 +1,28 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
 import { exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
 import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
+import type { RedisBudgetStore } from './budget-redis.ts';
+
+export interface BudgetConfig {
+  /** Host-wide window shared with the other replicas on this egress IP; absent: this process alone. */
+  store?: RedisBudgetStore | undefined;
+  /** Fraction of the venue's capacity this process uses alone while `store` is unreachable. */
+  fallbackShare?: number | undefined;
+  /** Multiplies every documented limit (tests against a simulator whose limits were shrunk alike). */
+  scale?: number | undefined;
+}
+
+const context = new AsyncLocalStorage<Priority>();
+
+/**
+ * Runs `fn` with every exchange request it makes (awaited or not) ranked at `priority`: the reads an exit
+ * job needs (positions, orders) are on the exit's critical path and must not queue as background reads.
+ */
+export function withRequestPriority<T>(priority: Priority, fn: () => T): T {
+  return context.run(priority, fn);
+}
 
 /**
  * Budget sizes in ccxt cost units. Binance USDⓈ-M: ccxt's costs are the documented REQUEST_WEIGHT and the IP
@@ -17,16 +38,32 @@ const SIZES: Record<Exchange, BudgetOptions> = {
  * Per-account order-rate limits: Binance USDⓈ-M ORDERS 300/10 s and 1200/min per account; OKX place/cancel
  * order 60 requests/2 s (per instrument; counted per account here, the stricter choice).
  */
-function orderBudgets(venue: Exchange): RequestBudget[] {
-  if (venue === 'binance')
-    return [
-      new RequestBudget({ capacity: 300, windowMs: 10_000 }),
-      new RequestBudget({ capacity: 1200, windowMs: 60_000 }),
-    ];
-  return [new RequestBudget({ capacity: 60, windowMs: 2_000 })];
+function orderBudgets(venue: Exchange, scale: number): RequestBudget[] {
+  const sized = (capacity: number, windowMs: number) =>
+    new RequestBudget({ capacity: Math.max(1, Math.floor(capacity * scale)), windowMs });
+  if (venue === 'binance') return [sized(300, 10_000), sized(1200, 60_000)];
+  return [sized(60, 2_000)];
 }
 
+const RANK: Record<Priority, number> = { exit: 0, order: 1, status: 2, sync: 3 };
+
 type Fetch2 = ccxt.Exchange['fetch2'];
+
+/**
+ * Where ccxt 4.5.84's cost table under-counts Binance's documented REQUEST_WEIGHT (its v2/v3 entries say 1;
+ * the USDⓈ-M docs for Account Information V2/V3, Balance V2/V3 and Position Information V2/V3 say 5).
+ * Under-counting is what gets a 429; over-counting (ccxt's 4 for New Order) wastes the exits' headroom.
+ */
+const BINANCE_WEIGHT_FIXES: Record<string, number> = {
+  'fapiPrivateV2 GET account': 5,
+  'fapiPrivateV3 GET account': 5,
+  'fapiPrivateV2 GET balance': 5,
+  'fapiPrivateV3 GET balance': 5,
+  'fapiPrivateV2 GET positionRisk': 5,
+  'fapiPrivateV3 GET positionRisk': 5,
+  // New Order: "0 on IP rate limit" (it counts on the per-account ORDERS limits, budgeted separately below).
+  'fapiPrivate POST order': 0,
+};
 
 function header(headers: unknown, name: string): string | undefined {
   if (!headers || typeof headers !== 'object') return undefined;
@@ -39,7 +76,8 @@ function header(headers: unknown, name: string): string | undefined {
 /** Exits first, then other order traffic, then status/key checks, then fill sync. */
 export function classify(path: string, method: string, params: Record<string, unknown>): Priority {
   const p = path.toLowerCase();
-  if (p.includes('usertrades') || p.includes('fills')) return 'sync';
+  // History reads (trades, fills, income/funding, bills) are background work: fill and funding sync.
+  if (['usertrades', 'fills', 'income', 'bills'].some((h) => p.includes(h))) return 'sync';
   if (method !== 'GET' && (p.includes('order') || p.includes('algo'))) {
     const reduce = params['reduceOnly'] ?? params['closePosition'];
     return reduce === true || reduce === 'true' ? 'exit' : 'order';
@@ -51,14 +89,37 @@ export function classify(path: string, method: string, params: Record<string, un
  * Routes every REST call of this client through the process-wide budget of (venue, egress IP) instead of
  * ccxt's per-instance throttle, feeds the exchange's weight counter back, and pauses the whole IP on 429/418.
  */
-export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp: string): void {
-  const budget = sharedBudget(venue, egressIp, SIZES[venue]);
+export function attachSharedBudget(
+  ex: ccxt.Exchange,
+  venue: Exchange,
+  egressIp: string,
+  config: BudgetConfig = {},
+): void {
+  const size = SIZES[venue];
+  const scale = config.scale ?? 1;
+  const budget = sharedBudget(
+    venue,
+    egressIp,
+    {
+      ...size,
+      capacity: Math.max(1, Math.floor(size.capacity * scale)),
+      shared: config.store?.window(venue, egressIp, size.windowMs),
+      fallbackShare: config.fallbackShare,
+    },
+    config.store?.scope,
+  );
   ex.enableRateLimit = false;
-  const orders = orderBudgets(venue);
+  const orders = orderBudgets(venue, scale);
   const original: Fetch2 = ex.fetch2.bind(ex);
   ex.fetch2 = (async (path, api = 'public', method = 'GET', params = {}, headers, body, config = {}) => {
-    const cost = ex.calculateRateLimiterCost(api, method, path, params, config) as number;
-    const priority = classify(String(path), String(method), params as Record<string, unknown>);
+    const fixed =
+      venue === 'binance'
+        ? BINANCE_WEIGHT_FIXES[`${String(api)} ${String(method)} ${String(path)}`]
+        : undefined;
+    const cost = fixed ?? (ex.calculateRateLimiterCost(api, method, path, params, config) as number);
+    const byPath = classify(String(path), String(method), params as Record<string, unknown>);
+    const inherited = context.getStore();
+    const priority = inherited !== undefined && RANK[inherited] < RANK[byPath] ? inherited : byPath;
     if (priority === 'exit' || priority === 'order') for (const o of orders) await o.acquire(1, priority);
     await budget.acquire(cost, priority);
     try {
@@ -66,8 +127,8 @@ export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp:
     } catch (err) {
       if (err instanceof ccxt.RateLimitExceeded || err instanceof ccxt.DDoSProtection) {
         const after = Number(header(ex.last_response_headers, 'retry-after'));
-        // No Retry-After: assume the stricter minute-long window rather than retrying blind.
-        budget.pause(Number.isFinite(after) && after > 0 ? after * 1000 : 60_000);
+        // No Retry-After (OKX sends none): wait out the venue's whole window rather than retrying blind.
+        budget.pause(Number.isFinite(after) && after > 0 ? after * 1000 : size.windowMs);
       }
       throw err;
     } finally {

@@ -1,6 +1,6 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
-import { attachRequestMetrics, attachSharedBudget } from './budget-hook.ts';
+import { attachRequestMetrics, attachSharedBudget, type BudgetConfig } from './budget-hook.ts';
 import { attachSharedClock } from './clock.ts';
 
 export interface ExchangeCredentials {
@@ -22,6 +22,8 @@ export interface ExchangeClientOptions {
   enableRateLimit?: boolean | undefined;
   /** Egress IP (or any host id) whose request budget this client shares; default: one per process. */
   egressIp?: string | undefined;
+  /** Coordination of that budget with other replicas (Redis) and its sizing. */
+  budget?: BudgetConfig | undefined;
   /** Sync the clock with the exchange before signing (live use). */
   adjustForTimeDifference?: boolean | undefined;
   /**
@@ -81,7 +83,8 @@ function rebaseAll(api: unknown, base: string): unknown {
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
   const ex = createRaw(opts);
   attachRequestMetrics(ex, opts.exchange);
-  if (opts.enableRateLimit ?? true) attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default');
+  if (opts.enableRateLimit ?? true)
+    attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default', opts.budget);
   if (opts.adjustForTimeDifference) attachSharedClock(ex, `${opts.exchange}|${opts.apiUrl ?? 'live'}`);
   return ex;
 }

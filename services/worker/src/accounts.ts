@@ -4,6 +4,7 @@ import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
 import type { pg } from '@tradehook/db';
 import {
   createExchangeAdapter,
+  type BudgetConfig,
   type ExchangeAdapter,
   type MarginMode,
   type PositionMode,
@@ -80,6 +81,9 @@ export interface AccountRegistryOptions {
   enableRateLimit: boolean;
   recvWindowMs?: number | undefined;
   settleMs?: number | undefined;
+  /** Egress IP and coordination of the shared request budget (absent: one budget per process). */
+  egressIp?: string | undefined;
+  budget?: BudgetConfig | undefined;
 }
 
 /**
@@ -141,6 +145,8 @@ export class AccountRegistry {
       enableRateLimit: this.options.enableRateLimit,
       recvWindowMs: this.options.recvWindowMs,
       settleMs: this.options.settleMs,
+      egressIp: this.options.egressIp,
+      budget: this.options.budget,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });
@@ -202,6 +208,8 @@ export class AccountRegistry {
       enableRateLimit: this.options.enableRateLimit,
       recvWindowMs: this.options.recvWindowMs,
       settleMs: this.options.settleMs,
+      egressIp: this.options.egressIp,
+      budget: this.options.budget,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });

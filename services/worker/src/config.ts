@@ -41,6 +41,14 @@ export const workerEnvSchema = baseEnvSchema.extend({
   ORDER_SETTLE_MS: intFromEnv(100, 60_000).default(5_000),
   /** ccxt's client-side throttle (keep on for real exchanges). */
   EXCHANGE_RATE_LIMIT: z.stringbool().default(true),
+  /** Share the per-IP request budget with the other replicas on this host through REDIS_URL. */
+  EXCHANGE_BUDGET_REDIS: z.stringbool().default(true),
+  /** Fraction of the budget one replica uses alone while Redis is unreachable (1 / replicas on the host). */
+  EXCHANGE_BUDGET_FALLBACK_SHARE: z.coerce.number().positive().max(1).default(0.5),
+  /** Multiplies the documented limits the budget is sized to (below 1 only for simulators shrunk alike). */
+  EXCHANGE_BUDGET_SCALE: z.coerce.number().positive().max(1).default(1),
+  /** This host's egress IP (or any name for it): replicas with the same value share one budget. */
+  EXCHANGE_EGRESS_IP: z.string().min(1).default('default'),
   /** Default ATR-based SL/TP (when a signal gives none and the account allows it). */
   ATR_TIMEFRAME: z
     .string()

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { QUEUES, type OrderJob } from '@tradehook/contracts';
+import { isExitAction, orderJobSchema, QUEUES, type OrderJob } from '@tradehook/contracts';
 import { CredentialsOpener } from '@tradehook/credentials';
 import { resealLegacyCredentials } from './reseal.ts';
 import { createPgPool, type pg } from '@tradehook/db';
@@ -12,7 +12,12 @@ import {
   redisReady,
   type Worker,
 } from '@tradehook/queue';
-import { exchangeErrorMessage } from '@tradehook/exchange';
+import {
+  exchangeErrorMessage,
+  RedisBudgetStore,
+  withRequestPriority,
+  type Priority,
+} from '@tradehook/exchange';
 import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
@@ -68,6 +73,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const notifications =
     deps.notifications ??
     createNotificationEmitter({ redisUrl: config.REDIS_URL, queuePrefix: config.QUEUE_PREFIX, logger });
+  // Fails fast when Redis is down: the budget then falls back to this replica's share (budget.ts).
+  const budgetConnection: Redis | undefined =
+    config.EXCHANGE_RATE_LIMIT && config.EXCHANGE_BUDGET_REDIS
+      ? createRedis(config.REDIS_URL, 'producer', { commandTimeout: 500 })
+      : undefined;
+  budgetConnection?.on('error', (err) => logger.debug('request budget redis error', { error: err.message }));
   const opener = new CredentialsOpener(config.CREDENTIALS_PRIVATE_KEY);
   const registry = new AccountRegistry(pool, {
     exchange: config.EXCHANGE,
@@ -77,6 +88,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     enableRateLimit: config.EXCHANGE_RATE_LIMIT,
     recvWindowMs: config.EXCHANGE_RECV_WINDOW_MS,
     settleMs: config.ORDER_SETTLE_MS,
+    egressIp: config.EXCHANGE_EGRESS_IP,
+    budget: {
+      store: budgetConnection && new RedisBudgetStore(budgetConnection, config.QUEUE_PREFIX),
+      fallbackShare: config.EXCHANGE_BUDGET_FALLBACK_SHARE,
+      scale: config.EXCHANGE_BUDGET_SCALE,
+    },
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,
@@ -98,7 +115,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     // The context that just executed the job is cached: no second read of the account row.
     const cached = registry.cached(job.signal.account_id);
     void (cached ? Promise.resolve(cached) : registry.get(job.signal.account_id))
-      .then((account) => (account ? fillSync.syncAccount(account, symbols) : 0))
+      .then((account) =>
+        account ? withRequestPriority('sync', () => fillSync.syncAccount(account, symbols)) : 0,
+      )
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
@@ -116,6 +135,16 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     onCompleted: afterCompletion,
   });
   const processRequest = createAccountRequestProcessor({ pool, registry, logger, notifications });
+  // Every request a job makes is ranked by the job (docs/decisions/0013-one-request-budget-per-venue.md):
+  // an exit's position and order reads go ahead of fill sync, not just its final order.
+  const jobPriority = (job: { data: unknown }): Priority => {
+    const parsed = orderJobSchema.safeParse(job.data);
+    return parsed.success && isExitAction(parsed.data.signal.action) ? 'exit' : 'order';
+  };
+  const processOrderRanked: typeof processOrder = (job, token) =>
+    withRequestPriority(jobPriority(job), () => processOrder(job, token));
+  const processRequestRanked: typeof processRequest = (job) =>
+    withRequestPriority('status', () => processRequest(job));
 
   let orderWorker: Worker | undefined;
   let requestWorker: Worker | undefined;
@@ -136,7 +165,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         logger.info('re-sealed stored credentials in the current format', { accounts: resealed });
       orderWorker = createWorker(
         QUEUES.orders(config.EXCHANGE),
-        processOrder,
+        processOrderRanked,
         workerConnection,
         config.QUEUE_PREFIX,
         {
@@ -158,7 +187,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       orderWorker.on('error', (err) => logger.error('order worker error', { error: err.message }));
       requestWorker = createWorker(
         QUEUES.accountRequests(config.EXCHANGE),
-        processRequest,
+        processRequestRanked,
         requestConnection,
         config.QUEUE_PREFIX,
         { concurrency: Math.max(2, Math.ceil(config.WORKER_CONCURRENCY / 2)) },
@@ -167,7 +196,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         logger.error('account request worker error', { error: err.message }),
       );
       await Promise.all([orderWorker.waitUntilReady(), requestWorker.waitUntilReady()]);
-      fillSync.start();
+      // The sync timer and everything it starts run as background reads.
+      withRequestPriority('sync', () => fillSync.start());
       const marketsLoaded = [false, true].map((testnet) =>
         registry
           .warmUp(testnet)
@@ -224,7 +254,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       await ownQueue.close().catch(() => undefined);
       if (!deps.notifications) await notifications.close();
       await pool.end().catch(() => undefined);
-      for (const c of [workerConnection, requestConnection, commands]) c.disconnect();
+      for (const c of [workerConnection, requestConnection, commands, budgetConnection]) c?.disconnect();
       logger.info('worker stopped', { clean });
     },
   };

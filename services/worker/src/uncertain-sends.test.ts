@@ -54,7 +54,9 @@ const redis = createRedis(TEST_REDIS_URL, 'worker');
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPgPool(db.url, { max: 4 });
-  sim = await startSimulator();
+  // The worker runs here without its request budget (EXCHANGE_RATE_LIMIT=false), so the simulator does not
+  // count weight either; the budget against the real limits is rate-budget.test.ts.
+  sim = await startSimulator({ rateLimits: { enabled: false } });
   for (const exchange of ['binance', 'okx'] as const) {
     const config = parseEnv(workerEnvSchema, {
       EXCHANGE: exchange,

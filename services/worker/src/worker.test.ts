@@ -72,7 +72,9 @@ async function startService(exchange: Exchange, queuePrefix: string, env: Record
 beforeAll(async () => {
   db = await createTestDatabase();
   pool = createPgPool(db.url, { max: 4 });
-  sim = await startSimulator();
+  // The worker runs here without its request budget (EXCHANGE_RATE_LIMIT=false), so the simulator does not
+  // count weight either; the budget against the real limits is rate-budget.test.ts.
+  sim = await startSimulator({ rateLimits: { enabled: false } });
   for (const exchange of ['binance', 'okx'] as const) {
     services.push(await startService(exchange, prefix));
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));

@@ -1,0 +1,83 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { deleteRedisPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../../tests/support/index.ts';
+import { RequestBudget } from './budget.ts';
+import { RedisBudgetStore } from './budget-redis.ts';
+
+/** Two "replicas" = two budgets with their own Redis connections, sharing one window in the real Redis. */
+const prefix = testQueuePrefix();
+const connections: Redis[] = [];
+function replica(capacity: number, windowMs: number, ip: string, extra: { fallbackShare?: number } = {}) {
+  const redis = new Redis(TEST_REDIS_URL);
+  connections.push(redis);
+  const store = new RedisBudgetStore(redis, prefix);
+  return new RequestBudget({
+    capacity,
+    windowMs,
+    backgroundShare: 1,
+    shared: store.window('binance', ip, windowMs),
+    ...extra,
+  });
+}
+
+afterAll(async () => {
+  for (const c of connections) c.disconnect();
+  await deleteRedisPrefix(prefix);
+});
+
+async function grantedWithin(b: RequestBudget, n: number, ms: number): Promise<number> {
+  let granted = 0;
+  for (let i = 0; i < n; i++) void b.acquire(1, 'sync').then(() => granted++);
+  await new Promise((r) => setTimeout(r, ms));
+  return granted;
+}
+
+describe('request budget shared through Redis', () => {
+  it('two replicas together never spend more than the host capacity in a window', async () => {
+    const a = replica(20, 60_000, 'h1');
+    const b = replica(20, 60_000, 'h1');
+    const [ga, gb] = await Promise.all([grantedWithin(a, 15, 300), grantedWithin(b, 15, 300)]);
+    expect(ga + gb).toBe(20);
+    // Another egress IP has a window of its own.
+    expect(await grantedWithin(replica(20, 60_000, 'h2'), 5, 100)).toBe(5);
+  });
+
+  it('frees the window as it rolls, and a 429 pause seen by one replica holds the other', async () => {
+    const a = replica(4, 600, 'h3');
+    const b = replica(4, 600, 'h3');
+    expect(await grantedWithin(a, 4, 50)).toBe(4);
+    expect(await grantedWithin(b, 1, 100)).toBe(0);
+    await new Promise((r) => setTimeout(r, 700)); // b's waiter gets its turn as the window rolls
+    a.pause(400);
+    const t0 = Date.now();
+    await b.acquire(1, 'exit');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+  });
+
+  it("raises the shared count to the exchange's own counter (X-MBX-USED-WEIGHT-1M)", async () => {
+    const a = replica(10, 60_000, 'h4');
+    const b = replica(10, 60_000, 'h4');
+    a.observeUsed(9);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await grantedWithin(b, 3, 100)).toBe(1);
+  });
+
+  it('falls back to its own share of the capacity when Redis is unreachable (fewer requests, not more)', async () => {
+    const dead = new Redis({
+      port: 1,
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+    });
+    dead.on('error', () => undefined);
+    connections.push(dead);
+    const b = new RequestBudget({
+      capacity: 20,
+      windowMs: 60_000,
+      backgroundShare: 1,
+      fallbackShare: 0.25,
+      shared: new RedisBudgetStore(dead, prefix).window('binance', 'h5', 60_000),
+    });
+    expect(await grantedWithin(b, 20, 300)).toBe(5);
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * The request budget's host-wide window in Redis, shared by every replica on one egress IP
+ * (docs/decisions/0020-request-budget-shared-through-redis.md). A hash of per-bucket weight sums
+ * (bucket = window / 60) under one key per (venue, IP); each reservation is one Lua script, so check and
+ * spend are atomic across replicas. The window counted is the buckets overlapping (now − window, now],
+ * i.e. up to one bucket more than the exchange counts: errs towards fewer requests. Redis's own clock
+ * (TIME) is used, so replicas need no synchronised clocks.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SharedWindow } from './budget.ts';
+
+/** What we need of an ioredis client. */
+export interface RedisEval {
+  eval(script: string, numkeys: number, ...args: Array<string | number>): Promise<unknown>;
+}
+
+const WINDOW_SUM = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local windowMs = tonumber(ARGV[1])
+local bucketMs = tonumber(ARGV[2])
+local nowB = math.floor(now / bucketMs)
+local firstB = math.floor((now - windowMs) / bucketMs)
+local fields = {}
+for b = firstB, nowB do fields[#fields + 1] = tostring(b) end
+local vals = redis.call('HMGET', KEYS[1], unpack(fields))
+local sum = 0
+for i = 1, #vals do if vals[i] then sum = sum + tonumber(vals[i]) end end
+`;
+
+/** KEYS: window, pause. ARGV: windowMs, bucketMs, weight, limit → {1, used} | {0, waitMs}. */
+const RESERVE = `${WINDOW_SUM}
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return {0, paused - now} end
+local weight = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+if sum + weight > limit then
+  local need = sum + weight - limit
+  local freed = 0
+  for i = 1, #vals do
+    if vals[i] then
+      freed = freed + tonumber(vals[i])
+      if freed >= need then return {0, (firstB + i) * bucketMs + windowMs - now} end
+    end
+  end
+  return {0, windowMs}
+end
+if weight > 0 then redis.call('HINCRBY', KEYS[1], tostring(nowB), weight) end
+redis.call('PEXPIRE', KEYS[1], windowMs + 2 * bucketMs)
+if redis.call('HLEN', KEYS[1]) > nowB - firstB + 16 then
+  for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+    if tonumber(f) < firstB then redis.call('HDEL', KEYS[1], f) end
+  end
+end
+return {1, sum + weight}
+`;
+
+/** KEYS: window. ARGV: windowMs, bucketMs, used → raises the window to the exchange's counter. */
+const OBSERVE = `${WINDOW_SUM}
+local used = tonumber(ARGV[3])
+if used > sum then
+  redis.call('HINCRBY', KEYS[1], tostring(nowB), used - sum)
+  redis.call('PEXPIRE', KEYS[1], windowMs + 2 * bucketMs)
+end
+return sum
+`;
+
+/** KEYS: window, pause. ARGV: windowMs, bucketMs, weight → 0 after adding without a check | pause left. */
+const SPEND = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
+if paused > now then return paused - now end
+local bucketMs = tonumber(ARGV[2])
+redis.call('HINCRBY', KEYS[1], tostring(math.floor(now / bucketMs)), tonumber(ARGV[3]))
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + 2 * bucketMs)
+return 0
+`;
+
+/** KEYS: pause. ARGV: ms → pause until Redis-now + ms, never shortening a longer pause. */
+const PAUSE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local untilMs = now + tonumber(ARGV[1])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if untilMs > cur then redis.call('SET', KEYS[1], tostring(untilMs), 'PX', tonumber(ARGV[1]) + 1000) end
+return untilMs
+`;
+
+export class RedisBudgetStore {
+  /** Distinguishes the process-local budgets that coordinate through this store (see `sharedBudget`). */
+  readonly scope = `redis-${randomUUID()}`;
+
+  constructor(
+    private readonly redis: RedisEval,
+    private readonly prefix = 'tradehook',
+  ) {}
+
+  window(venue: string, egressIp: string, windowMs: number): SharedWindow {
+    // One hash tag for both keys: the script touches them together (same slot on a cluster).
+    const base = `${this.prefix}:budget:{${venue}:${egressIp}}`;
+    const bucketMs = Math.max(1, Math.floor(windowMs / 60));
+    const redis = this.redis;
+    return {
+      async reserve(weight, limit) {
+        const r = (await redis.eval(
+          RESERVE,
+          2,
+          `${base}:w`,
+          `${base}:pause`,
+          windowMs,
+          bucketMs,
+          weight,
+          limit,
+        )) as [number, number];
+        return r[0] === 1 ? { granted: true } : { granted: false, waitMs: Math.max(1, Number(r[1])) };
+      },
+      async spend(weight) {
+        return Number(await redis.eval(SPEND, 2, `${base}:w`, `${base}:pause`, windowMs, bucketMs, weight));
+      },
+      async observe(used) {
+        await redis.eval(OBSERVE, 1, `${base}:w`, windowMs, bucketMs, used);
+      },
+      async pause(ms) {
+        await redis.eval(PAUSE, 1, `${base}:pause`, Math.ceil(ms));
+      },
+    };
+  }
+}
