@@ -12,7 +12,11 @@ interface CcxtLike {
 }
 
 function rehost(value: unknown, base: string): unknown {
-  if (typeof value === 'string') return value.replace(/^https?:\/\/[^/]+/, base);
+  if (typeof value === 'string') {
+    // WebSocket URLs (ccxt pro's urls.api.ws) go to the same port over ws://.
+    if (/^wss?:\/\//.test(value)) return value.replace(/^wss?:\/\/[^/]+/, base.replace(/^http/, 'ws'));
+    return value.replace(/^https?:\/\/[^/]+/, base);
+  }
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = rehost(v, base);
@@ -26,6 +30,12 @@ export function pointCcxtAtSimulator(ex: CcxtLike, url: string): void {
   if (ex.id === 'okx' || ex.id === 'myokx' || ex.id === 'okxus') {
     const api = (ex.urls['api'] ?? {}) as Record<string, unknown>;
     ex.urls['api'] = { ...api, rest: base };
+    // ccxt pro: keep the venue host as a path prefix, so the simulator tells demo (wspap…) from live.
+    const ws = api['ws'];
+    if (typeof ws === 'string') {
+      const host = /^wss?:\/\/([^/]+)/.exec(ws)?.[1] ?? 'ws.okx.com';
+      (ex.urls['api'] as Record<string, unknown>)['ws'] = `${base.replace(/^http/, 'ws')}/${host}/ws/v5`;
+    }
     ex.options['fetchMarkets'] = {
       ...((ex.options['fetchMarkets'] as object | undefined) ?? {}),
       types: ['swap'],

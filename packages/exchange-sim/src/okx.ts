@@ -116,7 +116,7 @@ const ALGO_STATE: Record<AlgoOrder['status'], string> = {
   rejected: 'order_failed',
 };
 
-function orderJson(sim: Sim, o: Order): Dict {
+export function orderJson(sim: Sim, o: Order): Dict {
   const m = findMarket(o.symbol) as MarketSpec;
   const lastTrade = sim.engine.account('okx', o.apiKey)?.trades.findLast((t) => t.orderId === o.id);
   return {
@@ -173,7 +173,7 @@ function orderJson(sim: Sim, o: Order): Dict {
   };
 }
 
-function algoJson(sim: Sim, a: AlgoOrder): Dict {
+export function algoJson(sim: Sim, a: AlgoOrder): Dict {
   const m = findMarket(a.symbol) as MarketSpec;
   const result =
     a.resultOrderId !== undefined
@@ -494,7 +494,7 @@ function paginate<T extends { id: number }>(list: T[], q: URLSearchParams, newes
   return out.slice(0, Math.min(Number(q.get('limit') ?? 100), 100));
 }
 
-function balanceJson(sim: Sim, acct: Account): Dict {
+export function balanceJson(sim: Sim, acct: Account): Dict {
   const g = sim.engine.margins(acct);
   const now = String(acct.updatedAt);
   return {
@@ -549,7 +549,7 @@ function balanceJson(sim: Sim, acct: Account): Dict {
  * `instId` (up to 10, comma-separated) are both optional; without `instType` every instrument type is listed,
  * so an account's futures, margin and option positions come back beside its swaps.
  */
-function positionsJson(
+export function positionsJson(
   sim: Sim,
   acct: Account,
   instId: string | undefined,

@@ -8,6 +8,7 @@ import { Faults, type Fault } from './faults.ts';
 import type { Reply, SimRequest } from './http.ts';
 import { preciseNow } from './num.ts';
 import { handleOkx, okxErrorReply } from './okx.ts';
+import { LISTEN_KEY_PATH, SimStreams } from './ws/streams.ts';
 
 export interface SimulatorOptions extends EngineOptions {
   /** 0 (default) = random free port. */
@@ -28,6 +29,8 @@ export interface Simulator {
   port: number;
   state: ControlSim;
   engine: Engine;
+  /** WebSocket streams (ws/): Binance user data + market streams, OKX public/private/business. */
+  streams: SimStreams;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state.walkTimer.unref();
   }
   const hanging = new Set<IncomingMessage>();
+  const streams = new SimStreams(state);
 
   async function handle(req: IncomingMessage, res: ServerResponse, arrivalMs: number): Promise<void> {
     const chunks: Buffer[] = [];
@@ -114,7 +118,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       headers: req.headers,
       arrivalMs,
     };
-    if (loc.kind === 'control') return send(res, handleControl(state, sreq));
+    if (loc.kind === 'control') {
+      if (loc.path.startsWith('/_sim/streams')) return send(res, streams.handleControl(sreq));
+      const r = handleControl(state, sreq);
+      if (loc.path === '/_sim/reset' && r.status === 200) streams.reset();
+      return send(res, r);
+    }
     const exchange = loc.kind;
     if (state.latencyMs > 0) await sleep(state.latencyMs);
     const fault = state.faults.take(exchange, sreq.method, sreq.path);
@@ -130,7 +139,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     if (fault && ['http5xx', 'rate_limit', 'error_code'].includes(fault.kind))
       return send(res, faultReply(exchange, fault));
-    const r = exchange === 'binance' ? await handleBinance(state, sreq) : await handleOkx(state, sreq);
+    const r =
+      exchange === 'binance'
+        ? sreq.path === LISTEN_KEY_PATH
+          ? streams.handleListenKey(sreq)
+          : await handleBinance(state, sreq)
+        : await handleOkx(state, sreq);
     if (opts.log) console.log(`[sim] ${exchange} ${sreq.method} ${sreq.path} → ${r.status}`);
     if (fault?.kind === 'drop_after_accept') {
       req.socket.destroy();
@@ -149,6 +163,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       });
     });
   });
+  server.on('upgrade', (req, socket, head) => streams.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -161,9 +176,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     port,
     state,
     engine,
+    streams,
     close: () =>
       new Promise<void>((resolve) => {
         if (state.walkTimer) clearInterval(state.walkTimer);
+        streams.close();
         for (const r of hanging) r.socket.destroy();
         hanging.clear();
         server.close(() => resolve());
