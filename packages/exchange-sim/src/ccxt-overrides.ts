@@ -3,12 +3,15 @@
  * Works on the instance structurally, so this package does not depend on ccxt at run time.
  * Call AFTER enableDemoTrading()/setSandboxMode(): those replace urls.api.
  */
+import { Agent } from 'node:http';
+
 interface CcxtLike {
   id: string;
   urls: Record<string, unknown>;
   options: Record<string, unknown>;
   has: Record<string, unknown>;
   exceptions: Record<string, unknown>;
+  httpAgent?: unknown;
 }
 
 function rehost(value: unknown, base: string): unknown {
@@ -47,6 +50,8 @@ export function pointCcxtAtSimulator(ex: CcxtLike, url: string): void {
     const exact = (ex.exceptions['exact'] as Record<string, unknown> | undefined) ?? {};
     ex.exceptions['exact'] = { ...exact, ...linear };
   }
+  // ccxt pro refuses ws:// URLs until an http agent is loaded (`loadHttpProxyAgent()`, which is async).
+  if (base.startsWith('http://') && ex.httpAgent === undefined) ex.httpAgent = new Agent();
   ex.options['fetchCurrencies'] = false;
   ex.has['fetchCurrencies'] = false;
 }

@@ -76,12 +76,12 @@ export class BinanceMarketStreams {
     const names = wrap
       ? (url.searchParams.get('streams') ?? '').split('/').filter(Boolean)
       : (m[3] ?? '').split('/').filter(Boolean);
+    // Path segments that name no stream are ignored, as Binance does: ccxt connects to `/market/ws/<n>`, n
+    // being its own connection index, and subscribes by message.
     const initial = new Map<string, Parsed>();
     for (const n of names) {
       const p = parseStream(n);
-      if (!p || p.kind.category !== category)
-        return { accept: false, status: 400, reason: `Invalid stream ${n} for /${category}.` };
-      initial.set(n, p);
+      if (p && p.kind.category === category) initial.set(n, p);
     }
     return {
       accept: true,

@@ -120,7 +120,7 @@ export class BinanceUserStream {
 
   private create(apiKey: string): ListenKey {
     const lk: ListenKey = {
-      key: randomBytes(48).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 64),
+      key: listenKeyString(),
       apiKey,
       expiresAt: 0,
       timer: undefined,
@@ -180,6 +180,13 @@ export class BinanceUserStream {
     this.byAccount.clear();
     this.validityMs = LISTEN_KEY_VALIDITY_MS;
   }
+}
+
+const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** 64 letters and digits, the shape of Binance's listenKeys. */
+function listenKeyString(): string {
+  return [...randomBytes(64)].map((b) => ALNUM[b % ALNUM.length]).join('');
 }
 
 export function parseId(text: string): number | string | undefined {
