@@ -3,7 +3,7 @@
  * derivatives/usds-margined-futures): user data stream events "Event: Order Update" (ORDER_TRADE_UPDATE),
  * "Event: Balance and Position Update" (ACCOUNT_UPDATE), "Event: Algo Order Update" (ALGO_UPDATE),
  * "Event: User Data Stream Expired" (listenKeyExpired); market streams "Mark Price Stream",
- * "Individual Symbol Book Ticker Streams" and "Individual Symbol Ticker Streams".
+ * "Individual Symbol Book Ticker Streams", "Individual Symbol Ticker Streams" and "… Mini Ticker Stream".
  * Numbers are strings where Binance sends strings, ids and times are numbers.
  */
 import type { Account, AlgoOrder, Engine, Order, PosSide, Trade } from '../engine.ts';
@@ -239,4 +239,10 @@ export function ticker24h(engine: Engine, symbol: string): Record<string, unknow
     L: 2,
     n: 2,
   };
+}
+
+/** `<symbol>@miniTicker` (24hrMiniTicker): the 24 h ticker's close, open, high, low and volumes. */
+export function miniTicker24h(engine: Engine, symbol: string): Record<string, unknown> {
+  const t = ticker24h(engine, symbol);
+  return { e: '24hrMiniTicker', E: t['E'], s: symbol, c: t['c'], o: t['o'], h: t['h'], l: t['l'], v: t['v'], q: t['q'] };
 }

@@ -2,14 +2,14 @@
  * Binance USDⓈ-M market streams at the split base URLs of the "Important WebSocket Change Notice"
  * (developers.binance.com, derivatives/usds-margined-futures/websocket-market-streams): `/public` serves
  * `<symbol>@bookTicker` (pushed on every price change: "Update Speed: Real-time"), `/market` serves
- * `<symbol>@markPrice` (3 s) / `<symbol>@markPrice@1s` and `<symbol>@ticker` (2 s). Both in ws mode
+ * `<symbol>@markPrice` (3 s) / `<symbol>@markPrice@1s`, `<symbol>@ticker` and `@miniTicker` (2 s). Both in ws mode
  * (`/ws`, `/ws/<stream>/<stream>`) and stream mode (`/stream?streams=…`, events wrapped as {stream, data}),
  * with "Live Subscribing/Unsubscribing": {method: SUBSCRIBE|UNSUBSCRIBE|LIST_SUBSCRIPTIONS, params, id}
  * answered {result: null|[…], id}. A stream on the wrong category is refused (legacy URLs are retired).
  */
 import type { Engine } from '../engine.ts';
 import { marketById } from '../markets.ts';
-import { bookTicker, markPriceUpdate, ticker24h } from './binance-events.ts';
+import { bookTicker, markPriceUpdate, miniTicker24h, ticker24h } from './binance-events.ts';
 import type { StreamConnection, StreamHub, UpgradeDecision } from './stream-hub.ts';
 
 type Category = 'public' | 'market';
@@ -26,6 +26,7 @@ const KINDS: Record<string, StreamKind> = {
   markPrice: { category: 'market', everySec: 3, build: markPriceUpdate },
   'markPrice@1s': { category: 'market', everySec: 1, build: markPriceUpdate },
   ticker: { category: 'market', everySec: 2, build: ticker24h },
+  miniTicker: { category: 'market', everySec: 2, build: miniTicker24h },
 };
 
 interface Parsed {

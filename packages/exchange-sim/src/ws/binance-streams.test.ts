@@ -1,4 +1,5 @@
 /** Binance USDⓈ-M streams of the simulator, driven by the real ccxt pro client (REST + WebSocket). */
+import type { Position } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startSimulator, type Simulator } from '../server.ts';
@@ -35,8 +36,11 @@ describe('Binance user data stream through ccxt pro', () => {
     expect(t?.fee?.cost).toBeCloseTo(0.24, 8); // 600 USDT × 0.04 % taker
     const b = await balance;
     expect(b['USDT']?.total).toBeCloseTo(10_000 - 0.24, 8);
-    const p = (await positions).find((x) => x.symbol === SYM && (x.contracts ?? 0) > 0);
-    expect(p).toMatchObject({ side: 'long', contracts: 0.01, entryPrice: 60000 });
+    // watchPositions may first resolve with ccxt's REST snapshot; the pushed update lands in its cache.
+    await positions;
+    const cached = () => (ex.positions as unknown as Record<string, Position[]>)["future"]?.find((x) => x.symbol === SYM && (x.contracts ?? 0) > 0);
+    await waitFor(() => cached() !== undefined);
+    expect(cached()).toMatchObject({ side: 'long', contracts: 0.01, entryPrice: 60000 });
     await ex.close();
   });
 
