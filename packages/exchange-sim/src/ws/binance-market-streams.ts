@@ -89,6 +89,7 @@ export class BinanceMarketStreams {
       exchange: 'binance',
       onOpen: (conn) => {
         const sub: MarketConnection = { conn, category, wrap, streams: initial };
+        conn.subscriptions = [...initial.keys()];
         this.subscribers.add(sub);
         conn.ws.on('close', () => this.subscribers.delete(sub));
         conn.ws.on('message', (data) => this.onMessage(sub, String(data)));
@@ -121,11 +122,13 @@ export class BinanceMarketStreams {
           parsed.push(p);
         }
         for (const p of parsed) sub.streams.set(p.name, p);
+        sub.conn.subscriptions = [...sub.streams.keys()];
         this.hub.reply(sub.conn, { result: null, id });
         return;
       }
       case 'UNSUBSCRIBE':
         for (const n of params) sub.streams.delete(n);
+        sub.conn.subscriptions = [...sub.streams.keys()];
         this.hub.reply(sub.conn, { result: null, id });
         return;
       case 'LIST_SUBSCRIPTIONS':

@@ -110,6 +110,7 @@ export class OkxWebSocket {
         for (const a of args) {
           const arg = (a ?? {}) as Dict;
           c.subs = c.subs.filter((s) => JSON.stringify(s) !== JSON.stringify(arg));
+          c.conn.subscriptions = c.subs.map((s) => String(s['channel']));
           this.hub.reply(c.conn, { event: 'unsubscribe', arg, connId: String(c.conn.id) });
         }
         return;
@@ -174,6 +175,7 @@ export class OkxWebSocket {
     if ((channel === 'orders' || channel === 'orders-algo' || channel === 'positions') && !instType)
       return this.error(c, '60012', `Illegal request: ${text}`);
     c.subs.push(arg);
+    c.conn.subscriptions = c.subs.map((a) => String(a['channel']));
     this.hub.reply(c.conn, { event: 'subscribe', arg, connId: String(c.conn.id) });
     // First push at once: market data and the positions/account snapshots ("initial snapshot").
     if (market && access === 'public') this.pushPublic(c, arg, market.id);

@@ -22,6 +22,8 @@ export interface StreamConnection {
   openedAt: number;
   /** Events sent (after any delay). */
   sent: number;
+  /** What the connection is subscribed to (stream names, OKX channels), kept by the dialect. */
+  subscriptions: string[];
 }
 
 /** Where a delay or a drop applies: a venue, optionally one account's private connections. */
@@ -103,6 +105,7 @@ export class StreamHub {
         ws,
         openedAt: Date.now(),
         sent: 0,
+        subscriptions: [],
       };
       this.connections.add(conn);
       ws.on('close', () => this.connections.delete(conn));
@@ -179,6 +182,7 @@ export class StreamHub {
         path: c.path,
         opened_at: c.openedAt,
         sent: c.sent,
+        subscriptions: c.subscriptions,
       })),
       delays: this.delays.map((d) => ({
         exchange: d.exchange ?? null,
