@@ -244,5 +244,15 @@ export function ticker24h(engine: Engine, symbol: string): Record<string, unknow
 /** `<symbol>@miniTicker` (24hrMiniTicker): the 24 h ticker's close, open, high, low and volumes. */
 export function miniTicker24h(engine: Engine, symbol: string): Record<string, unknown> {
   const t = ticker24h(engine, symbol);
-  return { e: '24hrMiniTicker', E: t['E'], s: symbol, c: t['c'], o: t['o'], h: t['h'], l: t['l'], v: t['v'], q: t['q'] };
+  return {
+    e: '24hrMiniTicker',
+    E: t['E'],
+    s: symbol,
+    c: t['c'],
+    o: t['o'],
+    h: t['h'],
+    l: t['l'],
+    v: t['v'],
+    q: t['q'],
+  };
 }

@@ -102,7 +102,9 @@ export class BinanceMarketStreams {
     try {
       msg = JSON.parse(text) as typeof msg;
     } catch {
-      this.hub.reply(sub.conn, { error: { code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' } });
+      this.hub.reply(sub.conn, {
+        error: { code: 3, msg: 'Invalid JSON: expected value at line 1 column 1' },
+      });
       return;
     }
     const id = typeof msg.id === 'number' || typeof msg.id === 'string' ? msg.id : null;
@@ -153,4 +155,3 @@ export class BinanceMarketStreams {
     clearInterval(this.timer);
   }
 }
-

@@ -38,7 +38,10 @@ describe('Binance user data stream through ccxt pro', () => {
     expect(b['USDT']?.total).toBeCloseTo(10_000 - 0.24, 8);
     // watchPositions may first resolve with ccxt's REST snapshot; the pushed update lands in its cache.
     await positions;
-    const cached = () => (ex.positions as unknown as Record<string, Position[]>)["future"]?.find((x) => x.symbol === SYM && (x.contracts ?? 0) > 0);
+    const cached = () =>
+      (ex.positions as unknown as Record<string, Position[]>)['future']?.find(
+        (x) => x.symbol === SYM && (x.contracts ?? 0) > 0,
+      );
     await waitFor(() => cached() !== undefined);
     expect(cached()).toMatchObject({ side: 'long', contracts: 0.01, entryPrice: 60000 });
     await ex.close();
@@ -114,7 +117,10 @@ describe('Binance user data stream through ccxt pro', () => {
   });
 
   it('refuses a listenKey request without a known API key', async () => {
-    const res = await fetch(`${sim.url}/fapi/v1/listenKey`, { method: 'POST', headers: { 'X-MBX-APIKEY': 'nope' } });
+    const res = await fetch(`${sim.url}/fapi/v1/listenKey`, {
+      method: 'POST',
+      headers: { 'X-MBX-APIKEY': 'nope' },
+    });
     expect(res.status).toBe(401);
     expect(await res.json()).toEqual({ code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' });
   });
@@ -136,7 +142,7 @@ describe('Binance market streams through ccxt pro', () => {
       },
       (r) => r['ETH/USDT:USDT']?.ask === 3001.5,
     );
-    expect(bidask['ETH/USDT:USDT']).toMatchObject({ ask: 3001.5, bid: 3001.49 }) // ETH tick 0.01;
+    expect(bidask['ETH/USDT:USDT']).toMatchObject({ ask: 3001.5, bid: 3001.49 }); // ETH tick 0.01;
     const ticker = await ex.watchTicker('ETH/USDT:USDT');
     expect(ticker).toMatchObject({ symbol: 'ETH/USDT:USDT', last: 3001.5 });
     await ex.close();
@@ -145,7 +151,9 @@ describe('Binance market streams through ccxt pro', () => {
   it('refuses a stream on the wrong category URL', async () => {
     const ws = new WebSocket(`${sim.url.replace('http', 'ws')}/market/ws`);
     await new Promise((r) => ws.once('open', r));
-    const answer = new Promise<Record<string, unknown>>((r) => ws.once('message', (d) => r(JSON.parse(String(d)))));
+    const answer = new Promise<Record<string, unknown>>((r) =>
+      ws.once('message', (d) => r(JSON.parse(String(d)))),
+    );
     ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@bookTicker'], id: 7 }));
     expect(await answer).toMatchObject({ id: 7, error: { code: 2 } });
     ws.close();

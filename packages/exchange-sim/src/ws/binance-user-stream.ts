@@ -80,7 +80,8 @@ export class BinanceUserStream {
         // "Doing a DELETE on a listenKey will close the stream and invalidate the listenKey."
         if (active) {
           this.invalidate(active);
-          for (const u of this.users) if (u.listenKey === active.key) u.conn.ws.close(1000, 'listenKey closed');
+          for (const u of this.users)
+            if (u.listenKey === active.key) u.conn.ws.close(1000, 'listenKey closed');
         }
         return reply({});
       }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startSimulator, type Simulator } from '../server.ts';
 import { setPrice } from '../test-helpers.ts';
-import { proOkx, until, waitFor } from './pro-test-helpers.ts';
+import { proOkx, waitFor } from './pro-test-helpers.ts';
 
 const SYM = 'BTC/USDT:USDT';
 let sim: Simulator;
@@ -75,7 +75,9 @@ describe('OKX private channels through ccxt pro', () => {
     await ex.createOrder(SYM, 'market', 'buy', 1);
     const algos = ex.watchOrders(SYM, undefined, undefined, { trigger: true });
     await waitFor(() =>
-      sim.streams.hub.find({ exchange: 'okx', scope: 'private' }).some((c) => c.subscriptions.includes('orders-algo')),
+      sim.streams.hub
+        .find({ exchange: 'okx', scope: 'private' })
+        .some((c) => c.subscriptions.includes('orders-algo')),
     );
     const placed = await ex.createOrder(SYM, 'market', 'sell', 1, undefined, {
       stopLossPrice: 59000,
@@ -113,10 +115,20 @@ describe('OKX private channels through ccxt pro', () => {
     const old = String(Math.floor(Date.now() / 1000) - 60);
     const sign = (ts: string) =>
       createHmac('sha256', secret).update(`${ts}GET/users/self/verify`).digest('base64');
-    ws.send(JSON.stringify({ op: 'login', args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: old, sign: sign(old) }] }));
+    ws.send(
+      JSON.stringify({
+        op: 'login',
+        args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: old, sign: sign(old) }],
+      }),
+    );
     expect(JSON.parse(await next())).toMatchObject({ event: 'error', code: '60006' });
     const now = String(Math.floor(Date.now() / 1000));
-    ws.send(JSON.stringify({ op: 'login', args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: now, sign: sign(now) }] }));
+    ws.send(
+      JSON.stringify({
+        op: 'login',
+        args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: now, sign: sign(now) }],
+      }),
+    );
     expect(JSON.parse(await next())).toMatchObject({ event: 'login', code: '0' });
     ws.send(JSON.stringify({ op: 'subscribe', args: [{ channel: 'orders-algo', instType: 'SWAP' }] }));
     expect(JSON.parse(await next())).toMatchObject({ event: 'error', code: '60018' });
@@ -124,7 +136,12 @@ describe('OKX private channels through ccxt pro', () => {
     expect(await next()).toBe('pong');
     ws.close();
     const pub = await rawWs('/ws.okx.com:8443/ws/v5/public');
-    pub.ws.send(JSON.stringify({ op: 'login', args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: now, sign: sign(now) }] }));
+    pub.ws.send(
+      JSON.stringify({
+        op: 'login',
+        args: [{ apiKey: key, passphrase: 'Pass-1', timestamp: now, sign: sign(now) }],
+      }),
+    );
     expect(JSON.parse(await pub.next())).toMatchObject({ event: 'error', code: '60008' });
     pub.ws.close();
   });
@@ -136,7 +153,10 @@ describe('OKX public channels through ccxt pro', () => {
     await ex.loadMarkets();
     await setPrice(sim, 'SOL/USDT:USDT', 150);
     expect(await ex.watchTicker('SOL/USDT:USDT')).toMatchObject({ symbol: 'SOL/USDT:USDT', last: 150 });
-    expect(await ex.watchMarkPrice('SOL/USDT:USDT')).toMatchObject({ symbol: 'SOL/USDT:USDT', markPrice: 150 });
+    expect(await ex.watchMarkPrice('SOL/USDT:USDT')).toMatchObject({
+      symbol: 'SOL/USDT:USDT',
+      markPrice: 150,
+    });
     const moved = ex.watchTicker('SOL/USDT:USDT');
     await setPrice(sim, 'SOL/USDT:USDT', 151.25);
     expect((await moved).last).toBe(151.25);

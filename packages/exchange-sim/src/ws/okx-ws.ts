@@ -125,7 +125,8 @@ export class OkxWebSocket {
     const passphrase = String(a?.['passphrase'] ?? '');
     const ts = String(a?.['timestamp'] ?? '');
     const sign = String(a?.['sign'] ?? '');
-    if (!a || !apiKey || !passphrase || !ts || !sign) return this.error(c, '60012', `Illegal request: ${text}`);
+    if (!a || !apiKey || !passphrase || !ts || !sign)
+      return this.error(c, '60012', `Illegal request: ${text}`);
     const acct = this.sim.engine.account('okx', apiKey);
     if (!acct) return this.error(c, '60005', 'Invalid OK-ACCESS-KEY');
     if (acct.testnet !== c.demo) return this.error(c, '50101', 'APIKey does not match current environment.');
@@ -191,7 +192,10 @@ export class OkxWebSocket {
   }
 
   private pushPublic(c: OkxConnection, arg: Dict, symbol: string): void {
-    const row = arg['channel'] === 'tickers' ? tickerRow(this.sim.engine, symbol) : markPriceRow(this.sim.engine, symbol);
+    const row =
+      arg['channel'] === 'tickers'
+        ? tickerRow(this.sim.engine, symbol)
+        : markPriceRow(this.sim.engine, symbol);
     this.sendTo(c, arg, [row]);
   }
 
@@ -218,7 +222,8 @@ export class OkxWebSocket {
         if (arg['instId'] !== undefined && arg['instId'] !== okxId) continue;
         if (ch.kind === 'order' && channel === 'orders')
           this.sendTo(c, arg, [orderRow(this.sim, ch.order, ch.trade)]);
-        else if (ch.kind === 'algo' && channel === 'orders-algo') this.sendTo(c, arg, [algoJson(this.sim, ch.algo)]);
+        else if (ch.kind === 'algo' && channel === 'orders-algo')
+          this.sendTo(c, arg, [algoJson(this.sim, ch.algo)]);
         else if (ch.kind === 'account' && channel === 'positions')
           this.sendTo(c, arg, positionRows(this.sim, ch.acct, ch.symbol, ch.posSide));
         else if (ch.kind === 'account' && channel === 'account')

@@ -33,7 +33,13 @@ export async function proBinance(
 
 export async function proOkx(
   sim: Simulator,
-  opts: { balance?: number; positionMode?: 'oneway' | 'hedge'; secret?: string; password?: string; sandbox?: boolean } = {},
+  opts: {
+    balance?: number;
+    positionMode?: 'oneway' | 'hedge';
+    secret?: string;
+    password?: string;
+    sandbox?: boolean;
+  } = {},
 ): Promise<{ ex: ProOkx; key: string; secret: string }> {
   const key = uniqueKey('ok');
   const secret = `${key}-secret`;

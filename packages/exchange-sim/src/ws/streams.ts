@@ -35,7 +35,8 @@ function targetOf(b: Record<string, unknown>): StreamTarget | string {
   const apiKey = b['api_key'];
   if (apiKey !== undefined && typeof apiKey !== 'string') return 'api_key must be a string';
   const scope = b['scope'];
-  if (scope !== undefined && scope !== 'public' && scope !== 'private') return 'scope must be public or private';
+  if (scope !== undefined && scope !== 'public' && scope !== 'private')
+    return 'scope must be public or private';
   return {
     exchange: exchange as Exchange | undefined,
     apiKey: apiKey as string | undefined,
@@ -103,7 +104,9 @@ export class SimStreams {
         const ms = msOf(b, 'ms', 3_600_000);
         if (typeof ms === 'string') return badRequest(ms);
         if (target.apiKey !== undefined || target.scope !== undefined)
-          return badRequest('refuse takes only exchange and ms (the account is unknown before the handshake)');
+          return badRequest(
+            'refuse takes only exchange and ms (the account is unknown before the handshake)',
+          );
         this.hub.refuse(target.exchange, ms);
         return reply({ ok: true });
       }
