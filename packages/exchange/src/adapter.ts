@@ -391,7 +391,8 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     };
   }
 
-  private toOrderInfo(o: ccxt.Order, conditional: boolean): OrderInfo {
+  /** ccxt order → ours (also for orders pushed by the streams, live/). */
+  toOrderInfo(o: ccxt.Order, conditional: boolean): OrderInfo {
     const info = (o.info ?? {}) as Dict;
     const symbol = o.symbol ?? '';
     const cs = symbol && this.client.markets?.[symbol] ? this.contractSize(symbol) : 1;
