@@ -3,3 +3,5 @@ export * from './errors.ts';
 export * from './client.ts';
 export * from './adapter.ts';
 export * from './budget.ts';
+export * from './live/account-state.ts';
+export * from './live/price-feed.ts';

@@ -30,6 +30,7 @@ async function simControl(method: string, path: string, body?: unknown): Promise
 
 async function liveAccount(
   exchange: 'binance' | 'okx',
+  positionMode: 'oneway' | 'hedge' = 'oneway',
 ): Promise<{ adapter: CcxtExchangeAdapter; apiKey: string }> {
   const apiKey = `live${exchange}${Math.random().toString(36).slice(2, 10)}`;
   const apiSecret = `${apiKey}-secret`;
@@ -41,6 +42,7 @@ async function liveAccount(
     passphrase,
     balance: 10_000,
     testnet: true,
+    position_mode: positionMode,
   });
   const adapter = createExchangeAdapter({
     exchange,
@@ -154,5 +156,25 @@ describe.each(['binance', 'okx'] as const)('LiveAccountState on %s', (exchange) 
     await waitFor(() => feed.latest('ETH/USDT:USDT', 10_000)?.price === 3010, 5000);
     expect(feed.latest('ETH/USDT:USDT', 10_000, Date.now() + 60_000)).toBeUndefined();
     expect(feed.latest('SOL/USDT:USDT', 10_000)).toBeUndefined(); // not tracked
+  });
+});
+
+describe('LiveAccountState in hedge mode (Binance)', () => {
+  it("closing one leg keeps the other: hedge mode's empty BOTH row is not a flat position", async () => {
+    await simControl('POST', 'price', { symbol: SYM, price: 60000 });
+    const { adapter } = await liveAccount('binance', 'hedge');
+    const state = new LiveAccountState({ adapter });
+    await state.start();
+    await waitFor(() => state.freshness().streaming);
+    const leg = (side: 'buy' | 'sell', positionSide: 'long' | 'short', reduceOnly: boolean, id: string) =>
+      adapter.createMarketOrder({ ...order('binance', id), side, positionSide, reduceOnly });
+    await leg('buy', 'long', false, 'l');
+    await leg('sell', 'short', false, 's');
+    await waitFor(() => state.positions().length === 2);
+    await leg('buy', 'short', true, 'c');
+    await waitFor(() => !state.positions().some((p) => p.side === 'short'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(state.positions()).toEqual([expect.objectContaining({ symbol: SYM, side: 'long', amount: 0.01 })]);
+    await state.stop();
   });
 });
