@@ -73,6 +73,8 @@ export class StreamHub {
 
   /** `server.on('upgrade', …)`: route, refuse (HTTP status before the handshake), or open the connection. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    // A client that resets mid-handshake must not take the simulator down with an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://sim');
     let decision: UpgradeDecision = { accept: false, status: 404, reason: `no stream at ${url.pathname}` };
     for (const h of this.handlers) {
