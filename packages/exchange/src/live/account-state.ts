@@ -15,6 +15,7 @@
 import type * as ccxt from 'ccxt';
 import type { CcxtExchangeAdapter } from '../adapter.ts';
 import type { Balance, OrderInfo, PositionInfo } from '../types.ts';
+import { PrivateConnections } from './private-connections.ts';
 import { asProClient, type ProClient } from './pro-client.ts';
 import { isOpenStatus, positionKey, toBalance, toOrder, toPosition } from './stream-convert.ts';
 
@@ -49,20 +50,13 @@ interface Watch {
   apply: (result: unknown) => void;
 }
 
-/** The part of ccxt's WebSocket client we read (ccxt/js/src/base/ws/Client.js). */
-interface WsClientView {
-  url: string;
-  lastPong?: number;
-  connectionEstablished?: number;
-  isOpen(): boolean;
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class LiveAccountState {
   private readonly adapter: CcxtExchangeAdapter;
   private readonly client: ccxt.Exchange;
   private readonly pro: ProClient;
+  private readonly connections: PrivateConnections;
   private readonly reconcileIntervalMs: number;
   private readonly retryDelayMs: number;
   private readonly settleMs: number;
@@ -79,6 +73,9 @@ export class LiveAccountState {
   /** Set by a stream error; cleared by the reconcile that follows the reconnect. */
   private needsReconcile = false;
   private heardAtDown: number | undefined;
+  /** A failed recovery reconcile waits before the next try (1 s, doubling to 30 s): no REST hammering. */
+  private recoverNotBefore = 0;
+  private recoverBackoffMs = 1000;
   private lastReconcileAt: number | undefined;
   private lastEventAt: number | undefined;
   private streamErrors = 0;
@@ -92,6 +89,7 @@ export class LiveAccountState {
     this.settleMs = opts.settleMs ?? 250;
     const pro = asProClient(this.client);
     this.pro = pro;
+    this.connections = new PrivateConnections(this.client, this.adapter.exchange);
     this.watches = [
       { name: 'orders', run: () => pro.watchOrders(), apply: (r) => this.applyOrders(r, false) },
       { name: 'positions', run: () => pro.watchPositions(), apply: (r) => this.applyPositions(r) },
@@ -116,9 +114,7 @@ export class LiveAccountState {
       for (const w of this.watches) void this.follow(w);
       const slow = setInterval(() => void this.reconcile().catch(() => undefined), this.reconcileIntervalMs);
       // While a stream is down: reconcile as soon as its connection is open again.
-      const recover = setInterval(() => {
-        if (this.needsReconcile && this.connectionsSettled()) void this.reconcile().catch(() => undefined);
-      }, 50);
+      const recover = setInterval(() => void this.recover(), 50);
       slow.unref();
       recover.unref();
       this.timers.push(slow, recover);
@@ -196,6 +192,19 @@ export class LiveAccountState {
     return this.reconciling;
   }
 
+  private async recover(): Promise<void> {
+    if (!this.needsReconcile || this.reconciling || Date.now() < this.recoverNotBefore) return;
+    if (!this.connectionsSettled()) return;
+    try {
+      await this.reconcile();
+      this.recoverBackoffMs = 1000;
+    } catch (e) {
+      this.lastError = `reconcile: ${e instanceof Error ? e.message : String(e)}`;
+      this.recoverNotBefore = Date.now() + this.recoverBackoffMs;
+      this.recoverBackoffMs = Math.min(this.recoverBackoffMs * 2, 30_000);
+    }
+  }
+
   private async follow(w: Watch): Promise<void> {
     let wait = this.retryDelayMs;
     while (!this.stopped) {
@@ -252,34 +261,17 @@ export class LiveAccountState {
     this.usdt = toBalance(result as ccxt.Balances, this.usdt);
   }
 
-  /** ccxt's private WebSocket clients of this account (Binance: listenKey URL; OKX: private and business). */
-  private privateClients(): WsClientView[] {
-    const clients = Object.values(
-      (this.client as unknown as { clients: Record<string, WsClientView> }).clients ?? {},
-    );
-    return clients.filter((c) => typeof c.url === 'string' && /\/(private|business)(\/|\?|$)/.test(c.url));
-  }
-
-  /** Every private connection open since at least `settleMs` before `at`. */
-  private connectionsSettled(at = Date.now()): boolean {
-    if (!this.connectionsOpen()) return false;
-    return this.privateClients()
-      .filter((c) => c.isOpen())
-      .every((c) => (c.connectionEstablished ?? at) + this.settleMs <= at);
-  }
-
   private connectionsOpen(): boolean {
-    const expected = this.adapter.exchange === 'okx' ? 2 : 1;
-    const open = this.privateClients().filter((c) => c.isOpen());
-    return open.length >= expected;
+    return this.connections.open();
   }
 
-  /** The latest moment every private connection was heard from (an event or a keep-alive pong). */
+  private connectionsSettled(at = Date.now()): boolean {
+    return this.connections.settled(this.settleMs, at);
+  }
+
+  /** Last sign of life on every private connection, or the last event if later. */
   private heardAt(): number {
-    const clients = this.privateClients();
-    if (clients.length === 0) return 0;
-    const perClient = clients.map((c) => Math.max(c.lastPong ?? 0, c.connectionEstablished ?? 0));
-    return Math.max(Math.min(...perClient), this.lastEventAt ?? 0);
+    return Math.max(this.connections.heardAt(), this.lastEventAt ?? 0);
   }
 }
 
