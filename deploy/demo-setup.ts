@@ -96,7 +96,8 @@ export async function setupDemo(options: DemoSetupOptions): Promise<void> {
     if (existing.status !== 200) {
       const created = await call(`${simUrl}/_sim/accounts`, {
         method: 'POST',
-        json: { exchange, ...keys, balance: options.balance ?? 10_000 },
+        // Demo accounts, and they say so: `"testnet": true` (no real money), in the simulator and tradehook.
+        json: { exchange, ...keys, testnet: true, balance: options.balance ?? 10_000 },
       });
       if (created.status >= 300) {
         throw new DemoSetupError(
@@ -108,7 +109,7 @@ export async function setupDemo(options: DemoSetupOptions): Promise<void> {
     const registered = await call(`${ingressUrl}/api/v1/accounts/${exchange}/register`, {
       method: 'PUT',
       headers: auth,
-      json: { account_id, ...keys, testnet: false },
+      json: { account_id, ...keys, testnet: true },
     });
     if (registered.status >= 300) {
       throw new DemoSetupError(

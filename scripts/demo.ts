@@ -1,19 +1,31 @@
 // `pnpm demo`: the keyless local demo. Starts the exchange simulator, then every service (as `pnpm start`
 // does) with the workers pointed at the simulator, registers the guide's demo accounts through the admin
 // API, and prints the guide's curl. Uses its own database (tradehook_demo), queue prefix and secrets file,
-// so it never touches a real local installation. Ctrl-C stops everything.
+// and ports (ingress 8011, simulator 8099; checked free before anything starts), so it never touches a real
+// local installation and runs beside one. Ctrl-C stops everything.
 import { join, relative } from 'node:path';
 import { startSimulator } from '../packages/exchange-sim/src/index.ts';
 import { demoInstructions, setupDemo } from '../deploy/demo-setup.ts';
 import { readEnvFile } from '../deploy/secrets.ts';
+import { assertPortsFree } from './ports.ts';
 import { REPO_ROOT, startAll } from './start-all.ts';
 
 const DEMO_BTC_START_PRICE = 50_000;
 
+/** Not a real installation's 8001: the demo and a real local install run side by side. */
+const DEMO_INGRESS_PORT = 8011;
+const DEMO_SIM_PORT = 8099;
+
 async function main(): Promise<void> {
   const env = process.env;
+  const ingressPort = Number(env.DEMO_PORT || DEMO_INGRESS_PORT);
+  const simPort = Number(env.SIM_PORT || DEMO_SIM_PORT);
+  await assertPortsFree([
+    { purpose: 'the demo exchange simulator (SIM_PORT)', host: '127.0.0.1', port: simPort },
+    { purpose: 'the demo ingress (DEMO_PORT)', host: '127.0.0.1', port: ingressPort },
+  ]);
   const sim = await startSimulator({
-    port: Number(env.SIM_PORT ?? 8099),
+    port: simPort,
     host: '127.0.0.1',
     walkIntervalMs: Number(env.SIM_WALK_MS ?? 2_000),
   });
@@ -31,7 +43,11 @@ async function main(): Promise<void> {
       env: {
         ...env,
         DATABASE_URL: env.DEMO_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/tradehook_demo',
-        QUEUE_PREFIX: '{tradehook-demo}',
+        QUEUE_PREFIX: env.DEMO_QUEUE_PREFIX || '{tradehook-demo}',
+        // A real installation's PORT/HOST/METRICS_PORT in the shell would collide with it: the demo has its own.
+        PORT: String(ingressPort),
+        HOST: '127.0.0.1',
+        METRICS_PORT: undefined,
         BINANCE_API_URL: sim.url,
         OKX_API_URL: sim.url,
         // The demo's own secrets file decides; a real installation's values in the shell do not leak in.

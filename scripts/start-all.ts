@@ -1,7 +1,8 @@
 // `pnpm start`: every service as a child process of this one, against local PostgreSQL and Redis — the
-// no-Docker way to run tradehook. Order: database (created if missing) → secrets (generated once into
-// .data/secrets.env) → migrations → ingress, risk, worker-binance, worker-okx. Output lines are prefixed
-// with the service name; SIGINT/SIGTERM are forwarded and every child gets time to finish its work.
+// no-Docker way to run tradehook. Order: the ingress port is free → database (created if missing) →
+// secrets (generated once into .data/secrets.env) → migrations → ingress, risk, notifier, worker-binance,
+// worker-okx. Output lines are prefixed with the service name; SIGINT/SIGTERM are forwarded and every child
+// gets time to finish its work (package.json `exec`s this script, so a clean Ctrl-C ends `pnpm start` with 0).
 // A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
 // running, so one crash (e.g. during a database outage) cannot take the whole stack down.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { ensureLocalSecrets, LOCAL_SECRET_KEYS } from '../deploy/secrets.ts';
+import { assertPortsFree } from './ports.ts';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tradehook';
@@ -54,6 +56,8 @@ const SECRET_NEEDS: Record<string, readonly string[]> = {
   ingress: ['WEBHOOK_SECRET', 'ADMIN_TOKEN', 'CREDENTIALS_PUBLIC_KEY'],
   risk: [],
   worker: ['CREDENTIALS_PRIVATE_KEY'],
+  // Channel credentials (TELEGRAM_BOT_TOKEN, …) come from the caller's environment, not generated secrets.
+  notifier: [],
 };
 
 /** The environment of one service: shared settings plus only the secrets that service needs. */
@@ -156,6 +160,7 @@ export function listServices(
   const services: ServiceSpec[] = [
     { name: 'ingress', entry: 'services/ingress/src/main.ts', env: serviceEnv(base, secrets, 'ingress') },
     { name: 'risk', entry: 'services/risk/src/main.ts', env: serviceEnv(base, secrets, 'risk') },
+    { name: 'notifier', entry: 'services/notifier/src/main.ts', env: serviceEnv(base, secrets, 'notifier') },
   ];
   for (const [exchange, count] of [
     ['binance', binance],
@@ -182,6 +187,10 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
     REDIS_URL: sourceEnv.REDIS_URL || DEFAULT_REDIS_URL,
   };
   const databaseUrl = base.DATABASE_URL as string;
+  const port = base.PORT || '8001';
+  await assertPortsFree([
+    { purpose: 'the ingress (PORT)', host: base.HOST || '127.0.0.1', port: Number(port) },
+  ]);
 
   if (await ensureDatabase(databaseUrl)) say(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
 
@@ -244,7 +253,6 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
   };
   const exited: Promise<number> = Promise.all(children.map(supervise)).then(() => firstFailure);
 
-  const port = services[0]?.env.PORT ?? '8001';
   const ingressUrl = `http://127.0.0.1:${port}`;
   const ready = waitForHealth(`${ingressUrl}/api/v1/webhook/health`, () => stopping).then(() =>
     say(`ready: ${ingressUrl} (webhook ${ingressUrl}/api/v1/webhook/tradingview)`),

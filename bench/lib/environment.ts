@@ -88,6 +88,8 @@ export interface BenchAccount {
   accountId: string;
   apiKey: string;
   apiSecret: string;
+  /** OKX only. */
+  passphrase?: string;
 }
 
 export function benchAccounts(count: number, tag: string): BenchAccount[] {
@@ -115,7 +117,7 @@ export async function seedAccounts(
   try {
     for (const a of accounts) {
       const box = sealer.seal(
-        { apiKey: a.apiKey, apiSecret: a.apiSecret },
+        { apiKey: a.apiKey, apiSecret: a.apiSecret, passphrase: a.passphrase },
         credentialsAad(exchange, a.accountId),
       );
       await client.query(

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { BenchResults } from '../../bench/lib/results.ts';
 import { TEST_DB_PREFIX } from '../support/index.ts';
 
@@ -32,7 +32,8 @@ describe('pnpm bench (smoke size)', () => {
         BENCH_OUT: report,
         BENCH_JSON: json,
         BENCH_LOG_LEVEL: 'warn',
-        BENCH_DB_PREFIX: TEST_DB_PREFIX,
+        // th_test_<run>_…: a concurrent run's clean-up drops only names without a live run id.
+        BENCH_DB_PREFIX: `${TEST_DB_PREFIX}${inject('tradehookTestRun')}_`,
       },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 470_000,

@@ -17,7 +17,17 @@ describe('compose images', () => {
   it('builds the app image once (one service has build:), every other app service only runs it', () => {
     const apps = appServices(demo);
     expect(apps.map(([n]) => n).sort()).toEqual(
-      ['demo', 'ingress', 'init', 'migrate', 'risk', 'sim', 'worker-binance', 'worker-okx'].sort(),
+      [
+        'demo',
+        'ingress',
+        'init',
+        'migrate',
+        'notifier',
+        'risk',
+        'sim',
+        'worker-binance',
+        'worker-okx',
+      ].sort(),
     );
     const builders = apps.filter(([, s]) => s.build !== undefined).map(([n]) => n);
     expect(builders).toEqual(['init']);

@@ -134,7 +134,9 @@ describe('docker-compose.yml as processes', () => {
     }
     expect(s.migrate?.depends_on?.init?.condition).toBe('service_completed_successfully');
     expect(s.migrate?.restart).toBe('no');
-    expect(s.ingress?.ports).toEqual(['127.0.0.1:8001:8001']);
+    // The demo publishes 8011, not a real installation's 8001: both run side by side.
+    expect(s.ingress?.ports).toEqual(['127.0.0.1:8011:8001']);
+    expect(loadCompose({ DATABASE_URL: db.url }).services.ingress?.ports).toEqual(['127.0.0.1:8001:8001']);
     // Only workers (and the init step that makes it) can see the private key volume.
     const withPrivate = Object.entries(s)
       .filter(([, svc]) => volumeMounts(svc).some((m) => m.volume === 'secrets-worker'))

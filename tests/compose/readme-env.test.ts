@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { baseEnvSchema } from '../../packages/config/src/index.ts';
 import { riskDefaultsEnvSchema } from '../../packages/risk/src/defaults.ts';
 import { ingressEnvSchema } from '../../services/ingress/src/config.ts';
+import { notifierEnvSchema } from '../../services/notifier/src/config.ts';
 import { riskEnvSchema } from '../../services/risk/src/config.ts';
 import { workerEnvSchema } from '../../services/worker/src/config.ts';
 import { loadCompose, REPO_ROOT, serviceEnvironment } from './compose-file.ts';
@@ -11,7 +12,14 @@ import { loadCompose, REPO_ROOT, serviceEnvironment } from './compose-file.ts';
 /** The README promises every environment variable: a setting added to a service's schema must be documented. */
 describe('README environment variables', () => {
   const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
-  const schemas = { baseEnvSchema, riskDefaultsEnvSchema, ingressEnvSchema, riskEnvSchema, workerEnvSchema };
+  const schemas = {
+    baseEnvSchema,
+    riskDefaultsEnvSchema,
+    ingressEnvSchema,
+    riskEnvSchema,
+    workerEnvSchema,
+    notifierEnvSchema,
+  };
 
   for (const [name, schema] of Object.entries(schemas)) {
     it(`documents every variable of ${name}`, () => {

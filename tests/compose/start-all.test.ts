@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { readEnvFile } from '../../deploy/secrets.ts';
 import {
   databaseUrl,
@@ -35,8 +35,9 @@ async function freePort(): Promise<number> {
 describe('pnpm start', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'th-start-'));
   const prefix = testQueuePrefix();
-  // Named like the suite's databases, so the global teardown drops it.
-  const dbName = `${TEST_DB_PREFIX}start_${Date.now().toString(36)}`;
+  // Named like the suite's databases (th_test_<run>_…): this run's teardown drops it, a concurrent run's
+  // clean-up of dead runs leaves it alone.
+  const dbName = `${TEST_DB_PREFIX}${inject('tradehookTestRun')}_start`;
 
   afterAll(async () => {
     const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });

@@ -163,6 +163,7 @@ export class E2EHarness {
       OKX_API_URL: this.sim.url,
       EXCHANGE_RATE_LIMIT: 'false',
       EXCHANGE_TIMEOUT_MS: '3000',
+      EXCHANGE_RECV_WINDOW_MS: '3000',
       // Quick recovery of a killed worker's job (stalled check), quick retries.
       WORKER_LOCK_DURATION_MS: '4000',
       WORKER_STALLED_INTERVAL_MS: '2000',

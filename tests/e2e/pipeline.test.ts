@@ -89,8 +89,11 @@ describe.each(['binance', 'okx'] as const)('%s through the pipeline', (exchange)
     const before = await h.simAccount(acct);
     expect(before.positions).toHaveLength(2);
     expect(before.open_algo_orders.length).toBe(3);
-    const out = await h.signal(acct.alert('close_all', BTC));
+    // The guide's emergency exit: no symbol; the answer names every symbol it closed.
+    const { symbol: _named, ...closeAll } = acct.alert('close_all', BTC);
+    const out = await h.signal(closeAll);
     expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.result).toMatchObject({ symbol: '*', symbols: ['BTC/USDT:USDT', 'ETH/USDT:USDT'] });
     const after = await h.simAccount(acct);
     expect(after.positions).toEqual([]);
     expect(after.open_algo_orders).toEqual([]);

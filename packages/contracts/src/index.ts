@@ -5,3 +5,5 @@ export * from './orders.ts';
 export * from './api.ts';
 export * from './risk.ts';
 export * from './pine.ts';
+export * from './notifications.ts';
+export * from './numbers.ts';

@@ -7,6 +7,8 @@ export const QUEUES = {
   orders: (exchange: Exchange) => `orders-${exchange}` as const,
   /** Request/reply work answered by the workers (account status, key checks). */
   accountRequests: (exchange: Exchange) => `account-requests-${exchange}` as const,
+  /** Events to tell traders about (any service → notifier); see notifications.ts. */
+  notifications: 'notifications',
 } as const;
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ALL_SYMBOLS,
   dedupKey,
   isExitAction,
   normaliseWebhook,
@@ -78,7 +79,21 @@ describe('webhookPayloadSchema', () => {
 
   it('reports every missing required field', () => {
     const paths = (webhookPayloadSchema.safeParse({}).error?.issues ?? []).map((i) => i.path.join('.'));
-    expect(paths.sort()).toEqual(['account_id', 'action', 'exchange', 'secret', 'symbol']);
+    expect(paths.sort()).toEqual(['account_id', 'action', 'exchange', 'secret']);
+  });
+
+  it('requires a symbol for every action but close_all, the emergency exit', () => {
+    const { symbol: _omitted, ...withoutSymbol } = guide;
+    for (const action of ['long', 'short', 'close_long', 'close_short']) {
+      expect(issues({ ...withoutSymbol, action })).toContain(
+        `symbol: symbol is required for ${action} (only close_all may omit it)`,
+      );
+    }
+    const closeAll = webhookPayloadSchema.parse({ ...withoutSymbol, action: 'close_all' });
+    expect(normaliseWebhook(closeAll).symbol).toBe(ALL_SYMBOLS);
+    // A symbol given with close_all is kept (the alert stays ordered with that symbol's alerts).
+    const named = webhookPayloadSchema.parse({ ...guide, action: 'close_all' });
+    expect(normaliseWebhook(named).symbol).toBe('BTC/USDT:USDT');
   });
 });
 

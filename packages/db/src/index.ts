@@ -8,3 +8,5 @@ export * from './repositories/accounts.ts';
 export * from './repositories/signals.ts';
 export * from './repositories/orders.ts';
 export * from './repositories/fills.ts';
+export * from './repositories/sync-cursors.ts';
+export * from './repositories/funding.ts';

@@ -47,7 +47,7 @@ export function verifyBinance(
   headers: IncomingHttpHeaders,
   query: string,
   body: string,
-  nowMs = Date.now(),
+  nowMs = engine.clock.now(),
 ): { account: Account } | { error: AuthFailure } {
   const apiKey = header(headers, 'x-mbx-apikey');
   if (!apiKey) return { error: { status: 401, code: -2014, msg: 'API-key format invalid.' } };
@@ -108,7 +108,7 @@ export function verifyOkx(
   method: string,
   requestPath: string,
   body: string,
-  nowMs = Date.now(),
+  nowMs = engine.clock.now(),
 ): { account: Account } | { error: AuthFailure } {
   const key = header(headers, 'ok-access-key');
   const pass = header(headers, 'ok-access-passphrase');

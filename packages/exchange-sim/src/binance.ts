@@ -1,6 +1,8 @@
 /** Binance USDⓈ-M futures dialect (fapi). */
+import { asReported, notVisibleYet } from './report-lag.ts';
 import { randomBytes } from 'node:crypto';
 import { verifyBinance } from './auth.ts';
+import { feeBurn, income, userTrades } from './binance-history.ts';
 import { type Account, type AlgoOrder, EngineError, type Order, type PosSide, type Side } from './engine.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { candles, INTERVAL_MS } from './klines.ts';
@@ -109,7 +111,8 @@ const ALGO_STATUS: Record<AlgoOrder['status'], string> = {
   rejected: 'REJECTED',
 };
 
-function orderJson(o: Order, withTime: boolean): Record<string, unknown> {
+function orderJson(acct: Account, order: Order, withTime: boolean, nowMs: number): Record<string, unknown> {
+  const o = asReported(acct, order, nowMs);
   const m = marketById(o.symbol) as MarketSpec;
   const origType = (o.meta['origType'] as string | undefined) ?? o.type.toUpperCase();
   const out: Record<string, unknown> = {
@@ -181,7 +184,7 @@ function algoJson(a: AlgoOrder, sim: Sim): Record<string, unknown> {
 function exchangeInfo(sim: Sim): unknown {
   return {
     timezone: 'UTC',
-    serverTime: Date.now(),
+    serverTime: sim.engine.clock.now(),
     futuresType: 'U_MARGINED',
     rateLimits: [
       { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 2400 },
@@ -365,7 +368,7 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
       meta: { timeInForce: p.get('timeInForce') ?? 'GTC', origType: type },
     }),
   );
-  return reply(orderJson(order, false));
+  return reply(orderJson(acct, order, false, sim.engine.clock.now()));
 }
 
 function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply {
@@ -462,15 +465,23 @@ function findAlgo(acct: Account, p: Params): AlgoOrder | undefined {
   return undefined;
 }
 
-function timeWindow(p: Params, defaultDays: number): { from: number; to: number; limit: number } {
+function timeWindow(
+  p: Params,
+  defaultDays: number,
+  nowMs: number,
+): { from: number; to: number; limit: number } {
   const start = p.get('startTime');
   const end = p.get('endTime');
-  const to = end ? Number(end) : start ? Number(start) + defaultDays * 86_400_000 : Date.now() + 1;
+  const to = end ? Number(end) : start ? Number(start) + defaultDays * 86_400_000 : nowMs + 1;
   const from = start ? Number(start) : to - defaultDays * 86_400_000;
   return { from, to, limit: Number(p.get('limit') ?? 0) };
 }
 
-function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
+/**
+ * `GET /fapi/v2/account` and `/fapi/v3/account`. v2 carries the key's flags and fee tier on top (ccxt's
+ * recorded "Linear swap balance", test-fixtures/ccxt-recorded-responses.json); v3 dropped them.
+ */
+function accountJson(sim: Sim, acct: Account, version: 'v2' | 'v3'): Record<string, unknown> {
   const g = sim.engine.margins(acct);
   const positions = sim.engine.openPositions(acct).map((pos) => {
     const px = sim.engine.price(pos.symbol);
@@ -489,7 +500,20 @@ function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
       updateTime: pos.updatedAt,
     };
   });
+  const v2 =
+    version === 'v2'
+      ? {
+          feeTier: 0,
+          canTrade: acct.permissions.includes('futures'),
+          canDeposit: true,
+          canWithdraw: acct.permissions.includes('withdrawals'),
+          tradeGroupId: -1,
+          updateTime: 0,
+          multiAssetsMargin: false,
+        }
+      : {};
   return {
+    ...v2,
     totalInitialMargin: fmt(g.positionIM + g.orderIM, 8),
     totalMaintMargin: fmt(g.maint, 8),
     totalWalletBalance: fmt(g.wallet, 8),
@@ -515,6 +539,7 @@ function accountJson(sim: Sim, acct: Account): Record<string, unknown> {
         crossUnPnl: fmt(g.upl, 8),
         availableBalance: fmt(g.available, 8),
         maxWithdrawAmount: fmt(Math.min(g.available, g.wallet), 8),
+        marginAvailable: true,
         updateTime: acct.updatedAt,
       },
     ],
@@ -565,9 +590,9 @@ function positionRisk(sim: Sim, acct: Account, p: Params): unknown[] {
 
 function tickerJson(sim: Sim, m: MarketSpec): Record<string, unknown> {
   const px = sim.engine.price(m.id);
-  const day = candles(m, px, 86_400_000, { limit: 1 })[0];
+  const day = candles(m, px, 86_400_000, { limit: 1, now: sim.engine.clock.now() })[0];
   const open = day?.open ?? px;
-  const now = Date.now();
+  const now = sim.engine.clock.now();
   return {
     symbol: m.id,
     priceChange: fmt(px - open, m.pricePrecision),
@@ -602,6 +627,15 @@ const PUBLIC = new Set([
   '/fapi/v1/depth',
 ]);
 
+/** Order placement: what the matching engine executes, and so re-checks for recvWindow. */
+const ME_CHECKED = new Set(['/fapi/v1/order', '/fapi/v1/batchOrders', '/fapi/v1/algoOrder']);
+
+function reachedMatchingEngineLate(p: URLSearchParams, nowMs: number): boolean {
+  const ts = Number(p.get('timestamp'));
+  const recvWindow = Number(p.get('recvWindow') ?? 5000);
+  return Number.isFinite(ts) && nowMs - ts > recvWindow;
+}
+
 export async function handleBinance(sim: Sim, req: SimRequest): Promise<Reply> {
   try {
     return route(sim, req);
@@ -619,7 +653,7 @@ function route(sim: Sim, req: SimRequest): Reply {
     if (method !== 'GET') err(-1014, 'Unsupported order combination.');
     switch (path) {
       case '/fapi/v1/time':
-        return reply({ serverTime: Date.now() });
+        return reply({ serverTime: sim.engine.clock.now() });
       case '/fapi/v1/ping':
         return reply({});
       case '/fapi/v1/exchangeInfo':
@@ -636,6 +670,7 @@ function route(sim: Sim, req: SimRequest): Reply {
           limit,
           startTime: start ? Number(start) : undefined,
           endTime: end ? Number(end) : undefined,
+          now: engine.clock.now(),
         });
         return reply(
           list.map((c) => [
@@ -660,7 +695,7 @@ function route(sim: Sim, req: SimRequest): Reply {
         const one = (x: MarketSpec) => ({
           symbol: x.id,
           price: fmt(engine.price(x.id), x.pricePrecision),
-          time: Date.now(),
+          time: sim.engine.clock.now(),
         });
         return reply(m ? one(m) : MARKETS.map(one));
       }
@@ -678,7 +713,7 @@ function route(sim: Sim, req: SimRequest): Reply {
             bidQty: '10',
             askPrice: fmt(px, x.pricePrecision),
             askQty: '10',
-            time: Date.now(),
+            time: sim.engine.clock.now(),
           };
         };
         return reply(m ? one(m) : MARKETS.map(one));
@@ -691,7 +726,13 @@ function route(sim: Sim, req: SimRequest): Reply {
             fmt(px + k * (i + (k > 0 ? 0 : 1)) * m.tickSize, m.pricePrecision),
             fmt(m.minQty * 10, m.quantityPrecision),
           ]);
-        return reply({ lastUpdateId: Date.now(), E: Date.now(), T: Date.now(), bids: lvl(-1), asks: lvl(1) });
+        return reply({
+          lastUpdateId: sim.engine.clock.now(),
+          E: sim.engine.clock.now(),
+          T: sim.engine.clock.now(),
+          bids: lvl(-1),
+          asks: lvl(1),
+        });
       }
       case '/fapi/v1/premiumIndex': {
         const m = market(q, false);
@@ -704,8 +745,8 @@ function route(sim: Sim, req: SimRequest): Reply {
             estimatedSettlePrice: px,
             lastFundingRate: '0.00010000',
             interestRate: '0.00010000',
-            nextFundingTime: Math.ceil(Date.now() / 28_800_000) * 28_800_000,
-            time: Date.now(),
+            nextFundingTime: Math.ceil(sim.engine.clock.now() / 28_800_000) * 28_800_000,
+            time: sim.engine.clock.now(),
           };
         };
         return reply(m ? one(m) : MARKETS.map(one));
@@ -713,12 +754,24 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
   }
   // ── signed endpoints ──
-  const auth = verifyBinance(engine, req.headers, req.rawQuery, req.body);
+  // The gateway checks the timestamp when the request arrives; a slow path to the matching engine comes after.
+  const auth = verifyBinance(
+    engine,
+    req.headers,
+    req.rawQuery,
+    req.body,
+    req.arrivalMs + engine.clock.offset,
+  );
   if ('error' in auth) return binanceErrorReply(Number(auth.error.code), auth.error.msg, auth.error.status);
   const acct = auth.account;
   const p = new URLSearchParams(
     req.rawQuery && req.body ? `${req.rawQuery}&${req.body}` : req.rawQuery || req.body,
   );
+  if (method === 'POST' && ME_CHECKED.has(path) && reachedMatchingEngineLate(p, engine.clock.now())) {
+    // USDⓈ-M error code -5028 (in ccxt's binance "linear" error table): the matching engine re-checks the
+    // timestamp against recvWindow, so an order that reaches it too late is refused, never executed.
+    return binanceErrorReply(-5028, 'Timestamp for this request is outside of the ME recvWindow.', 400);
+  }
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /sapi/v1/account/apiRestrictions': {
@@ -745,8 +798,9 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /sapi/v1/margin/isolated/allPairs':
       return reply([]);
     case 'GET /fapi/v3/account':
+      return reply(accountJson(sim, acct, 'v3'));
     case 'GET /fapi/v2/account':
-      return reply(accountJson(sim, acct));
+      return reply(accountJson(sim, acct, 'v2'));
     case 'GET /fapi/v2/balance':
     case 'GET /fapi/v3/balance': {
       const g = engine.margins(acct);
@@ -767,6 +821,23 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v3/positionRisk':
     case 'GET /fapi/v2/positionRisk':
       return reply(positionRisk(sim, acct, p));
+    case 'GET /fapi/v1/symbolConfig': {
+      // Binance "Symbol Configuration (USER_DATA)": leverage and margin type per symbol — v3 positionRisk no
+      // longer carries leverage; ccxt's fetchLeverages reads it here (binance.js, fapiPrivateGetSymbolConfig).
+      const m = market(p, false);
+      return reply(
+        (m ? [m] : MARKETS).map((mk) => {
+          const s = engine.settings(acct, mk.id);
+          return {
+            symbol: mk.id,
+            marginType: s.marginMode === 'isolated' ? 'ISOLATED' : 'CROSSED',
+            isAutoAddMargin: 'false',
+            leverage: s.leverage,
+            maxNotionalValue: s.leverage > 50 ? '50000' : s.leverage > 20 ? '500000' : '5000000',
+          };
+        }),
+      );
+    }
     case 'GET /fapi/v1/leverageBracket': {
       const m = market(p, false);
       return reply(m ? [brackets(m)] : MARKETS.map(brackets));
@@ -824,25 +895,30 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /fapi/v1/order':
     case 'GET /fapi/v1/openOrder': {
       const o = findOrder(acct, p);
-      if (!o || (path.endsWith('openOrder') && o.status !== 'new')) err(-2013, 'Order does not exist.');
-      return reply(orderJson(o, true));
+      if (
+        !o ||
+        notVisibleYet(acct, o.createdAt, engine.clock.now()) ||
+        (path.endsWith('openOrder') && o.status !== 'new')
+      )
+        err(-2013, 'Order does not exist.');
+      return reply(orderJson(acct, o, true, engine.clock.now()));
     }
     case 'DELETE /fapi/v1/order': {
       const o = findOrder(acct, p);
       if (!o || !engine.cancelOrder(acct, o)) err(-2011, 'Unknown order sent.');
-      return reply(orderJson(o, false));
+      return reply(orderJson(acct, o, false, engine.clock.now()));
     }
     case 'GET /fapi/v1/openOrders': {
       const m = market(p, false);
-      return reply(engine.openOrders(acct, m?.id).map((o) => orderJson(o, true)));
+      return reply(engine.openOrders(acct, m?.id).map((o) => orderJson(acct, o, true, engine.clock.now())));
     }
     case 'GET /fapi/v1/allOrders': {
       const m = market(p) as MarketSpec;
-      const w = timeWindow(p, 7);
+      const w = timeWindow(p, 7, engine.clock.now());
       const list = acct.orders.filter(
         (o) => o.symbol === m.id && o.createdAt >= w.from && o.createdAt <= w.to && o.source === 'api',
       );
-      return reply(list.slice(-(w.limit || 500)).map((o) => orderJson(o, true)));
+      return reply(list.slice(-(w.limit || 500)).map((o) => orderJson(acct, o, true, engine.clock.now())));
     }
     case 'DELETE /fapi/v1/allOpenOrders': {
       const m = market(p) as MarketSpec;
@@ -853,7 +929,7 @@ function route(sim: Sim, req: SimRequest): Reply {
       return placeAlgo(sim, acct, p, req.arrivalMs);
     case 'GET /fapi/v1/algoOrder': {
       const a = findAlgo(acct, p);
-      if (!a) err(-2013, 'Order does not exist.');
+      if (!a || notVisibleYet(acct, a.createdAt, engine.clock.now())) err(-2013, 'Order does not exist.');
       return reply(algoJson(a, sim));
     }
     case 'DELETE /fapi/v1/algoOrder': {
@@ -874,58 +950,13 @@ function route(sim: Sim, req: SimRequest): Reply {
       for (const a of engine.openAlgos(acct, m.id)) engine.cancelAlgo(acct, a);
       return reply({ code: 200, msg: 'success' });
     }
-    case 'GET /fapi/v1/userTrades': {
-      const m = market(p) as MarketSpec;
-      const fromId = p.get('fromId');
-      const w = timeWindow(p, 7);
-      let list = acct.trades.filter((t) => t.symbol === m.id);
-      const orderId = p.get('orderId');
-      if (orderId) list = list.filter((t) => String(t.orderId) === orderId);
-      list = fromId
-        ? list.filter((t) => t.id >= Number(fromId))
-        : list.filter((t) => t.time >= w.from && t.time <= w.to);
-      const limit = Math.min(w.limit || 500, 1000);
-      list = fromId ? list.slice(0, limit) : list.slice(-limit);
-      return reply(
-        list.map((t) => ({
-          buyer: t.side === 'buy',
-          commission: fmt(t.fee, 8),
-          commissionAsset: 'USDT',
-          id: t.id,
-          maker: t.maker,
-          orderId: t.orderId,
-          price: fmt(t.price, m.pricePrecision),
-          qty: fmt(t.qty, m.quantityPrecision),
-          quoteQty: fmt(t.quoteQty, 8),
-          realizedPnl: fmt(t.realizedPnl, 8),
-          side: t.side.toUpperCase(),
-          positionSide: P_SIDE[t.posSide],
-          symbol: t.symbol,
-          time: t.time,
-        })),
-      );
-    }
-    case 'GET /fapi/v1/income': {
-      const m = market(p, false);
-      const type = p.get('incomeType');
-      const w = timeWindow(p, 7);
-      const list = acct.income.filter(
-        (x) => (!m || x.symbol === m.id) && (!type || x.type === type) && x.time >= w.from && x.time <= w.to,
-      );
-      const limit = Math.min(w.limit || 100, 1000);
-      return reply(
-        list.slice(0, limit).map((x) => ({
-          symbol: x.symbol,
-          incomeType: x.type,
-          income: fmt(x.amount, 8),
-          asset: x.asset,
-          info: x.type === 'TRANSFER' ? 'TRANSFER' : x.type,
-          time: x.time,
-          tranId: x.tranId,
-          tradeId: x.tradeId === undefined ? '' : String(x.tradeId),
-        })),
-      );
-    }
+    case 'GET /fapi/v1/userTrades':
+      return userTrades(engine, acct, p);
+    case 'GET /fapi/v1/income':
+      return income(engine, acct, p);
+    case 'GET /fapi/v1/feeBurn':
+    case 'POST /fapi/v1/feeBurn':
+      return feeBurn(acct, method, p);
   }
   return binanceErrorReply(-5000, 'Path ' + path + ', Method ' + method + ' is invalid', 404);
 }

@@ -1,4 +1,5 @@
 /** Control API under /_sim/ (JSON, unauthenticated): accounts, prices, walks, faults, latency, order log. */
+import { reportLagOf } from './report-lag.ts';
 import {
   type Account,
   type AlgoOrder,
@@ -10,6 +11,7 @@ import {
   BINANCE_PERMISSIONS,
 } from './engine.ts';
 import type { FaultInput } from './faults.ts';
+import { handleTimeControl } from './control-time.ts';
 import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { findMarket, MARKETS } from './markets.ts';
 
@@ -132,7 +134,7 @@ export function accountView(sim: Sim, a: Account): Record<string, unknown> {
     testnet: a.testnet,
     position_mode: a.positionMode,
     permissions: a.permissions,
-    ...(a.exchange === 'okx' ? { acct_lv: a.acctLv } : {}),
+    ...(a.exchange === 'okx' ? { acct_lv: a.acctLv } : { fee_burn: a.feeBurn, bnb_balance: a.bnbWallet }),
     balance: e.margins(a),
     settings: Object.fromEntries(
       [...a.settings.entries()].map(([k, v]) => [k, { leverage: v.leverage, margin_mode: v.marginMode }]),
@@ -202,6 +204,12 @@ function otherPositionsOf(exchange: Exchange, v: unknown): OtherPosition[] {
   });
 }
 
+function nonNegative(v: unknown, name: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number >= 0`);
+  return n;
+}
+
 export function handleControl(sim: ControlSim, req: SimRequest): Reply {
   const { method } = req;
   const path = req.path.replace(/\/+$/, '');
@@ -210,6 +218,8 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
   if (body === undefined) return bad('body must be a JSON object');
   try {
     if (method === 'GET' && path === '/_sim/health') return reply({ ok: true });
+    const timed = handleTimeControl(sim, method, path, body);
+    if (timed) return timed;
     if (method === 'POST' && path === '/_sim/reset') {
       e.reset();
       sim.faults.clear();
@@ -250,8 +260,12 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
       const perms = permissionsOf(a.exchange, body['permissions']);
       if (perms) a.permissions = perms;
       if (body['acct_lv'] !== undefined) a.acctLv = acctLvOf(a.exchange, body['acct_lv']);
+      if (body['bnb_balance'] !== undefined) a.bnbWallet = nonNegative(body['bnb_balance'], 'bnb_balance');
+      if (body['maker_fee'] !== undefined) a.makerFee = Number(body['maker_fee']);
       if (body['other_positions'] !== undefined)
         a.otherPositions = otherPositionsOf(a.exchange, body['other_positions']);
+      const lag = reportLagOf(body['report_lag']);
+      if (lag) a.reportLag = lag;
       return reply({ ok: true, account: accountView(sim, a) });
     }
     if ((method === 'GET' && path === '/_sim/price') || (method === 'GET' && path === '/_sim/prices')) {

@@ -2,7 +2,11 @@
  * Exchange-agnostic state and matching: accounts, balances, positions, orders, conditional (algo) orders,
  * fills, realised PnL, fees. The Binance and OKX dialects translate requests and responses around it.
  */
+import { NO_REPORT_LAG, type ReportLag } from './report-lag.ts';
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
+import { chargeFee, splitFill } from './fees.ts';
+import { bookFunding } from './funding.ts';
+import { SimClock } from './clock.ts';
 import { gaussian, hash32, preciseNow, prng, round } from './num.ts';
 
 export type Exchange = 'binance' | 'okx';
@@ -108,21 +112,25 @@ export interface Trade {
   price: number;
   qty: number;
   quoteQty: number;
+  /** Positive = paid, negative = rebate; in feeAsset. */
   fee: number;
+  feeAsset: string;
   realizedPnl: number;
   maker: boolean;
   time: number;
   billId: number;
 }
 
-export type IncomeType = 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER';
+export type IncomeType = 'REALIZED_PNL' | 'COMMISSION' | 'TRANSFER' | 'FUNDING_FEE';
 
 export interface Income {
   tranId: number;
+  /** OKX bill id (funding); trades carry their own. */
+  billId?: number | undefined;
   type: IncomeType;
   symbol: string;
   amount: number;
-  asset: 'USDT';
+  asset: string;
   time: number;
   tradeId: number | undefined;
 }
@@ -139,6 +147,9 @@ export interface Account {
   /** OKX account mode (`acctLv`); level 1 (simple mode) cannot trade swaps (order: 51010). */
   acctLv: '1' | '2' | '3' | '4';
   wallet: number;
+  /** Binance "BNB fee discount" (`POST /fapi/v1/feeBurn`): fees are paid in BNB while bnbWallet covers them. */
+  feeBurn: boolean;
+  bnbWallet: number;
   takerFee: number;
   makerFee: number;
   settings: Map<string, SymbolSettings>;
@@ -152,6 +163,8 @@ export interface Account {
    * hold them next to its swaps, and `GET /api/v5/account/positions` without `instType` lists them too.
    */
   otherPositions: OtherPosition[];
+  /** How far the account's order reports lag the engine (report-lag.ts); none by default. */
+  reportLag: ReportLag;
   createdAt: number;
   updatedAt: number;
 }
@@ -270,21 +283,44 @@ function posKey(symbol: string, posSide: PosSide): string {
   return `${symbol}|${posSide}`;
 }
 
+/** Where run-seeded ids start counting: 2026-01-01T00:00:00Z. */
+const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
+/** One band per id kind, wide enough for ~30 years of milliseconds: the kinds never share a number. */
+const ID_BAND = 1_000_000_000_000;
+
+/**
+ * The first id of each kind for a simulator started at `startedAtMs`. The real exchanges' ids never repeat,
+ * and a database that keeps fills across simulator restarts (`pnpm demo`) must not see an id twice: each kind
+ * counts from its band's base plus the milliseconds since ID_EPOCH_MS, so a later run starts above every id
+ * an earlier run handed out unless that run averaged more than one id of a kind per millisecond. The shapes
+ * stay the exchanges' (Binance integers, OKX numeric strings, as binance.ts and okx.ts render them) and
+ * below Number.MAX_SAFE_INTEGER.
+ */
+export function runSeededIds(startedAtMs: number): Record<IdKind, number> {
+  const offset = Math.max(0, Math.floor(startedAtMs - ID_EPOCH_MS));
+  return {
+    order: 8 * ID_BAND + offset,
+    algo: 4 * ID_BAND + offset,
+    trade: 6 * ID_BAND + offset,
+    bill: 9 * ID_BAND + offset,
+    tran: 7 * ID_BAND + offset,
+    pos: 1 * ID_BAND + offset,
+  };
+}
+type IdKind = 'order' | 'algo' | 'trade' | 'bill' | 'tran' | 'pos';
+
 export class Engine {
   readonly accounts = new Map<string, Account>();
   readonly prices = new Map<string, number>();
   readonly orderLog: OrderLogEntry[] = [];
+  /** Exchange time (movable by the control API). */
+  readonly clock = new SimClock();
+  /** Per symbol: market orders larger than this are booked as several fills (control API `fill-split`). */
+  readonly maxFillQty = new Map<string, number>();
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
-  private seq = {
-    order: 8_100_000_000,
-    algo: 4_000_000_000,
-    trade: 610_000_000,
-    bill: 900_000_000_000,
-    tran: 7_000_000_000,
-    pos: 1_000,
-  };
+  private seq = runSeededIds(Date.now());
   private initialPrices: Record<string, number>;
   private listeners: Array<(symbol: string, price: number) => void> = [];
   private changeListeners: Array<(change: EngineChange) => void> = [];
@@ -295,6 +331,7 @@ export class Engine {
     this.defaultLeverage = opts.defaultLeverage ?? 20;
     this.initialPrices = { ...(opts.prices ?? {}) };
     this.resetPrices();
+    this.clock.onAdvance((from, to) => bookFunding(this, from, to));
   }
 
   private resetPrices(): void {
@@ -306,6 +343,8 @@ export class Engine {
   reset(): void {
     this.accounts.clear();
     this.orderLog.length = 0;
+    this.clock.reset();
+    this.maxFillQty.clear();
     this.resetPrices();
   }
 
@@ -322,7 +361,7 @@ export class Engine {
     for (const fn of this.changeListeners) fn(change);
   }
 
-  nextId(kind: keyof Engine['seq']): number {
+  nextId(kind: IdKind): number {
     this.seq[kind] += 1;
     return this.seq[kind];
   }
@@ -330,7 +369,7 @@ export class Engine {
   // ── accounts ────────────────────────────────────────────────────────────
 
   createAccount(input: CreateAccountInput): Account {
-    const now = Date.now();
+    const now = this.clock.now();
     const acct: Account = {
       exchange: input.exchange,
       apiKey: input.apiKey,
@@ -343,6 +382,8 @@ export class Engine {
       ],
       acctLv: '2',
       wallet: input.balance ?? 10_000,
+      feeBurn: false,
+      bnbWallet: 0,
       takerFee: input.takerFee ?? this.takerFee,
       makerFee: input.makerFee ?? this.makerFee,
       settings: new Map(),
@@ -352,6 +393,7 @@ export class Engine {
       trades: [],
       income: [],
       otherPositions: [],
+      reportLag: { ...NO_REPORT_LAG },
       createdAt: now,
       updatedAt: now,
     };
@@ -494,7 +536,7 @@ export class Engine {
         throw new EngineError('insufficient_margin', 'margin is insufficient');
       }
     }
-    const now = Date.now();
+    const now = this.clock.now();
     const order: Order = {
       id: this.nextId('order'),
       exchange: acct.exchange,
@@ -535,9 +577,15 @@ export class Engine {
 
   /** Fills the remaining quantity of an order at `price`. */
   private fill(acct: Account, order: Order, price: number, maker: boolean): void {
-    const qty = round(order.qty - order.filledQty, Q);
-    if (qty <= 0) return;
-    const now = Date.now();
+    const rest = round(order.qty - order.filledQty, Q);
+    if (rest <= 0) return;
+    for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol)))
+      this.fillPart(acct, order, price, qty, maker);
+  }
+
+  /** One trade of an order (a large order is booked as several, like a book walked level by level). */
+  private fillPart(acct: Account, order: Order, price: number, qty: number, maker: boolean): void {
+    const now = this.clock.now();
     const key = posKey(order.symbol, order.posSide);
     let pos = acct.positions.get(key);
     if (!pos) {
@@ -575,11 +623,13 @@ export class Engine {
     }
     pnl = round(pnl, 8);
     const rate = maker ? acct.makerFee : acct.takerFee;
+    // Negative rate = maker rebate (fee < 0, credited). In BNB when the account burns BNB for fees.
     const fee = round(price * qty * rate, 8);
+    const charged = chargeFee(acct, fee, this.prices.get('BNBUSDT') ?? 0);
     pos.realizedPnl = round(pos.realizedPnl + pnl, 8);
     pos.fees = round(pos.fees + fee, 8);
     pos.updatedAt = now;
-    acct.wallet = round(acct.wallet + pnl - fee, 8);
+    acct.wallet = round(acct.wallet + pnl - (charged.asset === 'USDT' ? fee : 0), 8);
     const trade: Trade = {
       id: this.nextId('trade'),
       orderId: order.id,
@@ -590,7 +640,8 @@ export class Engine {
       price,
       qty,
       quoteQty: round(price * qty, 8),
-      fee,
+      fee: charged.amount,
+      feeAsset: charged.asset,
       realizedPnl: pnl,
       maker,
       time: now,
@@ -613,8 +664,8 @@ export class Engine {
         tranId: this.nextId('tran'),
         type: 'COMMISSION',
         symbol: order.symbol,
-        amount: -fee,
-        asset: 'USDT',
+        amount: -charged.amount,
+        asset: charged.asset,
         time: now,
         tradeId: trade.id,
       });
@@ -634,7 +685,7 @@ export class Engine {
   cancelOrder(acct: Account, order: Order): boolean {
     if (order.status !== 'new' && order.status !== 'partially_filled') return false;
     order.status = 'canceled';
-    order.updatedAt = Date.now();
+    order.updatedAt = this.clock.now();
     acct.updatedAt = order.updatedAt;
     this.changed({ kind: 'order', acct, order, trade: undefined });
     return true;
@@ -659,7 +710,7 @@ export class Engine {
 
   placeAlgo(acct: Account, input: PlaceAlgoInput): AlgoOrder {
     if (!marketById(input.symbol)) throw new EngineError('unknown_symbol', `unknown symbol ${input.symbol}`);
-    const now = Date.now();
+    const now = this.clock.now();
     const algo: AlgoOrder = {
       id: this.nextId('algo'),
       exchange: acct.exchange,
@@ -696,7 +747,7 @@ export class Engine {
   cancelAlgo(acct: Account, algo: AlgoOrder): boolean {
     if (algo.status !== 'new') return false;
     algo.status = 'canceled';
-    algo.updatedAt = Date.now();
+    algo.updatedAt = this.clock.now();
     acct.updatedAt = algo.updatedAt;
     this.changed({ kind: 'algo', acct, algo });
     return true;
@@ -707,7 +758,7 @@ export class Engine {
   }
 
   private trigger(acct: Account, algo: AlgoOrder, leg: 'sl' | 'tp', price: number): void {
-    const now = Date.now();
+    const now = this.clock.now();
     algo.triggeredAt = now;
     algo.triggeredBy = leg;
     algo.triggerPriceHit = price;

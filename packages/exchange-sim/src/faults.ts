@@ -1,7 +1,12 @@
 /** Fault injection for the next N matching exchange requests. */
 import type { Exchange } from './engine.ts';
 
-export type FaultKind = 'latency' | 'http5xx' | 'rate_limit' | 'drop_after_accept' | 'error_code' | 'timeout';
+/**
+ * `latency`: the request waits `latency_ms` before it is processed (it lands late, or is refused by the
+ * timestamp checks when too late); `late_answer`: processed at once, answered after `latency_ms`.
+ */
+export type FaultKind =
+  'latency' | 'late_answer' | 'http5xx' | 'rate_limit' | 'drop_after_accept' | 'error_code' | 'timeout';
 
 export interface FaultInput {
   exchange?: Exchange | undefined;
@@ -27,6 +32,7 @@ export interface Fault extends FaultInput {
 
 const KINDS: readonly FaultKind[] = [
   'latency',
+  'late_answer',
   'http5xx',
   'rate_limit',
   'drop_after_accept',

@@ -126,6 +126,23 @@ export const MARKETS: readonly MarketSpec[] = [
     okxMaxLever: 75,
     hourlyVol: 0.012,
   }),
+  // BNB: the asset Binance fees are paid in when the account has BNB fee burn on (binance-fees.ts).
+  spec({
+    base: 'BNB',
+    defaultPrice: 600,
+    tickSize: 0.01,
+    stepSize: 0.01,
+    minQty: 0.01,
+    maxQty: 100000,
+    marketMaxQty: 2000,
+    minNotional: 5,
+    maxLeverage: 75,
+    ctVal: 0.01,
+    lotSz: 1,
+    minSz: 1,
+    okxMaxLever: 50,
+    hourlyVol: 0.008,
+  }),
 ];
 
 const byAnyId = new Map<string, MarketSpec>();

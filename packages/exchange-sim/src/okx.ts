@@ -1,6 +1,8 @@
 /** OKX v5 dialect (USDT-margined perpetual swaps). Sizes are in contracts: base qty = sz × ctVal. */
+import { asReported, notVisibleYet } from './report-lag.ts';
 import { randomBytes } from 'node:crypto';
 import { verifyOkx } from './auth.ts';
+import { accountBills } from './okx-bills.ts';
 import {
   type Account,
   type OtherPosition,
@@ -116,9 +118,11 @@ const ALGO_STATE: Record<AlgoOrder['status'], string> = {
   rejected: 'order_failed',
 };
 
-export function orderJson(sim: Sim, o: Order): Dict {
+export function orderJson(sim: Sim, order: Order): Dict {
+  const acct = sim.engine.account('okx', order.apiKey);
+  const o = asReported(acct, order, sim.engine.clock.now());
   const m = findMarket(o.symbol) as MarketSpec;
-  const lastTrade = sim.engine.account('okx', o.apiKey)?.trades.findLast((t) => t.orderId === o.id);
+  const lastTrade = o.filledQty > 0 ? acct?.trades.findLast((t) => t.orderId === o.id) : undefined;
   return {
     instType: 'SWAP',
     instId: m.okxId,
@@ -311,7 +315,7 @@ function refuseSimpleMode(acct: Account): void {
 function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): Outcome {
   const clOrdId = s(o['clOrdId']) ?? '';
   const tag = s(o['tag']) ?? '';
-  const base = { clOrdId, ordId: '', tag, ts: String(Date.now()) };
+  const base = { clOrdId, ordId: '', tag, ts: String(sim.engine.clock.now()) };
   try {
     const m = inst(s(o['instId'])) as MarketSpec;
     refuseSimpleMode(acct);
@@ -664,6 +668,18 @@ function parseJsonBody(body: string): unknown {
   }
 }
 
+const EXP_TIME_PATHS = new Set([
+  '/api/v5/trade/order',
+  '/api/v5/trade/batch-orders',
+  '/api/v5/trade/order-algo',
+  '/api/v5/trade/amend-order',
+]);
+
+function pastExpTime(raw: string | string[] | undefined, nowMs: number): boolean {
+  const exp = Number(Array.isArray(raw) ? raw[0] : raw);
+  return raw !== undefined && Number.isFinite(exp) && nowMs > exp;
+}
+
 export async function handleOkx(sim: Sim, req: SimRequest): Promise<Reply> {
   try {
     return route(sim, req);
@@ -681,7 +697,7 @@ function route(sim: Sim, req: SimRequest): Reply {
   if (PUBLIC_PREFIXES.some((p) => path.startsWith(p))) {
     switch (path) {
       case '/api/v5/public/time':
-        return ok([{ ts: String(Date.now()) }]);
+        return ok([{ ts: String(sim.engine.clock.now()) }]);
       case '/api/v5/public/instruments': {
         const t = q.get('instType');
         if (!t) err('51000', 'Parameter instType error');
@@ -704,8 +720,9 @@ function route(sim: Sim, req: SimRequest): Reply {
           limit,
           endTime: after ? Number(after) - 1 : undefined,
           startTime: before && !after ? Number(before) + 1 : undefined,
+          now: engine.clock.now(),
         });
-        const nowOpen = Math.floor(Date.now() / iv) * iv;
+        const nowOpen = Math.floor(sim.engine.clock.now() / iv) * iv;
         return ok(
           list
             .reverse()
@@ -729,7 +746,7 @@ function route(sim: Sim, req: SimRequest): Reply {
         return ok(
           list.map((m) => {
             const last = engine.price(m.id);
-            const day = candles(m, last, 86_400_000, { limit: 1 })[0];
+            const day = candles(m, last, 86_400_000, { limit: 1, now: sim.engine.clock.now() })[0];
             return {
               instType: 'SWAP',
               instId: m.okxId,
@@ -744,7 +761,7 @@ function route(sim: Sim, req: SimRequest): Reply {
               low24h: px(m, Math.min(day?.low ?? last, last)),
               volCcy24h: str(round(day?.volume ?? 0, 4)),
               vol24h: ctStr(m, day?.volume ?? 0),
-              ts: String(Date.now()),
+              ts: String(sim.engine.clock.now()),
               sodUtc0: px(m, day?.open ?? last),
               sodUtc8: px(m, day?.open ?? last),
             };
@@ -758,13 +775,13 @@ function route(sim: Sim, req: SimRequest): Reply {
             instType: 'SWAP',
             instId: m.okxId,
             markPx: px(m, engine.price(m.id)),
-            ts: String(Date.now()),
+            ts: String(sim.engine.clock.now()),
           })),
         );
       }
       case '/api/v5/public/funding-rate': {
         const m = inst(q.get('instId') ?? undefined) as MarketSpec;
-        const next = Math.ceil(Date.now() / 28_800_000) * 28_800_000;
+        const next = Math.ceil(sim.engine.clock.now() / 28_800_000) * 28_800_000;
         return ok([
           {
             instType: 'SWAP',
@@ -774,7 +791,7 @@ function route(sim: Sim, req: SimRequest): Reply {
             fundingTime: String(next),
             nextFundingTime: String(next + 28_800_000),
             method: 'current_period',
-            ts: String(Date.now()),
+            ts: String(sim.engine.clock.now()),
           },
         ]);
       }
@@ -783,9 +800,25 @@ function route(sim: Sim, req: SimRequest): Reply {
   }
   // ── private ──
   const requestPath = req.rawQuery ? `${path}?${req.rawQuery}` : path;
-  const auth = verifyOkx(engine, req.headers, method, requestPath, req.body);
+  const auth = verifyOkx(
+    engine,
+    req.headers,
+    method,
+    requestPath,
+    req.body,
+    req.arrivalMs + engine.clock.offset,
+  );
   if ('error' in auth) return okxErrorReply(String(auth.error.code), auth.error.msg, auth.error.status);
   const acct = auth.account;
+  if (
+    method === 'POST' &&
+    EXP_TIME_PATHS.has(path) &&
+    pastExpTime(req.headers['exptime'], engine.clock.now())
+  ) {
+    // OKX API v5 "Place order" header `expTime` ("request effective deadline"): a request past it is refused,
+    // not executed. The exact code is not given there; 50102 ("Timestamp request expired") is used.
+    return okxErrorReply('50102', 'Timestamp request expired', 401);
+  }
   const key = `${method} ${path}`;
   switch (key) {
     case 'GET /api/v5/asset/currencies':
@@ -878,7 +911,8 @@ function route(sim: Sim, req: SimRequest): Reply {
     case 'GET /api/v5/trade/order': {
       const m = inst(q.get('instId') ?? undefined) as MarketSpec;
       const o = findOrder(acct, m, q.get('ordId') ?? undefined, q.get('clOrdId') ?? undefined);
-      if (!o) err('51603', 'Order does not exist');
+      if (!o || notVisibleYet(acct, o.createdAt, sim.engine.clock.now()))
+        err('51603', 'Order does not exist');
       return ok([orderJson(sim, o)]);
     }
     case 'POST /api/v5/trade/cancel-order':
@@ -886,7 +920,11 @@ function route(sim: Sim, req: SimRequest): Reply {
       const b = parseJsonBody(req.body);
       const list = (Array.isArray(b) ? b : [b]) as Dict[];
       const outcomes = list.map((c): Outcome => {
-        const base = { clOrdId: s(c['clOrdId']) ?? '', ordId: s(c['ordId']) ?? '', ts: String(Date.now()) };
+        const base = {
+          clOrdId: s(c['clOrdId']) ?? '',
+          ordId: s(c['ordId']) ?? '',
+          ts: String(sim.engine.clock.now()),
+        };
         try {
           const m = inst(s(c['instId'])) as MarketSpec;
           const o = findOrder(acct, m, s(c['ordId']), s(c['clOrdId']));
@@ -936,7 +974,8 @@ function route(sim: Sim, req: SimRequest): Reply {
     }
     case 'GET /api/v5/trade/order-algo': {
       const a = findAlgo(acct, q.get('algoId') ?? undefined, q.get('algoClOrdId') ?? undefined);
-      if (!a) err('51603', 'Order does not exist');
+      if (!a || notVisibleYet(acct, a.createdAt, sim.engine.clock.now()))
+        err('51603', 'Order does not exist');
       return ok([algoJson(sim, a)]);
     }
     case 'GET /api/v5/trade/orders-algo-pending':
@@ -984,14 +1023,22 @@ function route(sim: Sim, req: SimRequest): Reply {
       });
       return batchReply(outcomes, req.arrivalMs);
     }
+    case 'GET /api/v5/account/bills':
+    case 'GET /api/v5/account/bills-archive':
+      return accountBills(engine, acct, path, q);
     case 'GET /api/v5/trade/fills':
     case 'GET /api/v5/trade/fills-history': {
       const id = q.get('instId');
       const ordId = q.get('ordId');
       const begin = q.get('begin');
       const end = q.get('end');
-      const maxAge = path.endsWith('history') ? 90 * 86_400_000 : 3 * 86_400_000;
-      const now = Date.now();
+      // OKX "Get transaction details (last 3 days)" vs "(last 3 months)"; fills-history requires instType.
+      // Both: newest first, limit default 100 and max 100, `after` = older than billId, `before` = newer.
+      const history = path.endsWith('history');
+      if (history && !q.get('instType'))
+        return okxErrorReply('50014', 'Parameter instType can not be empty.');
+      const maxAge = history ? 90 * 86_400_000 : 3 * 86_400_000;
+      const now = sim.engine.clock.now();
       let list = acct.trades.filter(
         (t) =>
           t.time >= now - maxAge &&
@@ -1037,7 +1084,8 @@ function route(sim: Sim, req: SimRequest): Reply {
             side: t.side,
             posSide: POS_SIDE_OUT[t.posSide],
             execType: t.maker ? 'M' : 'T',
-            feeCcy: 'USDT',
+            feeCcy: t.feeAsset,
+            // OKX sign: negative = charged, positive = rebate.
             fee: str(-t.fee),
             ts: String(t.time),
             fillTime: String(t.time),

@@ -150,6 +150,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       req.socket.destroy();
       return;
     }
+    if (fault?.kind === 'late_answer') await sleep(fault.latency_ms ?? 1000);
     send(res, r);
   }
 

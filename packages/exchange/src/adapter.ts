@@ -1,7 +1,14 @@
 import * as ccxt from 'ccxt';
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
-import { createCcxtClient, type CcxtClient, type ExchangeClientOptions } from './client.ts';
-import { exchangeErrorMessage, OrderSizeError } from './errors.ts';
+import { createCcxtClient, landingWindowMs, type CcxtClient, type ExchangeClientOptions } from './client.ts';
+import { classifyExchangeError, exchangeErrorMessage, OrderNotSettled, OrderSizeError } from './errors.ts';
+import {
+  binanceFundingAfter,
+  okxFundingAfter,
+  type FundingBatch,
+  type FundingCursor,
+} from './funding-history.ts';
+import { binanceTradesAfter, exchangeNow, okxTradesAfter, type TradeCursor } from './trade-history.ts';
 import type {
   Balance,
   Candle,
@@ -15,16 +22,50 @@ import type {
   PositionInfo,
   PositionMode,
   PositionSide,
+  TradeBatch,
   TradeInfo,
 } from './types.ts';
+import { MONEY_DECIMALS, roundDecimals } from '@tradehook/contracts';
 
 type Dict = Record<string, unknown>;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Filled with a price, or ended without filling: nothing more will happen to this market order. */
+function isSettled(o: OrderInfo): boolean {
+  if (o.status === 'closed') return o.average !== null;
+  return o.status === 'canceled' || o.status === 'expired' || o.status === 'rejected';
+}
+
+export interface AdapterOptions extends ExchangeClientOptions {
+  /** How long to poll a market order the exchange does not yet show filled (default 5000 ms). */
+  settleMs?: number | undefined;
+}
 
 const num = (v: unknown): number | null => {
   if (v === undefined || v === null || v === '') return null;
   const n = Number(v);
   return Number.isFinite(n) ? n : null;
 };
+
+/** Quote-asset amounts (PnL, fees) to 8 decimals, the exchanges' own precision for USDT amounts. */
+function roundMoney(n: number | null): number | null {
+  return n === null ? null : roundDecimals(n, MONEY_DECIMALS);
+}
+
+/**
+ * What a conditional order is, in the trader's words: `stop` or `take_profit` (ccxt calls both "market").
+ * Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET in orderType; OKX conditional orders carry
+ * tpTriggerPx or slTriggerPx; ccxt's unified takeProfitPrice covers both.
+ */
+function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' {
+  const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
+  const takeProfit =
+    raw.startsWith('TAKE_PROFIT') ||
+    num(o.takeProfitPrice) !== null ||
+    (num(info['tpTriggerPx']) !== null && num(info['slTriggerPx']) === null);
+  return takeProfit ? 'take_profit' : 'stop';
+}
 
 /**
  * Markets are the same for every account of one venue (exchange + demo flag + base URL): load them once and
@@ -41,11 +82,19 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   readonly client: CcxtClient;
   private readonly venueKey: string;
   private marketsReady: Promise<void> | undefined;
+  private readonly landingMs: number;
+  private readonly settleMs: number;
 
-  constructor(opts: ExchangeClientOptions) {
+  constructor(opts: AdapterOptions) {
     this.exchange = opts.exchange;
     this.client = createCcxtClient(opts);
     this.venueKey = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
+    this.landingMs = landingWindowMs(opts.recvWindowMs);
+    this.settleMs = opts.settleMs ?? 5_000;
+  }
+
+  landingWindowMs(): number {
+    return this.landingMs;
   }
 
   loadMarkets(): Promise<void> {
@@ -109,6 +158,23 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
 
   priceToPrecision(symbol: string, price: number): number {
     return Number(this.client.priceToPrecision(symbol, price));
+  }
+
+  /**
+   * A price as a trader reads it: at the market's tick (ccxt computes averages as cost / filled, which
+   * leaves float noise like 59919.100000000006). Unknown markets keep the value.
+   *
+   * 0 is "no price": Binance's ORDER_TRADE_UPDATE carries `"sp":"0"` on an order without a stop price
+   * (ccxt pro passes it on as triggerPrice 0) and `"ap":"0"` before a fill. ccxt's priceToPrecision
+   * throws on anything that rounds to 0, which would lose the whole pushed batch in the live state.
+   */
+  private readablePrice(symbol: string, value: unknown): number | null {
+    const n = num(value);
+    if (n === 0) return null;
+    if (n === null || !this.client.markets?.[symbol]) return n;
+    const tick = Number(this.client.market(symbol).precision.price ?? 0);
+    if (Math.abs(n) < tick / 2) return n; // below the tick: keep it rather than throw
+    return Number(this.client.priceToPrecision(symbol, n));
   }
 
   async fetchPositionMode(): Promise<PositionMode> {
@@ -190,13 +256,25 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
         side,
         contracts,
         amount: Number((contracts * cs).toPrecision(12)),
-        entryPrice: num(p.entryPrice),
-        markPrice: num(p.markPrice),
-        unrealizedPnl: num(p.unrealizedPnl),
+        entryPrice: this.readablePrice(p.symbol, p.entryPrice),
+        markPrice: this.readablePrice(p.symbol, p.markPrice),
+        unrealizedPnl: roundMoney(num(p.unrealizedPnl)),
         leverage: num(p.leverage),
       });
     }
     return out;
+  }
+
+  async withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]> {
+    const missing = [...new Set(positions.filter((p) => p.leverage === null).map((p) => p.symbol))];
+    if (missing.length === 0 || this.exchange !== 'binance') return positions;
+    // Binance's v3 positionRisk has no leverage; ccxt's fetchLeverages reads GET /fapi/v1/symbolConfig.
+    const leverages = await this.client.fetchLeverages(missing);
+    return positions.map((p) => {
+      if (p.leverage !== null) return p;
+      const l = leverages[p.symbol];
+      return { ...p, leverage: num(p.side === 'long' ? l?.longLeverage : l?.shortLeverage) };
+    });
   }
 
   private orderParams(req: MarketOrderRequest, hedge: boolean): Dict {
@@ -225,11 +303,33 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     );
     let order = this.toOrderInfo(created, false);
     // OKX answers a placement with ids only; Binance RESULT normally carries the fill.
-    if (order.status !== 'closed' || order.average === null) {
-      const fetched = await this.client.fetchOrder(String(created.id), req.symbol);
-      order = this.toOrderInfo(fetched, false);
-    }
+    if (!isSettled(order)) order = await this.settleMarketOrder(req.symbol, req.clientOrderId);
     return { ...order, clientOrderId: order.clientOrderId ?? req.clientOrderId };
+  }
+
+  /**
+   * "Not visible yet" (OrderNotFound right after placement) and "not filled yet" are both unknown, never a
+   * verdict: ask again with backoff until the order is final, for at most `settleMs`.
+   */
+  async settleMarketOrder(symbol: string, clientOrderId: string): Promise<OrderInfo> {
+    const deadline = Date.now() + this.settleMs;
+    let wait = 50;
+    let last: OrderInfo | null = null;
+    for (;;) {
+      try {
+        last = (await this.findOrder(symbol, clientOrderId, false)) ?? last;
+        if (last && isSettled(last)) return last;
+      } catch (err) {
+        if (classifyExchangeError(err) === 'final') throw err;
+      }
+      if (Date.now() + wait > deadline) break;
+      await sleep(wait);
+      wait = Math.min(wait * 2, 1_000);
+    }
+    const seen = last ? `still ${last.status}, filled ${last.filled ?? 'unknown'}` : 'not visible';
+    throw new OrderNotSettled(
+      `order ${clientOrderId} was sent but is ${seen} after ${this.settleMs} ms; its outcome is checked again before anything is resent`,
+    );
   }
 
   async createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo> {
@@ -299,28 +399,62 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     }
   }
 
+  /** One page of recent trades, no paging: may miss trades (OKX answers the newest 100). Sync uses fetchTradesAfter. */
   async fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]> {
     const limit = this.exchange === 'okx' ? 100 : 1000;
     const trades = await this.client.fetchMyTrades(symbol, since, limit);
+    return trades.map((t) => this.toTradeInfo(t, symbol));
+  }
+
+  /** Every trade after the cursor, paged without gaps (trade-history.ts); `startMs` when there is no cursor. */
+  async fetchTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number): Promise<TradeBatch> {
+    const read = this.exchange === 'okx' ? okxTradesAfter : binanceTradesAfter;
+    const page = await read(this.client, symbol, cursor, startMs);
+    return { ...page, trades: page.trades.map((t) => this.toTradeInfo(t, symbol)) };
+  }
+
+  /** The exchange's time as the shared venue clock estimates it (clock.ts). */
+  exchangeTime(): number {
+    return exchangeNow(this.client);
+  }
+
+  /** Funding payments (every swap of the account) after the cursor, paged without gaps (funding-history.ts). */
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch> {
+    return (this.exchange === 'okx' ? okxFundingAfter : binanceFundingAfter)(this.client, cursor, startMs);
+  }
+
+  /**
+   * The USDT price of `asset` in the minute of `timeMs` (1m candle of its USDT swap), to value a fee paid in
+   * another asset (BNB on Binance) at the fill's time.
+   */
+  async usdtPriceAt(asset: string, timeMs: number): Promise<number> {
+    const minute = Math.floor(timeMs / 60_000) * 60_000;
+    const rows = await this.client.fetchOHLCV(`${asset}/USDT:USDT`, '1m', minute, 1);
+    const close = num(rows[0]?.[4]);
+    if (rows[0]?.[0] !== minute || close === null || close <= 0)
+      throw new Error(`no ${asset}/USDT price for ${new Date(minute).toISOString()}`);
+    return close;
+  }
+
+  private toTradeInfo(t: ccxt.Trade, symbol: string): TradeInfo {
     const cs = this.contractSize(symbol);
-    return trades.map((t) => {
-      const info = (t.info ?? {}) as Dict;
-      const fee = t.fee as { cost?: number; currency?: string } | undefined;
-      return {
-        id: String(t.id),
-        orderId: t.order ? String(t.order) : null,
-        clientOrderId:
-          (info['clOrdId'] as string | undefined) || (info['clientOrderId'] as string | undefined) || null,
-        symbol: t.symbol ?? symbol,
-        side: t.side as OrderSide,
-        price: Number(t.price),
-        amount: Number(((num(t.amount) ?? 0) * cs).toPrecision(12)),
-        fee: Math.abs(num(fee?.cost) ?? 0),
-        feeAsset: fee?.currency ?? null,
-        realizedPnl: num(info['realizedPnl']) ?? num(info['fillPnl']) ?? 0,
-        timestamp: Number(t.timestamp),
-      };
-    });
+    const info = (t.info ?? {}) as Dict;
+    const fee = t.fee as { cost?: number; currency?: string } | undefined;
+    return {
+      id: String(t.id),
+      orderId: t.order ? String(t.order) : null,
+      clientOrderId:
+        (info['clOrdId'] as string | undefined) || (info['clientOrderId'] as string | undefined) || null,
+      symbol: t.symbol ?? symbol,
+      side: t.side as OrderSide,
+      price: Number(t.price),
+      amount: Number(((num(t.amount) ?? 0) * cs).toPrecision(12)),
+      // ccxt's sign: positive = paid, negative = rebate received (kept: a rebate is income, not a cost).
+      fee: num(fee?.cost) ?? 0,
+      feeAsset: fee?.currency ?? null,
+      realizedPnl: num(info['realizedPnl']) ?? num(info['fillPnl']) ?? 0,
+      timestamp: Number(t.timestamp),
+    };
   }
 
   async syncTime(): Promise<void> {
@@ -367,6 +501,10 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
           'the OKX account is in simple mode (acctLv 1), which cannot trade swaps: switch the account mode to ' +
             'single-currency margin or higher (Trade → Settings → Account mode)',
         );
+    } else if (this.client.options['enableDemoTrading'] === true) {
+      // Binance demo trading has no /sapi (ccxt: NotSupported "does not have a testnet/sandbox URL for
+      // sapi"): the futures account's own canTrade is all there is, and a demo key moves no real money.
+      if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
     } else {
       // Binance "Get API Key Permission" (GET /sapi/v1/account/apiRestrictions, weight 1).
       const r = (await (
@@ -413,13 +551,17 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
       clientOrderId: clientOrderId || null,
       symbol,
       side: o.side as OrderSide,
-      type: String(o.type ?? info['orderType'] ?? info['ordType'] ?? 'market').toLowerCase(),
+      type: conditional
+        ? conditionalKind(o, info)
+        : String(o.type ?? info['orderType'] ?? info['ordType'] ?? 'market').toLowerCase(),
       status: o.status ?? 'unknown',
       amount: scale(o.amount),
-      filled: scale(o.filled),
-      average: num(o.average),
-      price: num(o.price),
-      triggerPrice: num(o.triggerPrice) ?? num(o.stopLossPrice) ?? num(o.takeProfitPrice),
+      // One rule on both venues: a conditional order that has not fired has filled 0 (Binance's algo
+      // answer omits the field, OKX's reports it).
+      filled: scale(o.filled) ?? (conditional ? 0 : null),
+      average: this.readablePrice(symbol, o.average),
+      price: this.readablePrice(symbol, o.price),
+      triggerPrice: this.readablePrice(symbol, o.triggerPrice ?? o.stopLossPrice ?? o.takeProfitPrice),
       reduceOnly: o.reduceOnly === true || info['reduceOnly'] === true || info['reduceOnly'] === 'true',
       conditional,
       positionSide: rawPosSide === 'long' || rawPosSide === 'short' ? rawPosSide : null,
@@ -427,6 +569,6 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   }
 }
 
-export function createExchangeAdapter(opts: ExchangeClientOptions): CcxtExchangeAdapter {
+export function createExchangeAdapter(opts: AdapterOptions): CcxtExchangeAdapter {
   return new CcxtExchangeAdapter(opts);
 }

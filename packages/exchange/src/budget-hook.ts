@@ -1,5 +1,6 @@
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
+import { exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
 import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
 
 /**
@@ -72,6 +73,32 @@ export function attachSharedBudget(ex: ccxt.Exchange, venue: Exchange, egressIp:
     } finally {
       const used = Number(header(ex.last_response_headers, 'x-mbx-used-weight-1m'));
       if (venue === 'binance' && Number.isFinite(used)) budget.observeUsed(used);
+      exchangeBudgetUsed.set({ venue }, budget.usedWeight() / SIZES[venue].capacity);
+    }
+  }) as Fetch2;
+}
+
+/**
+ * Counts every REST request of this client by venue, endpoint and outcome (`tradehook_exchange_requests_total`),
+ * whether or not the shared budget is attached; attached first, so it sees each request as actually sent.
+ */
+export function attachRequestMetrics(ex: ccxt.Exchange, venue: Exchange): void {
+  const original: Fetch2 = ex.fetch2.bind(ex);
+  ex.fetch2 = (async (path, api = 'public', method = 'GET', params = {}, headers, body, config = {}) => {
+    // ccxt's api group + path template (`fapiPrivate/order`, `private/trade/order`): a bounded label set.
+    const endpoint = `${Array.isArray(api) ? api.join('/') : String(api)}/${String(path)}`;
+    try {
+      const result: unknown = await original(path, api, method, params, headers, body, config);
+      exchangeRequests.inc({ venue, endpoint, status: 'ok' });
+      return result;
+    } catch (err) {
+      // The ccxt error class says what happened (RateLimitExceeded, InsufficientFunds, RequestTimeout…).
+      exchangeRequests.inc({
+        venue,
+        endpoint,
+        status: err instanceof Error ? err.constructor.name : 'unknown',
+      });
+      throw err;
     }
   }) as Fetch2;
 }

@@ -1,7 +1,7 @@
 import { Agent } from 'node:http';
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
-import { attachSharedBudget } from './budget-hook.ts';
+import { attachRequestMetrics, attachSharedBudget } from './budget-hook.ts';
 import { attachSharedClock } from './clock.ts';
 
 export interface ExchangeCredentials {
@@ -26,6 +26,12 @@ export interface ExchangeClientOptions {
   /** Sync the clock with the exchange before signing (live use). */
   adjustForTimeDifference?: boolean | undefined;
   /**
+   * How long a signed request stays valid at the exchange, ms (default 5000): Binance `recvWindow`, OKX `expTime`
+   * on order placement. After it the exchange refuses the request even if it arrives late, which bounds how long
+   * an unanswered order can still land (docs/decisions/0016-uncertain-sends.md).
+   */
+  recvWindowMs?: number | undefined;
+  /**
    * ccxt pro client (REST + WebSocket `watch*`), for the live account state (live/). `apiUrl` then also
    * rebases the WebSocket URLs (ws:// on an http:// base).
    */
@@ -33,6 +39,28 @@ export interface ExchangeClientOptions {
   /** Streaming: ccxt's ping interval, which bounds how stale a silent connection can look healthy. */
   keepAliveMs?: number | undefined;
 }
+
+/** Binance refuses recvWindow ≥ 60000 (-1131, ccxt's binance error table). */
+export const DEFAULT_RECV_WINDOW_MS = 5_000;
+
+/**
+ * After its validity window a request cannot land any more: Binance's matching engine refuses a request whose
+ * timestamp is older than recvWindow (-5028 "Timestamp for this request is outside of the ME recvWindow", in
+ * ccxt's USDⓈ-M error table), OKX refuses order requests past their `expTime` header (OKX API v5 "Place order":
+ * "Request effective deadline"). Binance also accepts timestamps up to 1000 ms ahead of its clock, so the window
+ * is widened by that on both venues.
+ */
+export function landingWindowMs(recvWindowMs: number | undefined): number {
+  return (recvWindowMs ?? DEFAULT_RECV_WINDOW_MS) + 1_000;
+}
+
+/** OKX endpoints that take `expTime` (order placement and amendment). */
+const OKX_EXP_TIME_PATHS = new Set([
+  'trade/order',
+  'trade/batch-orders',
+  'trade/order-algo',
+  'trade/amend-order',
+]);
 
 export type CcxtClient = ccxt.Exchange;
 
@@ -64,6 +92,7 @@ function rebaseAll(api: unknown, base: string): unknown {
  */
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
   const ex = createRaw(opts);
+  attachRequestMetrics(ex, opts.exchange);
   if (opts.enableRateLimit ?? true) attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default');
   if (opts.adjustForTimeDifference) attachSharedClock(ex, `${opts.exchange}|${opts.apiUrl ?? 'live'}`);
   return ex;
@@ -77,12 +106,14 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     enableRateLimit: opts.enableRateLimit ?? true,
     ...(opts.streaming ? { streaming: { keepAlive: opts.keepAliveMs ?? 10_000 } } : {}),
   };
+  const recvWindow = opts.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
   const streaming = opts.streaming === true;
   if (opts.exchange === 'binance') {
     const Binance = streaming ? ccxt.pro.binanceusdm : ccxt.binanceusdm;
     const ex = new Binance({
       ...common,
       options: {
+        recvWindow,
         fetchCurrencies: false,
         warnOnFetchOpenOrdersWithoutSymbol: false,
         adjustForTimeDifference: opts.adjustForTimeDifference ?? false,
@@ -115,6 +146,7 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     },
   });
   ex.has['fetchCurrencies'] = false;
+  attachOkxExpTime(ex, recvWindow);
   if (opts.testnet) ex.setSandboxMode(true);
   if (opts.apiUrl) {
     const api = ex.urls['api'] as Record<string, string>;
@@ -134,4 +166,19 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
 function useHttpAgentForPlainWs(ex: CcxtClient, apiUrl: string | undefined): void {
   const holder = ex as unknown as { httpAgent?: unknown };
   if (apiUrl?.startsWith('http://') && holder.httpAgent === undefined) holder.httpAgent = new Agent();
+}
+
+/**
+ * ccxt's okx `sign` builds the headers itself and has no `expTime`; add it to order placement so a request that
+ * reaches the matching engine late is refused instead of landing after we gave up on it.
+ */
+function attachOkxExpTime(ex: ccxt.okx, windowMs: number): void {
+  const sign = ex.sign.bind(ex);
+  ex.sign = (path, api = 'public', method = 'GET', params = {}, headers = undefined, body = undefined) => {
+    const signed = sign(path, api, method, params, headers, body) as { headers?: Record<string, string> };
+    if (api === 'private' && method === 'POST' && OKX_EXP_TIME_PATHS.has(String(path))) {
+      signed.headers = { ...signed.headers, expTime: String(ex.nonce() + windowMs) };
+    }
+    return signed;
+  };
 }

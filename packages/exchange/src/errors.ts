@@ -9,16 +9,35 @@ import * as ccxt from 'ccxt';
 export type ErrorClass = 'retryable' | 'final';
 
 export function classifyExchangeError(err: unknown): ErrorClass {
+  if (err instanceof OrderNotSettled) return 'retryable';
   // ccxt reports Binance -2015 ("Invalid API-key, IP, or permissions for action.") as DDoSProtection once a key
   // has worked, guessing a temporary ban. A revoked key or a removed IP allow-list entry answers the same, and
   // retrying them only adds weight against the IP: final for that account.
   if (err instanceof ccxt.DDoSProtection && /"code":\s*-2015\b/.test(err.message)) return 'final';
+  // -5028: the matching engine refused a request that reached it after its recvWindow: never executed, and a
+  // fresh request (new timestamp) may go. ccxt maps it to BadRequest.
+  if (isLateForMatchingEngine(err)) return 'retryable';
   if (err instanceof ccxt.NetworkError) return 'retryable'; // RequestTimeout, ExchangeNotAvailable, DDoS, RateLimit, InvalidNonce
   if (err instanceof ccxt.BadResponse) return 'retryable';
   if (err instanceof ccxt.ExchangeError) return 'final';
   if (err instanceof OrderSizeError) return 'final';
   // Anything else (a bug, a socket reset outside ccxt): treat as uncertain.
   return 'retryable';
+}
+
+/**
+ * A trigger order refused because the market is already past its level: Binance -2021 "Order would
+ * immediately trigger", OKX 51277–51280 (trigger on the wrong side of the last price).
+ */
+export function isTriggerThroughMarket(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return (
+    /"code":\s*-2021\b/.test(err.message) || /"sCode":\s*"5127[7-9]"|"sCode":\s*"51280"/.test(err.message)
+  );
+}
+
+function isLateForMatchingEngine(err: unknown): boolean {
+  return err instanceof ccxt.BadRequest && /"code":\s*-5028\b/.test(err.message);
 }
 
 /** Clock skew: re-sync the time difference before the next attempt. */
@@ -28,6 +47,21 @@ export function isClockSkew(err: unknown): boolean {
 
 export function isOrderNotFound(err: unknown): boolean {
   return err instanceof ccxt.OrderNotFound;
+}
+
+/**
+ * The request was refused before it could execute (rate limit or ban, timestamp outside the window, bad
+ * credentials, any explicit refusal): it can never land, so nothing needs looking up before the next send.
+ */
+export function provesNotExecuted(err: unknown): boolean {
+  if (err instanceof ccxt.RateLimitExceeded || err instanceof ccxt.DDoSProtection) return true;
+  if (err instanceof ccxt.InvalidNonce || isLateForMatchingEngine(err)) return true;
+  return classifyExchangeError(err) === 'final';
+}
+
+/** An order the exchange accepted but has not shown in a final state within the settle bound. */
+export class OrderNotSettled extends Error {
+  override readonly name = 'OrderNotSettled';
 }
 
 /** A size that cannot be sent (rounds to zero, below the minimum quantity or notional). */

@@ -1,4 +1,6 @@
 import type { Exchange, KeyCheck } from '@tradehook/contracts';
+import type { FundingBatch, FundingCursor } from './funding-history.ts';
+import type { TradeCursor } from './trade-history.ts';
 
 export type PositionMode = 'oneway' | 'hedge';
 export type MarginMode = 'cross' | 'isolated';
@@ -60,10 +62,19 @@ export interface TradeInfo {
   price: number;
   /** Base currency. */
   amount: number;
+  /** In feeAsset: positive = paid, negative = rebate received. */
   fee: number;
   feeAsset: string | null;
   realizedPnl: number;
   timestamp: number;
+}
+
+/** Trades read after a cursor, and the cursor to save for the next read. */
+export interface TradeBatch {
+  trades: TradeInfo[];
+  cursor: TradeCursor;
+  /** False when the read stopped at its page budget: call again for the rest. */
+  complete: boolean;
 }
 
 export interface Candle {
@@ -123,15 +134,32 @@ export interface ExchangeAdapter {
   fetchPrice(symbol: string): Promise<number>;
   fetchCandles(symbol: string, timeframe: string, limit: number): Promise<Candle[]>;
   fetchPositions(symbol?: string): Promise<PositionInfo[]>;
+  /** Fills in leverage where the positions answer leaves it out (Binance); one extra call, only then. */
+  withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]>;
   createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
   createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
-  /** Looks an order up by our client id; null when the exchange does not know it (safe to send). */
+  /**
+   * Looks an order up by our client id; null when the exchange does not know it *now*. That alone is not proof
+   * it will never land: see `landingWindowMs`.
+   */
   findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null>;
   /** Open orders including conditional ones. */
   fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
   cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;
   fetchMyTrades(symbol: string, since: number | undefined): Promise<TradeInfo[]>;
+  fetchTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number): Promise<TradeBatch>;
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch>;
+  exchangeTime(): number;
+  /** USDT price of an asset at a past instant (fee conversion). */
+  usdtPriceAt(asset: string, timeMs: number): Promise<number>;
   /** Re-sync the clock after an InvalidNonce. */
   syncTime(): Promise<void>;
   checkKey(): Promise<KeyCheck>;
+  /** How long after a request was signed the exchange may still execute it (its validity window plus skew). */
+  landingWindowMs(): number;
+  /**
+   * A market order found or placed but not yet shown filled: polls it by client id with backoff until the
+   * exchange shows a final state, and throws `OrderNotSettled` (retryable) when it does not within the bound.
+   */
+  settleMarketOrder(symbol: string, clientOrderId: string): Promise<OrderInfo>;
 }

@@ -54,3 +54,20 @@ describe('logger redaction', () => {
     expect(redactText('nothing to hide here')).toBe('nothing to hide here');
   });
 });
+
+describe('logger line layout', () => {
+  it('puts level and message first on every line, whatever the metadata', () => {
+    const { logger, text } = capture();
+    logger.child({ requestId: 'r1', account: 'acc' }).info('signal finished', { aaa: 1, symbol: 'BTCUSDT' });
+    logger.error(new Error('boom'));
+    const lines = text().trim().split('\n');
+    expect(lines[0]).toMatch(/^\{"level":"info","message":"signal finished",/);
+    expect(lines[1]).toMatch(/^\{"level":"error","message":"boom",/);
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      requestId: 'r1',
+      account: 'acc',
+      aaa: 1,
+      symbol: 'BTCUSDT',
+    });
+  });
+});

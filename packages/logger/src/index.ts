@@ -55,6 +55,25 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+/**
+ * `level` and `message` lead every line (then the time and the service), so a reader scanning a terminal
+ * sees what happened before the details. Rebuilds the object: JSON keeps insertion order.
+ */
+const leadingKeysFormat = winston.format((info) => {
+  const { level, message, timestamp, service, ...rest } = info;
+  const ordered = Object.assign(
+    {
+      level,
+      message,
+      ...(timestamp === undefined ? {} : { timestamp }),
+      ...(service === undefined ? {} : { service }),
+    },
+    rest,
+  );
+  // winston's own bookkeeping lives under symbols, which the rest spread above copies too.
+  return ordered as typeof info;
+});
+
 export interface LoggerOptions {
   service: string;
   level?: string;
@@ -73,7 +92,9 @@ export function createLogger(options: LoggerOptions): Logger {
     winston.format.errors({ stack: true }),
     redactFormat(),
     winston.format.timestamp(),
-    winston.format.json(),
+    leadingKeysFormat(),
+    // deterministic: false keeps that order (the default sorts keys alphabetically).
+    winston.format.json({ deterministic: false }),
   );
   const transports: winston.transport[] = [new winston.transports.Console({ silent: options.silent })];
   if (options.logDir) {

@@ -3,7 +3,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createQueue, createRedis } from '@tradehook/queue';
 import { QUEUES } from '@tradehook/contracts';
 import { deleteRedisPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../../tests/support/index.ts';
-import { createServiceMetrics, registerQueueMetrics, serveProcessMetrics } from './index.ts';
+import {
+  createServiceMetrics,
+  exchangeBudgetUsed,
+  exchangeRequests,
+  fillSyncLag,
+  notificationDeliveries,
+  notificationEvents,
+  observeStage,
+  registerQueueMetrics,
+  serveProcessMetrics,
+  streamConnected,
+} from './index.ts';
 
 const prefix = testQueuePrefix();
 const redis = createRedis(TEST_REDIS_URL, 'producer');
@@ -53,6 +64,14 @@ describe('the Grafana dashboard in deploy/monitoring', () => {
     const metrics = createServiceMetrics('ingress');
     metrics.webhooks.inc({ status: '202' });
     metrics.webhookDuration.observe({ status: '202' }, 0.002);
+    // Pipeline metrics observed elsewhere (exchange hook, fill sync, notifier): one sample of each.
+    observeStage('decided', 0, 5);
+    exchangeRequests.inc({ venue: 'binance', endpoint: 'fapiPrivate/order', status: 'ok' });
+    exchangeBudgetUsed.set({ venue: 'binance' }, 0.1);
+    streamConnected.set({ venue: 'okx', account: 'a', stream: 'user' }, 1);
+    fillSyncLag.observe({ venue: 'okx' }, 2);
+    notificationDeliveries.inc({ channel: 'telegram', outcome: 'sent' });
+    notificationEvents.inc({ kind: 'kill_switch', outcome: 'dropped' });
     const closeQueues = registerQueueMetrics(metrics.registry, redis, prefix);
     const text = await metrics.registry.metrics();
     await closeQueues();

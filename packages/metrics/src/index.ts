@@ -2,6 +2,9 @@ import { createServer, type Server } from 'node:http';
 import { EXCHANGES, QUEUES } from '@tradehook/contracts';
 import { createRedis, Queue, type Redis } from '@tradehook/queue';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PIPELINE_METRICS } from './pipeline.ts';
+
+export * from './pipeline.ts';
 
 /**
  * Prometheus metrics of one service process. Served by {@link startMetricsServer} on a port of its own, never on
@@ -33,6 +36,7 @@ export function createServiceMetrics(service: string): ServiceMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 3],
     registers: [registry],
   });
+  for (const metric of PIPELINE_METRICS) registry.registerMetric(metric);
   return { registry, webhooks, webhookDuration };
 }
 
@@ -46,6 +50,7 @@ export function registerQueueMetrics(registry: Registry, redis: Redis, prefix: s
   const names = [
     QUEUES.signals,
     ...EXCHANGES.flatMap((exchange) => [QUEUES.orders(exchange), QUEUES.accountRequests(exchange)]),
+    QUEUES.notifications,
   ];
   const queues = names.map((name) => new Queue(name, { connection: redis, prefix }));
   new Gauge({

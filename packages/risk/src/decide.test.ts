@@ -80,7 +80,7 @@ describe('decideSignal', () => {
     const window = dayWindow(now, 'UTC');
     const at = (netPnl: number) => ({
       window,
-      pnl: { realizedPnl: netPnl + 1, fees: 1, netPnl, fillCount: 2 },
+      pnl: { realizedPnl: netPnl + 1, fees: 1, funding: 0, netPnl, fillCount: 2 },
     });
     expect(decideSignal(ctx(signal(), limits, { today: at(-99.99) }))).toMatchObject({ approved: true });
     expect(decideSignal(ctx(signal(), limits, { today: at(-100) }))).toMatchObject({

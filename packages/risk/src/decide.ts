@@ -131,7 +131,7 @@ export function decideSignal(ctx: RiskContext): RiskDecision {
       const quote = quoteOf(signal.symbol);
       return reject(
         'daily_loss_cap_reached',
-        `today's realised PnL (${window.day}, ${window.timeZone}) is ${money(pnl.netPnl)} ${quote} including ${money(pnl.fees)} fees, at or below the daily loss cap of -${money(limits.dailyLossCap)}; new entries resume at ${window.end.toISOString()} (start of the next day in ${window.timeZone})`,
+        `today's realised PnL (${window.day}, ${window.timeZone}) is ${money(pnl.netPnl)} ${quote} including ${money(pnl.fees)} fees and ${money(pnl.funding)} funding, at or below the daily loss cap of -${money(limits.dailyLossCap)}; new entries resume at ${window.end.toISOString()} (start of the next day in ${window.timeZone})`,
       );
     }
   }

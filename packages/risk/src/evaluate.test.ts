@@ -91,7 +91,7 @@ describe('lossBudgetToday', () => {
       }),
     };
     const budget = await lossBudgetToday(pool, 'okx', 'acc', limits, Date.parse('2026-05-01T12:00:00Z'));
-    expect(budget.pnl).toEqual({ realizedPnl: -35, fees: 2.5, netPnl: -37.5, fillCount: 2 });
+    expect(budget.pnl).toEqual({ realizedPnl: -35, fees: 2.5, funding: 0, netPnl: -37.5, fillCount: 2 });
     expect(budget.remaining).toBe(12.5);
     expect(budget.entriesBlocked).toBe(false);
   });

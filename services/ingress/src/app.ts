@@ -9,6 +9,7 @@ import { createSignalsRouter } from './routes/signals.ts';
 import { createWebhookRouter } from './routes/webhook.ts';
 import { createPineRouter } from './pine/router.ts';
 import { createRiskAdminRouter } from './routes/risk-admin.ts';
+import { createDashboardRouter } from './dashboard/router.ts';
 
 /** Webhook answers by status and their latency, recorded when the answer is sent (refusals included). */
 function countWebhookAnswers(deps: IngressDeps): express.RequestHandler {
@@ -51,6 +52,8 @@ export function createApp(deps: IngressDeps): express.Application {
   app.use(createSignalsRouter(deps));
   app.use(createPineRouter(deps));
   app.use(createRiskAdminRouter(deps));
+  // The web dashboard at /app (its own session login, see dashboard/session.ts).
+  app.use(createDashboardRouter(deps));
 
   app.use((_req, res) => sendError(res, 'not_found', 'no such endpoint'));
   app.use(errorHandler(deps.logger));

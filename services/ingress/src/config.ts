@@ -54,6 +54,8 @@ export const ingressEnvSchema = baseEnvSchema.extend({
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'e.g. 16kb')
     .default('16kb'),
+  /** Lifetime of a dashboard login (/app), seconds; the session ends earlier on logout. */
+  DASHBOARD_SESSION_TTL_SECONDS: intFromEnv(1, 7 * 24 * 3600).default(8 * 3600),
   SHUTDOWN_DEADLINE_MS: intFromEnv(1000, 120_000).default(10_000),
 });
 export type IngressConfig = z.infer<typeof ingressEnvSchema>;

@@ -14,12 +14,14 @@ import {
   createQueueEvents,
   createRedis,
   redisReady,
+  SignalChangeFeed,
   SignalDoneListener,
   type Queue,
   type QueueEvents,
   type Redis,
 } from '@tradehook/queue';
 import { createServiceMetrics, registerQueueMetrics, type ServiceMetrics } from '@tradehook/metrics';
+import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import { AccountCache } from './account-cache.ts';
 import type { IngressConfig } from './config.ts';
 
@@ -39,10 +41,14 @@ export interface IngressDeps {
   /** Completion events of the account-request queues (request/reply with the workers). */
   accountRequestEvents: Record<Exchange, QueueEvents>;
   signalDone: SignalDoneListener;
+  /** Signal changes for the dashboard's live updates (subscribes only while a page listens). */
+  signalChanges: SignalChangeFeed;
   sealer: CredentialsSealer;
   accountCache: AccountCache;
   /** Prometheus metrics of this process (served by main.ts on METRICS_PORT). */
   metrics: ServiceMetrics;
+  /** Kill-switch changes are told to the traders (fire-and-forget `notifications` queue). */
+  notifications: NotificationEmitter;
   /** Closes every connection above (called by main.ts on shutdown, and by tests). */
   close(deadlineMs?: number): Promise<boolean>;
 }
@@ -99,6 +105,7 @@ export async function buildIngressDeps(
     );
   }
   const signalDone = new SignalDoneListener(workerConnection(), prefix);
+  const signalChanges = new SignalChangeFeed(workerConnection(), prefix);
   await Promise.all([
     signalDone.start(),
     ...Object.values(accountRequestEvents).map((e) => e.waitUntilReady()),
@@ -108,6 +115,11 @@ export async function buildIngressDeps(
   const accountCache = new AccountCache(pgPool, config.ACCOUNT_CACHE_TTL_MS);
   const metrics = createServiceMetrics('ingress');
   const closeQueueMetrics = registerQueueMetrics(metrics.registry, redis, prefix);
+  const notifications = createNotificationEmitter({
+    redisUrl: config.REDIS_URL,
+    queuePrefix: prefix,
+    logger,
+  });
 
   return {
     config,
@@ -118,16 +130,20 @@ export async function buildIngressDeps(
     queues: { signals, accountRequests },
     accountRequestEvents,
     signalDone,
+    signalChanges,
     sealer,
     accountCache,
     metrics,
+    notifications,
     close: (deadlineMs = config.SHUTDOWN_DEADLINE_MS) =>
       closeWithDeadline(
         [
           () => signalDone.stop(),
+          () => signalChanges.stop(),
           ...Object.values(accountRequestEvents).map((e) => () => e.close()),
           () => signals.close(),
           closeQueueMetrics,
+          () => notifications.close(),
           ...Object.values(accountRequests).map((q) => () => q.close()),
           async () => {
             redis.disconnect();

@@ -1,6 +1,7 @@
 import { API_ERRORS, type ApiErrorBody, type ApiErrorCode } from '@tradehook/contracts';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '@tradehook/logger';
+import { noteRefusal } from './request-context.ts';
 
 /** Thrown (or passed to next) anywhere in a route; the one error handler turns it into JSON. */
 export class ApiError extends Error {
@@ -28,6 +29,7 @@ export function sendError(
     error: details === undefined ? { code, message } : { code, message, details },
     ...extra,
   };
+  noteRefusal(res, code, message);
   return res.status(API_ERRORS[code]).json(body);
 }
 

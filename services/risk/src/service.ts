@@ -12,6 +12,7 @@ import {
   type Worker,
 } from '@tradehook/queue';
 import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import type { RiskConfig } from './config.ts';
 import { sweepOrphanedSignals } from './orphan-sweeper.ts';
 import { createSignalProcessor, type SignalOutcome } from './signal-processor.ts';
@@ -20,6 +21,8 @@ export interface RiskServiceOptions {
   logger?: Logger;
   /** Clock (epoch ms); tests move it across day boundaries. */
   now?: () => number;
+  /** Where notification events go (default: the `notifications` queue on REDIS_URL). */
+  notifications?: NotificationEmitter;
 }
 
 export interface RiskService {
@@ -44,6 +47,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         worker: Worker<unknown, SignalOutcome>;
         signalsQueue: Queue<SignalJob>;
         sweepTimer: NodeJS.Timeout | undefined;
+        notifications: NotificationEmitter;
       }
     | undefined;
 
@@ -86,7 +90,11 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
           backoff: { type: 'exponential', delay: 1_000 },
         });
       }
+      const notifications =
+        options.notifications ??
+        createNotificationEmitter({ redisUrl: config.REDIS_URL, queuePrefix: config.QUEUE_PREFIX, logger });
       const processor = createSignalProcessor({
+        notifications,
         db: pool,
         redis,
         prefix: config.QUEUE_PREFIX,
@@ -119,7 +127,16 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
               sweepOrphans().catch((err: Error) => logger.warn('orphan sweep failed', { err: err.message }));
             }, config.RISK_SWEEP_INTERVAL_MS).unref()
           : undefined;
-      running = { pool, redis, workerConnection, orderQueues, worker, signalsQueue, sweepTimer };
+      running = {
+        pool,
+        redis,
+        workerConnection,
+        orderQueues,
+        worker,
+        signalsQueue,
+        sweepTimer,
+        notifications,
+      };
       await worker.waitUntilReady();
       logger.info('risk service started', {
         concurrency: config.RISK_CONCURRENCY,
@@ -140,6 +157,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
           () => r.worker.close(),
           ...Object.values(r.orderQueues).map((q) => () => q.close()),
           () => r.signalsQueue.close(),
+          () => (options.notifications ? Promise.resolve() : r.notifications.close()),
           async () => {
             r.redis.disconnect();
             r.workerConnection.disconnect();

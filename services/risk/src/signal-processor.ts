@@ -2,7 +2,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import type { Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
-import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
+import { publishSignalChanged, publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
 import {
   evaluateSignal,
   limitsForApproved,
@@ -10,6 +10,8 @@ import {
   type RiskDecision,
   type RiskDefaults,
 } from '@tradehook/risk-rules';
+import { observeStage } from '@tradehook/metrics/pipeline';
+import { eventFromRiskRejection, type NotificationEmitter } from '@tradehook/notify';
 import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
 
 export interface SignalProcessorDeps {
@@ -23,6 +25,8 @@ export interface SignalProcessorDeps {
   now: () => number;
   /** Transient-failure retries (see RISK_MAX_TRIES). */
   retry: { maxTries: number; baseMs: number };
+  /** Rejections are told to the trader (fire-and-forget). */
+  notifications?: NotificationEmitter;
 }
 
 export type SignalOutcome =
@@ -139,6 +143,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
         if (current?.status === 'approved') return await reforward(data, log);
         return { outcome: 'already_decided', status: current?.status ?? 'missing' };
       }
+      observeStage('decided', data.receivedAt, now);
       const fields = {
         action: data.signal.action,
         symbol: data.signal.symbol,
@@ -148,10 +153,13 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
       };
       if (decision.approved) {
         await forward(data, decision.limits, now);
+        // Live views only (dashboard): a lost message is harmless, so it never fails the decision.
+        await publishSignalChanged(deps.redis, deps.prefix, data.signalId).catch(() => undefined);
         log.info('signal approved', { ...fields, limits: decision.limits, note: decision.note });
         return { outcome: 'approved', limits: decision.limits };
       }
       await publishSignalDone(deps.redis, deps.prefix, data.signalId);
+      deps.notifications?.emit(eventFromRiskRejection(data, decision, now));
       log.info('signal rejected', { ...fields, reason: decision.reason });
       return { outcome: 'rejected', reason: decision.reason };
     } catch (err) {

@@ -1,14 +1,22 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { accountRequestJobSchema, type AccountStatus, type KeyCheck } from '@tradehook/contracts';
+import {
+  accountRequestJobSchema,
+  MONEY_DECIMALS,
+  roundDecimals,
+  type AccountStatus,
+  type KeyCheck,
+} from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
 import { exchangeErrorMessage } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
+import type { NotificationEmitter } from '@tradehook/notify';
 import type { AccountRegistry } from './accounts.ts';
 
 export interface AccountRequestDeps {
   pool: pg.Pool;
   registry: AccountRegistry;
   logger: Logger;
+  notifications?: NotificationEmitter;
 }
 
 /**
@@ -33,6 +41,18 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
           `UPDATE accounts SET key_check = $3::jsonb, updated_at = now() WHERE exchange = $1::"Exchange" AND account_id = $2`,
           [req.exchange, req.accountId, JSON.stringify(check)],
         );
+        const keyProblem = (reason: string) => ({
+          at: Date.now(),
+          exchange: req.exchange,
+          accountId: req.accountId,
+          reason,
+        });
+        if (!check.ok)
+          deps.notifications?.emit({
+            kind: 'key_problem',
+            problem: 'check_failed',
+            ...keyProblem(check.message ?? 'key check failed'),
+          });
         log.info('key checked', {
           ok: check.ok,
           positionMode: check.positionMode,
@@ -42,13 +62,18 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
       }
       const [balance, positions, orders] = await Promise.all([
         adapter.fetchBalance(),
-        adapter.fetchPositions(),
+        adapter.fetchPositions().then((list) => adapter.withLeverage(list)),
         adapter.fetchOpenOrders(),
       ]);
+      const money = (n: number) => roundDecimals(n, MONEY_DECIMALS);
       return {
         account_id: req.accountId,
         exchange: req.exchange,
-        balance: { asset: balance.asset, available_balance: balance.free, total_balance: balance.total },
+        balance: {
+          asset: balance.asset,
+          available_balance: money(balance.free),
+          total_balance: money(balance.total),
+        },
         positions: positions.map((p) => ({
           symbol: p.symbol,
           side: p.side,
@@ -74,6 +99,15 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
     } catch (err) {
       const message = exchangeErrorMessage(err);
       log.warn('account request failed', { error: message });
+      if (req.kind === 'verify')
+        deps.notifications?.emit({
+          kind: 'key_problem',
+          problem: 'check_failed',
+          at: Date.now(),
+          exchange: req.exchange,
+          accountId: req.accountId,
+          reason: message,
+        });
       // The ingress shows this message; it never contains a secret (exchangeErrorMessage masks signatures).
       throw new UnrecoverableError(message);
     }

@@ -78,6 +78,8 @@ export interface AccountRegistryOptions {
   apiUrl: string | undefined;
   timeoutMs: number;
   enableRateLimit: boolean;
+  recvWindowMs?: number | undefined;
+  settleMs?: number | undefined;
 }
 
 /**
@@ -137,6 +139,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      recvWindowMs: this.options.recvWindowMs,
+      settleMs: this.options.settleMs,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });
@@ -196,6 +200,8 @@ export class AccountRegistry {
       apiUrl: this.options.apiUrl,
       timeoutMs: this.options.timeoutMs,
       enableRateLimit: this.options.enableRateLimit,
+      recvWindowMs: this.options.recvWindowMs,
+      settleMs: this.options.settleMs,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
     });

@@ -31,6 +31,14 @@ export const workerEnvSchema = baseEnvSchema.extend({
   SHUTDOWN_DEADLINE_MS: intFromEnv(100, 600_000).default(20_000),
   /** ccxt request timeout. */
   EXCHANGE_TIMEOUT_MS: intFromEnv(500, 120_000).default(10_000),
+  /**
+   * Validity of a signed request (Binance recvWindow, OKX expTime). Also how long an unanswered order is looked
+   * up before it may be resent (docs/decisions/0016-uncertain-sends.md): smaller is faster, too small fails
+   * on clock skew (-1021).
+   */
+  EXCHANGE_RECV_WINDOW_MS: intFromEnv(1_000, 59_999).default(5_000),
+  /** How long a market order the exchange does not yet show filled is polled before the job retries. */
+  ORDER_SETTLE_MS: intFromEnv(100, 60_000).default(5_000),
   /** ccxt's client-side throttle (keep on for real exchanges). */
   EXCHANGE_RATE_LIMIT: z.stringbool().default(true),
   /** Default ATR-based SL/TP (when a signal gives none and the account allows it). */

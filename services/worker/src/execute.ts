@@ -1,15 +1,17 @@
-import { clientOrderId, type OrderJob } from '@tradehook/contracts';
+import { ALL_SYMBOLS, clientOrderId, type OrderJob } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
 import {
   findOrdersBySignal,
   insertPlannedOrders,
   markOrdersCanceled,
+  updateOrderOutcome,
   type NewOrder,
   type OrderRow,
 } from '@tradehook/db';
 import {
   classifyExchangeError,
   exchangeErrorMessage,
+  isTriggerThroughMarket,
   OrderSizeError,
   type ExchangeAdapter,
   type OrderInfo,
@@ -36,7 +38,9 @@ export interface OrderDetails {
   exchange: string;
   account_id: string;
   action: string;
+  /** The signal's symbol; a close_all answers with ALL_SYMBOLS and lists what it closed in `symbols`. */
   symbol: string;
+  symbols?: string[];
   results: Record<string, unknown>;
   error?: string;
 }
@@ -301,13 +305,26 @@ export class OrderExecutor {
     if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
     const warnings: string[] = [];
     let stopRefused: string | undefined;
+    let stopThroughMarket = false;
     settled.forEach((s, i) => {
       if (s.status !== 'fulfilled') return;
       const kind = legs[i]!.kind;
       results[kind] = s.value.view;
-      if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
-      if (kind === 'stop_loss' && s.value.error) stopRefused = s.value.error;
+      if (kind === 'stop_loss' && s.value.error) {
+        stopRefused = s.value.error;
+        stopThroughMarket = s.value.throughMarket === true;
+      } else if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
     });
+    if (stopRefused !== undefined && stopThroughMarket) {
+      const retried = await this.retryStopFromFill(job, account, side, hedge, filled, fillPrice);
+      if (retried) {
+        results['stop_loss'] = retried.view;
+        warnings.push(retried.note);
+        stopRefused = retried.error;
+      }
+    }
+    if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'keep')
+      warnings.push(`stop_loss not placed: ${stopRefused}`);
     // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
     // orders, …) is closed now rather than left open without its stop.
     if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'flatten') {
@@ -323,6 +340,41 @@ export class OrderExecutor {
       status: 'executed',
       reason: warnings.length ? warnings.join('; ') : null,
       result: this.details(job, results),
+    };
+  }
+
+  /**
+   * The alert's stop was passed by the market before the entry filled (the exchange said it would trigger at
+   * once). When the alert carried its reference `price`, keep the distance it meant from the fill price
+   * instead, if that level is still on the right side of the market; the same planned leg (its request was
+   * refused, so its client id is free) is sent again with that level. Null when no such level exists.
+   */
+  private async retryStopFromFill(
+    job: OrderJob,
+    account: AccountContext,
+    side: PositionSide,
+    hedge: boolean,
+    amount: number,
+    fillPrice: number,
+  ): Promise<{ view: Record<string, unknown>; note: string; error?: string } | null> {
+    const { price: reference, stop_loss: stop, symbol } = job.signal;
+    if (reference === undefined || stop === undefined) return null;
+    const { adapter } = account;
+    const level = adapter.priceToPrecision(
+      symbol,
+      side === 'long' ? fillPrice - Math.abs(reference - stop) : fillPrice + Math.abs(reference - stop),
+    );
+    const market = await adapter.fetchPrice(symbol);
+    if (!(level > 0) || (side === 'long' ? level >= market : level <= market)) return null;
+    const cid = clientOrderId(job.signalId, 'stop_loss');
+    await updateOrderOutcome(this.pool, cid, { status: 'pending', triggerPrice: level, error: null });
+    const rows = await findOrdersBySignal(this.pool, job.signalId);
+    const placed = await this.protect(job, account, rows, 'stop_loss', side, hedge, amount, level);
+    const note = `stop_loss ${stop} was already through the market at the fill (${fillPrice}); placed at ${level}, the alert's distance from the fill`;
+    return {
+      view: { ...placed.view, requested_trigger_price: stop },
+      note,
+      ...(placed.error ? { error: placed.error } : {}),
     };
   }
 
@@ -529,7 +581,7 @@ export class OrderExecutor {
     hedge: boolean,
     amount: number,
     trigger: number,
-  ): Promise<{ view: Record<string, unknown>; error?: string }> {
+  ): Promise<{ view: Record<string, unknown>; error?: string; throughMarket?: boolean }> {
     const { adapter, settings } = account;
     const symbol = job.signal.symbol;
     const cid = clientOrderId(job.signalId, kind);
@@ -553,7 +605,11 @@ export class OrderExecutor {
     } catch (err) {
       if (classifyExchangeError(err) === 'retryable') throw err;
       const message = exchangeErrorMessage(err);
-      return { view: { trigger_price: triggerPrice, status: 'rejected', error: message }, error: message };
+      return {
+        view: { trigger_price: triggerPrice, status: 'rejected', error: message },
+        error: message,
+        throughMarket: isTriggerThroughMarket(err),
+      };
     }
   }
 
@@ -612,9 +668,9 @@ export class OrderExecutor {
     return {
       status: 'executed',
       reason: null,
+      // One list of closing orders, as close_all answers (not the same order under two keys).
       result: this.details(job, {
-        exit: orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) }),
-        closed: [orderView(info, { position_side: side })],
+        closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
         canceled_orders: canceled,
       }),
     };
@@ -673,23 +729,24 @@ export class OrderExecutor {
         : { symbol: rows[i]!.symbol, status: 'rejected', error: exchangeErrorMessage(s.reason) },
     );
     const failures = settled.filter((s) => s.status === 'rejected').length;
-    const results = { closed, canceled_orders: canceled };
+    // Every position of the account, whatever symbol the alert named: say which ones.
+    const answer = (success = true): OrderDetails => ({
+      ...this.details(job, { closed, canceled_orders: canceled }, success),
+      symbol: ALL_SYMBOLS,
+      symbols: [...new Set(rows.map((r) => r.symbol))],
+    });
     if (failures > 0) {
       log.warn('close_all: some positions could not be closed', { failures });
       return {
         status: 'failed',
         reason: `${failures} of ${rows.length} positions could not be closed`,
-        result: this.details(job, results, false),
+        result: answer(false),
       };
     }
     if (rows.length === 0 && canceled.length === 0) {
-      return {
-        status: 'ignored',
-        reason: 'no open positions or orders to close',
-        result: this.details(job, results),
-      };
+      return { status: 'ignored', reason: 'no open positions or orders to close', result: answer() };
     }
-    return { status: 'executed', reason: null, result: this.details(job, results) };
+    return { status: 'executed', reason: null, result: answer() };
   }
 }
 

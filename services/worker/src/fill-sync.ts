@@ -1,17 +1,35 @@
 import type { Redis } from 'ioredis';
 import type { Exchange } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
+import * as ccxt from 'ccxt';
 import {
   firstOrderTime,
+  getSyncCursor,
   insertFills,
+  insertFundingPayments,
   lastFillTime,
+  saveSyncCursor,
   markOrdersCanceled,
   settleTriggeredProtection,
   tradedSymbols,
 } from '@tradehook/db';
-import { exchangeErrorMessage, type OrderInfo } from '@tradehook/exchange';
+import {
+  exchangeErrorMessage,
+  type FundingCursor,
+  type OrderInfo,
+  type TradeCursor,
+} from '@tradehook/exchange';
+import { toFills } from './fill-fees.ts';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from './accounts.ts';
+
+/** Funding records can appear shortly after the hour they settle at. */
+const FUNDING_POST_DELAY_MS = 120_000;
+
+interface FundingState {
+  cursor: FundingCursor | null;
+  checkedAt: number;
+}
 
 export interface FillSyncDeps {
   exchange: Exchange;
@@ -22,12 +40,15 @@ export interface FillSyncDeps {
   logger: Logger;
   intervalMs: number;
   lookbackDays: number;
+  /** insertFills, or a wrapper that also notifies SL/TP hits (notifications.ts). */
+  recordFills?: typeof insertFills;
 }
 
 /**
  * Pulls the account's trades from the exchange into `fills`, so positions closed on the exchange (SL/TP fired)
- * reach the daily-loss accounting (risk sums fills.realized_pnl − fee). The cursor is the newest recorded fill
- * per (account, symbol); re-reading an overlap is harmless (unique trade ids). Every replica runs the timer;
+ * reach the daily-loss accounting (risk sums fills.realized_pnl − fee). The cursor per (account, symbol) is
+ * saved in sync_cursors and pages the venue's history without gaps; re-reading an overlap is harmless
+ * (unique trade ids). Every replica runs the timer;
  * a Redis lock per account and round lets one of them do the work.
  */
 export class FillSync {
@@ -80,42 +101,100 @@ export class FillSync {
   }
 
   async syncAccount(account: AccountContext, symbols?: string[]): Promise<number> {
-    const { exchange, pool } = this.deps;
+    const { pool } = this.deps;
     const accountId = account.settings.accountId;
     await account.adapter.loadMarkets();
     const since = new Date(Date.now() - this.deps.lookbackDays * 86_400_000);
     let inserted = 0;
-    for (const symbol of symbols ?? (await tradedSymbols(pool, exchange, accountId, since))) {
+    for (const symbol of symbols ?? (await tradedSymbols(pool, this.deps.exchange, accountId, since))) {
+      // One symbol failing (e.g. a fee that cannot be valued yet) must not hold back the others' fills.
+      try {
+        inserted += await this.withClockResync(account, () => this.syncSymbol(account, symbol));
+      } catch (err) {
+        this.deps.logger.warn('fill sync failed', { accountId, symbol, error: exchangeErrorMessage(err) });
+      }
+    }
+    // Funding in the periodic round only (not in the recording right after an execution).
+    if (!symbols) await this.withClockResync(account, () => this.syncFunding(account));
+    if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
+    return inserted;
+  }
+
+  /**
+   * Reads the trades after the saved cursor (every page, trade-history.ts) and saves the new cursor only
+   * after the fills are stored, so a crash in between re-reads (ids dedupe) instead of skipping.
+   */
+  private async syncSymbol(account: AccountContext, symbol: string): Promise<number> {
+    const { exchange, pool } = this.deps;
+    const accountId = account.settings.accountId;
+    const cursor = await getSyncCursor<TradeCursor>(pool, exchange, accountId, symbol, 'trades');
+    let startMs = 0;
+    if (!cursor) {
+      // First read of this symbol: from the newest recorded fill (rows from before cursors existed), else
+      // from just before our first order.
       const last = await lastFillTime(pool, exchange, accountId, symbol);
       const first = last ? null : await firstOrderTime(pool, exchange, accountId, symbol);
-      const from = last?.getTime() ?? (first ? first.getTime() - 60_000 : undefined);
-      const trades = await account.adapter.fetchMyTrades(symbol, from);
-      const added = await insertFills(
+      startMs = last?.getTime() ?? (first ? first.getTime() - 60_000 : Date.now() - 60_000);
+    }
+    let inserted = 0;
+    let next: TradeCursor | null = cursor;
+    for (let round = 0; round < 10; round++) {
+      const batch = await account.adapter.fetchTradesAfter(symbol, next, startMs);
+      const fills = await toFills(account, batch.trades);
+      const added = await (this.deps.recordFills ?? insertFills)(pool, exchange, accountId, fills);
+      await saveSyncCursor(pool, exchange, accountId, symbol, 'trades', batch.cursor);
+      next = batch.cursor;
+      inserted += added;
+      // New reducing trades may be an SL or TP that fired on the exchange: its sibling is now an orphan.
+      if (added > 0 && batch.trades.some((t) => t.realizedPnl !== 0)) {
+        await this.cancelOrphanedProtection(account, symbol);
+      }
+      if (batch.complete) break;
+    }
+    return inserted;
+  }
+
+  /**
+   * Funding payments of the account (all symbols) into funding_payments, for the daily PnL. Both venues
+   * settle funding on the hour at most (Binance 1/4/8 h, OKX 1–8 h): one read per account per hour, two
+   * minutes after it (exchange time), so replicas and rounds do not spend the request budget on it.
+   */
+  async syncFunding(account: AccountContext): Promise<number> {
+    const { exchange, pool } = this.deps;
+    const accountId = account.settings.accountId;
+    const saved = await getSyncCursor<FundingState>(pool, exchange, accountId, '*', 'funding');
+    const now = account.adapter.exchangeTime();
+    const hour = (t: number) => Math.floor((t - FUNDING_POST_DELAY_MS) / 3_600_000);
+    if (saved && hour(now) <= hour(saved.checkedAt)) return 0;
+    // First read: as far back as the accounts this sync looks at (orders within the lookback).
+    const startMs = Date.now() - this.deps.lookbackDays * 86_400_000;
+    let cursor = saved?.cursor ?? null;
+    let inserted = 0;
+    for (let round = 0; round < 10; round++) {
+      const batch = await account.adapter.fetchFundingAfter(cursor, startMs);
+      inserted += await insertFundingPayments(
         pool,
         exchange,
         accountId,
-        trades.map((t) => ({
-          tradeId: t.id,
-          exchangeOrderId: t.orderId,
-          clientOrderId: t.clientOrderId,
-          symbol: t.symbol,
-          side: t.side,
-          price: t.price,
-          amount: t.amount,
-          fee: t.fee,
-          feeAsset: t.feeAsset,
-          realizedPnl: t.realizedPnl,
-          time: new Date(t.timestamp),
-        })),
+        batch.payments.map((p) => ({ ...p, paymentId: p.id, time: new Date(p.timestamp) })),
       );
-      inserted += added;
-      // New reducing trades may be an SL or TP that fired on the exchange: its sibling is now an orphan.
-      if (added > 0 && trades.some((t) => t.realizedPnl !== 0)) {
-        await this.cancelOrphanedProtection(account, symbol);
-      }
+      cursor = batch.cursor;
+      if (batch.complete) break;
     }
-    if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
+    await saveSyncCursor(pool, exchange, accountId, '*', 'funding', { cursor, checkedAt: now });
+    if (inserted > 0) this.deps.logger.info('funding synced', { accountId, inserted });
     return inserted;
+  }
+
+  /** Exchange time moved away from ours (-1021 / 50102): re-sync the venue's shared clock and retry once. */
+  private async withClockResync<T>(account: AccountContext, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof ccxt.InvalidNonce)) throw err;
+      await account.adapter.syncTime();
+      return fn();
+    }
   }
 
   /**

@@ -1,8 +1,15 @@
 import type { pg } from '@tradehook/db';
-import { markOrderSent, updateOrderOutcome, type OrderRow, type OrderStatus } from '@tradehook/db';
+import {
+  markOrderSent,
+  restoreOrderSentAt,
+  updateOrderOutcome,
+  type OrderRow,
+  type OrderStatus,
+} from '@tradehook/db';
 import {
   classifyExchangeError,
   exchangeErrorMessage,
+  provesNotExecuted,
   type ExchangeAdapter,
   type OrderInfo,
 } from '@tradehook/exchange';
@@ -50,12 +57,27 @@ export interface LegResult {
   adopted: boolean;
 }
 
+function marketLegSettled(o: OrderInfo): boolean {
+  if (o.status === 'closed') return o.average !== null;
+  return o.status === 'canceled' || o.status === 'expired' || o.status === 'rejected';
+}
+
+/** A market leg recorded `open`/`unknown` is not settled; a resting conditional leg is. */
+function recordedFinal(row: OrderRow, conditional: boolean): boolean {
+  if (!row.exchangeOrderId) return false;
+  if (row.status === 'filled' || row.status === 'canceled') return true;
+  return conditional && row.status === 'open';
+}
+
 /**
- * Sends one planned leg exactly once (docs/decisions/0001-exactly-once-orders.md):
+ * Sends one planned leg exactly once (docs/decisions/0001-exactly-once-orders.md,
+ * docs/decisions/0016-uncertain-sends.md):
  * - a leg with a final recorded outcome is not touched again;
- * - a leg that may have left before (sent_at set: timeout, crash, retry) is looked up by its client id first
- *   and adopted when found; only "not found" makes it safe to send;
- * - sent_at is committed before the request leaves.
+ * - a leg that may have left before (sent_at set: timeout, crash, retry) is looked up by its client id until it
+ *   is found or its request can no longer land (`landingWindowMs` after it was signed); only then is it sent;
+ * - sent_at is committed before every request leaves; a send that the exchange provably refused (rate limit,
+ *   timestamp, explicit rejection) puts back the sent_at of the previous send;
+ * - after an uncertain failure (timeout, 5xx, -1007, 50004) the same look-up runs before the error is reported.
  */
 export async function runLeg(
   pool: pg.Pool,
@@ -64,30 +86,77 @@ export async function runLeg(
   conditional: boolean,
   send: () => Promise<OrderInfo>,
 ): Promise<LegResult> {
-  if (row.exchangeOrderId && ['filled', 'open', 'canceled'].includes(row.status)) {
-    return { info: fromRow(row, conditional), adopted: true };
-  }
+  if (recordedFinal(row, conditional)) return { info: fromRow(row, conditional), adopted: true };
   if (row.sentAt) {
-    const found = await adapter.findOrder(row.symbol, row.clientOrderId, conditional);
+    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, row.sentAt.getTime());
     if (found) {
       await record(pool, row, found);
       return { info: found, adopted: true };
     }
   }
+  const signedAt = Date.now();
   await markOrderSent(pool, row.clientOrderId);
   let info: OrderInfo;
   try {
     info = await send();
   } catch (err) {
-    const final = classifyExchangeError(err) === 'final';
+    if (provesNotExecuted(err)) {
+      await restoreOrderSentAt(pool, row.clientOrderId, row.sentAt);
+      const final = classifyExchangeError(err) === 'final';
+      await updateOrderOutcome(pool, row.clientOrderId, {
+        status: final ? 'rejected' : 'unknown',
+        error: exchangeErrorMessage(err),
+      });
+      throw err;
+    }
+    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, signedAt).catch(() => null);
+    if (found) {
+      await record(pool, row, found);
+      return { info: found, adopted: true };
+    }
     await updateOrderOutcome(pool, row.clientOrderId, {
-      status: final ? 'rejected' : 'unknown',
+      status: 'unknown',
       error: exchangeErrorMessage(err),
     });
     throw err;
   }
   await record(pool, row, info);
   return { info, adopted: false };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Binance keeps a client id unique only while the order is open, so "not found" is proof of nothing while the
+ * first request may still reach the matching engine. Ask again with backoff until the order shows up or a
+ * look-up that *started* after the landing window still does not find it. A market leg found unsettled is
+ * polled to its fill. Throws when the exchange cannot be asked (the job retries, nothing is sent).
+ */
+async function lookUpUntilLandingWindowPassed(
+  adapter: ExchangeAdapter,
+  row: OrderRow,
+  conditional: boolean,
+  signedAtMs: number,
+): Promise<OrderInfo | null> {
+  const deadline = signedAtMs + adapter.landingWindowMs();
+  // Look-ups that fail (the exchange still unreachable) are retried a little past the window, then reported.
+  const giveUpAt = deadline + adapter.landingWindowMs();
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+    const startedAt = Date.now();
+    let found: OrderInfo | null | undefined;
+    try {
+      found = await adapter.findOrder(row.symbol, row.clientOrderId, conditional);
+    } catch (err) {
+      if (classifyExchangeError(err) === 'final' || startedAt >= giveUpAt) throw err;
+    }
+    if (found) {
+      return conditional || marketLegSettled(found)
+        ? found
+        : adapter.settleMarketOrder(row.symbol, row.clientOrderId);
+    }
+    if (found === null && startedAt >= deadline) return null; // an answer, asked after the window: proof
+    await sleep(Math.max(10, Math.min(wait, deadline - Date.now() + 10)));
+  }
 }
 
 async function record(pool: pg.Pool, row: OrderRow, info: OrderInfo): Promise<void> {

@@ -16,6 +16,7 @@ import * as ccxt from 'ccxt';
 import type { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
 import { ExecutionRejected, type ExecutionOutcome, type OrderExecutor } from './execute.ts';
+import { finishedFields } from './finished-fields.ts';
 import { LevelError } from './levels.ts';
 import {
   completeSignal,
@@ -101,6 +102,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       );
       await publishSignalDone(deps.redis, deps.queuePrefix, job.signalId);
       log.info('signal finished', {
+        ...finishedFields(job, outcome.result),
         status: outcome.status,
         reason: outcome.reason,
         latencyMs: Date.now() - job.receivedAt,

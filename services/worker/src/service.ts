@@ -20,10 +20,14 @@ import type { WorkerConfig } from './config.ts';
 import { OrderExecutor } from './execute.ts';
 import { FillSync } from './fill-sync.ts';
 import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './process-order.ts';
+import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
+import { createFillRecorder, signalFinished } from './notifications.ts';
 
 export interface WorkerServiceDeps {
   config: WorkerConfig;
   logger?: Logger;
+  /** Where notification events go (default: the `notifications` queue on REDIS_URL). */
+  notifications?: NotificationEmitter;
 }
 
 export interface WorkerService {
@@ -61,6 +65,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const commands: Redis = createRedis(config.REDIS_URL, 'worker');
+  const notifications =
+    deps.notifications ??
+    createNotificationEmitter({ redisUrl: config.REDIS_URL, queuePrefix: config.QUEUE_PREFIX, logger });
   const opener = new CredentialsOpener(config.CREDENTIALS_PRIVATE_KEY);
   const registry = new AccountRegistry(pool, {
     exchange: config.EXCHANGE,
@@ -68,6 +75,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     apiUrl: config.EXCHANGE === 'binance' ? config.BINANCE_API_URL : config.OKX_API_URL,
     timeoutMs: config.EXCHANGE_TIMEOUT_MS,
     enableRateLimit: config.EXCHANGE_RATE_LIMIT,
+    recvWindowMs: config.EXCHANGE_RECV_WINDOW_MS,
+    settleMs: config.ORDER_SETTLE_MS,
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,
@@ -78,10 +87,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     logger,
     intervalMs: config.FILL_SYNC_INTERVAL_MS,
     lookbackDays: config.FILL_SYNC_LOOKBACK_DAYS,
+    recordFills: createFillRecorder(notifications),
   });
 
-  /** Record the trades of what was just executed (best effort: the periodic sync catches up). */
-  const recordFills = (job: OrderJob, outcome: JobOutcome) => {
+  /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */
+  const afterCompletion = (job: OrderJob, outcome: JobOutcome) => {
+    signalFinished(pool, notifications, job, outcome);
     if (outcome.status !== 'executed') return;
     const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
     // The context that just executed the job is cached: no second read of the account row.
@@ -102,9 +113,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     logger,
     config,
     riskDefaults: riskDefaultsFromEnv(config),
-    onCompleted: recordFills,
+    onCompleted: afterCompletion,
   });
-  const processRequest = createAccountRequestProcessor({ pool, registry, logger });
+  const processRequest = createAccountRequestProcessor({ pool, registry, logger, notifications });
 
   let orderWorker: Worker | undefined;
   let requestWorker: Worker | undefined;
@@ -211,6 +222,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         await Promise.all([orderWorker?.close(true), requestWorker?.close(true)]).catch(() => undefined);
       }
       await ownQueue.close().catch(() => undefined);
+      if (!deps.notifications) await notifications.close();
       await pool.end().catch(() => undefined);
       for (const c of [workerConnection, requestConnection, commands]) c.disconnect();
       logger.info('worker stopped', { clean });

@@ -25,7 +25,7 @@ import {
   waitForSignal,
   type SimAccount,
 } from './testing.ts';
-import type { Exchange, OrderJob } from '@tradehook/contracts';
+import { ALL_SYMBOLS, type Exchange, type OrderJob } from '@tradehook/contracts';
 
 /**
  * The worker in-process against the real simulator (real ccxt over HTTP), real Postgres and Redis, with
@@ -54,6 +54,8 @@ async function startService(exchange: Exchange, queuePrefix: string, env: Record
     OKX_API_URL: sim.url,
     EXCHANGE_RATE_LIMIT: 'false',
     EXCHANGE_TIMEOUT_MS: '2000',
+    // Short request validity: an unanswered order is looked up for 2 s (1 s + skew) before it may be resent.
+    EXCHANGE_RECV_WINDOW_MS: '1000',
     ORDER_RETRY_BASE_MS: '20',
     FILL_SYNC_INTERVAL_MS: '0',
     LOG_DIR: '',
@@ -197,6 +199,10 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   it('close_short closes and cancels its SL/TP; close_long with no position is a recorded no-op', async () => {
     const out = await run(await approvedSignal(pool, acct, { action: 'close_short', symbol: BTC }));
     expect(out.status, out.reason ?? '').toBe('executed');
+    // The closing order is listed once, under `closed` (as close_all answers).
+    const results = out.result!['results'] as Record<string, unknown>;
+    expect(Object.keys(results).sort()).toEqual(['canceled_orders', 'closed']);
+    expect(results['closed']).toEqual([expect.objectContaining({ side: 'buy', filled: 0.02 })]);
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([]);
     expect(view.open_algo_orders).toEqual([]);
@@ -225,8 +231,12 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     const before = await simAccount(sim.url, acct);
     expect(before.positions).toHaveLength(2);
     expect(before.open_algo_orders.length).toBeGreaterThanOrEqual(3);
-    const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: BTC }));
+    // The emergency exit names no symbol and answers with every symbol it closed.
+    const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: ALL_SYMBOLS }));
     expect(out.status, out.reason ?? '').toBe('executed');
+    expect(out.result).toMatchObject({ symbol: ALL_SYMBOLS, symbols: [BTC, ETH] });
+    const closed = (out.result!['results'] as { closed: Array<{ symbol: string }> }).closed;
+    expect(closed.map((c) => c.symbol)).toEqual([BTC, ETH]);
     const after = await simAccount(sim.url, acct);
     expect(after.positions).toEqual([]);
     expect(after.open_algo_orders).toEqual([]);
@@ -740,6 +750,50 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       expect(state.open_algo_orders).toEqual([]);
     } finally {
       await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
+
+  it('a stop the market passed before the fill is placed at the alert’s distance from the fill instead', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const p = await price(ETH);
+    const stop = Math.round(p * 0.99);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      price: p,
+      stop_loss: stop,
+    });
+    // The entry reaches the exchange 400 ms late; meanwhile the market falls below the alert's stop.
+    await simControl(sim.url, 'faults', {
+      exchange,
+      method: 'POST',
+      path: exchange === 'binance' ? '/fapi/v1/order' : '/api/v5/trade/batch-orders',
+      kind: 'latency',
+      latency_ms: 400,
+    });
+    try {
+      await enqueueOrder(queues.get(exchange)!, job);
+      for (let i = 0; i < 200; i++) {
+        const { faults } = (await simControl(sim.url, 'faults', undefined, 'GET')) as { faults: unknown[] };
+        if (faults.length === 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const fallen = Math.round(p * 0.985 * 100) / 100;
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: fallen });
+      const out = await waitForSignal(pool, job.signalId);
+      expect(out.status, out.reason ?? '').toBe('executed');
+      expect(out.reason).toMatch(/already through the market/);
+      const results = (out.result as { results: Record<string, Record<string, unknown>> }).results;
+      const fill = Number(results['entry']!['average_price']);
+      expect(fill).toBeCloseTo(fallen, 1);
+      expect(Number(results['stop_loss']!['trigger_price'])).toBeCloseTo(fill - (p - stop), 1);
+      const state = await simAccount(sim.url, acct);
+      expect(state.positions).toHaveLength(1);
+      expect(state.open_algo_orders).toHaveLength(1);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
     }
   });
 

@@ -141,11 +141,23 @@ export async function findOrdersBySignal(db: Queryable, signalId: string): Promi
 }
 
 /** Stamped right before the request leaves: from now on a retry must look the order up first. */
+/** Committed before each request leaves: sent_at is the latest send that may land (its look-up window). */
 export async function markOrderSent(db: Queryable, clientOrderId: string): Promise<void> {
-  await db.query(
-    `UPDATE orders SET sent_at = COALESCE(sent_at, now()), updated_at = now() WHERE client_order_id = $1`,
-    [clientOrderId],
-  );
+  await db.query(`UPDATE orders SET sent_at = now(), updated_at = now() WHERE client_order_id = $1`, [
+    clientOrderId,
+  ]);
+}
+
+/** The exchange refused the send before executing it: the previous send (if any) is the one that may land. */
+export async function restoreOrderSentAt(
+  db: Queryable,
+  clientOrderId: string,
+  previous: Date | null,
+): Promise<void> {
+  await db.query(`UPDATE orders SET sent_at = $2, updated_at = now() WHERE client_order_id = $1`, [
+    clientOrderId,
+    previous,
+  ]);
 }
 
 export interface OrderOutcome {
@@ -256,4 +268,49 @@ export async function settleTriggeredProtection(
     [exchange, accountId, symbol, stillOpenExchangeIds, changedBefore],
   );
   return rows.map((r) => r.client_order_id);
+}
+
+export interface FillLeg {
+  exchangeOrderId: string | null;
+  clientOrderId: string;
+  symbol: string;
+  leg: string;
+  status: string;
+  triggerPrice: number | null;
+}
+
+/**
+ * For fills just recorded: our legs behind any of their exchange order ids, plus our SL/TP of their symbols still
+ * `open` (a fired stop's fill carries the exchange's new order id, not the one we placed).
+ */
+export async function findFillLegs(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  exchangeOrderIds: string[],
+  symbols: string[],
+): Promise<FillLeg[]> {
+  const { rows } = await db.query<{
+    exchange_order_id: string | null;
+    client_order_id: string;
+    symbol: string;
+    leg: string;
+    status: string;
+    trigger_price: number | null;
+  }>(
+    `SELECT exchange_order_id, client_order_id, symbol, leg, status, trigger_price::float8 AS trigger_price
+       FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2
+        AND (exchange_order_id = ANY($3::text[])
+             OR (symbol = ANY($4::text[]) AND leg IN ('stop_loss', 'take_profit') AND status = 'open'))`,
+    [exchange, accountId, exchangeOrderIds, symbols],
+  );
+  return rows.map((r) => ({
+    exchangeOrderId: r.exchange_order_id,
+    clientOrderId: r.client_order_id,
+    symbol: r.symbol,
+    leg: r.leg,
+    status: r.status,
+    triggerPrice: r.trigger_price,
+  }));
 }

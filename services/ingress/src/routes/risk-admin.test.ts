@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { QUEUES, type OrderJob } from '@tradehook/contracts';
+import { QUEUES, type NotificationEvent, type OrderJob } from '@tradehook/contracts';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { getGlobalHalt } from '@tradehook/db';
 import { createLogger } from '@tradehook/logger';
-import { createRedis, createWorker, type Worker } from '@tradehook/queue';
+import { createQueue, createRedis, createWorker, type Worker } from '@tradehook/queue';
+import { stageSeconds } from '@tradehook/metrics/pipeline';
 import { dayWindow } from '@tradehook/risk-rules';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -301,6 +302,7 @@ describe('risk admin API', () => {
       from: today.start.toISOString(),
       realized_pnl: -20,
       fees: 0.75,
+      funding: 0,
       net_pnl: -20.75,
       fill_count: 2,
       daily_loss_cap: null,
@@ -323,6 +325,19 @@ describe('risk admin API', () => {
       remaining_loss_budget: 0,
       entries_blocked: true,
     });
+  });
+
+  it('answers PnL to 8 decimals, without float noise', async () => {
+    await createAccount('binance', 'noise');
+    const today = dayWindow(Date.now(), 'UTC');
+    await deps.pgPool.query(
+      `INSERT INTO fills (id, exchange, account_id, trade_id, symbol, side, price, amount, fee, realized_pnl, time)
+       VALUES ($1, 'binance', 'noise', '1', 'BTC/USDT:USDT', 'sell', 50000, 0.01, 0.1, 0.3, $2)`,
+      [randomUUID(), today.start],
+    );
+    const res = await request(app).get('/api/v1/accounts/binance/noise/pnl/today').set(admin).expect(200);
+    // 0.3 − 0.1 is 0.19999999999999998 in floating point.
+    expect(res.body).toMatchObject({ realized_pnl: 0.3, fees: 0.1, net_pnl: 0.2 });
   });
 });
 
@@ -403,5 +418,60 @@ describe('webhook → risk pipeline', () => {
     const job = await until('the entry order job', async () => forwarded.get(againId));
     expect(job.limits).toEqual({ leverage: 5, maxLeverage: 10 });
     expect((await signalView(againId)).status).toBe('approved');
+  });
+
+  it('tells the traders: kill switch on/off (global and per account) and the rejection risk made', async () => {
+    const notifications = createQueue(QUEUES.notifications, deps.redis, prefix);
+    const events = async () => {
+      await deps.notifications.settled();
+      const jobs = await notifications.getJobs(['waiting', 'prioritized', 'delayed']);
+      return jobs.map((j) => (j.data as { event: NotificationEvent }).event);
+    };
+    try {
+      await notifications.obliterate({ force: true });
+      await request(app)
+        .post('/api/v1/accounts/binance/pipe/halt')
+        .set(admin)
+        .send({ reason: 'vacation' })
+        .expect(200);
+      const res = await request(app)
+        .post('/api/v1/webhook/tradingview?wait=10000')
+        .send(alert({ action: 'long' }));
+      expect(res.body.error.message).toMatch(/^account_halted/);
+      await request(app).post('/api/v1/accounts/binance/pipe/resume').set(admin).expect(200);
+      await request(app).post('/api/v1/risk/halt').set(admin).send({ reason: 'maintenance' }).expect(200);
+      await request(app).post('/api/v1/risk/resume').set(admin).expect(200);
+      const seen = await until('the notification events', async () => {
+        const list = await events();
+        return list.length >= 5 ? list : undefined;
+      });
+      const byKind = (kind: string) => seen.filter((e) => e.kind === kind);
+      expect(byKind('kill_switch')).toHaveLength(4);
+      expect(byKind('kill_switch')).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ exchange: 'binance', accountId: 'pipe', on: true, reason: 'vacation' }),
+          expect.objectContaining({ exchange: 'binance', accountId: 'pipe', on: false }),
+          expect.objectContaining({ on: true, reason: 'maintenance' }),
+          expect.objectContaining({ on: false, reason: null }),
+        ]),
+      );
+      expect(byKind('kill_switch').filter((e) => !('accountId' in e))).toHaveLength(2); // the global ones
+      expect(byKind('signal_rejected')).toEqual([
+        expect.objectContaining({
+          accountId: 'pipe',
+          signalId: res.body.signal_id,
+          stage: 'risk',
+          reason: expect.stringMatching(/^account_halted/),
+        }),
+      ]);
+      expect(JSON.stringify(seen)).not.toContain(ADMIN_TOKEN);
+      // Risk timed each decision it made in this file (received → decided).
+      const decided = (await stageSeconds.get()).values.find(
+        (v) => v.metricName === 'tradehook_stage_seconds_count' && v.labels['stage'] === 'decided',
+      );
+      expect(decided?.value).toBeGreaterThanOrEqual(4);
+    } finally {
+      await notifications.close();
+    }
   });
 });

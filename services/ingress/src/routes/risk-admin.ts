@@ -2,7 +2,9 @@ import {
   accountIdSchema,
   exchangeSchema,
   haltRequestSchema,
+  MONEY_DECIMALS,
   riskLimitsPatchSchema,
+  roundDecimals,
   riskLimitsPutSchema,
   type Exchange,
   type RiskLimitsFields,
@@ -141,6 +143,14 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
       const a = await account(req);
       const { reason } = parseBody(haltRequestSchema, req.body ?? {});
       await setAccountTradingEnabled(db, a.accountRowId, action === 'resume');
+      deps.notifications.emit({
+        kind: 'kill_switch',
+        at: now(),
+        exchange: a.exchange,
+        accountId: a.accountId,
+        on: action === 'halt',
+        reason: reason ?? null,
+      });
       log(res).warn(`account trading ${action === 'halt' ? 'halted' : 'resumed'}`, {
         exchange: a.exchange,
         accountId: a.accountId,
@@ -159,6 +169,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
     });
   }
 
+  const money = (n: number) => roundDecimals(n, MONEY_DECIMALS);
   router.get(`${ACCOUNT}/pnl/today`, ...guard, async (req, res) => {
     const a = await account(req);
     const limits = effectiveLimits(a.limits, defaults);
@@ -171,13 +182,16 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
       timezone: budget.window.timeZone,
       from: budget.window.start.toISOString(),
       to: budget.window.end.toISOString(),
-      realized_pnl: budget.pnl.realizedPnl,
-      fees: budget.pnl.fees,
-      /** realized_pnl − fees: what the daily loss cap is compared with. */
-      net_pnl: budget.pnl.netPnl,
+      // Quote-asset amounts to MONEY_DECIMALS (the exchanges' precision), without float noise.
+      realized_pnl: money(budget.pnl.realizedPnl),
+      fees: money(budget.pnl.fees),
+      /** Funding payments (positive = received). */
+      funding: money(budget.pnl.funding),
+      /** realized_pnl − fees + funding: what the daily loss cap is compared with. */
+      net_pnl: money(budget.pnl.netPnl),
       fill_count: budget.pnl.fillCount,
       daily_loss_cap: budget.dailyLossCap,
-      remaining_loss_budget: budget.remaining,
+      remaining_loss_budget: budget.remaining === null ? null : money(budget.remaining),
       entries_blocked: budget.entriesBlocked,
     });
   });
@@ -191,6 +205,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
     const { reason } = parseBody(haltRequestSchema, req.body ?? {});
     const since = new Date(now()).toISOString();
     await setGlobalHalt(db, { halted: true, reason: reason ?? null, since });
+    deps.notifications.emit({ kind: 'kill_switch', at: now(), on: true, reason: reason ?? null });
     log(res).warn('trading halted globally', { reason });
     res.json({
       success: true,
@@ -203,6 +218,7 @@ export function createRiskAdminRouter(deps: IngressDeps, options: RiskAdminOptio
 
   router.post('/api/v1/risk/resume', ...guard, async (_req, res) => {
     await setGlobalHalt(db, { halted: false, reason: null, since: null });
+    deps.notifications.emit({ kind: 'kill_switch', at: now(), on: false, reason: null });
     log(res).warn('trading resumed globally');
     res.json({ success: true, message: 'Trading resumed for all accounts', halted: false });
   });

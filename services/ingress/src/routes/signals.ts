@@ -55,7 +55,7 @@ function orderView(o: OrderModel) {
 }
 
 /** Every filter is optional (the guide's `?status=failed` and `?account_id=…` stand alone). */
-const listQuerySchema = z.object({
+export const signalListQuerySchema = z.object({
   exchange: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), exchangeSchema).optional(),
   account_id: z.string().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -76,6 +76,36 @@ function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   return { receivedAt, id };
 }
 
+export type SignalListQuery = z.infer<typeof signalListQuerySchema>;
+
+/** One page of signals, newest first, with the cursor of the next page (admin API and dashboard). */
+export async function listSignals(
+  deps: IngressDeps,
+  q: SignalListQuery,
+): Promise<{ page: SignalModel[]; nextCursor: string | null }> {
+  const after = q.cursor ? decodeCursor(q.cursor) : undefined;
+  const rows = await deps.prisma.signal.findMany({
+    where: {
+      ...(q.exchange ? { exchange: q.exchange } : {}),
+      ...(q.account_id ? { accountId: q.account_id } : {}),
+      ...(q.status ? { status: q.status } : {}),
+      ...(after
+        ? {
+            OR: [
+              { receivedAt: { lt: after.receivedAt } },
+              { receivedAt: after.receivedAt, id: { lt: after.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
+    take: q.limit + 1,
+  });
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return { page, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+}
+
 /**
  * Signal look-ups (admin): `GET /api/v1/signals/:id` — the row (status, risk decision and reason, result)
  * with its orders; `GET /api/v1/signals?exchange=&account_id=&limit=&cursor=&status=` — newest first, paged.
@@ -85,38 +115,18 @@ export function createSignalsRouter(deps: IngressDeps): Router {
   const admin = adminGuard(deps);
 
   router.get('/api/v1/signals', ...admin, async (req, res) => {
-    const parsed = listQuerySchema.safeParse(req.query);
+    const parsed = signalListQuerySchema.safeParse(req.query);
     if (!parsed.success) {
       throw new ApiError(
         'validation_failed',
         parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
       );
     }
-    const q = parsed.data;
-    const after = q.cursor ? decodeCursor(q.cursor) : undefined;
-    const rows = await deps.prisma.signal.findMany({
-      where: {
-        ...(q.exchange ? { exchange: q.exchange } : {}),
-        ...(q.account_id ? { accountId: q.account_id } : {}),
-        ...(q.status ? { status: q.status } : {}),
-        ...(after
-          ? {
-              OR: [
-                { receivedAt: { lt: after.receivedAt } },
-                { receivedAt: after.receivedAt, id: { lt: after.id } },
-              ],
-            }
-          : {}),
-      },
-      orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }],
-      take: q.limit + 1,
-    });
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
+    const { page, nextCursor } = await listSignals(deps, parsed.data);
     res.json({
       success: true,
       signals: page.map(signalView),
-      next_cursor: rows.length > q.limit && last ? encodeCursor(last) : null,
+      next_cursor: nextCursor,
     });
   });
 

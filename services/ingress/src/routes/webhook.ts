@@ -1,5 +1,6 @@
 import { sequenceKey } from '@tradehook/contracts';
 import { findSignalStatus } from '@tradehook/db';
+import { publishSignalChanged } from '@tradehook/queue';
 import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
@@ -49,16 +50,8 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         throw new ApiError('unsupported_media_type', 'send the alert as application/json or text/plain');
       }
       const wait = waitMs(req, deps.config.WEBHOOK_WAIT_MAX_MS);
-      const refused = (err: unknown) => {
-        if (err instanceof ApiError) logger.warn('webhook refused', { code: err.code, reason: err.message });
-        return err;
-      };
-      let validated;
-      try {
-        validated = validateSignal(parseWebhookBody(req.body));
-      } catch (err) {
-        throw refused(err);
-      }
+      // A refusal is logged with the request's access line (request-context.ts), with the source IP.
+      const validated = validateSignal(parseWebhookBody(req.body));
       // Taken before the first await: alerts of one key are recorded (and sequenced) in arrival order.
       const { exchange, account_id: accountId, symbol } = validated.signal;
       const release = await arrivals.enter(sequenceKey(exchange, accountId, symbol));
@@ -66,11 +59,7 @@ export function createWebhookRouter(deps: IngressDeps): Router {
       let done: Promise<boolean> | undefined;
       let accepted;
       try {
-        try {
-          signal = await authenticateSignal(deps, validated, receivedAt);
-        } catch (err) {
-          throw refused(err);
-        }
+        signal = await authenticateSignal(deps, validated, receivedAt);
         accepted = await acceptSignal(
           deps,
           signal,
@@ -89,6 +78,8 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         action: signal.action,
         acceptMs: Date.now() - receivedAt,
       });
+      // Live views (dashboard) only: never delays or fails the answer.
+      publishSignalChanged(deps.redis, deps.config.QUEUE_PREFIX, accepted.signalId).catch(() => undefined);
 
       const summary = {
         id: accepted.signalId,

@@ -1,0 +1,3 @@
+export * from './emitter.ts';
+export * from './events.ts';
+export * from './outage.ts';
