@@ -263,6 +263,15 @@ export interface OrderLogEntry {
   ref: Order | AlgoOrder;
 }
 
+/**
+ * A change the simulated WebSocket streams (ws/) push: emitted synchronously right after it is applied, so a
+ * listener that serialises at once sees the state of that moment (an order's NEW before its fill).
+ */
+export type EngineChange =
+  | { kind: 'order'; acct: Account; order: Order; trade: Trade | undefined }
+  | { kind: 'algo'; acct: Account; algo: AlgoOrder }
+  | { kind: 'account'; acct: Account; symbol: string; posSide: PosSide };
+
 export interface EngineOptions {
   takerFee?: number;
   makerFee?: number;
@@ -314,6 +323,7 @@ export class Engine {
   private seq = runSeededIds(Date.now());
   private initialPrices: Record<string, number>;
   private listeners: Array<(symbol: string, price: number) => void> = [];
+  private changeListeners: Array<(change: EngineChange) => void> = [];
 
   constructor(opts: EngineOptions = {}) {
     this.takerFee = opts.takerFee ?? 0.0004;
@@ -340,6 +350,15 @@ export class Engine {
 
   onPrice(fn: (symbol: string, price: number) => void): void {
     this.listeners.push(fn);
+  }
+
+  /** Order, conditional-order and balance/position changes (for the streams). */
+  onChange(fn: (change: EngineChange) => void): void {
+    this.changeListeners.push(fn);
+  }
+
+  private changed(change: EngineChange): void {
+    for (const fn of this.changeListeners) fn(change);
   }
 
   nextId(kind: IdKind): number {
@@ -547,6 +566,7 @@ export class Engine {
     };
     acct.orders.push(order);
     this.orderLog.push({ kind: 'order', exchange: acct.exchange, apiKey: acct.apiKey, ref: order });
+    this.changed({ kind: 'order', acct, order, trade: undefined });
     const marketable =
       input.type === 'market' ||
       (input.price !== undefined && (input.side === 'buy' ? price <= input.price : price >= input.price));
@@ -658,6 +678,8 @@ export class Engine {
     order.status = 'filled';
     order.updatedAt = now;
     acct.updatedAt = now;
+    this.changed({ kind: 'account', acct, symbol: order.symbol, posSide: order.posSide });
+    this.changed({ kind: 'order', acct, order, trade });
   }
 
   cancelOrder(acct: Account, order: Order): boolean {
@@ -665,6 +687,7 @@ export class Engine {
     order.status = 'canceled';
     order.updatedAt = this.clock.now();
     acct.updatedAt = order.updatedAt;
+    this.changed({ kind: 'order', acct, order, trade: undefined });
     return true;
   }
 
@@ -716,6 +739,7 @@ export class Engine {
     };
     acct.algoOrders.push(algo);
     this.orderLog.push({ kind: 'algo', exchange: acct.exchange, apiKey: acct.apiKey, ref: algo });
+    this.changed({ kind: 'algo', acct, algo });
     acct.updatedAt = now;
     return algo;
   }
@@ -725,6 +749,7 @@ export class Engine {
     algo.status = 'canceled';
     algo.updatedAt = this.clock.now();
     acct.updatedAt = algo.updatedAt;
+    this.changed({ kind: 'algo', acct, algo });
     return true;
   }
 
@@ -761,6 +786,7 @@ export class Engine {
       algo.status = 'expired';
       algo.failReason = e instanceof Error ? e.message : String(e);
     }
+    this.changed({ kind: 'algo', acct, algo });
   }
 
   // ── prices ──────────────────────────────────────────────────────────────

@@ -12,8 +12,11 @@ export type {
   Trade,
   Income,
   CreateAccountInput,
+  EngineChange,
 } from './engine.ts';
 export { binanceSign, okxSign, verifyBinance, verifyOkx } from './auth.ts';
 export { MARKETS, findMarket, type MarketSpec } from './markets.ts';
 export { Faults, type FaultInput, type FaultKind } from './faults.ts';
 export { pointCcxtAtSimulator } from './ccxt-overrides.ts';
+export { SimStreams } from './ws/streams.ts';
+export type { StreamConnection, StreamTarget } from './ws/stream-hub.ts';

@@ -118,7 +118,7 @@ const ALGO_STATE: Record<AlgoOrder['status'], string> = {
   rejected: 'order_failed',
 };
 
-function orderJson(sim: Sim, order: Order): Dict {
+export function orderJson(sim: Sim, order: Order): Dict {
   const acct = sim.engine.account('okx', order.apiKey);
   const o = asReported(acct, order, sim.engine.clock.now());
   const m = findMarket(o.symbol) as MarketSpec;
@@ -177,7 +177,7 @@ function orderJson(sim: Sim, order: Order): Dict {
   };
 }
 
-function algoJson(sim: Sim, a: AlgoOrder): Dict {
+export function algoJson(sim: Sim, a: AlgoOrder): Dict {
   const m = findMarket(a.symbol) as MarketSpec;
   const result =
     a.resultOrderId !== undefined
@@ -498,7 +498,7 @@ function paginate<T extends { id: number }>(list: T[], q: URLSearchParams, newes
   return out.slice(0, Math.min(Number(q.get('limit') ?? 100), 100));
 }
 
-function balanceJson(sim: Sim, acct: Account): Dict {
+export function balanceJson(sim: Sim, acct: Account): Dict {
   const g = sim.engine.margins(acct);
   const now = String(acct.updatedAt);
   return {
@@ -553,7 +553,7 @@ function balanceJson(sim: Sim, acct: Account): Dict {
  * `instId` (up to 10, comma-separated) are both optional; without `instType` every instrument type is listed,
  * so an account's futures, margin and option positions come back beside its swaps.
  */
-function positionsJson(
+export function positionsJson(
   sim: Sim,
   acct: Account,
   instId: string | undefined,

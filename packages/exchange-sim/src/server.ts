@@ -10,6 +10,7 @@ import { preciseNow } from './num.ts';
 import { handleOkx, okxErrorReply } from './okx.ts';
 import { handleRateLimitControl } from './rate-limits-control.ts';
 import { clientIp, RateLimits, type RateLimitSettings } from './rate-limits.ts';
+import { LISTEN_KEY_PATH, SimStreams } from './ws/streams.ts';
 
 export interface SimulatorOptions extends EngineOptions {
   /** 0 (default) = random free port. */
@@ -36,6 +37,8 @@ export interface Simulator {
   engine: Engine;
   /** Per-IP / per-account request accounting (real limits unless changed via /_sim/rate-limits). */
   rateLimits: RateLimits;
+  /** WebSocket streams (ws/): Binance user data + market streams, OKX public/private/business. */
+  streams: SimStreams;
   close(): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const hanging = new Set<IncomingMessage>();
   const rateLimits = new RateLimits(engine);
   rateLimits.settings = { ...rateLimits.settings, ...opts.rateLimits };
+  const streams = new SimStreams(state);
 
   async function handle(req: IncomingMessage, res: ServerResponse, arrivalMs: number): Promise<void> {
     const chunks: Buffer[] = [];
@@ -126,8 +130,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       arrivalMs,
     };
     if (loc.kind === 'control') {
+      if (loc.path.startsWith('/_sim/streams')) return send(res, streams.handleControl(sreq));
       if (sreq.method === 'POST' && sreq.path === '/_sim/reset') rateLimits.clear();
-      return send(res, handleRateLimitControl(rateLimits, sreq) ?? handleControl(state, sreq));
+      const r = handleRateLimitControl(rateLimits, sreq) ?? handleControl(state, sreq);
+      if (loc.path === '/_sim/reset' && r.status === 200) streams.reset();
+      return send(res, r);
     }
     const exchange = loc.kind;
     // Counted on arrival, before faults and handlers, as the exchange's gateway does.
@@ -148,7 +155,12 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     }
     if (fault && ['http5xx', 'rate_limit', 'error_code'].includes(fault.kind))
       return send(res, faultReply(exchange, fault), counted);
-    const r = exchange === 'binance' ? await handleBinance(state, sreq) : await handleOkx(state, sreq);
+    const r =
+      exchange === 'binance'
+        ? sreq.path === LISTEN_KEY_PATH
+          ? streams.handleListenKey(sreq)
+          : await handleBinance(state, sreq)
+        : await handleOkx(state, sreq);
     if (opts.log) console.log(`[sim] ${exchange} ${sreq.method} ${sreq.path} → ${r.status}`);
     if (fault?.kind === 'drop_after_accept') {
       req.socket.destroy();
@@ -168,6 +180,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       });
     });
   });
+  server.on('upgrade', (req, socket, head) => streams.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -181,9 +194,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     state,
     engine,
     rateLimits,
+    streams,
     close: () =>
       new Promise<void>((resolve) => {
         if (state.walkTimer) clearInterval(state.walkTimer);
+        streams.close();
         for (const r of hanging) r.socket.destroy();
         hanging.clear();
         server.close(() => resolve());

@@ -163,10 +163,17 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
   /**
    * A price as a trader reads it: at the market's tick (ccxt computes averages as cost / filled, which
    * leaves float noise like 59919.100000000006). Unknown markets keep the value.
+   *
+   * 0 is "no price": Binance's ORDER_TRADE_UPDATE carries `"sp":"0"` on an order without a stop price
+   * (ccxt pro passes it on as triggerPrice 0) and `"ap":"0"` before a fill. ccxt's priceToPrecision
+   * throws on anything that rounds to 0, which would lose the whole pushed batch in the live state.
    */
   private readablePrice(symbol: string, value: unknown): number | null {
     const n = num(value);
+    if (n === 0) return null;
     if (n === null || !this.client.markets?.[symbol]) return n;
+    const tick = Number(this.client.market(symbol).precision.price ?? 0);
+    if (Math.abs(n) < tick / 2) return n; // below the tick: keep it rather than throw
     return Number(this.client.priceToPrecision(symbol, n));
   }
 
@@ -522,7 +529,8 @@ export class CcxtExchangeAdapter implements ExchangeAdapter {
     };
   }
 
-  private toOrderInfo(o: ccxt.Order, conditional: boolean): OrderInfo {
+  /** ccxt order → ours (also for orders pushed by the streams, live/). */
+  toOrderInfo(o: ccxt.Order, conditional: boolean): OrderInfo {
     const info = (o.info ?? {}) as Dict;
     const symbol = o.symbol ?? '';
     const cs = symbol && this.client.markets?.[symbol] ? this.contractSize(symbol) : 1;

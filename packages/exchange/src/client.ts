@@ -1,3 +1,4 @@
+import { Agent } from 'node:http';
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
 import { attachRequestMetrics, attachSharedBudget, type BudgetConfig } from './budget-hook.ts';
@@ -32,6 +33,13 @@ export interface ExchangeClientOptions {
    * an unanswered order can still land (docs/decisions/0016-uncertain-sends.md).
    */
   recvWindowMs?: number | undefined;
+  /**
+   * ccxt pro client (REST + WebSocket `watch*`), for the live account state (live/). `apiUrl` then also
+   * rebases the WebSocket URLs (ws:// on an http:// base).
+   */
+  streaming?: boolean | undefined;
+  /** Streaming: ccxt's ping interval, which bounds how stale a silent connection can look healthy. */
+  keepAliveMs?: number | undefined;
 }
 
 /** Binance refuses recvWindow ≥ 60000 (-1131, ccxt's binance error table). */
@@ -67,7 +75,11 @@ function rebase(url: string, base: string): string {
 }
 
 function rebaseAll(api: unknown, base: string): unknown {
-  if (typeof api === 'string') return rebase(api, base);
+  if (typeof api === 'string') {
+    // ccxt pro's WebSocket URLs: same host and path, ws:// for http:// and wss:// for https://.
+    if (/^wss?:/.test(api)) return rebase(api, base).replace(/^http/, 'ws');
+    return rebase(api, base);
+  }
   if (api && typeof api === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(api)) out[k] = rebaseAll(v, base);
@@ -95,10 +107,13 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     secret: opts.credentials.apiSecret,
     timeout: opts.timeoutMs ?? 10_000,
     enableRateLimit: opts.enableRateLimit ?? true,
+    ...(opts.streaming ? { streaming: { keepAlive: opts.keepAliveMs ?? 10_000 } } : {}),
   };
   const recvWindow = opts.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
+  const streaming = opts.streaming === true;
   if (opts.exchange === 'binance') {
-    const ex = new ccxt.binanceusdm({
+    const Binance = streaming ? ccxt.pro.binanceusdm : ccxt.binanceusdm;
+    const ex = new Binance({
       ...common,
       options: {
         recvWindow,
@@ -106,9 +121,13 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
         warnOnFetchOpenOrdersWithoutSymbol: false,
         adjustForTimeDifference: opts.adjustForTimeDifference ?? false,
         defaultType: 'swap',
+        // The live state reconciles positions by REST itself; ccxt's own snapshot leaves a future that a
+        // dropped connection rejects with nobody listening.
+        watchPositions: { fetchPositionsSnapshot: false },
       },
     });
     if (opts.testnet) ex.enableDemoTrading(true);
+    if (streaming) useHttpAgentForPlainWs(ex, opts.apiUrl);
     if (opts.apiUrl) {
       ex.urls['api'] = rebaseAll(ex.urls['api'], opts.apiUrl) as typeof ex.urls.api;
       // The linear-futures error table is chosen by host name; against another host merge it in (§3 bite 1).
@@ -119,7 +138,8 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     }
     return ex;
   }
-  const ex = new ccxt.okx({
+  const Okx = streaming ? ccxt.pro.okx : ccxt.okx;
+  const ex = new Okx({
     ...common,
     password: opts.credentials.passphrase,
     options: {
@@ -134,8 +154,21 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
   if (opts.apiUrl) {
     const api = ex.urls['api'] as Record<string, string>;
     api['rest'] = opts.apiUrl.replace(/\/$/, '');
+    const ws = api['ws'];
+    if (ws) {
+      // The venue host stays as a path prefix: the simulator tells demo (wspap…) from live by it.
+      const host = /^wss?:\/\/([^/]+)/.exec(ws)?.[1] ?? 'ws.okx.com';
+      api['ws'] = `${opts.apiUrl.replace(/\/$/, '').replace(/^http/, 'ws')}/${host}/ws/v5`;
+    }
   }
+  if (streaming) useHttpAgentForPlainWs(ex, opts.apiUrl);
   return ex;
+}
+
+/** ccxt pro refuses ws:// URLs until an http agent is loaded (its `loadHttpProxyAgent()` is async). */
+function useHttpAgentForPlainWs(ex: CcxtClient, apiUrl: string | undefined): void {
+  const holder = ex as unknown as { httpAgent?: unknown };
+  if (apiUrl?.startsWith('http://') && holder.httpAgent === undefined) holder.httpAgent = new Agent();
 }
 
 /**

@@ -108,6 +108,23 @@ describe.each(['binance', 'okx'] as const)('%s answers a trader reads', (exchang
       { type: 'take_profit', filled: 0, trigger: 65_000 },
     ]);
   });
+
+  it('reads a price of 0 as none (Binance pushes "sp":"0" on a plain order; ccxt passes triggerPrice 0)', () => {
+    const pushed = {
+      id: '1',
+      symbol: SYMBOL,
+      side: 'buy',
+      type: 'market',
+      status: 'open',
+      amount: 0.01,
+      filled: 0,
+      price: 0,
+      average: 0,
+      triggerPrice: 0,
+      info: {},
+    } as unknown as Parameters<CcxtExchangeAdapter['toOrderInfo']>[0];
+    expect(a.toOrderInfo(pushed, false)).toMatchObject({ price: null, average: null, triggerPrice: null });
+  });
 });
 
 describe('a Binance demo-trading (testnet) account', () => {

@@ -1,0 +1,280 @@
+/**
+ * Live account state: positions, USDT balance and open orders (plain and conditional) of one account, kept
+ * current from the exchange's private streams through ccxt pro (`watchOrders`, `watchPositions`,
+ * `watchBalance`; OKX conditional orders on their own `orders-algo` channel), and reconciled by REST at
+ * start, after every reconnect and on a slow timer. `freshness()` says until when the state is known
+ * current, so a decision can refuse state older than its bound and read REST instead.
+ *
+ * Known current means: every private connection is open and was reconciled since it (re)connected, and
+ * the last sign of life on it (an event, or the pong to ccxt's keep-alive ping every `keepAliveMs`) is
+ * that recent. A lagging stream is caught by that bound; a REST snapshot confirms the state as of its time.
+ * After a (re)connect the reconcile waits until every private connection has been open `settleMs`, so
+ * the re-login and re-subscription are processed before its snapshot is taken; events that slip past a
+ * slower re-subscription are caught by the slow timer.
+ */
+import type * as ccxt from 'ccxt';
+import type { CcxtExchangeAdapter } from '../adapter.ts';
+import type { Balance, OrderInfo, PositionInfo } from '../types.ts';
+import { PrivateConnections } from './private-connections.ts';
+import { asProClient, type ProClient } from './pro-client.ts';
+import { isOpenStatus, positionKey, toBalance, toOrder, toPosition } from './stream-convert.ts';
+
+export interface LiveAccountStateOptions {
+  /** An adapter whose client was created with `streaming: true` (ccxt pro). */
+  adapter: CcxtExchangeAdapter;
+  /** Slow REST reconcile while streaming (default 60 s). */
+  reconcileIntervalMs?: number | undefined;
+  /** First wait after a stream error; doubles up to 15 s (default 250 ms). */
+  retryDelayMs?: number | undefined;
+  /** How long a (re)opened connection is given to log in and subscribe before the reconcile (default 250 ms). */
+  settleMs?: number | undefined;
+}
+
+export interface Freshness {
+  /** Every private stream is open and was reconciled since it (re)connected. */
+  streaming: boolean;
+  /** The state is known current up to this time (ms since epoch); undefined before the first reconcile. */
+  confirmedAt: number | undefined;
+  /** now − confirmedAt; Infinity before the first reconcile. */
+  ageMs: number;
+  lastReconcileAt: number | undefined;
+  lastEventAt: number | undefined;
+  /** Stream errors seen (each one is followed by a reconnect and a reconcile). */
+  streamErrors: number;
+  lastError: string | undefined;
+}
+
+interface Watch {
+  name: string;
+  run: () => Promise<unknown>;
+  apply: (result: unknown) => void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export class LiveAccountState {
+  private readonly adapter: CcxtExchangeAdapter;
+  private readonly client: ccxt.Exchange;
+  private readonly pro: ProClient;
+  private readonly connections: PrivateConnections;
+  private readonly reconcileIntervalMs: number;
+  private readonly retryDelayMs: number;
+  private readonly settleMs: number;
+  private readonly watches: Watch[];
+  private positionsByKey = new Map<string, PositionInfo>();
+  private ordersById = new Map<string, OrderInfo>();
+  private usdt: Balance | undefined;
+  private stopped = false;
+  private started: Promise<void> | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private reconciling: Promise<void> | undefined;
+  /** Events seen while a REST snapshot is in flight, re-applied over it. */
+  private replay: Array<() => void> | undefined;
+  /** Set by a stream error; cleared by the reconcile that follows the reconnect. */
+  private needsReconcile = false;
+  private heardAtDown: number | undefined;
+  /** A failed recovery reconcile waits before the next try (1 s, doubling to 30 s): no REST hammering. */
+  private recoverNotBefore = 0;
+  private recoverBackoffMs = 1000;
+  private lastReconcileAt: number | undefined;
+  private lastEventAt: number | undefined;
+  private streamErrors = 0;
+  private lastError: string | undefined;
+
+  constructor(opts: LiveAccountStateOptions) {
+    this.adapter = opts.adapter;
+    this.client = opts.adapter.client;
+    this.reconcileIntervalMs = opts.reconcileIntervalMs ?? 60_000;
+    this.retryDelayMs = opts.retryDelayMs ?? 250;
+    this.settleMs = opts.settleMs ?? 250;
+    const pro = asProClient(this.client);
+    this.pro = pro;
+    this.connections = new PrivateConnections(this.client, this.adapter.exchange);
+    this.watches = [
+      { name: 'orders', run: () => pro.watchOrders(), apply: (r) => this.applyOrders(r, false) },
+      { name: 'positions', run: () => pro.watchPositions(), apply: (r) => this.applyPositions(r) },
+      { name: 'balance', run: () => pro.watchBalance(), apply: (r) => this.applyBalance(r) },
+    ];
+    if (this.adapter.exchange === 'okx') {
+      this.watches.push({
+        name: 'orders-algo',
+        run: () => pro.watchOrders(undefined, undefined, undefined, { trigger: true }),
+        apply: (r) => this.applyOrders(r, true),
+      });
+    }
+  }
+
+  /** Loads markets, reconciles by REST, then follows the streams. Resolves after the first reconcile. */
+  start(): Promise<void> {
+    this.started ??= (async () => {
+      await this.adapter.loadMarkets();
+      await this.reconcile();
+      // Streaming only after a reconcile that follows the subscriptions (see the header).
+      this.needsReconcile = true;
+      for (const w of this.watches) void this.follow(w);
+      const slow = setInterval(() => void this.reconcile().catch(() => undefined), this.reconcileIntervalMs);
+      // While a stream is down: reconcile as soon as its connection is open again.
+      const recover = setInterval(() => void this.recover(), 50);
+      slow.unref();
+      recover.unref();
+      this.timers.push(slow, recover);
+    })();
+    return this.started;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.pro.close();
+  }
+
+  positions(): PositionInfo[] {
+    return [...this.positionsByKey.values()];
+  }
+
+  balance(): Balance | undefined {
+    return this.usdt;
+  }
+
+  /** Open orders, plain and conditional. */
+  openOrders(symbol?: string): OrderInfo[] {
+    return [...this.ordersById.values()].filter((o) => !symbol || o.symbol === symbol);
+  }
+
+  freshness(now = Date.now()): Freshness {
+    const streaming = this.lastReconcileAt !== undefined && !this.needsReconcile && this.connectionsOpen();
+    let confirmedAt: number | undefined;
+    if (this.lastReconcileAt !== undefined) {
+      confirmedAt = streaming
+        ? Math.max(this.lastReconcileAt, this.heardAt())
+        : Math.max(this.lastReconcileAt, this.heardAtDown ?? 0);
+    }
+    return {
+      streaming,
+      confirmedAt,
+      ageMs: confirmedAt === undefined ? Infinity : Math.max(0, now - confirmedAt),
+      lastReconcileAt: this.lastReconcileAt,
+      lastEventAt: this.lastEventAt,
+      streamErrors: this.streamErrors,
+      lastError: this.lastError,
+    };
+  }
+
+  /** True when the state is known current within `maxAgeMs`; otherwise read REST for this decision. */
+  isFresh(maxAgeMs: number, now = Date.now()): boolean {
+    return this.freshness(now).ageMs <= maxAgeMs;
+  }
+
+  /** REST snapshot of positions, balance and open orders; events pushed meanwhile are re-applied over it. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= (async () => {
+      const wasDown = this.needsReconcile;
+      const startedAt = Date.now();
+      this.replay = [];
+      try {
+        const [positions, balance, orders] = await Promise.all([
+          this.adapter.fetchPositions(),
+          this.adapter.fetchBalance(),
+          this.adapter.fetchOpenOrders(),
+        ]);
+        this.positionsByKey = new Map(positions.map((p) => [positionKey(p.symbol, p.side), p]));
+        this.usdt = balance;
+        this.ordersById = new Map(orders.map((o) => [orderKey(o), o]));
+        for (const again of this.replay) again();
+        this.lastReconcileAt = startedAt;
+        // A reconnect is healed only if the connections were open before the snapshot was taken.
+        if (wasDown && this.connectionsSettled(startedAt)) this.needsReconcile = false;
+      } finally {
+        this.replay = undefined;
+        this.reconciling = undefined;
+      }
+    })();
+    return this.reconciling;
+  }
+
+  private async recover(): Promise<void> {
+    if (!this.needsReconcile || this.reconciling || Date.now() < this.recoverNotBefore) return;
+    if (!this.connectionsSettled()) return;
+    try {
+      await this.reconcile();
+      this.recoverBackoffMs = 1000;
+    } catch (e) {
+      this.lastError = `reconcile: ${e instanceof Error ? e.message : String(e)}`;
+      this.recoverNotBefore = Date.now() + this.recoverBackoffMs;
+      this.recoverBackoffMs = Math.min(this.recoverBackoffMs * 2, 30_000);
+    }
+  }
+
+  private async follow(w: Watch): Promise<void> {
+    let wait = this.retryDelayMs;
+    while (!this.stopped) {
+      try {
+        const result = await w.run();
+        if (this.stopped) return;
+        this.lastEventAt = Date.now();
+        w.apply(result);
+        this.replay?.push(() => w.apply(result));
+        wait = this.retryDelayMs;
+      } catch (e) {
+        if (this.stopped) return;
+        if (!this.needsReconcile) this.heardAtDown = this.heardAt();
+        this.needsReconcile = true;
+        this.streamErrors += 1;
+        this.lastError = `${w.name}: ${e instanceof Error ? e.message : String(e)}`;
+        await sleep(wait);
+        wait = Math.min(wait * 2, 15_000);
+      }
+    }
+  }
+
+  private applyOrders(result: unknown, fromAlgoChannel: boolean): void {
+    for (const raw of result as ccxt.Order[]) {
+      const o = toOrder(this.adapter, raw, fromAlgoChannel);
+      if (isOpenStatus(o.status)) this.ordersById.set(orderKey(o), o);
+      else this.ordersById.delete(orderKey(o));
+    }
+  }
+
+  private applyPositions(result: unknown): void {
+    const rows = result as ccxt.Position[];
+    const hasLeg = (symbol: string) =>
+      rows.some((r) => r.symbol === symbol && (r.side === 'long' || r.side === 'short'));
+    for (const raw of rows) {
+      const side = raw.side as string | undefined;
+      if (side !== 'long' && side !== 'short') {
+        // Binance ACCOUNT_UPDATE row `ps` BOTH at `pa` 0 (ccxt: side "both"). Alone in the push it is a
+        // one-way position gone flat; beside a LONG/SHORT row it is hedge mode's always-empty BOTH row.
+        if (raw.symbol && Number(raw.contracts ?? 0) === 0 && !hasLeg(raw.symbol)) {
+          this.positionsByKey.delete(positionKey(raw.symbol, 'long'));
+          this.positionsByKey.delete(positionKey(raw.symbol, 'short'));
+        }
+        continue;
+      }
+      const p = toPosition(this.adapter, raw);
+      if (!p) continue;
+      if (p.position.contracts > 0) this.positionsByKey.set(p.key, p.position);
+      else this.positionsByKey.delete(p.key);
+    }
+  }
+
+  private applyBalance(result: unknown): void {
+    this.usdt = toBalance(result as ccxt.Balances, this.usdt);
+  }
+
+  private connectionsOpen(): boolean {
+    return this.connections.open();
+  }
+
+  private connectionsSettled(at = Date.now()): boolean {
+    return this.connections.settled(this.settleMs, at);
+  }
+
+  /** Last sign of life on every private connection, or the last event if later. */
+  private heardAt(): number {
+    return Math.max(this.connections.heardAt(), this.lastEventAt ?? 0);
+  }
+}
+
+function orderKey(o: OrderInfo): string {
+  return `${o.conditional ? 'c' : 'p'}:${o.id}`;
+}

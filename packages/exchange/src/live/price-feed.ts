@@ -1,0 +1,111 @@
+/**
+ * Last prices from the public streams: one ccxt pro client (one connection) per venue per process, shared
+ * by every account. `latest(symbol, maxAgeMs)` answers only a price received within the bound, so a
+ * decision falls back to REST (or the alert's own price) when the feed is stale or down.
+ */
+import type { Exchange } from '@tradehook/contracts';
+import { createCcxtClient } from '../client.ts';
+import { asProClient, type ProClient } from './pro-client.ts';
+
+export interface PriceFeedOptions {
+  exchange: Exchange;
+  testnet: boolean;
+  apiUrl?: string | undefined;
+  timeoutMs?: number | undefined;
+  keepAliveMs?: number | undefined;
+}
+
+export interface LivePrice {
+  price: number;
+  /** Local receive time (ms since epoch). */
+  receivedAt: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+export class PriceFeed {
+  readonly client: ProClient;
+  private readonly prices = new Map<string, LivePrice>();
+  private readonly tracked = new Set<string>();
+  private marketsReady: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(opts: PriceFeedOptions) {
+    this.client = asProClient(
+      createCcxtClient({
+        exchange: opts.exchange,
+        credentials: { apiKey: '', apiSecret: '' },
+        testnet: opts.testnet,
+        apiUrl: opts.apiUrl,
+        timeoutMs: opts.timeoutMs,
+        enableRateLimit: false, // public market data only; the order budget is not spent here
+        streaming: true,
+        keepAliveMs: opts.keepAliveMs,
+      }),
+    );
+  }
+
+  /** Starts following a symbol (idempotent); resolves once its first price arrived. */
+  async track(symbol: string): Promise<LivePrice> {
+    if (!this.tracked.has(symbol)) {
+      this.tracked.add(symbol);
+      this.marketsReady ??= this.client.loadMarkets();
+      await this.marketsReady;
+      void this.follow(symbol);
+    }
+    for (;;) {
+      const p = this.prices.get(symbol);
+      if (p) return p;
+      if (this.stopped) throw new Error('price feed stopped');
+      await sleep(10);
+    }
+  }
+
+  /** The last price if received within `maxAgeMs`, else undefined. */
+  latest(symbol: string, maxAgeMs: number, now = Date.now()): LivePrice | undefined {
+    const p = this.prices.get(symbol);
+    return p && now - p.receivedAt <= maxAgeMs ? p : undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.client.close();
+  }
+
+  private async follow(symbol: string): Promise<void> {
+    let wait = 250;
+    while (!this.stopped) {
+      try {
+        const t = await this.client.watchTicker(symbol);
+        const price = t.last ?? t.close;
+        if (typeof price === 'number' && price > 0)
+          this.prices.set(symbol, { price, receivedAt: Date.now() });
+        wait = 250;
+      } catch {
+        if (this.stopped) return;
+        await sleep(wait);
+        wait = Math.min(wait * 2, 15_000);
+      }
+    }
+  }
+}
+
+const feeds = new Map<string, PriceFeed>();
+
+/** The process's feed for a venue (created on first use). */
+export function priceFeedFor(opts: PriceFeedOptions): PriceFeed {
+  const key = `${opts.exchange}|${opts.testnet}|${opts.apiUrl ?? ''}`;
+  let feed = feeds.get(key);
+  if (!feed) {
+    feed = new PriceFeed(opts);
+    feeds.set(key, feed);
+  }
+  return feed;
+}
+
+/** Stops and forgets every feed (process shutdown, tests). */
+export async function stopPriceFeeds(): Promise<void> {
+  const all = [...feeds.values()];
+  feeds.clear();
+  await Promise.all(all.map((f) => f.stop()));
+}
