@@ -1,5 +1,5 @@
 import { baseEnvSchema, intFromEnv, parseEnv, type z } from '@tradehook/config';
-import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
+import { riskDefaultsEnvSchema } from '@tradehook/risk';
 
 export const riskEnvSchema = baseEnvSchema.extend({
   ...riskDefaultsEnvSchema.shape,

@@ -11,7 +11,7 @@ import {
   type Redis,
   type Worker,
 } from '@tradehook/queue';
-import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import { riskDefaultsFromEnv } from '@tradehook/risk';
 import type { RiskConfig } from './config.ts';
 import { sweepOrphanedSignals } from './orphan-sweeper.ts';
 import { createSignalProcessor, type SignalOutcome } from './signal-processor.ts';

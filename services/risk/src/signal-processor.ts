@@ -9,7 +9,7 @@ import {
   loadAccountLimits,
   type RiskDecision,
   type RiskDefaults,
-} from '@tradehook/risk-rules';
+} from '@tradehook/risk';
 import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
 
 export interface SignalProcessorDeps {

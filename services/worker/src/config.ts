@@ -1,6 +1,6 @@
 import { baseEnvSchema, intFromEnv, parseEnv, z } from '@tradehook/config';
 import { exchangeSchema } from '@tradehook/contracts';
-import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
+import { riskDefaultsEnvSchema } from '@tradehook/risk';
 
 const optionalUrl = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -59,8 +59,6 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * background this many at a time, so first jobs skip that work; 0 = off (built on an account's first job).
    */
   ACCOUNT_PREWARM_CONCURRENCY: intFromEnv(0, 64).default(4),
-  /** Cached ccxt instances are re-checked against the account row this often. */
-  ACCOUNT_CACHE_TTL_MS: intFromEnv(0, 3_600_000).default(10_000),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

@@ -13,7 +13,7 @@ import {
   type Worker,
 } from '@tradehook/queue';
 import { exchangeErrorMessage } from '@tradehook/exchange';
-import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import { riskDefaultsFromEnv } from '@tradehook/risk';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';

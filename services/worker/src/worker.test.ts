@@ -24,7 +24,7 @@ import {
   simOrders,
   waitForSignal,
   type SimAccount,
-} from './testing.ts';
+} from '../test/support.ts';
 import type { Exchange, OrderJob } from '@tradehook/contracts';
 
 /**

@@ -4,7 +4,7 @@ import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { getGlobalHalt } from '@tradehook/db';
 import { createLogger } from '@tradehook/logger';
 import { createRedis, createWorker, type Worker } from '@tradehook/queue';
-import { dayWindow } from '@tradehook/risk-rules';
+import { dayWindow } from '@tradehook/risk';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

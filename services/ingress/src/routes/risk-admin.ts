@@ -24,7 +24,7 @@ import {
   parseRiskDefaults,
   type EffectiveLimits,
   type RiskDefaults,
-} from '@tradehook/risk-rules';
+} from '@tradehook/risk';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { IngressDeps } from '../deps.ts';
