@@ -6,7 +6,7 @@ import {
 import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { sendError } from '../http-errors.ts';
-import { adminGuard } from '../routes/admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 import { generatePineScript, type AlertTarget } from './generator.ts';
 import { findPreset, PINE_PRESETS, presetSummary } from './presets.ts';
 import { dialogTemplates } from './templates.ts';

@@ -11,11 +11,11 @@ import {
 import { credentialsAad, hashWebhookSecret, maskApiKey } from '@tradehook/credentials';
 import { Prisma, type AccountModel as Account } from '@tradehook/db';
 import { Router, type Request, type Response } from 'express';
-import { askWorker } from '../accounts/worker-requests.ts';
+import { askWorker } from './worker-requests.ts';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { requestIdOf, requestLogger } from '../request-context.ts';
-import { adminGuard } from './admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 const EXCHANGE_LABEL: Record<Exchange, string> = { binance: 'Binance', okx: 'OKX' };
 

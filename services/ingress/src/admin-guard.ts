@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
-import { requireAdmin } from '../auth.ts';
-import type { IngressDeps } from '../deps.ts';
-import { redisRateLimit } from '../rate-limit.ts';
+import { requireAdmin } from './auth.ts';
+import type { IngressDeps } from './deps.ts';
+import { redisRateLimit } from './rate-limit.ts';
 
 const guards = new WeakMap<IngressDeps, RequestHandler[]>();
 

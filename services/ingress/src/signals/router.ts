@@ -4,7 +4,7 @@ import type { OrderModel, SignalModel } from '@tradehook/db';
 import { Router } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
-import { adminGuard } from './admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const dec = (d: { toString(): string } | null) => (d === null ? null : d.toString());

@@ -29,7 +29,7 @@ import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
-import { adminGuard } from './admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 export interface RiskAdminOptions {
   /** Global limit defaults (the risk service's env); read from the environment when not given. */
