@@ -5,3 +5,4 @@ export * from './orders.ts';
 export * from './api.ts';
 export * from './risk.ts';
 export * from './pine.ts';
+export * from './issues.ts';

@@ -1,5 +1,11 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
+import {
+  issueSummary,
+  signalJobSchema,
+  type Exchange,
+  type OrderJob,
+  type SignalJob,
+} from '@tradehook/contracts';
 import type { Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
@@ -93,11 +99,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
   return async function processSignalJob(job: Job<unknown>, token?: string): Promise<SignalOutcome> {
     const parsed = signalJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.') || '(job)'}: ${i.message}`)
-        .join('; ');
-      const reason = `malformed signal job: ${issues}`;
+      const reason = `malformed signal job: ${issueSummary(parsed.error, { root: '(job)', limit: 5 })}`;
       const signalId = signalIdOf(job.data);
       const log = logger.child({ jobId: job.id, ...(signalId ? { signalId } : {}) });
       if (signalId) await failSignal(signalId, reason, log);

@@ -13,7 +13,7 @@ import { Prisma, type AccountModel as Account } from '@tradehook/db';
 import { Router, type Request, type Response } from 'express';
 import { askWorker } from './worker-requests.ts';
 import type { IngressDeps } from '../deps.ts';
-import { ApiError } from '../http-errors.ts';
+import { ApiError, validationFailed } from '../http-errors.ts';
 import { requestIdOf, requestLogger } from '../request-context.ts';
 import { adminGuard } from '../admin-guard.ts';
 
@@ -28,15 +28,6 @@ function parseExchange(value: unknown): Exchange {
   const parsed = exchangeSchema.safeParse(typeof value === 'string' ? value.toLowerCase() : value);
   if (!parsed.success) throw new ApiError('validation_failed', 'exchange must be binance or okx');
   return parsed.data;
-}
-
-function zodFailure(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): ApiError {
-  const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  return new ApiError(
-    'validation_failed',
-    issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-    issues,
-  );
 }
 
 /** A worker's refusal that makes the key unusable: withdrawal permission, failed auth, no trading right. */
@@ -112,7 +103,7 @@ export function createAccountsRouter(deps: IngressDeps): Router {
     const replace = req.method === 'PUT' || req.query.replace === 'true';
     const schema = exchange === 'okx' ? okxRegisterAccountSchema : registerAccountSchema;
     const parsed = schema.safeParse(req.body ?? {});
-    if (!parsed.success) throw zodFailure(parsed.error);
+    if (!parsed.success) throw validationFailed(parsed.error);
     const input = parsed.data;
     const logger = requestLogger(res).child({ exchange, accountId: input.account_id });
 

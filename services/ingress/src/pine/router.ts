@@ -1,5 +1,6 @@
 import {
   exportPineRequestSchema,
+  fieldIssues,
   WEBHOOK_SECRET_PLACEHOLDER,
   type ExportPineResponse,
 } from '@tradehook/contracts';
@@ -34,8 +35,7 @@ export function createPineRouter(deps: IngressDeps): Router {
     }
     const parsed = exportPineRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      sendError(res, 'validation_failed', 'invalid export request', details);
+      sendError(res, 'validation_failed', 'invalid export request', fieldIssues(parsed.error));
       return;
     }
     const request = parsed.data;

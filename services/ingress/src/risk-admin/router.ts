@@ -1,7 +1,9 @@
 import {
   accountIdSchema,
   exchangeSchema,
+  fieldIssues,
   haltRequestSchema,
+  issueSummary,
   riskLimitsPatchSchema,
   riskLimitsPutSchema,
   type Exchange,
@@ -47,13 +49,14 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   }
   const result = schema.safeParse(body);
   if (!result.success) {
-    const details = result.error.issues.map((i) => ({
-      field: i.path.join('.') || '(body)',
+    // Details say `field` here (the API's first shape for limits; clients read it).
+    const details = fieldIssues(result.error, { root: '(body)' }).map((i) => ({
+      field: i.path,
       message: i.message,
     }));
     throw new ApiError(
       'validation_failed',
-      `invalid limits: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+      `invalid limits: ${issueSummary(result.error, { root: '(body)' })}`,
       details,
     );
   }
