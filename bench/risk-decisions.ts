@@ -82,7 +82,7 @@ try {
     };
     const id = randomUUID();
     const seqKey = sequenceKey('binance', signal.account_id, signal.symbol);
-    const seq = await insertQueuedSignal(pool, {
+    await insertQueuedSignal(pool, {
       id,
       signal,
       dedupKey: id,
@@ -91,7 +91,7 @@ try {
       sourceIp: null,
       receivedAt: new Date(receivedAt),
     });
-    return { signalId: id, requestId: id, receivedAt, seqKey, seq: seq!, signal };
+    return { signalId: id, requestId: id, receivedAt, signal };
   }
   const undecided = async () =>
     Number((await pool.query(`SELECT count(*) FROM signals WHERE status = 'queued'`)).rows[0].count);

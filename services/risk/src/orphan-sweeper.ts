@@ -51,12 +51,10 @@ export async function sweepOrphanedSignals(deps: {
     request_id: string;
     exchange: Exchange;
     status: string;
-    seq_key: string;
-    seq: string;
     payload: unknown;
     received_at: Date;
   }>(
-    `SELECT id, request_id, exchange::text AS exchange, status, seq_key, seq, payload, received_at FROM signals
+    `SELECT id, request_id, exchange::text AS exchange, status, payload, received_at FROM signals
       WHERE status <> ALL($3::text[]) AND COALESCE(updated_at, received_at) < $1
       ORDER BY received_at LIMIT $2`,
     [new Date(deps.now - deps.olderThanMs), deps.limit ?? 200, [...TERMINAL_SIGNAL_STATUSES]],
@@ -70,8 +68,6 @@ export async function sweepOrphanedSignals(deps: {
       signalId: row.id,
       requestId: row.request_id,
       receivedAt: row.received_at.getTime(),
-      seqKey: row.seq_key,
-      seq: Number(row.seq),
       signal: row.payload,
     });
     if (job.success) {

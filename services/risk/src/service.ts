@@ -1,12 +1,12 @@
-import { EXCHANGES, QUEUES, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
+import { EXCHANGES, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
   closeWithDeadline,
-  createQueue,
   createRedis,
-  createWorker,
-  DEFAULT_JOB_OPTIONS,
+  openQueue,
+  openWorker,
+  queueDefinitions,
   type Queue,
   type Redis,
   type Worker,
@@ -80,11 +80,12 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
 
       const orderQueues = {} as Record<Exchange, Queue<OrderJob>>;
       for (const exchange of EXCHANGES) {
-        orderQueues[exchange] = createQueue<OrderJob>(QUEUES.orders(exchange), redis, config.QUEUE_PREFIX, {
-          ...DEFAULT_JOB_OPTIONS,
-          attempts: config.ORDER_JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1_000 },
-        });
+        const attempts = config.ORDER_JOB_ATTEMPTS ?? config.ORDER_MAX_ATTEMPTS;
+        orderQueues[exchange] = openQueue(
+          queueDefinitions.orders(exchange, attempts),
+          redis,
+          config.QUEUE_PREFIX,
+        );
       }
       const processor = createSignalProcessor({
         db: pool,
@@ -96,8 +97,8 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         now,
         retry: { maxTries: config.RISK_MAX_TRIES, baseMs: config.RISK_RETRY_BASE_MS },
       });
-      const worker = createWorker<unknown, SignalOutcome>(
-        QUEUES.signals,
+      const worker = openWorker<unknown, SignalOutcome>(
+        queueDefinitions.signals,
         processor,
         workerConnection,
         config.QUEUE_PREFIX,
@@ -112,7 +113,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         }),
       );
       // The orphan sweep re-adds lost signals jobs through it.
-      const signalsQueue = createQueue<SignalJob>(QUEUES.signals, redis, config.QUEUE_PREFIX);
+      const signalsQueue = openQueue(queueDefinitions.signals, redis, config.QUEUE_PREFIX);
       const sweepTimer =
         config.RISK_SWEEP_INTERVAL_MS > 0
           ? setInterval(() => {

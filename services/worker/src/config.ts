@@ -1,5 +1,6 @@
 import { baseEnvSchema, intFromEnv, parseEnv, z } from '@tradehook/config';
 import { exchangeSchema } from '@tradehook/contracts';
+import { orderRetryEnvSchema } from '@tradehook/queue';
 import { riskDefaultsEnvSchema } from '@tradehook/risk';
 
 const optionalUrl = z.preprocess(
@@ -22,8 +23,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   /** BullMQ lock and stalled check: how soon a crashed worker's job is picked up again. */
   WORKER_LOCK_DURATION_MS: intFromEnv(1_000, 600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(1_000, 600_000).default(30_000),
-  /** Attempts for retryable exchange errors (network, 5xx, 429, clock skew), with exponential backoff. */
-  ORDER_MAX_ATTEMPTS: intFromEnv(1, 20).default(5),
+  /**
+   * Attempts for retryable exchange errors (network, 5xx, 429, clock skew), with exponential backoff; the
+   * same variable gives risk's BullMQ attempts of the job (packages/queue/src/queues.ts).
+   */
+  ...orderRetryEnvSchema.shape,
   ORDER_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
   /** A predecessor stuck non-terminal this long no longer blocks its successors (recorded in the reason). */
   ORDER_GATE_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(300_000),

@@ -1,14 +1,15 @@
 import type { Redis } from 'ioredis';
-import { QUEUES, type OrderJob } from '@tradehook/contracts';
+import type { OrderJob } from '@tradehook/contracts';
 import { CredentialsOpener } from '@tradehook/credentials';
 import { resealLegacyCredentials } from './reseal.ts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
   closeWithDeadline,
-  createQueue,
   createRedis,
-  createWorker,
+  openQueue,
+  openWorker,
+  queueDefinitions,
   redisReady,
   type Worker,
 } from '@tradehook/queue';
@@ -91,7 +92,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
-  const ownQueue = createQueue(QUEUES.orders(config.EXCHANGE), commands, config.QUEUE_PREFIX);
+  const ordersQueue = queueDefinitions.orders(config.EXCHANGE, config.ORDER_MAX_ATTEMPTS);
+  const ownQueue = openQueue(ordersQueue, commands, config.QUEUE_PREFIX);
   const processOrder = createOrderJobProcessor({
     queue: ownQueue,
     pool,
@@ -123,19 +125,13 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       const resealed = await resealLegacyCredentials(pool, config.EXCHANGE, opener);
       if (resealed > 0)
         logger.info('re-sealed stored credentials in the current format', { accounts: resealed });
-      orderWorker = createWorker(
-        QUEUES.orders(config.EXCHANGE),
-        processOrder,
-        workerConnection,
-        config.QUEUE_PREFIX,
-        {
-          concurrency: config.WORKER_CONCURRENCY,
-          lockDuration: config.WORKER_LOCK_DURATION_MS,
-          stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-          // A crash mid-order re-runs the job; runLeg looks orders up by client id, so re-runs are safe.
-          maxStalledCount: 5,
-        },
-      );
+      orderWorker = openWorker(ordersQueue, processOrder, workerConnection, config.QUEUE_PREFIX, {
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        // A crash mid-order re-runs the job; runLeg looks orders up by client id, so re-runs are safe.
+        maxStalledCount: 5,
+      });
       orderWorker.on('failed', (job, err) => {
         logger.error('order job failed', { jobId: job?.id, error: err.message });
         void failAbandonedSignal(
@@ -145,8 +141,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         );
       });
       orderWorker.on('error', (err) => logger.error('order worker error', { error: err.message }));
-      requestWorker = createWorker(
-        QUEUES.accountRequests(config.EXCHANGE),
+      requestWorker = openWorker(
+        queueDefinitions.accountRequests(config.EXCHANGE),
         processRequest,
         requestConnection,
         config.QUEUE_PREFIX,

@@ -180,8 +180,6 @@ export async function acceptSignal(
     signalId,
     requestId: ctx.requestId,
     receivedAt: ctx.receivedAt,
-    seqKey,
-    seq,
     signal,
   };
   beforeEnqueue?.(signalId);
