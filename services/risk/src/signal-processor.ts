@@ -6,7 +6,14 @@ import {
   type OrderJob,
   type SignalJob,
 } from '@tradehook/contracts';
-import type { Queryable } from '@tradehook/db';
+import {
+  failApprovedSignal,
+  failUndecidedSignal,
+  loadSignalState,
+  recordDecision,
+  type Queryable,
+  type SignalState,
+} from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
 import {
@@ -16,7 +23,6 @@ import {
   type RiskDecision,
   type RiskDefaults,
 } from '@tradehook/risk';
-import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
 
 export interface SignalProcessorDeps {
   db: Queryable;
@@ -45,7 +51,7 @@ function signalIdOf(data: unknown): string | null {
 }
 
 /** Where the job and the row disagree, the job cannot be trusted to be about that signal. */
-function mismatch(job: SignalJob, row: SignalRow): string | null {
+function mismatch(job: SignalJob, row: SignalState): string | null {
   const s = job.signal;
   const pairs: Array<[string, unknown, unknown]> = [
     ['exchange', s.exchange, row.exchange],
@@ -82,10 +88,10 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     const account = await loadAccountLimits(db, job.signal.exchange, job.signal.account_id, deps.defaults);
     if (!account) {
       // Approved, but the account has gone since: nothing can be sent. Not 'queued' any more, so record directly.
-      await db.query(
-        `UPDATE signals SET status = 'failed', reason = $2, completed_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'approved'`,
-        [job.signalId, 'account_not_found: the account was deleted after the signal was approved'],
+      await failApprovedSignal(
+        db,
+        job.signalId,
+        'account_not_found: the account was deleted after the signal was approved',
       );
       await publishSignalDone(deps.redis, deps.prefix, job.signalId);
       return { outcome: 'rejected', reason: 'account deleted after approval' };
@@ -110,7 +116,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     const log = logger.child({ requestId: data.requestId, signalId: data.signalId });
 
     try {
-      const row = await loadSignal(db, data.signalId);
+      const row = await loadSignalState(db, data.signalId);
       if (!row) throw new UnrecoverableError(`signal ${data.signalId} is not recorded in the database`);
       const wrong = mismatch(data, row);
       if (wrong) {
@@ -137,7 +143,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
       );
       if (!recorded) {
         // A concurrent delivery of the same job decided first; follow what it recorded.
-        const current = await loadSignal(db, data.signalId);
+        const current = await loadSignalState(db, data.signalId);
         if (current?.status === 'approved') return await reforward(data, log);
         return { outcome: 'already_decided', status: current?.status ?? 'missing' };
       }

@@ -1,6 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import { accountRequestJobSchema, type AccountStatus, type KeyCheck } from '@tradehook/contracts';
-import type { pg } from '@tradehook/db';
+import { recordKeyCheck, type pg } from '@tradehook/db';
 import { exchangeErrorMessage } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountRegistry } from './accounts.ts';
@@ -29,10 +29,7 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
       await adapter.loadMarkets();
       if (req.kind === 'verify') {
         const check = await adapter.checkKey();
-        await deps.pool.query(
-          `UPDATE accounts SET key_check = $3::jsonb, updated_at = now() WHERE exchange = $1::"Exchange" AND account_id = $2`,
-          [req.exchange, req.accountId, JSON.stringify(check)],
-        );
+        await recordKeyCheck(deps.pool, req.exchange, req.accountId, check);
         log.info('key checked', {
           ok: check.ok,
           positionMode: check.positionMode,

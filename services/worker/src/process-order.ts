@@ -27,7 +27,7 @@ import {
   markExecuting,
   type FinalStatus,
   type SignalState,
-} from './signal-state.ts';
+} from '@tradehook/db';
 
 export interface OrderJobDeps {
   pool: pg.Pool;
