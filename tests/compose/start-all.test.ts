@@ -10,7 +10,7 @@ import {
   databaseUrl,
   deleteRedisPrefix,
   testQueuePrefix,
-  TEST_DB_PREFIX,
+  testDatabaseName,
   TEST_PG_ADMIN_URL,
   TEST_REDIS_URL,
 } from '../support/index.ts';
@@ -35,8 +35,8 @@ async function freePort(): Promise<number> {
 describe('pnpm start', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'th-start-'));
   const prefix = testQueuePrefix();
-  // Named like the suite's databases, so the global teardown drops it.
-  const dbName = `${TEST_DB_PREFIX}start_${Date.now().toString(36)}`;
+  // Named like the suite's databases (with the run's id), so only this run's teardown drops it.
+  const dbName = testDatabaseName('start');
 
   afterAll(async () => {
     const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });
