@@ -14,7 +14,8 @@ import {
   type Ingress,
   type Simulator,
 } from './lib/pipeline.ts';
-import { REPO_ROOT, startProcess, waitUntil, type ManagedProcess } from './lib/processes.ts';
+import { startProcess, type ManagedProcess } from './lib/processes.ts';
+import { REPO_ROOT, waitUntil } from '../scripts/lib/supervisor.ts';
 import { round, summarise, type Summary } from './lib/stats.ts';
 
 /**
@@ -169,7 +170,10 @@ async function baselineRounds(ctx: Ctx): Promise<Series> {
     env: { PORT: '0', SIM_URL: ctx.sim.url, API_KEY: a!.apiKey, API_SECRET: a!.apiSecret },
   });
   try {
-    await waitUntil('baseline to listen', () => /listening \d+/.test(proc.output()), 30_000, 50, proc);
+    await waitUntil('baseline to listen', () => /listening \d+/.test(proc.output()), {
+      timeoutMs: 30_000,
+      process: proc,
+    });
     const url = `http://127.0.0.1:${/listening (\d+)/.exec(proc.output())![1]}/api/v1/webhook/tradingview`;
     const ms: number[] = [];
     for (let i = 0; i < ROUNDS * 2; i++) {

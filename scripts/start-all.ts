@@ -5,32 +5,33 @@
 // gets time to finish its work (package.json `exec`s this script, so a clean Ctrl-C ends `pnpm start` with 0).
 // A child that exits on its own is restarted with backoff (like compose's restart policy); the rest keep
 // running, so one crash (e.g. during a database outage) cannot take the whole stack down.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, relative } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { ensureLocalSecrets, LOCAL_SECRET_KEYS } from '../deploy/secrets.ts';
 import { assertPortsFree } from './ports.ts';
+import {
+  keepRunning,
+  readinessUrl,
+  REPO_ROOT,
+  spawnService,
+  waitForHttp,
+  type Env,
+  type OutputOptions,
+  type ProcessSpec,
+  type RestartPolicy,
+} from './lib/supervisor.ts';
 
-export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export { REPO_ROOT };
 export const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/tradehook';
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 /** Longest a child may take to stop after SIGTERM (workers finish the order in flight) before SIGKILL. */
 const STOP_DEADLINE_MS = 70_000;
 /** Restart backoff of a crashed child: doubles from the first to the last; reset after a long enough run. */
-const RESTART_FIRST_MS = 1_000;
-const RESTART_MAX_MS = 30_000;
-const RESTART_RESET_AFTER_MS = 60_000;
+const RESTART: RestartPolicy = { firstMs: 1_000, maxMs: 30_000, resetAfterMs: 60_000 };
 
-type Env = Record<string, string | undefined>;
-
-export interface ServiceSpec {
-  name: string;
-  /** Entry file, run as `node --import tsx <entry>` (the compose commands). */
-  entry: string;
-  env: Env;
-}
+/** One service of the stack (entry run as `node --import tsx <entry>`, the compose commands). */
+export type ServiceSpec = ProcessSpec;
 
 export interface StartAllOptions {
   env?: Env;
@@ -106,49 +107,10 @@ export async function ensureDatabase(url: string): Promise<boolean> {
   }
 }
 
-function pipeLines(
-  stream: NodeJS.ReadableStream | null,
-  prefix: string,
-  write: (line: string) => void,
-): void {
-  if (!stream) return;
-  createInterface({ input: stream }).on('line', (line) => write(`${prefix}${line}`));
-}
-
-function runNode(
-  name: string,
-  entry: string,
-  env: Env,
-  write: (line: string) => void,
-  width: number,
-): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    cwd: REPO_ROOT,
-    env: env as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** Each output line of a child, prefixed with its name padded to `width`. */
+function prefixed(name: string, width: number, write: (line: string) => void): OutputOptions {
   const prefix = `[${name}]`.padEnd(width + 2) + ' ';
-  pipeLines(child.stdout, prefix, write);
-  pipeLines(child.stderr, prefix, write);
-  return child;
-}
-
-function exitCode(child: ChildProcess): Promise<number> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
-}
-
-async function waitForHealth(url: string, isStopping: () => boolean): Promise<void> {
-  for (;;) {
-    if (isStopping()) throw new Error('stopped before the ingress became healthy');
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return { onLine: (line) => write(`${prefix}${line}`), keepChars: 0 };
 }
 
 export function listServices(
@@ -205,58 +167,41 @@ export async function startAll(options: StartAllOptions = {}): Promise<RunningSt
 
   say('applying migrations');
   const migrateEnv = serviceEnv(base, secrets, 'risk');
-  const migrate = runNode('migrate', 'packages/db/src/migrate-cli.ts', migrateEnv, write, 7);
-  const migrateCode = await exitCode(migrate);
+  const migrate = spawnService(
+    { name: 'migrate', entry: 'packages/db/src/migrate-cli.ts', env: migrateEnv },
+    prefixed('migrate', 7, write),
+  );
+  const migrateCode = await migrate.exit;
   if (migrateCode !== 0) throw new Error(`migrations failed (exit ${migrateCode})`);
 
   const services = listServices(base, secrets, options.binanceWorkers ?? 1, options.okxWorkers ?? 1);
   const width = Math.max(...services.map((s) => s.name.length));
-  const children = services.map((s) => ({ spec: s, child: runNode(s.name, s.entry, s.env, write, width) }));
+  const kept = services.map((s) =>
+    keepRunning(s, prefixed(s.name, width, write), RESTART, (code, waitMs) =>
+      say(`${s.name} exited unexpectedly (code ${code}); restarting in ${waitMs} ms`),
+    ),
+  );
 
   let stopping = false;
-  let firstFailure = 0;
-  let wakeRestarts: () => void = () => undefined;
-  const stopRequested = new Promise<void>((resolve) => (wakeRestarts = resolve));
   const stop = async (reason = 'stop requested'): Promise<number> => {
     if (!stopping) {
       stopping = true;
-      wakeRestarts();
       say(`stopping (${reason})`);
-      for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-      const killer = setTimeout(() => {
-        for (const { child } of children) if (child.exitCode === null) child.kill('SIGKILL');
-      }, STOP_DEADLINE_MS);
-      killer.unref();
-      await Promise.all(children.map(({ child }) => exitCode(child)));
-      clearTimeout(killer);
+      await Promise.all(kept.map((k) => k.stop(STOP_DEADLINE_MS)));
     }
     return exited;
   };
-
-  /** Runs one service until stop(): a child that exits on its own is started again after a backoff. */
-  const supervise = async (slot: (typeof children)[number]): Promise<number> => {
-    let backoff = RESTART_FIRST_MS;
-    for (;;) {
-      const startedAt = Date.now();
-      const code = await exitCode(slot.child);
-      if (stopping) {
-        if (code !== 0) firstFailure ||= code;
-        return code;
-      }
-      if (Date.now() - startedAt >= RESTART_RESET_AFTER_MS) backoff = RESTART_FIRST_MS;
-      say(`${slot.spec.name} exited unexpectedly (code ${code}); restarting in ${backoff} ms`);
-      await Promise.race([new Promise((r) => setTimeout(r, backoff)), stopRequested]);
-      if (stopping) return code;
-      backoff = Math.min(backoff * 2, RESTART_MAX_MS);
-      slot.child = runNode(slot.spec.name, slot.spec.entry, slot.spec.env, write, width);
-    }
-  };
-  const exited: Promise<number> = Promise.all(children.map(supervise)).then(() => firstFailure);
+  // The first child that failed while stopping gives the exit code.
+  const exited: Promise<number> = Promise.all(kept.map((k) => k.finished)).then(
+    (codes) => codes.find((code) => code !== 0) ?? 0,
+  );
 
   const ingressUrl = `http://127.0.0.1:${port}`;
-  const ready = waitForHealth(`${ingressUrl}/api/v1/webhook/health`, () => stopping).then(() =>
-    say(`ready: ${ingressUrl} (webhook ${ingressUrl}/api/v1/webhook/tradingview)`),
-  );
+  const ready = waitForHttp(readinessUrl('ingress', Number(port)), {
+    timeoutMs: Number.POSITIVE_INFINITY,
+    intervalMs: 250,
+    cancelled: () => stopping,
+  }).then(() => say(`ready: ${ingressUrl} (webhook ${ingressUrl}/api/v1/webhook/tradingview)`));
   ready.catch(() => undefined);
   return { ingressUrl, secretsFile, ready, exited, stop };
 }

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { BenchEnvironment } from './environment.ts';
-import { freePort } from './ports.ts';
-import { startProcess, waitForHttp, waitUntil, type ManagedProcess } from './processes.ts';
+import { freePort, waitForHttp, waitUntil } from '../../scripts/lib/supervisor.ts';
+import { startProcess, type ManagedProcess } from './processes.ts';
 
 /**
  * Starts the real services as separate processes with the environment production would give them
@@ -56,7 +56,7 @@ export async function startIngress(
     },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/api/v1/webhook/health`, 30_000, proc);
+  await waitForHttp(`${url}/api/v1/webhook/health`, { timeoutMs: 30_000, process: proc });
   return { process: proc, url, webhookUrl: `${url}/api/v1/webhook/tradingview` };
 }
 
@@ -72,7 +72,12 @@ export async function startBaseline(): Promise<Baseline> {
     logDir: logRoot,
     env: { PORT: '0' },
   });
-  await waitUntil('baseline to listen', () => /listening \d+/.test(proc.output()), 20_000, 50, proc);
+  // The baseline server picks its own port and prints it: the one place output is read.
+  await waitUntil('baseline to listen', () => /listening \d+/.test(proc.output()), {
+    timeoutMs: 20_000,
+    intervalMs: 50,
+    process: proc,
+  });
   const port = /listening (\d+)/.exec(proc.output())?.[1];
   return { process: proc, webhookUrl: `http://127.0.0.1:${port}/api/v1/webhook/tradingview` };
 }
@@ -98,7 +103,7 @@ export async function startSimulatorProcess(): Promise<Simulator> {
     },
   });
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/_sim/health`, 30_000, proc);
+  await waitForHttp(`${url}/_sim/health`, { timeoutMs: 30_000, process: proc });
   return {
     process: proc,
     url,
@@ -166,9 +171,7 @@ export async function waitForQueueWorkers(
     await waitUntil(
       `${count} worker(s) on ${queueName}`,
       async () => (await queue.getWorkersCount()) >= count,
-      timeoutMs,
-      100,
-      alive,
+      { timeoutMs, process: alive },
     );
   } finally {
     await queue.close();

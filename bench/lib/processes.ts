@@ -1,23 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT, spawnService, type ServiceProcess } from '../../scripts/lib/supervisor.ts';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export { REPO_ROOT };
 
-/**
- * A service or helper started as its own OS process, as in production: `node --import tsx <file>` (one
- * process — the `tsx` CLI would add a wrapper process and hide the real RSS). Output goes to a log file.
- */
-export interface ManagedProcess {
-  name: string;
-  pid: number;
-  child: ChildProcess;
+/** A service or helper of the bench in its own OS process (scripts/lib/supervisor.ts), its output in a log file. */
+export interface ManagedProcess extends ServiceProcess {
   logFile: string;
-  /** Output seen so far (also in logFile), for readiness checks and error messages. */
-  output(): string;
-  exited(): boolean;
-  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<void>;
 }
 
 export interface StartOptions {
@@ -25,15 +14,12 @@ export interface StartOptions {
   /** A .ts entry point relative to the repo root. */
   entry: string;
   args?: string[];
+  /** Added to this process's environment. */
   env: Record<string, string | undefined>;
   logDir: string;
 }
 
-// Whatever happens to the bench, it must not leave services running: kill what is still alive on exit.
-const live = new Set<ChildProcess>();
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
+// Ctrl-C on the bench: exit, which makes the supervisor kill what is still running.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => process.exit(130));
 }
@@ -46,91 +32,18 @@ export function startProcess(options: StartOptions): ManagedProcess {
   const profDir = process.env.BENCH_CPU_PROF_DIR;
   // One folder per service: the tsx loader thread writes a profile of its own beside the main thread's.
   const prof = profDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profDir, options.name)}`] : [];
-  const child = spawn(
-    process.execPath,
-    [...prof, '--import', 'tsx', options.entry, ...(options.args ?? [])],
+  const proc = spawnService(
     {
-      cwd: REPO_ROOT,
-      env: { ...process.env, ...options.env } as NodeJS.ProcessEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      name: options.name,
+      entry: options.entry,
+      args: options.args,
+      env: { ...process.env, ...options.env },
+      nodeArgs: prof,
     },
+    { onChunk: (chunk) => log.write(chunk) },
   );
-  live.add(child);
-  let buffer = '';
-  let exitCode: number | null | undefined;
-  const keep = (chunk: Buffer) => {
-    log.write(chunk);
-    // Enough for readiness lines and the tail of a crash; the log file has everything.
-    buffer = (buffer + chunk.toString()).slice(-64_000);
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  const exit = new Promise<void>((resolve) => {
-    child.once('exit', (code) => {
-      exitCode = code;
-      live.delete(child);
-      log.end();
-      resolve();
-    });
-  });
-  if (child.pid === undefined) throw new Error(`could not start ${options.name}`);
-  return {
-    name: options.name,
-    pid: child.pid,
-    child,
-    logFile,
-    output: () => buffer,
-    exited: () => exitCode !== undefined,
-    async stop(signal = 'SIGTERM', graceMs = 8_000) {
-      if (exitCode !== undefined) return;
-      child.kill(signal);
-      const timer = sleep(graceMs).then(() => 'timeout' as const);
-      if ((await Promise.race([exit.then(() => 'exited' as const), timer])) === 'timeout') {
-        child.kill('SIGKILL');
-        await exit;
-      }
-    },
-  };
-}
-
-export async function waitUntil(
-  what: string,
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  intervalMs = 50,
-  alive?: ManagedProcess,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return;
-    if (alive?.exited()) {
-      throw new Error(`${alive.name} exited while waiting for ${what}:\n${alive.output().slice(-3000)}`);
-    }
-    if (Date.now() > deadline) {
-      const tail = alive ? `\n--- ${alive.name} output ---\n${alive.output().slice(-3000)}` : '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${tail}`);
-    }
-    await sleep(intervalMs);
-  }
-}
-
-export async function waitForHttp(url: string, timeoutMs: number, alive?: ManagedProcess): Promise<void> {
-  await waitUntil(
-    `${url} to answer`,
-    async () => {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      await res.arrayBuffer();
-      return res.status < 500;
-    },
-    timeoutMs,
-    100,
-    alive,
-  );
+  void proc.exit.then(() => log.end());
+  return Object.assign(proc, { logFile });
 }
 
 /** Resident set size in KiB from /proc/<pid>/status, or undefined when the process is gone. */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { BenchEnvironment } from './environment.ts';
-import { waitUntil } from './processes.ts';
+import { waitUntil } from '../../scripts/lib/supervisor.ts';
 
 /** What the pipeline recorded about each benchmark signal (epoch ms), read straight from Postgres. */
 export interface SignalTimeline {
@@ -67,8 +67,7 @@ export async function waitForStatuses(
         const done = statuses.reduce((n, s) => n + (last[s] ?? 0), 0);
         return done >= count && done === all;
       },
-      timeoutMs,
-      100,
+      { timeoutMs },
     );
   } catch (err) {
     throw new Error(`${(err as Error).message}; statuses so far ${JSON.stringify(last)}`, { cause: err });

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { BenchResults } from '../../bench/lib/results.ts';
-import { TEST_DB_PREFIX } from '../support/index.ts';
+import { testDatabaseName } from '../support/index.ts';
 
 /**
  * `pnpm bench` at a tiny size, so the benchmark code cannot rot: every benchmark must run end to end
@@ -32,8 +32,8 @@ describe('pnpm bench (smoke size)', () => {
         BENCH_OUT: report,
         BENCH_JSON: json,
         BENCH_LOG_LEVEL: 'warn',
-        // th_test_<run>_…: a concurrent run's clean-up drops only names without a live run id.
-        BENCH_DB_PREFIX: `${TEST_DB_PREFIX}${inject('tradehookTestRun')}_`,
+        // With the run's id: a concurrent run's global setup leaves it alone, this run's teardown drops it.
+        BENCH_DB_PREFIX: `${testDatabaseName('bench')}_`,
       },
       maxBuffer: 16 * 1024 * 1024,
       timeout: 470_000,

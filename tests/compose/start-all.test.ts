@@ -4,13 +4,13 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readEnvFile } from '../../deploy/secrets.ts';
 import {
   databaseUrl,
   deleteRedisPrefix,
   testQueuePrefix,
-  TEST_DB_PREFIX,
+  testDatabaseName,
   TEST_PG_ADMIN_URL,
   TEST_REDIS_URL,
 } from '../support/index.ts';
@@ -35,9 +35,8 @@ async function freePort(): Promise<number> {
 describe('pnpm start', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'th-start-'));
   const prefix = testQueuePrefix();
-  // Named like the suite's databases (th_test_<run>_…): this run's teardown drops it, a concurrent run's
-  // clean-up of dead runs leaves it alone.
-  const dbName = `${TEST_DB_PREFIX}${inject('tradehookTestRun')}_start`;
+  // Named like the suite's databases (with the run's id), so only this run's teardown drops it.
+  const dbName = testDatabaseName('start');
 
   afterAll(async () => {
     const admin = new pg.Client({ connectionString: TEST_PG_ADMIN_URL });

@@ -245,7 +245,7 @@ describe('dashboard in a real browser', () => {
   });
 
   it('never wrote the admin token or an API secret to any service log', () => {
-    const logs = h.processes.flatMap((p) => p.output).join('\n');
+    const logs = h.processes.map((p) => p.output()).join('\n');
     expect(logs).toContain('dashboard login');
     for (const secret of [h.adminToken, ...typedSecrets]) expect(logs).not.toContain(secret);
   });

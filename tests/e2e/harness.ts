@@ -12,10 +12,7 @@
  *
  * Used by tests/e2e and reusable by benchmarks and the compose-parity test.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { generateCredentialsKeyPair } from '../../packages/credentials/src/index.ts';
 import { createPgPool, type pg } from '../../packages/db/src/index.ts';
 import {
@@ -30,6 +27,13 @@ import {
   TEST_REDIS_URL,
   type TestDatabase,
 } from '../support/index.ts';
+import {
+  freePort,
+  readinessUrl,
+  spawnService,
+  waitForHttp,
+  type ServiceProcess as SupervisedProcess,
+} from '../../scripts/lib/supervisor.ts';
 
 export type Exchange = 'binance' | 'okx';
 export type Role = 'ingress' | 'risk' | 'worker';
@@ -37,8 +41,6 @@ export type Role = 'ingress' | 'risk' | 'worker';
 /** Parsed JSON from the services and the simulator: shapes are asserted by the tests themselves. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type JsonBody = any;
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface HarnessOptions {
   /** Worker processes per exchange started with the harness (default one each). */
@@ -54,13 +56,9 @@ export interface HarnessOptions {
   database?: TestDatabase;
 }
 
-export interface ServiceProcess {
-  name: string;
+/** A service process of the harness (scripts/lib/supervisor.ts), with its role. */
+export interface ServiceProcess extends SupervisedProcess {
   role: Role;
-  child: ChildProcess;
-  /** Output so far (JSON log lines and anything else). */
-  output: string[];
-  exited: Promise<number | null>;
 }
 
 export interface E2EAccount {
@@ -87,17 +85,6 @@ export interface SignalOutcome {
   status: string;
   reason: string | null;
   result: Record<string, unknown> | null;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** tsx start-up of a service on a busy two-core machine can take several seconds. */
@@ -176,63 +163,40 @@ export class E2EHarness {
     };
   }
 
-  /** Starts one service process and resolves once it reports ready. */
+  /**
+   * Starts one service process and resolves once it is ready: the ingress health route answers 200, risk and
+   * workers their metrics server (opened on a port of their own once started).
+   */
   async startService(role: Role, env: Record<string, string> = {}, name?: string): Promise<ServiceProcess> {
     const label = name ?? `${role}-${++this.counter}`;
     const fullEnv = { ...this.baseEnv(role), ...env };
-    // Readiness is read from the services' info log lines: never run them quieter than that.
-    if (['error', 'warn'].includes(fullEnv.LOG_LEVEL ?? '')) fullEnv.LOG_LEVEL = 'info';
-    const child = spawn(process.execPath, ['--import', 'tsx', `services/${role}/src/main.ts`], {
-      cwd: REPO_ROOT,
-      env: fullEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const proc: ServiceProcess = {
-      name: label,
-      role,
-      child,
-      output: [],
-      exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-    };
+    if (role !== 'ingress')
+      Object.assign(fullEnv, { METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' });
+    const port = Number(role === 'ingress' ? fullEnv.PORT : fullEnv.METRICS_PORT);
+    const proc: ServiceProcess = Object.assign(
+      spawnService(
+        { name: label, entry: `services/${role}/src/main.ts`, env: fullEnv },
+        {
+          keepChars: 4_000_000,
+          ...(this.options.echo
+            ? { onLine: (line: string) => process.stderr.write(`[${label}] ${line}\n`) }
+            : {}),
+        },
+      ),
+      { role },
+    );
     this.processes.push(proc);
-    const ready =
-      role === 'ingress' ? /ingress listening/ : role === 'risk' ? /risk service started/ : /worker started/;
-    return new Promise<ServiceProcess>((resolve, reject) => {
-      let done = false;
-      const onData = (chunk: Buffer) => {
-        const text = chunk.toString();
-        proc.output.push(text);
-        if (this.options.echo) process.stderr.write(`[${label}] ${text}`);
-        if (!done && ready.test(text)) {
-          done = true;
-          clearTimeout(timer);
-          resolve(proc);
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      const timer = setTimeout(() => {
-        if (done) return;
-        done = true;
-        child.kill('SIGKILL');
-        reject(
-          new Error(
-            `${label} not ready after ${STARTUP_TIMEOUT_MS} ms:\n${proc.output.join('').slice(-2000)}`,
-          ),
-        );
-      }, STARTUP_TIMEOUT_MS);
-      void proc.exited.then((code) => {
-        clearTimeout(timer);
-        if (!done) {
-          done = true;
-          reject(
-            new Error(
-              `${label} exited with ${code} before it was ready:\n${proc.output.join('').slice(-2000)}`,
-            ),
-          );
-        }
+    try {
+      await waitForHttp(readinessUrl(role, port), {
+        timeoutMs: STARTUP_TIMEOUT_MS,
+        process: proc,
+        intervalMs: 200,
       });
-    });
+    } catch (err) {
+      await proc.stop('SIGKILL');
+      throw err;
+    }
+    return proc;
   }
 
   startWorker(exchange: Exchange, env: Record<string, string> = {}): Promise<ServiceProcess> {
@@ -246,7 +210,7 @@ export class E2EHarness {
   /** SIGKILL (or another signal) to one service process; resolves when it has exited. */
   async kill(proc: ServiceProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     proc.child.kill(signal);
-    await proc.exited;
+    await proc.exit;
   }
 
   // ── admin API and webhook ────────────────────────────────────────────────
@@ -418,11 +382,7 @@ export class E2EHarness {
   async stop(): Promise<void> {
     await Promise.all(
       this.processes.map(async (p) => {
-        if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-        p.child.kill('SIGTERM');
-        const timer = setTimeout(() => p.child.kill('SIGKILL'), 8_000);
-        await p.exited;
-        clearTimeout(timer);
+        await p.stop('SIGTERM', 8_000);
       }),
     );
     await this.pool.end().catch(() => undefined);

@@ -66,8 +66,7 @@ describe('ordering with three worker processes', () => {
     }
     // The load really was shared: more than one replica finished signals.
     const busy = h.processes.filter(
-      (p) =>
-        p.role === 'worker' && p.name.includes('binance') && p.output.join('').includes('signal finished'),
+      (p) => p.role === 'worker' && p.name.includes('binance') && p.output().includes('signal finished'),
     );
     expect(busy.length).toBeGreaterThan(1);
   }, 90_000);
@@ -144,7 +143,7 @@ describe('graceful shutdown', () => {
         p.child.signalCode === null,
     );
     for (const p of live) p.child.kill('SIGTERM');
-    const codes = await Promise.all(live.map((p) => p.exited));
+    const codes = await Promise.all(live.map((p) => p.exit));
     expect(codes.every((c) => c === 0)).toBe(true);
     // Finished by the stopping worker itself, not by a successor after the stalled check.
     const { rows } = await h.pool.query('SELECT status FROM signals WHERE id = $1', [signalId]);

@@ -52,6 +52,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/**
+ * A name for a database a test creates itself (e.g. `pnpm start` creating its own): it carries the run's id,
+ * so a concurrent run's global setup leaves it alone and this run's teardown drops it.
+ */
+export function testDatabaseName(label: string): string {
+  return `${TEST_DB_PREFIX}${currentRun()}_${label}_${randomBytes(3).toString('hex')}`;
+}
+
 /** An empty database (no migrations), for the migration applier's own tests. */
 export async function createEmptyDatabase(): Promise<TestDatabase> {
   const name = `${TEST_DB_PREFIX}${currentRun()}_${randomBytes(5).toString('hex')}`;

@@ -1,3 +1,4 @@
+import { issueLines } from '@tradehook/contracts';
 import { z } from 'zod';
 
 /**
@@ -12,7 +13,7 @@ export function parseEnv<T extends z.ZodType>(
 ): z.infer<T> {
   const result = schema.safeParse(env);
   if (!result.success) {
-    const lines = result.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+    const lines = issueLines(result.error, { root: '(env)' }).map((line) => `  - ${line}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;

@@ -7,3 +7,4 @@ export * from './risk.ts';
 export * from './pine.ts';
 export * from './notifications.ts';
 export * from './numbers.ts';
+export * from './issues.ts';

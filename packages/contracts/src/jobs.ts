@@ -17,14 +17,15 @@ export const QUEUES = {
  */
 export const DEFAULT_QUEUE_PREFIX = '{tradehook}';
 
-/** `signals` queue: ingress → risk. Ids and normalised instructions only: never a secret. */
+/**
+ * `signals` queue: ingress → risk. Ids and normalised instructions only: never a secret. The signal's
+ * per-key sequence number is not carried: the ordering gate reads it from its row in Postgres.
+ */
 export const signalJobSchema = z.object({
   signalId: z.uuid(),
   requestId: z.string().min(1).max(128),
   /** Ingress receive time, epoch ms (latency accounting, staleness). */
   receivedAt: z.number().int(),
-  seqKey: z.string().min(1),
-  seq: z.number().int().positive(),
   signal: normalisedSignalSchema,
 });
 export type SignalJob = z.infer<typeof signalJobSchema>;

@@ -6,6 +6,7 @@ export * from './repositories/risk-limits.ts';
 export * from './repositories/fills-pnl.ts';
 export * from './repositories/accounts.ts';
 export * from './repositories/signals.ts';
+export * from './repositories/signal-ordering.ts';
 export * from './repositories/orders.ts';
 export * from './repositories/fills.ts';
 export * from './repositories/sync-cursors.ts';

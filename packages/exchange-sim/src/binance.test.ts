@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, control, rejects, setPrice } from './test-helpers.ts';
+import { binanceAccount, control, rejects, setPrice } from '../test/support.ts';
 
 const BTC = 'BTC/USDT:USDT';
 let sim: Simulator;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, control } from './test-helpers.ts';
+import { binanceAccount, control } from '../test/support.ts';
 
 let sim: Simulator;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, control, okxAccount, rejects, setPrice } from './test-helpers.ts';
+import { binanceAccount, control, okxAccount, rejects, setPrice } from '../test/support.ts';
 
 /**
  * Account history as the exchanges hand it out (issue 11, items 1, 5, 9): the movable clock, Binance's 7-day

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runSeededIds } from './engine.ts';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, okxAccount } from './test-helpers.ts';
+import { binanceAccount, okxAccount } from '../test/support.ts';
 
 /**
  * A database that outlives the simulator (`pnpm demo` restarted) keeps its fills: a restarted simulator must

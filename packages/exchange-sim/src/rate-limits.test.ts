@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, control, okxAccount, rejects, type Binance } from './test-helpers.ts';
+import { binanceAccount, control, okxAccount, rejects, type Binance } from '../test/support.ts';
 
 /** Real ccxt over HTTP; each test plays its own host through X-Forwarded-For (trusted only by this option). */
 const BTC = 'BTC/USDT:USDT';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, okxAccount, type Binance, type Okx } from './test-helpers.ts';
+import { binanceAccount, okxAccount, type Binance, type Okx } from '../test/support.ts';
 
 /**
  * The simulator's answers against what ccxt recorded from the real exchanges

@@ -1,12 +1,11 @@
 import {
   notificationEventSchema,
-  QUEUES,
   type NotificationEvent,
   type NotificationEventJob,
 } from '@tradehook/contracts';
 import type { Logger } from '@tradehook/logger';
 import { notificationEvents } from '@tradehook/metrics/pipeline';
-import { createQueue, createRedis, DEFAULT_JOB_OPTIONS, type Queue, type Redis } from '@tradehook/queue';
+import { createRedis, openQueue, queueDefinitions, type Queue, type Redis } from '@tradehook/queue';
 
 /**
  * Producer side of the `notifications` queue. `emit` never throws and never makes its caller wait: an order, a
@@ -28,14 +27,6 @@ export interface EmitterOptions {
   timeoutMs?: number;
 }
 
-/** Event jobs are tiny; the notifier consumes them at once, so a short history is enough. */
-const EVENT_JOB_OPTIONS = {
-  ...DEFAULT_JOB_OPTIONS,
-  removeOnComplete: { age: 3600, count: 1000 },
-  attempts: 3,
-  backoff: { type: 'exponential', delay: 1_000 },
-};
-
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -52,11 +43,10 @@ export function createNotificationEmitter(options: EmitterOptions): Notification
   // A connection of its own, fail-fast: a Redis outage costs each emit at most timeoutMs, in the background.
   const redis: Redis = createRedis(options.redisUrl, 'producer', { commandTimeout: timeoutMs });
   redis.on('error', () => undefined); // reported per dropped event below, not per reconnect attempt
-  const queue: Queue<NotificationEventJob> = createQueue(
-    QUEUES.notifications,
+  const queue: Queue<NotificationEventJob> = openQueue(
+    queueDefinitions.notifications,
     redis,
     options.queuePrefix,
-    EVENT_JOB_OPTIONS,
   );
   queue.on('error', () => undefined);
   const pending = new Set<Promise<void>>();

@@ -14,8 +14,6 @@ const job = (action: OrderJob['signal']['action'] = 'long'): OrderJob => ({
   signalId: randomUUID(),
   requestId: 'req-1',
   receivedAt: 0,
-  seqKey: 'k',
-  seq: 1,
   signal: { account_id: 'main', exchange: 'binance', action, symbol: 'BTC/USDT:USDT' },
   limits: { maxLeverage: 10 },
   riskDecidedAt: 0,

@@ -1,5 +1,6 @@
 import { Queue, QueueEvents, Worker, type JobsOptions, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { QueueDefinition } from './queues.ts';
 
 /**
  * Redis connections and BullMQ factories. Producers on a request path fail fast (no offline queue, short
@@ -42,17 +43,28 @@ export async function redisReady(redis: Redis, timeoutMs = 5_000): Promise<void>
   });
 }
 
-/** Defaults for every job: kept long enough to debug, bounded so Redis does not grow forever. */
-export const DEFAULT_JOB_OPTIONS: JobsOptions = {
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 50_000 },
-};
+/** A queue as declared in queues.ts, with its job options: what services add jobs through. */
+export function openQueue<T>(definition: QueueDefinition<T>, connection: Redis, prefix: string): Queue<T> {
+  return createQueue<T>(definition.name, connection, prefix, definition.jobOptions);
+}
 
+/** The consumer of a queue declared in queues.ts. */
+export function openWorker<T, R = unknown>(
+  definition: QueueDefinition<T>,
+  processor: Processor<T, R>,
+  connection: Redis,
+  prefix: string,
+  options: Omit<WorkerOptions, 'connection' | 'prefix'> = {},
+): Worker<T, R> {
+  return createWorker<T, R>(definition.name, processor, connection, prefix, options);
+}
+
+/** A queue by name (tests, tools); services use openQueue so their jobs get the declared options. */
 export function createQueue<T = unknown>(
   name: string,
   connection: Redis,
   prefix: string,
-  defaultJobOptions: JobsOptions = DEFAULT_JOB_OPTIONS,
+  defaultJobOptions: JobsOptions = {},
 ): Queue<T> {
   return new Queue<T>(name, { connection, prefix, defaultJobOptions });
 }
@@ -92,3 +104,4 @@ export async function closeWithDeadline(
 export { Queue, QueueEvents, Worker, Redis };
 export type { Job, JobsOptions } from 'bullmq';
 export * from './signal-events.ts';
+export * from './queues.ts';

@@ -3,12 +3,12 @@ import helmet from 'helmet';
 import type { IngressDeps } from './deps.ts';
 import { errorHandler, refuseEncodedBodies, sendError } from './http-errors.ts';
 import { requestContext } from './request-context.ts';
-import { createAccountsRouter } from './routes/accounts.ts';
-import { createHealthRouter } from './routes/health.ts';
-import { createSignalsRouter } from './routes/signals.ts';
-import { createWebhookRouter } from './routes/webhook.ts';
+import { createAccountsRouter } from './accounts/router.ts';
+import { createHealthRouter } from './health/router.ts';
 import { createPineRouter } from './pine/router.ts';
-import { createRiskAdminRouter } from './routes/risk-admin.ts';
+import { createRiskAdminRouter } from './risk-admin/router.ts';
+import { createSignalsRouter } from './signals/router.ts';
+import { createWebhookRouter } from './webhook/router.ts';
 import { createDashboardRouter } from './dashboard/router.ts';
 
 /** Webhook answers by status and their latency, recorded when the answer is sent (refusals included). */
@@ -25,12 +25,13 @@ function countWebhookAnswers(deps: IngressDeps): express.RequestHandler {
 }
 
 export { requireAdmin } from './auth.ts';
-export { adminGuard } from './routes/admin-guard.ts';
+export { adminGuard } from './admin-guard.ts';
 export { ApiError, sendError } from './http-errors.ts';
 export type { IngressDeps } from './deps.ts';
 
 /**
- * The ingress HTTP app. Routers come from routes/*.ts (or other folders) as `createXRouter(deps)`;
+ * The ingress HTTP app. Each feature folder (webhook/, accounts/, signals/, risk-admin/, pine/, health/) has
+ * its `router.ts` exporting `createXRouter(deps)`;
  * admin routes guard themselves per route with `...adminGuard(deps)` (never a path-less router.use,
  * which would also catch other routers' requests). Bodies: JSON and text/plain are parsed here once.
  */

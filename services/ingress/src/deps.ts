@@ -10,7 +10,8 @@ import { createPgPool, createPrisma, type pg, type PrismaClient } from '@tradeho
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
   closeWithDeadline,
-  createQueue,
+  openQueue,
+  queueDefinitions,
   createQueueEvents,
   createRedis,
   redisReady,
@@ -84,20 +85,11 @@ export async function buildIngressDeps(
   };
   await redisReady(redis);
 
-  const signals = options.signalsQueue ?? createQueue<SignalJob>(QUEUES.signals, redis, prefix);
+  const signals = options.signalsQueue ?? openQueue(queueDefinitions.signals, redis, prefix);
   const accountRequests = {} as Record<Exchange, Queue<AccountRequestJob>>;
   const accountRequestEvents = {} as Record<Exchange, QueueEvents>;
   for (const exchange of EXCHANGES) {
-    accountRequests[exchange] = createQueue<AccountRequestJob>(
-      QUEUES.accountRequests(exchange),
-      redis,
-      prefix,
-      {
-        // Replies are read once by the waiting request; keep Redis small.
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 24 * 3600, count: 1000 },
-      },
-    );
+    accountRequests[exchange] = openQueue(queueDefinitions.accountRequests(exchange), redis, prefix);
     accountRequestEvents[exchange] = createQueueEvents(
       QUEUES.accountRequests(exchange),
       workerConnection(),

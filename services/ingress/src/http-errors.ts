@@ -1,7 +1,14 @@
-import { API_ERRORS, type ApiErrorBody, type ApiErrorCode } from '@tradehook/contracts';
+import {
+  API_ERRORS,
+  fieldIssues,
+  issueSummary,
+  type ApiErrorBody,
+  type ApiErrorCode,
+} from '@tradehook/contracts';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import type { Logger } from '@tradehook/logger';
 import { noteRefusal } from './request-context.ts';
+import type { z } from 'zod';
 
 /** Thrown (or passed to next) anywhere in a route; the one error handler turns it into JSON. */
 export class ApiError extends Error {
@@ -14,6 +21,11 @@ export class ApiError extends Error {
   ) {
     super(message);
   }
+}
+
+/** 422 `validation_failed` for a failed zod parse: the issues on one line, and as `[{path, message}]` details. */
+export function validationFailed(error: z.ZodError, message = issueSummary(error)): ApiError {
+  return new ApiError('validation_failed', message, fieldIssues(error));
 }
 
 /** `{success:false, error:{code, message}}` with the status of API_ERRORS. */

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { startMetricsServer } from '@tradehook/metrics';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from './test-helpers.ts';
+import { startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from '../test/support.ts';
 
 let h: IngressHarness;
 let metricsUrl: string;

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from './test-helpers.ts';
+import { adminHeaders, startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from '../test/support.ts';
 
 /** What an operator reads in the ingress log: refused alerts (who and why), duplicates and admin calls. */
 const URL = '/api/v1/webhook/tradingview';

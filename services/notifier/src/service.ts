@@ -1,11 +1,11 @@
-import { QUEUES } from '@tradehook/contracts';
 import { createLogger, type Logger } from '@tradehook/logger';
 import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import {
   closeWithDeadline,
-  createQueue,
   createRedis,
-  createWorker,
+  openQueue,
+  openWorker,
+  queueDefinitions,
   redisReady,
   type Queue,
   type Redis,
@@ -40,7 +40,7 @@ export function createNotifierService(
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   for (const c of [commands, workerConnection])
     c.on('error', (err: Error) => logger.warn('redis error', { err: err.message }));
-  const queue: Queue = createQueue(QUEUES.notifications, commands, config.QUEUE_PREFIX);
+  const queue: Queue = openQueue(queueDefinitions.notifications, commands, config.QUEUE_PREFIX);
   const emitter: NotificationEmitter = createNotificationEmitter({
     redisUrl: config.REDIS_URL,
     queuePrefix: config.QUEUE_PREFIX,
@@ -70,7 +70,7 @@ export function createNotifierService(
     monitor,
     async start() {
       await redisReady(commands);
-      worker = createWorker(QUEUES.notifications, processor, workerConnection, config.QUEUE_PREFIX, {
+      worker = openWorker(queueDefinitions.notifications, processor, workerConnection, config.QUEUE_PREFIX, {
         concurrency: 4,
       });
       worker.on('error', (err) => logger.error('notifications worker error', { err: err.message }));

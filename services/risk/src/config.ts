@@ -1,5 +1,6 @@
 import { baseEnvSchema, intFromEnv, parseEnv, type z } from '@tradehook/config';
-import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
+import { orderRetryEnvSchema } from '@tradehook/queue';
+import { riskDefaultsEnvSchema } from '@tradehook/risk';
 
 export const riskEnvSchema = baseEnvSchema.extend({
   ...riskDefaultsEnvSchema.shape,
@@ -15,8 +16,10 @@ export const riskEnvSchema = baseEnvSchema.extend({
   /** A signal still `queued` this long after arrival with no queue job is failed (0 = never sweep). */
   RISK_ORPHAN_AFTER_MS: intFromEnv(5_000, 86_400_000).default(120_000),
   RISK_SWEEP_INTERVAL_MS: intFromEnv(0, 3_600_000).default(30_000),
-  /** Attempts of an order job when the worker's processor throws (its client order ids make retries safe). */
-  ORDER_JOB_ATTEMPTS: intFromEnv(1, 20).default(5),
+  /** Attempts of an order job (packages/queue/src/queues.ts); the worker reads the same variable. */
+  ...orderRetryEnvSchema.shape,
+  /** Old name of ORDER_MAX_ATTEMPTS for risk, still honoured when set. */
+  ORDER_JOB_ATTEMPTS: intFromEnv(1, 20).optional(),
   SHUTDOWN_DEADLINE_MS: intFromEnv(1000, 120_000).default(10_000),
 });
 export type RiskConfig = z.infer<typeof riskEnvSchema>;

@@ -95,7 +95,7 @@ describe('risk main', () => {
       };
       const id = randomUUID();
       const seqKey = sequenceKey('okx', 'ghost', signal.symbol);
-      const seq = await insertQueuedSignal(pool, {
+      await insertQueuedSignal(pool, {
         id,
         signal,
         dedupKey: `test:${id}`,
@@ -106,7 +106,7 @@ describe('risk main', () => {
       });
       await signals.add(
         'signal',
-        { signalId: id, requestId: 'req-process', receivedAt: Date.now(), seqKey, seq: seq!, signal },
+        { signalId: id, requestId: 'req-process', receivedAt: Date.now(), signal },
         { jobId: id },
       );
       const row = await until('a decision', async () => {

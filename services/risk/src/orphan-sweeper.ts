@@ -1,14 +1,7 @@
-import {
-  signalJobSchema,
-  TERMINAL_SIGNAL_STATUSES,
-  type Exchange,
-  type OrderJob,
-  type SignalJob,
-} from '@tradehook/contracts';
-import type { Queryable } from '@tradehook/db';
+import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
+import { failUndecidedSignal, findStaleUnfinishedSignals, type Queryable } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
-import { failUndecidedSignal } from './signal-store.ts';
 
 export const ORPHAN_REASON =
   'lost before the risk check: the signal was recorded but its queue job is gone and could not be rebuilt; nothing was traded';
@@ -46,20 +39,10 @@ export async function sweepOrphanedSignals(deps: {
   olderThanMs: number;
   limit?: number;
 }): Promise<string[]> {
-  const { rows } = await deps.db.query<{
-    id: string;
-    request_id: string;
-    exchange: Exchange;
-    status: string;
-    seq_key: string;
-    seq: string;
-    payload: unknown;
-    received_at: Date;
-  }>(
-    `SELECT id, request_id, exchange::text AS exchange, status, seq_key, seq, payload, received_at FROM signals
-      WHERE status <> ALL($3::text[]) AND COALESCE(updated_at, received_at) < $1
-      ORDER BY received_at LIMIT $2`,
-    [new Date(deps.now - deps.olderThanMs), deps.limit ?? 200, [...TERMINAL_SIGNAL_STATUSES]],
+  const rows = await findStaleUnfinishedSignals(
+    deps.db,
+    new Date(deps.now - deps.olderThanMs),
+    deps.limit ?? 200,
   );
   const swept: string[] = [];
   for (const row of rows) {
@@ -68,23 +51,21 @@ export async function sweepOrphanedSignals(deps: {
     if (orders && (await pendingIn(orders, row.id))) continue;
     const job = signalJobSchema.safeParse({
       signalId: row.id,
-      requestId: row.request_id,
-      receivedAt: row.received_at.getTime(),
-      seqKey: row.seq_key,
-      seq: Number(row.seq),
+      requestId: row.requestId,
+      receivedAt: row.receivedAt.getTime(),
       signal: row.payload,
     });
     if (job.success) {
       await deps.signalsQueue.add('signal', job.data, { jobId: row.id });
       deps.logger.warn('signal without a job forwarded again', {
         signalId: row.id,
-        requestId: row.request_id,
+        requestId: row.requestId,
         status: row.status,
       });
       swept.push(row.id);
     } else if (await failUndecidedSignal(deps.db, row.id, ORPHAN_REASON, new Date(deps.now))) {
       await publishSignalDone(deps.redis, deps.prefix, row.id);
-      deps.logger.warn('orphaned signal failed', { signalId: row.id, requestId: row.request_id });
+      deps.logger.warn('orphaned signal failed', { signalId: row.id, requestId: row.requestId });
       swept.push(row.id);
     }
   }

@@ -158,7 +158,7 @@ async function submit(
   const id = randomUUID();
   const receivedAt = options.receivedAt ?? clock;
   const seqKey = sequenceKey(signal.exchange, signal.account_id, signal.symbol);
-  const seq = await insertQueuedSignal(pool, {
+  await insertQueuedSignal(pool, {
     id,
     signal,
     dedupKey: `test:${id}`,
@@ -172,8 +172,6 @@ async function submit(
     signalId: id,
     requestId: `req-${id.slice(0, 8)}`,
     receivedAt,
-    seqKey,
-    seq: seq!,
     signal,
   };
   await signalsQueue.add('signal', job, { jobId: id, delay: options.jobDelayMs });
@@ -445,14 +443,14 @@ describe('risk service', () => {
       sourceIp: null,
       receivedAt: new Date(clock),
     });
-    const bad = await signalsQueue.add('signal', { signalId: victim, seq: 'nope' }, { jobId: victim });
+    const bad = await signalsQueue.add('signal', { signalId: victim, receivedAt: 'nope' }, { jobId: victim });
     const failedReason = (jobId: string) =>
       until(
         `job ${jobId} to fail`,
         async () => (await signalsQueue.getJob(jobId))?.failedReason || undefined,
       );
     expect(await failedReason(garbage.id!)).toMatch(/^malformed signal job: signalId: .*; requestId: /);
-    expect(await failedReason(bad.id!)).toMatch(/^malformed signal job: .*seq/);
+    expect(await failedReason(bad.id!)).toMatch(/^malformed signal job: .*receivedAt/);
     const victimRow = await decided(victim);
     expect(victimRow.status).toBe('failed');
     expect(victimRow.reason).toMatch(/^malformed signal job: /);
@@ -471,8 +469,6 @@ describe('risk service', () => {
       signalId: id,
       requestId: first.requestId,
       receivedAt: first.receivedAt,
-      seqKey: first.seqKey,
-      seq: first.seq,
       signal: first.signal,
     };
     // The worker has taken it on: a late duplicate of the signals job must not touch the row nor send twice.
@@ -497,7 +493,7 @@ describe('risk service', () => {
       symbol: 'BTC/USDT:USDT',
       leverage: 3,
     };
-    const seq = await insertQueuedSignal(pool, {
+    await insertQueuedSignal(pool, {
       id: crashed,
       signal,
       dedupKey: `test:${crashed}`,
@@ -515,8 +511,6 @@ describe('risk service', () => {
         signalId: crashed,
         requestId: 'req-crashy',
         receivedAt: clock,
-        seqKey: 'binance:crashy:BTC/USDT:USDT',
-        seq: seq!,
         signal,
       },
       { jobId: crashed },

@@ -1,17 +1,17 @@
-import { EXCHANGES, QUEUES, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
+import { EXCHANGES, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
   closeWithDeadline,
-  createQueue,
   createRedis,
-  createWorker,
-  DEFAULT_JOB_OPTIONS,
+  openQueue,
+  openWorker,
+  queueDefinitions,
   type Queue,
   type Redis,
   type Worker,
 } from '@tradehook/queue';
-import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import { riskDefaultsFromEnv } from '@tradehook/risk';
 import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import type { RiskConfig } from './config.ts';
 import { sweepOrphanedSignals } from './orphan-sweeper.ts';
@@ -84,11 +84,12 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
 
       const orderQueues = {} as Record<Exchange, Queue<OrderJob>>;
       for (const exchange of EXCHANGES) {
-        orderQueues[exchange] = createQueue<OrderJob>(QUEUES.orders(exchange), redis, config.QUEUE_PREFIX, {
-          ...DEFAULT_JOB_OPTIONS,
-          attempts: config.ORDER_JOB_ATTEMPTS,
-          backoff: { type: 'exponential', delay: 1_000 },
-        });
+        const attempts = config.ORDER_JOB_ATTEMPTS ?? config.ORDER_MAX_ATTEMPTS;
+        orderQueues[exchange] = openQueue(
+          queueDefinitions.orders(exchange, attempts),
+          redis,
+          config.QUEUE_PREFIX,
+        );
       }
       const notifications =
         options.notifications ??
@@ -104,8 +105,8 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         now,
         retry: { maxTries: config.RISK_MAX_TRIES, baseMs: config.RISK_RETRY_BASE_MS },
       });
-      const worker = createWorker<unknown, SignalOutcome>(
-        QUEUES.signals,
+      const worker = openWorker<unknown, SignalOutcome>(
+        queueDefinitions.signals,
         processor,
         workerConnection,
         config.QUEUE_PREFIX,
@@ -120,7 +121,7 @@ export function createRiskService(config: RiskConfig, options: RiskServiceOption
         }),
       );
       // The orphan sweep re-adds lost signals jobs through it.
-      const signalsQueue = createQueue<SignalJob>(QUEUES.signals, redis, config.QUEUE_PREFIX);
+      const signalsQueue = openQueue(queueDefinitions.signals, redis, config.QUEUE_PREFIX);
       const sweepTimer =
         config.RISK_SWEEP_INTERVAL_MS > 0
           ? setInterval(() => {

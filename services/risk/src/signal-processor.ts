@@ -1,6 +1,19 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { signalJobSchema, type Exchange, type OrderJob, type SignalJob } from '@tradehook/contracts';
-import type { Queryable } from '@tradehook/db';
+import {
+  issueSummary,
+  signalJobSchema,
+  type Exchange,
+  type OrderJob,
+  type SignalJob,
+} from '@tradehook/contracts';
+import {
+  failApprovedSignal,
+  failUndecidedSignal,
+  loadSignalState,
+  recordDecision,
+  type Queryable,
+  type SignalState,
+} from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalChanged, publishSignalDone, type Queue, type Redis } from '@tradehook/queue';
 import {
@@ -9,10 +22,9 @@ import {
   loadAccountLimits,
   type RiskDecision,
   type RiskDefaults,
-} from '@tradehook/risk-rules';
+} from '@tradehook/risk';
 import { observeStage } from '@tradehook/metrics/pipeline';
 import { eventFromRiskRejection, type NotificationEmitter } from '@tradehook/notify';
-import { failUndecidedSignal, loadSignal, recordDecision, type SignalRow } from './signal-store.ts';
 
 export interface SignalProcessorDeps {
   db: Queryable;
@@ -43,7 +55,7 @@ function signalIdOf(data: unknown): string | null {
 }
 
 /** Where the job and the row disagree, the job cannot be trusted to be about that signal. */
-function mismatch(job: SignalJob, row: SignalRow): string | null {
+function mismatch(job: SignalJob, row: SignalState): string | null {
   const s = job.signal;
   const pairs: Array<[string, unknown, unknown]> = [
     ['exchange', s.exchange, row.exchange],
@@ -80,10 +92,10 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     const account = await loadAccountLimits(db, job.signal.exchange, job.signal.account_id, deps.defaults);
     if (!account) {
       // Approved, but the account has gone since: nothing can be sent. Not 'queued' any more, so record directly.
-      await db.query(
-        `UPDATE signals SET status = 'failed', reason = $2, completed_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'approved'`,
-        [job.signalId, 'account_not_found: the account was deleted after the signal was approved'],
+      await failApprovedSignal(
+        db,
+        job.signalId,
+        'account_not_found: the account was deleted after the signal was approved',
       );
       await publishSignalDone(deps.redis, deps.prefix, job.signalId);
       return { outcome: 'rejected', reason: 'account deleted after approval' };
@@ -97,11 +109,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
   return async function processSignalJob(job: Job<unknown>, token?: string): Promise<SignalOutcome> {
     const parsed = signalJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 5)
-        .map((i) => `${i.path.join('.') || '(job)'}: ${i.message}`)
-        .join('; ');
-      const reason = `malformed signal job: ${issues}`;
+      const reason = `malformed signal job: ${issueSummary(parsed.error, { root: '(job)', limit: 5 })}`;
       const signalId = signalIdOf(job.data);
       const log = logger.child({ jobId: job.id, ...(signalId ? { signalId } : {}) });
       if (signalId) await failSignal(signalId, reason, log);
@@ -112,7 +120,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     const log = logger.child({ requestId: data.requestId, signalId: data.signalId });
 
     try {
-      const row = await loadSignal(db, data.signalId);
+      const row = await loadSignalState(db, data.signalId);
       if (!row) throw new UnrecoverableError(`signal ${data.signalId} is not recorded in the database`);
       const wrong = mismatch(data, row);
       if (wrong) {
@@ -139,7 +147,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
       );
       if (!recorded) {
         // A concurrent delivery of the same job decided first; follow what it recorded.
-        const current = await loadSignal(db, data.signalId);
+        const current = await loadSignalState(db, data.signalId);
         if (current?.status === 'approved') return await reforward(data, log);
         return { outcome: 'already_decided', status: current?.status ?? 'missing' };
       }

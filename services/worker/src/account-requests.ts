@@ -6,7 +6,7 @@ import {
   type AccountStatus,
   type KeyCheck,
 } from '@tradehook/contracts';
-import type { pg } from '@tradehook/db';
+import { recordKeyCheck, type pg } from '@tradehook/db';
 import { exchangeErrorMessage } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { NotificationEmitter } from '@tradehook/notify';
@@ -37,10 +37,7 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
       await adapter.loadMarkets();
       if (req.kind === 'verify') {
         const check = await adapter.checkKey();
-        await deps.pool.query(
-          `UPDATE accounts SET key_check = $3::jsonb, updated_at = now() WHERE exchange = $1::"Exchange" AND account_id = $2`,
-          [req.exchange, req.accountId, JSON.stringify(check)],
-        );
+        await recordKeyCheck(deps.pool, req.exchange, req.accountId, check);
         const keyProblem = (reason: string) => ({
           at: Date.now(),
           exchange: req.exchange,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Exchange } from '@tradehook/contracts';
 import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
-import type { pg } from '@tradehook/db';
+import { findAccount, listAccounts, type AccountRecord, type pg } from '@tradehook/db';
 import {
   createExchangeAdapter,
   type BudgetConfig,
@@ -59,20 +59,6 @@ export class AccountContext {
   }
 }
 
-interface AccountRow {
-  account_id: string;
-  testnet: boolean;
-  margin_mode: string;
-  default_leverage: number | null;
-  allow_add: boolean;
-  auto_sl_tp: boolean;
-  credentials: Buffer;
-  credentials_key_id: string;
-}
-
-const ACCOUNT_COLUMNS = `SELECT account_id, testnet, margin_mode, default_leverage, allow_add, auto_sl_tp, credentials,
-       credentials_key_id FROM accounts`;
-
 export interface AccountRegistryOptions {
   exchange: Exchange;
   opener: CredentialsOpener;
@@ -100,11 +86,7 @@ export class AccountRegistry {
   ) {}
 
   async get(accountId: string): Promise<AccountContext | null> {
-    const { rows } = await this.pool.query<AccountRow>(
-      `${ACCOUNT_COLUMNS} WHERE exchange = $1::"Exchange" AND account_id = $2`,
-      [this.options.exchange, accountId],
-    );
-    const row = rows[0];
+    const row = await findAccount(this.pool, this.options.exchange, accountId);
     if (!row) {
       this.cache.delete(accountId);
       return null;
@@ -113,28 +95,28 @@ export class AccountRegistry {
   }
 
   /** The cached context when its credentials box is unchanged, else a new one (replacing the cached). */
-  private contextFor(row: AccountRow): AccountContext {
+  private contextFor(row: AccountRecord): AccountContext {
     const settings: AccountSettings = {
       exchange: this.options.exchange,
-      accountId: row.account_id,
+      accountId: row.accountId,
       testnet: row.testnet,
-      marginMode: row.margin_mode === 'isolated' ? 'isolated' : 'cross',
-      defaultLeverage: row.default_leverage,
-      allowAdd: row.allow_add,
-      autoSlTp: row.auto_sl_tp,
+      marginMode: row.marginMode === 'isolated' ? 'isolated' : 'cross',
+      defaultLeverage: row.defaultLeverage,
+      allowAdd: row.allowAdd,
+      autoSlTp: row.autoSlTp,
     };
     const fingerprint = createHash('sha256')
       .update(row.credentials)
-      .update(`|${row.credentials_key_id}|${row.testnet}`)
+      .update(`|${row.credentialsKeyId}|${row.testnet}`)
       .digest('hex');
-    const cached = this.cache.get(row.account_id);
+    const cached = this.cache.get(row.accountId);
     if (cached && cached.fingerprint === fingerprint) {
       cached.settings = settings;
       return cached;
     }
     const creds = this.options.opener.open(
       row.credentials,
-      credentialsAad(this.options.exchange, row.account_id),
+      credentialsAad(this.options.exchange, row.accountId),
     );
     const adapter = createExchangeAdapter({
       exchange: this.options.exchange,
@@ -151,7 +133,7 @@ export class AccountRegistry {
       adjustForTimeDifference: true,
     });
     const ctx = new AccountContext(settings, adapter, fingerprint);
-    this.cache.set(row.account_id, ctx);
+    this.cache.set(row.accountId, ctx);
     return ctx;
   }
 
@@ -170,10 +152,7 @@ export class AccountRegistry {
     onError: (accountId: string, err: unknown) => void,
     stopped: () => boolean = () => false,
   ): Promise<{ accounts: number; prepared: number }> {
-    const { rows } = await this.pool.query<AccountRow>(
-      `${ACCOUNT_COLUMNS} WHERE exchange = $1::"Exchange" ORDER BY account_id`,
-      [this.options.exchange],
-    );
+    const rows = await listAccounts(this.pool, this.options.exchange);
     let next = 0;
     let prepared = 0;
     const lane = async () => {
@@ -186,7 +165,7 @@ export class AccountRegistry {
           await this.contextFor(row).prepare();
           prepared++;
         } catch (err) {
-          onError(row.account_id, err);
+          onError(row.accountId, err);
         }
       }
     };

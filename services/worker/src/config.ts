@@ -1,6 +1,7 @@
 import { baseEnvSchema, intFromEnv, parseEnv, z } from '@tradehook/config';
 import { exchangeSchema } from '@tradehook/contracts';
-import { riskDefaultsEnvSchema } from '@tradehook/risk-rules';
+import { orderRetryEnvSchema } from '@tradehook/queue';
+import { riskDefaultsEnvSchema } from '@tradehook/risk';
 
 const optionalUrl = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -22,8 +23,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   /** BullMQ lock and stalled check: how soon a crashed worker's job is picked up again. */
   WORKER_LOCK_DURATION_MS: intFromEnv(1_000, 600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(1_000, 600_000).default(30_000),
-  /** Attempts for retryable exchange errors (network, 5xx, 429, clock skew), with exponential backoff. */
-  ORDER_MAX_ATTEMPTS: intFromEnv(1, 20).default(5),
+  /**
+   * Attempts for retryable exchange errors (network, 5xx, 429, clock skew), with exponential backoff; the
+   * same variable gives risk's BullMQ attempts of the job (packages/queue/src/queues.ts).
+   */
+  ...orderRetryEnvSchema.shape,
   ORDER_RETRY_BASE_MS: intFromEnv(10, 60_000).default(500),
   /** A predecessor stuck non-terminal this long no longer blocks its successors (recorded in the reason). */
   ORDER_GATE_TIMEOUT_MS: intFromEnv(100, 3_600_000).default(300_000),
@@ -75,8 +79,6 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * background this many at a time, so first jobs skip that work; 0 = off (built on an account's first job).
    */
   ACCOUNT_PREWARM_CONCURRENCY: intFromEnv(0, 64).default(4),
-  /** Cached ccxt instances are re-checked against the account row this often. */
-  ACCOUNT_CACHE_TTL_MS: intFromEnv(0, 3_600_000).default(10_000),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

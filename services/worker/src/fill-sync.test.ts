@@ -25,7 +25,7 @@ import {
   simControl,
   waitForSignal,
   type SimAccount,
-} from './testing.ts';
+} from '../test/support.ts';
 
 /**
  * Fill sync against the simulator through the real ccxt client (issue 11 items 1, 5, 9): history that the

@@ -24,7 +24,7 @@ import {
   simAccount,
   simControl,
   waitForSignal,
-} from './testing.ts';
+} from '../test/support.ts';
 
 /**
  * What the worker tells the notifier, and the pipeline metrics it leaves behind, with real traffic: the worker

@@ -11,7 +11,7 @@ import { findOrdersBySignal, type pg } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
-import { recheckEntry, type RiskDefaults } from '@tradehook/risk-rules';
+import { recheckEntry, type RiskDefaults } from '@tradehook/risk';
 import * as ccxt from 'ccxt';
 import type { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
@@ -28,7 +28,7 @@ import {
   markExecuting,
   type FinalStatus,
   type SignalState,
-} from './signal-state.ts';
+} from '@tradehook/db';
 
 export interface OrderJobDeps {
   pool: pg.Pool;

@@ -23,7 +23,7 @@ import {
   ordersQueueName,
   waitForSignal,
   type SimAccount,
-} from './testing.ts';
+} from '../test/support.ts';
 
 /**
  * Issue 11 item 3: many accounts with fill sync running and a burst of alerts, two worker services (each its

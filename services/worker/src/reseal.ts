@@ -1,6 +1,6 @@
 import type { Exchange } from '@tradehook/contracts';
 import { credentialsAad, CredentialsOpener, CredentialsSealer, needsReseal } from '@tradehook/credentials';
-import type pg from 'pg';
+import { findAccountsWithLegacyCredentials, replaceCredentials, type pg } from '@tradehook/db';
 
 /**
  * Upgrade path of the stored credentials format: boxes in an older version (v1) are opened and sealed again
@@ -12,23 +12,14 @@ export async function resealLegacyCredentials(
   exchange: Exchange,
   opener: CredentialsOpener,
 ): Promise<number> {
-  const { rows } = await pool.query<{ account_id: string; credentials: Buffer }>(
-    `SELECT account_id, credentials FROM accounts
-      WHERE exchange = $1::"Exchange" AND credentials_key_id = $2 AND get_byte(credentials, 0) <> 2`,
-    [exchange, opener.keyId],
-  );
+  const rows = await findAccountsWithLegacyCredentials(pool, exchange, opener.keyId);
   const sealer = new CredentialsSealer(opener.publicKey);
   let resealed = 0;
   for (const row of rows) {
     if (!needsReseal(row.credentials)) continue;
-    const aad = credentialsAad(exchange, row.account_id);
+    const aad = credentialsAad(exchange, row.accountId);
     const box = sealer.seal(opener.open(row.credentials, aad), aad);
-    const res = await pool.query(
-      `UPDATE accounts SET credentials = $3
-        WHERE exchange = $1::"Exchange" AND account_id = $2 AND credentials = $4`,
-      [exchange, row.account_id, box, row.credentials],
-    );
-    resealed += res.rowCount ?? 0;
+    if (await replaceCredentials(pool, exchange, row.accountId, row.credentials, box)) resealed++;
   }
   return resealed;
 }

@@ -1,14 +1,15 @@
 import type { Redis } from 'ioredis';
-import { isExitAction, orderJobSchema, QUEUES, type OrderJob } from '@tradehook/contracts';
+import { isExitAction, orderJobSchema, type OrderJob } from '@tradehook/contracts';
 import { CredentialsOpener } from '@tradehook/credentials';
 import { resealLegacyCredentials } from './reseal.ts';
 import { createPgPool, type pg } from '@tradehook/db';
 import { createLogger, type Logger } from '@tradehook/logger';
 import {
   closeWithDeadline,
-  createQueue,
   createRedis,
-  createWorker,
+  openQueue,
+  openWorker,
+  queueDefinitions,
   redisReady,
   type Worker,
 } from '@tradehook/queue';
@@ -18,7 +19,7 @@ import {
   withRequestPriority,
   type Priority,
 } from '@tradehook/exchange';
-import { riskDefaultsFromEnv } from '@tradehook/risk-rules';
+import { riskDefaultsFromEnv } from '@tradehook/risk';
 import { createAccountRequestProcessor } from './account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
@@ -121,7 +122,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
-  const ownQueue = createQueue(QUEUES.orders(config.EXCHANGE), commands, config.QUEUE_PREFIX);
+  const ordersQueue = queueDefinitions.orders(config.EXCHANGE, config.ORDER_MAX_ATTEMPTS);
+  const ownQueue = openQueue(ordersQueue, commands, config.QUEUE_PREFIX);
   const processOrder = createOrderJobProcessor({
     queue: ownQueue,
     pool,
@@ -163,19 +165,13 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       const resealed = await resealLegacyCredentials(pool, config.EXCHANGE, opener);
       if (resealed > 0)
         logger.info('re-sealed stored credentials in the current format', { accounts: resealed });
-      orderWorker = createWorker(
-        QUEUES.orders(config.EXCHANGE),
-        processOrderRanked,
-        workerConnection,
-        config.QUEUE_PREFIX,
-        {
-          concurrency: config.WORKER_CONCURRENCY,
-          lockDuration: config.WORKER_LOCK_DURATION_MS,
-          stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-          // A crash mid-order re-runs the job; runLeg looks orders up by client id, so re-runs are safe.
-          maxStalledCount: 5,
-        },
-      );
+      orderWorker = openWorker(ordersQueue, processOrderRanked, workerConnection, config.QUEUE_PREFIX, {
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDuration: config.WORKER_LOCK_DURATION_MS,
+        stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+        // A crash mid-order re-runs the job; runLeg looks orders up by client id, so re-runs are safe.
+        maxStalledCount: 5,
+      });
       orderWorker.on('failed', (job, err) => {
         logger.error('order job failed', { jobId: job?.id, error: err.message });
         void failAbandonedSignal(
@@ -185,8 +181,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         );
       });
       orderWorker.on('error', (err) => logger.error('order worker error', { error: err.message }));
-      requestWorker = createWorker(
-        QUEUES.accountRequests(config.EXCHANGE),
+      requestWorker = openWorker(
+        queueDefinitions.accountRequests(config.EXCHANGE),
         processRequestRanked,
         requestConnection,
         config.QUEUE_PREFIX,

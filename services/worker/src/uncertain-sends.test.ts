@@ -24,7 +24,7 @@ import {
   simOrders,
   waitForSignal,
   type SimAccount,
-} from './testing.ts';
+} from '../test/support.ts';
 
 /**
  * Sends whose outcome the worker cannot know (its request timed out, the answer came late, the exchange shows

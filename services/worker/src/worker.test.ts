@@ -24,7 +24,7 @@ import {
   simOrders,
   waitForSignal,
   type SimAccount,
-} from './testing.ts';
+} from '../test/support.ts';
 import { ALL_SYMBOLS, type Exchange, type OrderJob } from '@tradehook/contracts';
 
 /**

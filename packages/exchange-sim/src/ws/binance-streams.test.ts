@@ -3,7 +3,7 @@ import type { Position } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startSimulator, type Simulator } from '../server.ts';
-import { control, setPrice } from '../test-helpers.ts';
+import { control, setPrice } from '../../test/support.ts';
 import { proBinance, until, waitFor } from './pro-test-helpers.ts';
 
 const SYM = 'BTC/USDT:USDT';

@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startSimulator, type Simulator } from '../server.ts';
-import { setPrice } from '../test-helpers.ts';
+import { setPrice } from '../../test/support.ts';
 import { proOkx, waitFor } from './pro-test-helpers.ts';
 
 const SYM = 'BTC/USDT:USDT';

@@ -2,7 +2,7 @@
 import ccxt from 'ccxt';
 import { pointCcxtAtSimulator } from '../ccxt-overrides.ts';
 import type { Simulator } from '../server.ts';
-import { control, uniqueKey } from '../test-helpers.ts';
+import { control, uniqueKey } from '../../test/support.ts';
 
 export type ProBinance = InstanceType<typeof ccxt.pro.binanceusdm>;
 export type ProOkx = InstanceType<typeof ccxt.pro.okx>;

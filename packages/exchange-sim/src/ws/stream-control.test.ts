@@ -2,7 +2,7 @@
 import { NetworkError } from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '../server.ts';
-import { control } from '../test-helpers.ts';
+import { control } from '../../test/support.ts';
 import { proBinance, proOkx, waitFor } from './pro-test-helpers.ts';
 
 const SYM = 'BTC/USDT:USDT';

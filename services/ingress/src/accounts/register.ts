@@ -11,7 +11,7 @@ import { credentialsAad, hashWebhookSecret, maskApiKey } from '@tradehook/creden
 import { Prisma, type AccountModel as Account } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import type { IngressDeps } from '../deps.ts';
-import { ApiError } from '../http-errors.ts';
+import { ApiError, validationFailed } from '../http-errors.ts';
 import { askWorker } from './worker-requests.ts';
 
 const EXCHANGE_LABEL: Record<Exchange, string> = { binance: 'Binance', okx: 'OKX' };
@@ -25,15 +25,6 @@ export function parseExchange(value: unknown): Exchange {
   const parsed = exchangeSchema.safeParse(typeof value === 'string' ? value.toLowerCase() : value);
   if (!parsed.success) throw new ApiError('validation_failed', 'exchange must be binance or okx');
   return parsed.data;
-}
-
-export function zodFailure(error: { issues: Array<{ path: PropertyKey[]; message: string }> }): ApiError {
-  const issues = error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-  return new ApiError(
-    'validation_failed',
-    issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; '),
-    issues,
-  );
 }
 
 /** A worker's refusal that makes the key unusable: withdrawal permission, failed auth, no trading right. */
@@ -113,7 +104,7 @@ export async function registerAccount(deps: IngressDeps, request: RegisterReques
   const { exchange, replace } = request;
   const schema = exchange === 'okx' ? okxRegisterAccountSchema : registerAccountSchema;
   const parsed = schema.safeParse(request.body ?? {});
-  if (!parsed.success) throw zodFailure(parsed.error);
+  if (!parsed.success) throw validationFailed(parsed.error);
   const input = parsed.data;
   const logger = request.logger.child({ exchange, accountId: input.account_id });
 

@@ -1,7 +1,7 @@
 import { dailyRealisedPnl, insertFills, type NewFill } from '@tradehook/db';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, startIngressHarness, type IngressHarness } from '../test-helpers.ts';
+import { ADMIN_TOKEN, startIngressHarness, type IngressHarness } from '../../test/support.ts';
 import { escapeHtml, html } from './html.ts';
 
 const fill = (tradeId: string, time: string, realizedPnl: number, fee: number): NewFill => ({

@@ -1,7 +1,12 @@
 import { getGlobalHalt } from '@tradehook/db';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, dumpRedisPrefix, startIngressHarness, type IngressHarness } from '../test-helpers.ts';
+import {
+  ADMIN_TOKEN,
+  dumpRedisPrefix,
+  startIngressHarness,
+  type IngressHarness,
+} from '../../test/support.ts';
 
 /** Logs in through the form; returns the cookie header and the page's CSRF token. */
 async function login(h: IngressHarness): Promise<{ cookie: string; csrf: string }> {

@@ -1,4 +1,10 @@
-import { webhookPayloadSchema, type Action, type Exchange, type WebhookPayload } from '@tradehook/contracts';
+import {
+  issueSummary,
+  webhookPayloadSchema,
+  type Action,
+  type Exchange,
+  type WebhookPayload,
+} from '@tradehook/contracts';
 
 /**
  * Alert messages are built from typed objects and validated against `webhookPayloadSchema` (the one source of
@@ -99,8 +105,9 @@ function fill(json: string, slots: Slot[], pick: (s: Slot) => string): string {
 function validate(example: string): void {
   const result = webhookPayloadSchema.safeParse(JSON.parse(example));
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new AlertMessageError(`alert message would be rejected by the webhook: ${issues}`);
+    throw new AlertMessageError(
+      `alert message would be rejected by the webhook: ${issueSummary(result.error)}`,
+    );
   }
 }
 

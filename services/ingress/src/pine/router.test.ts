@@ -7,7 +7,7 @@ import {
   startIngressHarness,
   WEBHOOK_SECRET,
   type IngressHarness,
-} from '../test-helpers.ts';
+} from '../../test/support.ts';
 import { evaluateStringConcat, extractAlertCalls } from './pine-check.ts';
 import { PINE_PRESETS } from './presets.ts';
 

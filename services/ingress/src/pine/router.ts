@@ -1,5 +1,6 @@
 import {
   exportPineRequestSchema,
+  fieldIssues,
   WEBHOOK_SECRET_PLACEHOLDER,
   type ExportPineRequest,
   type ExportPineResponse,
@@ -7,7 +8,7 @@ import {
 import { Router, type Request } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError, sendError } from '../http-errors.ts';
-import { adminGuard } from '../routes/admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 import { generatePineScript, type AlertTarget } from './generator.ts';
 import { findPreset, PINE_PRESETS, presetSummary } from './presets.ts';
 import { dialogTemplates } from './templates.ts';
@@ -117,8 +118,7 @@ export function createPineRouter(deps: IngressDeps): Router {
     }
     const parsed = exportPineRequestSchema.safeParse(body);
     if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-      sendError(res, 'validation_failed', 'invalid export request', details);
+      sendError(res, 'validation_failed', 'invalid export request', fieldIssues(parsed.error));
       return;
     }
     const request = parsed.data;

@@ -18,7 +18,7 @@ import {
 } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import type { IngressDeps } from '../deps.ts';
-import { ApiError } from '../http-errors.ts';
+import { ApiError, validationFailed } from '../http-errors.ts';
 
 /** Turns a raw body (object from express.json or string from express.text) into a plain object. */
 export function parseWebhookBody(body: unknown): Record<string, unknown> {
@@ -52,9 +52,7 @@ export function validateSignal(body: Record<string, unknown>): ValidatedSignal {
   }
   const parsed = webhookPayloadSchema.safeParse(body);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
-    throw new ApiError('validation_failed', summary, issues);
+    throw validationFailed(parsed.error);
   }
   const payload = parsed.data;
   let signal: NormalisedSignal;
@@ -182,8 +180,6 @@ export async function acceptSignal(
     signalId,
     requestId: ctx.requestId,
     receivedAt: ctx.receivedAt,
-    seqKey,
-    seq,
     signal,
   };
   beforeEnqueue?.(signalId);

@@ -1,5 +1,5 @@
 import type { AccountStatus } from '@tradehook/contracts';
-import type { EffectiveLimits } from '@tradehook/risk-rules';
+import type { EffectiveLimits } from '@tradehook/risk';
 import { html, money, t, type Html } from '../html.ts';
 import { csrfField } from '../layout.ts';
 

@@ -1,6 +1,6 @@
 import { accountIdSchema, exchangeSchema, type AccountStatus, type Exchange } from '@tradehook/contracts';
 import { findAccountRisk, setAccountTradingEnabled } from '@tradehook/db';
-import { effectiveLimits, parseRiskDefaults } from '@tradehook/risk-rules';
+import { effectiveLimits, parseRiskDefaults } from '@tradehook/risk';
 import type { Request, Router } from 'express';
 import { accountView, findAccount, parseExchange, registerAccount } from '../../accounts/register.ts';
 import { fetchAccountStatus } from '../../accounts/status.ts';

@@ -6,7 +6,7 @@ import {
   openPositionSymbolsFromFills,
   setGlobalHalt,
 } from '@tradehook/db';
-import { effectiveLimits, lossBudgetToday, parseRiskDefaults } from '@tradehook/risk-rules';
+import { effectiveLimits, lossBudgetToday, parseRiskDefaults } from '@tradehook/risk';
 import type { Router } from 'express';
 import { requestLogger } from '../../request-context.ts';
 import type { IngressDeps } from '../../deps.ts';

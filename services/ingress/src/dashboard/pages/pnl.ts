@@ -1,5 +1,5 @@
 import { dailyRealisedPnl, type DailyPnl } from '@tradehook/db';
-import { parseRiskDefaults } from '@tradehook/risk-rules';
+import { parseRiskDefaults } from '@tradehook/risk';
 import type { Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../../http-errors.ts';

@@ -3,7 +3,7 @@ import { findFillsOfOrders, findOrdersBySignal } from '@tradehook/db';
 import type { Router } from 'express';
 import { z } from 'zod';
 import { ApiError } from '../../http-errors.ts';
-import { listSignals, signalListQuerySchema } from '../../routes/signals.ts';
+import { listSignals, signalListQuerySchema } from '../../signals/router.ts';
 import { html, t } from '../html.ts';
 import { BASE, page } from '../layout.ts';
 import { sendPage, type DashboardContext } from '../respond.ts';

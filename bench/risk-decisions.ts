@@ -1,18 +1,28 @@
 /**
  * Risk decision benchmark against real Postgres and Redis:
- *   pnpm exec tsx services/risk/src/bench-decisions.ts [burst=3000] [sequential=200]
+ *   pnpm exec tsx bench/risk-decisions.ts [burst=3000] [sequential=200]
  * (PG admin URL and Redis from TEST_PG_ADMIN_URL / TEST_REDIS_URL, as the tests use.)
  * Every account has a daily loss cap and max open positions, so each entry costs the full set of queries.
  * Measures: burst throughput (decisions/s) and the one-at-a-time latency enqueue → decision recorded.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { QUEUES, sequenceKey, type NormalisedSignal, type SignalJob } from '@tradehook/contracts';
-import { applyMigrations, createPgPool, insertQueuedSignal, pg, patchRiskLimits } from '@tradehook/db';
-import { createLogger } from '@tradehook/logger';
-import { createQueue, createRedis } from '@tradehook/queue';
-import { databaseUrl, TEST_PG_ADMIN_URL, TEST_REDIS_URL } from '../../../tests/support/env.ts';
-import { riskEnvSchema } from './config.ts';
-import { createRiskService } from './service.ts';
+import {
+  QUEUES,
+  sequenceKey,
+  type NormalisedSignal,
+  type SignalJob,
+} from '../packages/contracts/src/index.ts';
+import {
+  applyMigrations,
+  createPgPool,
+  insertQueuedSignal,
+  pg,
+  patchRiskLimits,
+} from '../packages/db/src/index.ts';
+import { createLogger } from '../packages/logger/src/index.ts';
+import { createQueue, createRedis } from '../packages/queue/src/index.ts';
+import { databaseUrl, TEST_PG_ADMIN_URL, TEST_REDIS_URL } from '../tests/support/env.ts';
+import { createRiskService, riskEnvSchema } from '../services/risk/src/index.ts';
 
 const BURST = Number(process.argv[2] ?? 3000);
 const SEQUENTIAL = Number(process.argv[3] ?? 200);
@@ -72,7 +82,7 @@ try {
     };
     const id = randomUUID();
     const seqKey = sequenceKey('binance', signal.account_id, signal.symbol);
-    const seq = await insertQueuedSignal(pool, {
+    await insertQueuedSignal(pool, {
       id,
       signal,
       dedupKey: id,
@@ -81,7 +91,7 @@ try {
       sourceIp: null,
       receivedAt: new Date(receivedAt),
     });
-    return { signalId: id, requestId: id, receivedAt, seqKey, seq: seq!, signal };
+    return { signalId: id, requestId: id, receivedAt, signal };
   }
   const undecided = async () =>
     Number((await pool.query(`SELECT count(*) FROM signals WHERE status = 'queued'`)).rows[0].count);

@@ -1,8 +1,10 @@
 import {
   accountIdSchema,
   exchangeSchema,
+  fieldIssues,
   haltRequestSchema,
   MONEY_DECIMALS,
+  issueSummary,
   riskLimitsPatchSchema,
   roundDecimals,
   riskLimitsPutSchema,
@@ -26,12 +28,12 @@ import {
   parseRiskDefaults,
   type EffectiveLimits,
   type RiskDefaults,
-} from '@tradehook/risk-rules';
+} from '@tradehook/risk';
 import { Router, type Request, type Response } from 'express';
 import type { z } from 'zod';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
-import { adminGuard } from './admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 export interface RiskAdminOptions {
   /** Global limit defaults (the risk service's env); read from the environment when not given. */
@@ -49,13 +51,14 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   }
   const result = schema.safeParse(body);
   if (!result.success) {
-    const details = result.error.issues.map((i) => ({
-      field: i.path.join('.') || '(body)',
+    // Details say `field` here (the API's first shape for limits; clients read it).
+    const details = fieldIssues(result.error, { root: '(body)' }).map((i) => ({
+      field: i.path,
       message: i.message,
     }));
     throw new ApiError(
       'validation_failed',
-      `invalid limits: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`,
+      `invalid limits: ${issueSummary(result.error, { root: '(body)' })}`,
       details,
     );
   }

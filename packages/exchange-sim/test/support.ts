@@ -1,7 +1,7 @@
 /** Shared helpers for this package's tests: real ccxt clients pointed at a running simulator. */
 import ccxt from 'ccxt';
-import { pointCcxtAtSimulator } from './ccxt-overrides.ts';
-import type { Simulator } from './server.ts';
+import { pointCcxtAtSimulator } from '../src/ccxt-overrides.ts';
+import type { Simulator } from '../src/server.ts';
 
 export type Binance = InstanceType<typeof ccxt.binanceusdm>;
 export type Okx = InstanceType<typeof ccxt.okx>;

@@ -12,7 +12,7 @@ import {
   startIngressHarness,
   WEBHOOK_SECRET,
   type IngressHarness,
-} from '../test-helpers.ts';
+} from '../../test/support.ts';
 
 let h: IngressHarness;
 const workers: Worker[] = [];

@@ -1,11 +1,11 @@
 import type { Exchange } from '@tradehook/contracts';
 import { Router, type Request, type Response } from 'express';
-import { accountView, findAccount, parseExchange, registerAccount } from '../accounts/register.ts';
-import { fetchAccountStatus } from '../accounts/status.ts';
+import { accountView, findAccount, parseExchange, registerAccount } from './register.ts';
+import { fetchAccountStatus } from './status.ts';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { requestIdOf, requestLogger } from '../request-context.ts';
-import { adminGuard } from './admin-guard.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 /** `?exchange=` given, or the only exchange on which this account id exists. */
 async function resolveExchange(deps: IngressDeps, req: Request, accountId: string): Promise<Exchange> {

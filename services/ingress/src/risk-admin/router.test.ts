@@ -5,7 +5,7 @@ import { getGlobalHalt } from '@tradehook/db';
 import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, createWorker, type Worker } from '@tradehook/queue';
 import { stageSeconds } from '@tradehook/metrics/pipeline';
-import { dayWindow } from '@tradehook/risk-rules';
+import { dayWindow } from '@tradehook/risk';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

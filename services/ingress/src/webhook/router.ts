@@ -6,10 +6,10 @@ import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { redisRateLimit } from '../rate-limit.ts';
 import { requestIdOf, requestLogger, setAccessLine } from '../request-context.ts';
-import { ipAllowList, plainIp } from '../webhook/ip-allowlist.ts';
-import { ArrivalOrder } from '../webhook/arrival-order.ts';
-import { acceptSignal, authenticateSignal, parseWebhookBody, validateSignal } from '../webhook/intake.ts';
-import { sendAccepted, sendOutcome } from '../webhook/outcome.ts';
+import { ipAllowList, plainIp } from './ip-allowlist.ts';
+import { ArrivalOrder } from './arrival-order.ts';
+import { acceptSignal, authenticateSignal, parseWebhookBody, validateSignal } from './intake.ts';
+import { sendAccepted, sendOutcome } from './outcome.ts';
 
 const ACCEPTED_TYPES = ['application/json', 'application/*+json', 'text/plain'];
 

@@ -5,7 +5,12 @@
 import { gzipSync } from 'node:zlib';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from '../test-helpers.ts';
+import {
+  adminHeaders,
+  startIngressHarness,
+  WEBHOOK_SECRET,
+  type IngressHarness,
+} from '../../test/support.ts';
 
 const URL = '/api/v1/webhook/tradingview';
 let h: IngressHarness;

@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
-import { requireAdmin } from '../auth.ts';
-import type { IngressDeps } from '../deps.ts';
-import { redisRateLimit } from '../rate-limit.ts';
-import { noteAdminCall } from '../request-context.ts';
+import { requireAdmin } from './auth.ts';
+import type { IngressDeps } from './deps.ts';
+import { redisRateLimit } from './rate-limit.ts';
+import { noteAdminCall } from './request-context.ts';
 
 const guards = new WeakMap<IngressDeps, RequestHandler[]>();
 

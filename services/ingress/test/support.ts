@@ -10,9 +10,9 @@ import {
   TEST_REDIS_URL,
   type TestDatabase,
 } from '../../../tests/support/index.ts';
-import { createApp } from './app.ts';
-import { loadIngressConfig } from './config.ts';
-import { buildIngressDeps, type BuildDepsOptions, type IngressDeps } from './deps.ts';
+import { createApp } from '../src/app.ts';
+import { loadIngressConfig } from '../src/config.ts';
+import { buildIngressDeps, type BuildDepsOptions, type IngressDeps } from '../src/deps.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const WEBHOOK_SECRET = 'global-webhook-secret-Zq7xP2';

@@ -27,7 +27,7 @@ import {
   startIngressHarness,
   WEBHOOK_SECRET,
   type IngressHarness,
-} from '../test-helpers.ts';
+} from '../../test/support.ts';
 
 const OWN_SECRET = 'own-account-secret-0123456789';
 const URL = '/api/v1/webhook/tradingview';

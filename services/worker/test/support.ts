@@ -106,8 +106,6 @@ export async function approvedSignal(
     signalId,
     requestId: `req-${signalId.slice(0, 8)}`,
     receivedAt: receivedAt.getTime(),
-    seqKey,
-    seq,
     signal,
     limits: { maxLeverage: 125, ...limits },
     riskDecidedAt: Date.now(),

@@ -3,8 +3,8 @@ import { z } from 'zod';
 import type { OrderModel, SignalModel } from '@tradehook/db';
 import { Router } from 'express';
 import type { IngressDeps } from '../deps.ts';
-import { ApiError } from '../http-errors.ts';
-import { adminGuard } from './admin-guard.ts';
+import { ApiError, validationFailed } from '../http-errors.ts';
+import { adminGuard } from '../admin-guard.ts';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const dec = (d: { toString(): string } | null) => (d === null ? null : d.toString());
@@ -117,10 +117,7 @@ export function createSignalsRouter(deps: IngressDeps): Router {
   router.get('/api/v1/signals', ...admin, async (req, res) => {
     const parsed = signalListQuerySchema.safeParse(req.query);
     if (!parsed.success) {
-      throw new ApiError(
-        'validation_failed',
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-      );
+      throw validationFailed(parsed.error);
     }
     const { page, nextCursor } = await listSignals(deps, parsed.data);
     res.json({
