@@ -39,10 +39,12 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'fail "command failed (line $LINENO of ${BASH_SOURCE[0]##*/}): $BASH_COMMAND"' ERR
+# Only in the test's own shell: a command substitution's subshell reports through its exit status.
+trap '[ "$BASHPID" != $$ ] || fail "command failed (line $LINENO of ${BASH_SOURCE[0]##*/}): $BASH_COMMAND"' ERR
 
 disk_report() {
   echo "disk ($1): engine $(du -sh "$TH_SCRATCH" | cut -f1), cache $(du -sh "$TH_CACHE" | cut -f1)"
+  docker system df 2>/dev/null | sed 's/^/  /' || true
 }
 
 step "host tools (Debian packages)"
