@@ -26,6 +26,7 @@ cleanup() {
   th_step_done
   printf '\n== cleanup\n'
   if [ -S "$TH_SOCKET" ]; then
+    [ "$status" = 0 ] || failure_diagnostics
     disk_report "before cleanup"
     docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
   fi
@@ -42,8 +43,20 @@ trap cleanup EXIT
 # Only in the test's own shell: a command substitution's subshell reports through its exit status.
 trap '[ "$BASHPID" != $$ ] || fail "command failed (line $LINENO of ${BASH_SOURCE[0]##*/}): $BASH_COMMAND"' ERR
 
+# The state and last log lines of every container, to see why a step failed.
+failure_diagnostics() {
+  printf '\n-- containers at the failure\n'
+  docker ps -a --format '{{.Names}}\t{{.Status}}' | sort
+  local name
+  for name in $(docker ps -a --format '{{.Names}}' | sort); do
+    printf -- '-- last log lines of %s\n' "$name"
+    docker logs --tail 6 "$name" 2>&1 | cut -c1-300
+  done
+}
+
 disk_report() {
-  echo "disk ($1): engine $(du -sh "$TH_SCRATCH" | cut -f1), cache $(du -sh "$TH_CACHE" | cut -f1)"
+  # -x: not through the containers' mounted overlay filesystems, which would count every layer again.
+  echo "disk ($1): engine $(du -shx "$TH_SCRATCH" | cut -f1), cache $(du -shx "$TH_CACHE" | cut -f1)"
   docker system df 2>/dev/null | sed 's/^/  /' || true
 }
 

@@ -33,6 +33,11 @@ start_dockerd() {
 
 stop_dockerd() {
   local pidfile=$TH_EXEC_ROOT/dockerd.pid
+  if [ -S "$TH_SOCKET" ] && docker info >/dev/null 2>&1; then
+    # The engine removes a network's bridge and iptables rules only while it runs.
+    docker ps -aq | xargs -r docker rm -f >/dev/null 2>&1 || true
+    docker network prune -f >/dev/null 2>&1 || true
+  fi
   if [ -f "$pidfile" ]; then
     local pid
     pid=$(cat "$pidfile")
@@ -46,5 +51,26 @@ stop_dockerd() {
   { grep -o " $TH_SCRATCH/data-root[^ ]*\| $TH_EXEC_ROOT[^ ]*" /proc/mounts || true; } | sort -r |
     while read -r mnt; do umount -l "$mnt" 2>/dev/null || true; done
   ip link delete "$TH_BRIDGE" 2>/dev/null || true
+  remove_engine_leftovers
   rm -rf "$TH_SCRATCH/data-root" "$TH_EXEC_ROOT"
+}
+
+# What an engine killed before the network prune leaves on the host: bridges with addresses of our pools
+# (or of the compose file's edge network) and iptables rules naming them. Such a stale bridge routes the
+# next run's edge traffic nowhere. The empty DOCKER* chains are left in place.
+remove_engine_leftovers() {
+  local pools='10[.]199[.]|10[.]89[.]64[.]' bridge table rule
+  for bridge in $(ip -br addr | awk -v re="^($pools)" '$1 ~ /^br-/ && $3 ~ re {print $1}'); do
+    ip link delete "$bridge" 2>/dev/null || true
+  done
+  for table in nat filter; do
+    iptables -t "$table" -S | grep -E -- "-A .*(${TH_BRIDGE}|br-[0-9a-f]{12}|${pools})" |
+      while read -r rule; do
+        # Only rules whose bridge no longer exists (a live engine's rules stay).
+        bridge=$(grep -oE "${TH_BRIDGE}|br-[0-9a-f]{12}" <<<"$rule" | head -1 || true)
+        if [ -n "$bridge" ] && ip link show "$bridge" >/dev/null 2>&1; then continue; fi
+        # shellcheck disable=SC2086 # the rule is a list of iptables arguments
+        eval "iptables -t $table ${rule/-A /-D }" 2>/dev/null || true
+      done
+  done
 }
