@@ -64,7 +64,7 @@ remove_engine_leftovers() {
     ip link delete "$bridge" 2>/dev/null || true
   done
   for table in nat filter; do
-    iptables -t "$table" -S | grep -E -- "-A .*(${TH_BRIDGE}|br-[0-9a-f]{12}|${pools})" |
+    { iptables -t "$table" -S | grep -E -- "-A .*(${TH_BRIDGE}|br-[0-9a-f]{12}|${pools})" || true; } |
       while read -r rule; do
         # Only rules whose bridge no longer exists (a live engine's rules stay).
         bridge=$(grep -oE "${TH_BRIDGE}|br-[0-9a-f]{12}" <<<"$rule" | head -1 || true)
