@@ -28,7 +28,7 @@ readme_cmd() {
 run_readme() {
   local cmd
   cmd=$(readme_cmd "$1")
-  printf '$ %s\n' "$cmd"
+  printf '$ %s\n' "$cmd" >&2 # stdout is the command's own, for the assertions
   eval "$cmd"
 }
 
