@@ -134,7 +134,9 @@ export function demoInstructions(hostUrl: string, secretHint: string): string {
   return [
     '',
     'Demo ready: no exchange keys, orders go to the built-in exchange simulator.',
-    `1) Load the secrets into your shell:\n   ${secretHint}`,
+    // Plain shell variables for the curl lines, never exported (README: an exported one would override the
+    // generated secrets of every later start from that shell).
+    `1) Load the secrets into your shell (not exported):\n   ${secretHint}`,
     "2) Send the guide's alert (add ?wait to get the outcome in the answer):",
     `   curl -s -X POST "${hostUrl}/api/v1/webhook/tradingview?wait" -H "Content-Type: application/json" \\`,
     '     -d "{\\"account_id\\":\\"my_binance_account\\",\\"exchange\\":\\"binance\\",\\"action\\":\\"long\\",\\"symbol\\":\\"BTCUSDT\\",\\"leverage\\":10,\\"secret\\":\\"$WEBHOOK_SECRET\\"}"',
@@ -158,7 +160,7 @@ async function main(): Promise<void> {
   console.log(
     demoInstructions(
       `http://127.0.0.1:${env.INGRESS_PORT ?? '8001'}`,
-      `eval "$(${compose} exec -T ingress cat /secrets/ingress/ingress.env | grep -E '^(WEBHOOK_SECRET|ADMIN_TOKEN)=' | sed 's/^/export /')"`,
+      `eval "$(${compose} exec -T ingress cat /secrets/ingress/ingress.env | grep -E '^(WEBHOOK_SECRET|ADMIN_TOKEN)=')"`,
     ),
   );
 }

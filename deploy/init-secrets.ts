@@ -82,7 +82,9 @@ export function initSecrets({ dir, postgres, log = console.log }: InitSecretsOpt
   log(
     '  Credentials private key (back it up): docker compose exec worker-binance cat /secrets/worker/worker.env',
   );
-  log('  Any of them can be overridden by an environment variable of the same name (see .env.example).');
+  log(
+    '  Your own values go in docker-compose.override.yml (README: Run with Docker), never in .env or the shell.',
+  );
   return { generated };
 }
 

@@ -90,7 +90,7 @@ async function main(): Promise<void> {
   }
   const shown = relative(process.cwd(), secretsFile) || secretsFile;
   console.log(
-    demoInstructions(stack.ingressUrl, `export $(grep -E '^(WEBHOOK_SECRET|ADMIN_TOKEN)=' ${shown} | xargs)`),
+    demoInstructions(stack.ingressUrl, `eval "$(grep -E '^(WEBHOOK_SECRET|ADMIN_TOKEN)=' ${shown})"`),
   );
 }
 

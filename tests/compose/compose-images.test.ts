@@ -44,6 +44,21 @@ describe('compose images', () => {
     expect(demoImage).not.toBe(realImage);
   });
 
+  it('never takes a generated secret from the shell or .env (an exported demo secret would silently win)', () => {
+    const text = readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
+    const interpolated = [...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]);
+    const secrets = ['WEBHOOK_SECRET', 'ADMIN_TOKEN', 'CREDENTIALS_PUBLIC_KEY', 'CREDENTIALS_PRIVATE_KEY'];
+    expect(interpolated.filter((name) => secrets.includes(name!))).toEqual([]);
+    // Nor set by the file at all: the entrypoint fills them from the secrets volumes.
+    const shellLike = { WEBHOOK_SECRET: 'from-the-shell', ADMIN_TOKEN: 'from-the-shell-token' };
+    for (const [name, s] of Object.entries(loadCompose({ ...demoEnv, ...shellLike }).services)) {
+      expect(
+        Object.keys(s.environment ?? {}).filter((k) => secrets.includes(k)),
+        name,
+      ).toEqual([]);
+    }
+  });
+
   it('never tells the user to export the secrets (compose would take them as overrides in later runs)', () => {
     for (const doc of ['README.md', 'docs/guide.ko.md']) {
       const text = readFileSync(join(REPO_ROOT, doc), 'utf8');
