@@ -9,7 +9,7 @@ DEMO='docker compose --env-file deploy/demo.env'
 run_scenario() {
   CLONE=$1
   cd "$CLONE"
-  for port in 80 443 8001 8099; do
+  for port in 80 443 8001 8011 8099; do
     [ -z "$(ss -Hltn "sport = :$port")" ] || fail "host port $port is in use; the README's commands need it"
   done
   real_install_first_start
@@ -128,10 +128,10 @@ demo_beside_the_stopped_real_install() {
   [ -n "${WEBHOOK_SECRET:-}" ] && [ -n "${ADMIN_TOKEN:-}" ] || fail "the README's eval set no secrets"
   [ -z "$(env | grep -E '^(WEBHOOK_SECRET|ADMIN_TOKEN)=')" ] || fail "the README's eval exported the secrets"
   local long status
-  long=$(run_readme 'curl -s -X POST "http://localhost:8001/api/v1/webhook/tradingview?wait"*')
+  long=$(run_readme 'curl -s -X POST "http://localhost:8011/api/v1/webhook/tradingview?wait"*')
   echo "$long" | cut -c1-160
   assert_eq "the guide's long" "true LONG order executed on binance" "$(json_field '`${j.success} ${j.message}`' <<<"$long")"
-  status=$(run_readme 'curl -s "http://localhost:8001/api/v1/accounts/status/my_binance_account?exchange=binance"*')
+  status=$(run_readme 'curl -s "http://localhost:8011/api/v1/accounts/status/my_binance_account?exchange=binance"*')
   echo "$status" | cut -c1-160
   grep -q '"side":"long"' <<<"$status" || fail "the account status shows no long position"
 
@@ -143,7 +143,7 @@ demo_beside_the_stopped_real_install() {
   after=$(project_ids tradehook-demo)
   assert_unchanged "an up with exported secrets" "$before" "$after"
   run_readme "eval \"\$($DEMO exec*" # the README again: back to the generated values (still exported from above)
-  close=$(eval "$(readme_cmd 'curl -s -X POST "http://localhost:8001/api/v1/webhook/tradingview?wait"*' |
+  close=$(eval "$(readme_cmd 'curl -s -X POST "http://localhost:8011/api/v1/webhook/tradingview?wait"*' |
     sed 's/\\"action\\":\\"long\\"/\\"action\\":\\"close_long\\"/')")
   echo "$close" | cut -c1-160
   assert_eq "close_long (the simulator kept the position)" "true" "$(json_field j.success <<<"$close")"

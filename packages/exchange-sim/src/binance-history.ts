@@ -6,10 +6,10 @@ import type { Account, Engine, IncomeType, Trade } from './engine.ts';
 import { reply, type Reply } from './http.ts';
 import { marketById, type MarketSpec } from './markets.ts';
 import { fmt } from './num.ts';
+import { P_SIDE } from './binance-codes.ts';
 
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
-const P_SIDE = { both: 'BOTH', long: 'LONG', short: 'SHORT' } as const;
 
 type Params = URLSearchParams;
 type Checked<T> = { ok: T } | { error: Reply };

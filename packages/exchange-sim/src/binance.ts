@@ -8,6 +8,7 @@ import { reply, type Reply, type Sim, type SimRequest } from './http.ts';
 import { candles, INTERVAL_MS } from './klines.ts';
 import { MARKETS, type MarketSpec, marketById } from './markets.ts';
 import { decimalsIn, fmt, isMultiple, str } from './num.ts';
+import { ALGO_STATUS, P_SIDE, STATUS } from './binance-codes.ts';
 
 /** Open conditional orders per symbol (exchangeInfo filter MAX_NUM_ALGO_ORDERS). */
 const MAX_NUM_ALGO_ORDERS = 10;
@@ -93,23 +94,6 @@ function posSideOf(acct: Account, p: Params): PosSide {
   if (hedge === (raw === 'BOTH')) err(-4061, "Order's position side does not match user's setting.");
   return raw.toLowerCase() as PosSide;
 }
-
-const P_SIDE: Record<PosSide, string> = { both: 'BOTH', long: 'LONG', short: 'SHORT' };
-const STATUS: Record<Order['status'], string> = {
-  new: 'NEW',
-  partially_filled: 'PARTIALLY_FILLED',
-  filled: 'FILLED',
-  canceled: 'CANCELED',
-  expired: 'EXPIRED',
-  rejected: 'REJECTED',
-};
-const ALGO_STATUS: Record<AlgoOrder['status'], string> = {
-  new: 'NEW',
-  triggered: 'FINISHED',
-  canceled: 'CANCELED',
-  expired: 'EXPIRED',
-  rejected: 'REJECTED',
-};
 
 function orderJson(acct: Account, order: Order, withTime: boolean, nowMs: number): Record<string, unknown> {
   const o = asReported(acct, order, nowMs);

@@ -10,24 +10,7 @@ import type { Account, AlgoOrder, Engine, Order, PosSide, Trade } from '../engin
 import { candles } from '../klines.ts';
 import { type MarketSpec, marketById } from '../markets.ts';
 import { fmt } from '../num.ts';
-
-const P_SIDE: Record<PosSide, string> = { both: 'BOTH', long: 'LONG', short: 'SHORT' };
-const STATUS: Record<Order['status'], string> = {
-  new: 'NEW',
-  partially_filled: 'PARTIALLY_FILLED',
-  filled: 'FILLED',
-  canceled: 'CANCELED',
-  expired: 'EXPIRED',
-  rejected: 'REJECTED',
-};
-/** Same mapping as the REST algo order answers (binance.ts): a triggered algo order ends FINISHED. */
-const ALGO_STATUS: Record<AlgoOrder['status'], string> = {
-  new: 'NEW',
-  triggered: 'FINISHED',
-  canceled: 'CANCELED',
-  expired: 'EXPIRED',
-  rejected: 'REJECTED',
-};
+import { ALGO_STATUS, P_SIDE, STATUS } from '../binance-codes.ts';
 
 function spec(symbol: string): MarketSpec {
   return marketById(symbol) as MarketSpec;
