@@ -67,6 +67,8 @@ export const registerAccountSchema = z.object({
   default_leverage: z.number().int().min(1).max(125).optional(),
   allow_add: z.boolean().default(false),
   auto_sl_tp: z.boolean().default(true),
+  /** An entry whose stop-loss the exchange refuses: `flatten` it or `keep` it; absent = UNPROTECTED_POLICY. */
+  unprotected_policy: z.enum(['flatten', 'keep']).optional(),
 });
 export type RegisterAccountRequest = z.infer<typeof registerAccountSchema>;
 

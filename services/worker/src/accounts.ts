@@ -19,6 +19,8 @@ export interface AccountSettings {
   defaultLeverage: number | null;
   allowAdd: boolean;
   autoSlTp: boolean;
+  /** null: the installation's UNPROTECTED_POLICY. */
+  unprotectedPolicy: 'flatten' | 'keep' | null;
 }
 
 /** One account's live handle: its ccxt adapter plus what we learnt about it (position mode, leverage set). */
@@ -104,6 +106,10 @@ export class AccountRegistry {
       defaultLeverage: row.defaultLeverage,
       allowAdd: row.allowAdd,
       autoSlTp: row.autoSlTp,
+      unprotectedPolicy:
+        row.unprotectedPolicy === 'keep' || row.unprotectedPolicy === 'flatten'
+          ? row.unprotectedPolicy
+          : null,
     };
     const fingerprint = createHash('sha256')
       .update(row.credentials)

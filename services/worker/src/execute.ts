@@ -323,11 +323,11 @@ export class OrderExecutor {
         stopRefused = retried.error;
       }
     }
-    if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'keep')
-      warnings.push(`stop_loss not placed: ${stopRefused}`);
+    const policy = account.settings.unprotectedPolicy ?? this.config.UNPROTECTED_POLICY;
+    if (stopRefused !== undefined && policy === 'keep') warnings.push(`stop_loss not placed: ${stopRefused}`);
     // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
     // orders, …) is closed now rather than left open without its stop.
-    if (stopRefused !== undefined && this.config.UNPROTECTED_POLICY === 'flatten') {
+    if (stopRefused !== undefined && policy === 'flatten') {
       results['flatten'] = await this.flatten(job, account, side, hedge, filled);
       log.warn('stop-loss refused: position flattened', { symbol, reason: stopRefused });
       return {

@@ -799,6 +799,30 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     }
   });
 
+  it('an account set to keep an unprotected entry keeps it and reports the refused stop', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange,
+      unprotectedPolicy: 'keep',
+    });
+    const p = await price(ETH);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      stop_loss: Math.round(p * 0.95),
+    });
+    await refuseConditionals(1);
+    try {
+      const out = await run(job);
+      expect(out.status, out.reason ?? '').toBe('executed');
+      expect(out.reason).toMatch(/stop_loss not placed/);
+      expect((await orderRows(job.signalId)).some((r) => r.leg === 'flatten')).toBe(false);
+      expect((await simAccount(sim.url, acct)).positions).toHaveLength(1);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
+
   it('a refused take-profit keeps the entry (its stop protects it) and reports the refusal', async () => {
     const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const p = await price(ETH);

@@ -25,6 +25,7 @@ export interface SimAccountOptions {
   autoSlTp?: boolean;
   defaultLeverage?: number | null;
   marginMode?: 'cross' | 'isolated';
+  unprotectedPolicy?: 'flatten' | 'keep';
 }
 
 export interface SimAccount {
@@ -60,8 +61,8 @@ export async function createSimAccount(
   const box = sealer.seal({ apiKey, apiSecret, passphrase }, credentialsAad(o.exchange, accountId));
   await pool.query(
     `INSERT INTO accounts (id, exchange, account_id, testnet, api_key_masked, credentials, credentials_key_id,
-       margin_mode, default_leverage, allow_add, auto_sl_tp)
-     VALUES ($1, $2::"Exchange", $3, false, $4, $5, $6, $7, $8, $9, $10)`,
+       margin_mode, default_leverage, allow_add, auto_sl_tp, unprotected_policy)
+     VALUES ($1, $2::"Exchange", $3, false, $4, $5, $6, $7, $8, $9, $10, $11)`,
     [
       randomUUID(),
       o.exchange,
@@ -73,6 +74,7 @@ export async function createSimAccount(
       o.defaultLeverage ?? null,
       o.allowAdd ?? false,
       o.autoSlTp ?? false,
+      o.unprotectedPolicy ?? null,
     ],
   );
   return { exchange: o.exchange, accountId, apiKey };

@@ -40,7 +40,7 @@ export async function countAccountsByExchange(pool: pg.Pool): Promise<Record<Exc
 const ACCOUNT_COLUMNS = `id, exchange::text AS exchange, account_id AS "accountId", testnet,
        api_key_masked AS "apiKeyMasked", credentials, credentials_key_id AS "credentialsKeyId",
        webhook_secret_hash AS "webhookSecretHash", margin_mode AS "marginMode",
-       default_leverage AS "defaultLeverage", allow_add AS "allowAdd", auto_sl_tp AS "autoSlTp",
+       default_leverage AS "defaultLeverage", allow_add AS "allowAdd", auto_sl_tp AS "autoSlTp", unprotected_policy AS "unprotectedPolicy",
        key_check AS "keyCheck", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /** One account by its key (one indexed lookup). */

@@ -60,6 +60,7 @@ export function accountView(a: Account) {
     default_leverage: a.defaultLeverage,
     allow_add: a.allowAdd,
     auto_sl_tp: a.autoSlTp,
+    unprotected_policy: a.unprotectedPolicy,
     key_check: keyCheckView(a.keyCheck),
     created_at: a.createdAt.toISOString(),
     updated_at: a.updatedAt.toISOString(),
@@ -126,6 +127,7 @@ export async function registerAccount(deps: IngressDeps, request: RegisterReques
     defaultLeverage: input.default_leverage ?? null,
     allowAdd: input.allow_add,
     autoSlTp: input.auto_sl_tp,
+    unprotectedPolicy: input.unprotected_policy ?? null,
     keyCheck: Prisma.DbNull,
   };
 
