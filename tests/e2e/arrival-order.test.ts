@@ -98,7 +98,10 @@ describe('arrival order across two ingress processes and four workers', () => {
       );
       const byId = new Map(rows.map((r) => [r.id, r]));
       const inversions = (list: typeof rows) => {
-        const byArrival = [...list].sort((a, b) => +a.received_at - +b.received_at);
+        // received_at has millisecond precision: alerts of one millisecond count in either order (ties by seq).
+        const byArrival = [...list].sort(
+          (a, b) => +a.received_at - +b.received_at || Number(a.seq) - Number(b.seq),
+        );
         return byArrival.filter((r, i) => i > 0 && Number(r.seq) < Number(byArrival[i - 1]!.seq)).length;
       };
       const sameReplica = ids.slice(0, perReplica).map((id) => byId.get(id)!);
