@@ -116,6 +116,11 @@ export function renderReport(r: BenchResults): string {
       '`BENCH_ONLY=<name> pnpm bench`; shorter runs with `BENCH_SCALE=0.2 pnpm bench`.',
   );
   out.push('');
+  out.push(
+    'What a trader waits for with production defaults (ccxt throttle on, 25 ms exchange round trip), side by ' +
+      'side with a synchronous baseline: [bench/wire.md](bench/wire.md), written by `pnpm bench:wire`.',
+  );
+  out.push('');
   out.push('## Targets');
   out.push('');
   out.push('| Target | Measured | Met |');
