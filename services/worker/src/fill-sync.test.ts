@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnv } from '@tradehook/config';
 import type { Exchange } from '@tradehook/contracts';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { createPgPool, sumRealisedPnl, type pg } from '@tradehook/db';
 import type { CcxtExchangeAdapter } from '@tradehook/exchange';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
-import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, type Queue } from '@tradehook/queue';
 import {
   createTestDatabase,
@@ -14,8 +12,7 @@ import {
   TEST_REDIS_URL,
   type TestDatabase,
 } from '../../../tests/support/index.ts';
-import { workerEnvSchema } from './config.ts';
-import { createWorkerService, type WorkerService } from './service.ts';
+import type { WorkerService } from './service.ts';
 import {
   approvedSignal,
   createSimAccount,
@@ -25,6 +22,7 @@ import {
   simControl,
   waitForSignal,
   type SimAccount,
+  startTestWorker,
 } from '../test/support.ts';
 
 /**
@@ -48,25 +46,16 @@ beforeAll(async () => {
   pool = createPgPool(db.url, { max: 4 });
   sim = await startSimulator();
   for (const exchange of ['binance', 'okx'] as const) {
-    const config = parseEnv(workerEnvSchema, {
-      EXCHANGE: exchange,
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      CREDENTIALS_PRIVATE_KEY: keys.privateKey,
-      BINANCE_API_URL: sim.url,
-      OKX_API_URL: sim.url,
-      EXCHANGE_RATE_LIMIT: 'false',
-      EXCHANGE_TIMEOUT_MS: '5000',
-      ORDER_RETRY_BASE_MS: '20',
-      FILL_SYNC_INTERVAL_MS: '0',
-      LOG_DIR: '',
+    const service = await startTestWorker({
+      exchange,
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      simUrl: sim.url,
+      queuePrefix: prefix,
+      credentialsPrivateKey: keys.privateKey,
+      name: `fill-sync-${exchange}-test`,
+      env: { EXCHANGE_TIMEOUT_MS: '5000' },
     });
-    const service = createWorkerService({
-      config,
-      logger: createLogger({ service: `fill-sync-${exchange}-test`, silent: true }),
-    });
-    await service.start();
     services.set(exchange, service);
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
   }

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseEnv } from '@tradehook/config';
 import type { Exchange, OrderJob } from '@tradehook/contracts';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { createPgPool, type pg } from '@tradehook/db';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
-import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, type Queue } from '@tradehook/queue';
 import {
   createTestDatabase,
@@ -13,8 +11,7 @@ import {
   TEST_REDIS_URL,
   type TestDatabase,
 } from '../../../tests/support/index.ts';
-import { workerEnvSchema } from './config.ts';
-import { createWorkerService, type WorkerService } from './service.ts';
+import type { WorkerService } from './service.ts';
 import {
   approvedSignal,
   createSimAccount,
@@ -24,6 +21,7 @@ import {
   simOrders,
   waitForSignal,
   type SimAccount,
+  startTestWorker,
 } from '../test/support.ts';
 
 /**
@@ -58,27 +56,16 @@ beforeAll(async () => {
   // count weight either; the budget against the real limits is rate-budget.test.ts.
   sim = await startSimulator({ rateLimits: { enabled: false } });
   for (const exchange of ['binance', 'okx'] as const) {
-    const config = parseEnv(workerEnvSchema, {
-      EXCHANGE: exchange,
-      DATABASE_URL: db.url,
-      REDIS_URL: TEST_REDIS_URL,
-      QUEUE_PREFIX: prefix,
-      CREDENTIALS_PRIVATE_KEY: keys.privateKey,
-      BINANCE_API_URL: sim.url,
-      OKX_API_URL: sim.url,
-      EXCHANGE_RATE_LIMIT: 'false',
-      EXCHANGE_TIMEOUT_MS: '500',
-      EXCHANGE_RECV_WINDOW_MS: '2000',
-      ORDER_SETTLE_MS: '1500',
-      ORDER_RETRY_BASE_MS: '20',
-      FILL_SYNC_INTERVAL_MS: '0',
-      LOG_DIR: '',
+    const service = await startTestWorker({
+      exchange,
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      simUrl: sim.url,
+      queuePrefix: prefix,
+      credentialsPrivateKey: keys.privateKey,
+      name: `worker-${exchange}-uncertain`,
+      env: { EXCHANGE_TIMEOUT_MS: '500', EXCHANGE_RECV_WINDOW_MS: '2000', ORDER_SETTLE_MS: '1500' },
     });
-    const service = createWorkerService({
-      config,
-      logger: createLogger({ service: `worker-${exchange}-uncertain`, silent: true }),
-    });
-    await service.start();
     services.push(service);
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
   }

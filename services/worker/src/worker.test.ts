@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCredentialsKeyPair } from '@tradehook/credentials';
 import { createPgPool, insertFills, patchRiskLimits, setGlobalHalt, type pg } from '@tradehook/db';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
-import { createLogger } from '@tradehook/logger';
 import { createQueue, createRedis, type Queue } from '@tradehook/queue';
 import {
   createTestDatabase,
@@ -11,9 +10,7 @@ import {
   TEST_REDIS_URL,
   type TestDatabase,
 } from '../../../tests/support/index.ts';
-import { parseEnv } from '@tradehook/config';
-import { workerEnvSchema } from './config.ts';
-import { createWorkerService, type WorkerService } from './service.ts';
+import type { WorkerService } from './service.ts';
 import {
   approvedSignal,
   createSimAccount,
@@ -24,6 +21,7 @@ import {
   simOrders,
   waitForSignal,
   type SimAccount,
+  startTestWorker,
 } from '../test/support.ts';
 import { ALL_SYMBOLS, type Exchange, type OrderJob } from '@tradehook/contracts';
 
@@ -43,30 +41,18 @@ const services: WorkerService[] = [];
 const queues = new Map<Exchange, Queue>();
 const redis = createRedis(TEST_REDIS_URL, 'worker');
 
-async function startService(exchange: Exchange, queuePrefix: string, env: Record<string, string> = {}) {
-  const config = parseEnv(workerEnvSchema, {
-    EXCHANGE: exchange,
-    DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: queuePrefix,
-    CREDENTIALS_PRIVATE_KEY: keys.privateKey,
-    BINANCE_API_URL: sim.url,
-    OKX_API_URL: sim.url,
-    EXCHANGE_RATE_LIMIT: 'false',
-    EXCHANGE_TIMEOUT_MS: '2000',
+function startService(exchange: Exchange, queuePrefix: string, env: Record<string, string> = {}) {
+  return startTestWorker({
+    exchange,
+    databaseUrl: db.url,
+    redisUrl: TEST_REDIS_URL,
+    simUrl: sim.url,
+    queuePrefix,
+    credentialsPrivateKey: keys.privateKey,
+    name: `worker-${exchange}-test`,
     // Short request validity: an unanswered order is looked up for 2 s (1 s + skew) before it may be resent.
-    EXCHANGE_RECV_WINDOW_MS: '1000',
-    ORDER_RETRY_BASE_MS: '20',
-    FILL_SYNC_INTERVAL_MS: '0',
-    LOG_DIR: '',
-    ...env,
+    env: { EXCHANGE_TIMEOUT_MS: '2000', EXCHANGE_RECV_WINDOW_MS: '1000', ...env },
   });
-  const service = createWorkerService({
-    config,
-    logger: createLogger({ service: `worker-${exchange}-test`, silent: true }),
-  });
-  await service.start();
-  return service;
 }
 
 beforeAll(async () => {

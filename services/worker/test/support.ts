@@ -15,6 +15,10 @@ import {
 import { CredentialsSealer, credentialsAad, maskApiKey } from '@tradehook/credentials';
 import { insertQueuedSignal, type pg } from '@tradehook/db';
 import type { Queue } from '@tradehook/queue';
+import { parseEnv } from '@tradehook/config';
+import { createLogger } from '@tradehook/logger';
+import { workerEnvSchema } from '../src/config.ts';
+import { createWorkerService, type WorkerService } from '../src/service.ts';
 
 export interface SimAccountOptions {
   exchange: Exchange;
@@ -195,4 +199,41 @@ export async function simControl(
   });
   if (!res.ok) throw new Error(`sim ${path}: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+export interface TestWorkerOptions {
+  exchange: Exchange;
+  databaseUrl: string;
+  redisUrl: string;
+  simUrl: string;
+  queuePrefix: string;
+  credentialsPrivateKey: string;
+  /** Logger service name (the logger is silent). */
+  name: string;
+  /** Overrides of the test defaults below. */
+  env?: Record<string, string>;
+}
+
+/**
+ * A worker service in-process against the simulator, started: no request budget, quick retries, no fill-sync
+ * timer (tests call it), no log files; `env` overrides any of it.
+ */
+export async function startTestWorker(o: TestWorkerOptions): Promise<WorkerService> {
+  const config = parseEnv(workerEnvSchema, {
+    EXCHANGE: o.exchange,
+    DATABASE_URL: o.databaseUrl,
+    REDIS_URL: o.redisUrl,
+    QUEUE_PREFIX: o.queuePrefix,
+    CREDENTIALS_PRIVATE_KEY: o.credentialsPrivateKey,
+    BINANCE_API_URL: o.simUrl,
+    OKX_API_URL: o.simUrl,
+    EXCHANGE_RATE_LIMIT: 'false',
+    ORDER_RETRY_BASE_MS: '20',
+    FILL_SYNC_INTERVAL_MS: '0',
+    LOG_DIR: '',
+    ...o.env,
+  });
+  const service = createWorkerService({ config, logger: createLogger({ service: o.name, silent: true }) });
+  await service.start();
+  return service;
 }
