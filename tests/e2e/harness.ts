@@ -111,7 +111,9 @@ export class E2EHarness {
   /** Simulator + database + ingress + risk + workers, all ready. */
   static async start(options: HarnessOptions = {}): Promise<E2EHarness> {
     const [sim, db] = await Promise.all([
-      startSimulator(options.simulator ?? {}),
+      // The services run here without their request budget (EXCHANGE_RATE_LIMIT=false, as below), so the
+      // simulator does not count weight either unless a test asks; the budget is rate-budget.test.ts.
+      startSimulator({ rateLimits: { enabled: false }, ...options.simulator }),
       options.database ?? createTestDatabase(),
     ]);
     const h = new E2EHarness(sim, db, createPgPool(db.url, { max: 4 }), options);
