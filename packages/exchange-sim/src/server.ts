@@ -39,8 +39,22 @@ export interface Simulator {
   rateLimits: RateLimits;
   /** WebSocket streams (ws/): Binance user data + market streams, OKX public/private/business. */
   streams: SimStreams;
+  /** The last REST requests to the venues, oldest first (tests: what a client sent, and when). */
+  requestLog: RequestLogEntry[];
   close(): Promise<void>;
 }
+
+export interface RequestLogEntry {
+  /** Arrival, ms since epoch (sub-ms precision). */
+  at: number;
+  exchange: Exchange;
+  method: string;
+  path: string;
+  /** The API key the request was signed with (Binance X-MBX-APIKEY, OKX OK-ACCESS-KEY); '' when public. */
+  apiKey: string;
+}
+
+const REQUEST_LOG_SIZE = 20_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -109,6 +123,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const rateLimits = new RateLimits(engine);
   rateLimits.settings = { ...rateLimits.settings, ...opts.rateLimits };
   const streams = new SimStreams(state);
+  const requestLog: RequestLogEntry[] = [];
 
   async function handle(req: IncomingMessage, res: ServerResponse, arrivalMs: number): Promise<void> {
     const chunks: Buffer[] = [];
@@ -137,6 +152,15 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       return send(res, r);
     }
     const exchange = loc.kind;
+    const key = req.headers[exchange === 'binance' ? 'x-mbx-apikey' : 'ok-access-key'];
+    requestLog.push({
+      at: arrivalMs,
+      exchange,
+      method: sreq.method,
+      path: sreq.path,
+      apiKey: String(key ?? ''),
+    });
+    if (requestLog.length > REQUEST_LOG_SIZE) requestLog.splice(0, requestLog.length - REQUEST_LOG_SIZE);
     // Counted on arrival, before faults and handlers, as the exchange's gateway does.
     const limited = rateLimits.check(exchange, clientIp(req, opts.trustForwardedFor ?? false), sreq);
     if ('reply' in limited) return send(res, limited.reply);
@@ -195,6 +219,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     engine,
     rateLimits,
     streams,
+    requestLog,
     close: () =>
       new Promise<void>((resolve) => {
         if (state.walkTimer) clearInterval(state.walkTimer);

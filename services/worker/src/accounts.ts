@@ -4,10 +4,14 @@ import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
 import { findAccount, listAccounts, type AccountRecord, type pg } from '@tradehook/db';
 import {
   createExchangeAdapter,
+  LiveAccountState,
+  priceFeedFor,
+  withRequestPriority,
   type BudgetConfig,
-  type ExchangeAdapter,
+  type CcxtExchangeAdapter,
   type MarginMode,
   type PositionMode,
+  type PriceFeed,
 } from '@tradehook/exchange';
 
 /** The account settings execution needs (never the credentials). */
@@ -23,17 +27,26 @@ export interface AccountSettings {
   unprotectedPolicy: 'flatten' | 'keep' | null;
 }
 
-/** One account's live handle: its ccxt adapter plus what we learnt about it (position mode, leverage set). */
+/**
+ * One account's live handle: its ccxt adapter, its live state from the private streams (when on), and what
+ * we learnt about it (position mode, leverage set).
+ */
 export class AccountContext {
   private positionModeValue: Promise<PositionMode> | undefined;
   /** `symbol|marginMode` → leverage last set by this process (skip the call when unchanged). */
   readonly leverageSet = new Map<string, number>();
   readonly marginModeSet = new Set<string>();
+  private ordersInFlight = 0;
+  private lastOrderAnsweredAt = 0;
+  private liveStarted: Promise<void> | undefined;
 
   constructor(
     public settings: AccountSettings,
-    readonly adapter: ExchangeAdapter,
+    readonly adapter: CcxtExchangeAdapter,
     readonly fingerprint: string,
+    /** Positions, balance and open orders from the private streams; null when LIVE_STATE is off. */
+    readonly live: LiveAccountState | null = null,
+    readonly prices: PriceFeed | null = null,
   ) {}
 
   positionMode(): Promise<PositionMode> {
@@ -46,11 +59,56 @@ export class AccountContext {
   }
 
   /**
-   * Fetches ahead what the first job would otherwise fetch on its hot path: markets, position mode and (Binance)
-   * leverage brackets.
+   * Fetches ahead what the first job would otherwise fetch on its hot path: markets, position mode, (Binance)
+   * leverage brackets, and the live state's first REST snapshot and stream subscriptions.
    */
   async prepare(): Promise<void> {
-    await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
+    await Promise.all([this.adapter.prepareAccount(), this.positionMode(), this.startLive()]);
+  }
+
+  /** Starts following the private streams (once; background reads, never ahead of an order). */
+  startLive(): Promise<void> {
+    if (!this.live) return Promise.resolve();
+    this.liveStarted ??= withRequestPriority('sync', () => this.live!.start());
+    this.liveStarted.catch(() => (this.liveStarted = undefined));
+    return this.liveStarted;
+  }
+
+  /** Runs one order request, remembering that this account's state is changing (see liveStateUnusable). */
+  async ownOrder<T>(send: () => Promise<T>): Promise<T> {
+    this.ordersInFlight += 1;
+    try {
+      return await send();
+    } finally {
+      this.ordersInFlight -= 1;
+      this.lastOrderAnsweredAt = Date.now();
+    }
+  }
+
+  /**
+   * Null when the stream state may decide: streams open and reconciled, known current within `maxAgeMs`, and
+   * no order of ours in flight or answered within `graceMs` (its fill may not have reached the stream yet).
+   * Otherwise why not, for the signal's trace.
+   */
+  liveStateUnusable(maxAgeMs: number, graceMs: number, now = Date.now()): string | null {
+    if (!this.live) return 'live state is off (LIVE_STATE=false)';
+    void this.startLive();
+    const f = this.live.freshness(now);
+    if (f.confirmedAt === undefined) return 'the account streams are not connected yet';
+    if (!f.streaming) return `the account stream is down (${f.lastError ?? 'reconnecting'})`;
+    if (f.ageMs > maxAgeMs) return `the stream state is ${Math.round(f.ageMs)} ms old (bound ${maxAgeMs} ms)`;
+    if (this.ordersInFlight > 0) return 'another order of this account is in flight';
+    const since = now - this.lastOrderAnsweredAt;
+    if (since < graceMs) return `an order of this account was answered ${since} ms ago (grace ${graceMs} ms)`;
+    return null;
+  }
+
+  /** The venue feed's price if received within `maxAgeMs`; else undefined, and the feed starts following it. */
+  livePrice(symbol: string, maxAgeMs: number, now = Date.now()): number | undefined {
+    if (!this.prices) return undefined;
+    const p = this.prices.latest(symbol, maxAgeMs, now);
+    if (!p) this.prices.watch(symbol);
+    return p?.price;
   }
 
   /** After a position-side error: the user may have switched modes on the exchange. */
@@ -58,6 +116,10 @@ export class AccountContext {
     this.positionModeValue = undefined;
     this.leverageSet.clear();
     this.marginModeSet.clear();
+  }
+
+  async close(): Promise<void> {
+    await this.live?.stop().catch(() => undefined);
   }
 }
 
@@ -72,6 +134,8 @@ export interface AccountRegistryOptions {
   /** Egress IP and coordination of the shared request budget (absent: one budget per process). */
   egressIp?: string | undefined;
   budget?: BudgetConfig | undefined;
+  /** Live state from the exchange's streams (absent: REST reads before every decision). */
+  live?: { keepAliveMs: number; reconcileIntervalMs: number } | undefined;
 }
 
 /**
@@ -90,7 +154,7 @@ export class AccountRegistry {
   async get(accountId: string): Promise<AccountContext | null> {
     const row = await findAccount(this.pool, this.options.exchange, accountId);
     if (!row) {
-      this.cache.delete(accountId);
+      this.evict(accountId);
       return null;
     }
     return this.contextFor(row);
@@ -120,6 +184,8 @@ export class AccountRegistry {
       cached.settings = settings;
       return cached;
     }
+    void cached?.close();
+    const live = this.options.live;
     const creds = this.options.opener.open(
       row.credentials,
       credentialsAad(this.options.exchange, row.accountId),
@@ -137,8 +203,23 @@ export class AccountRegistry {
       budget: this.options.budget,
       // One clock per venue, synced at first client and periodically, shared by every account.
       adjustForTimeDifference: true,
+      streaming: live !== undefined,
+      keepAliveMs: live?.keepAliveMs,
     });
-    const ctx = new AccountContext(settings, adapter, fingerprint);
+    const ctx = new AccountContext(
+      settings,
+      adapter,
+      fingerprint,
+      live && new LiveAccountState({ adapter, reconcileIntervalMs: live.reconcileIntervalMs }),
+      live &&
+        priceFeedFor({
+          exchange: this.options.exchange,
+          testnet: row.testnet,
+          apiUrl: this.options.apiUrl,
+          timeoutMs: this.options.timeoutMs,
+          keepAliveMs: live.keepAliveMs,
+        }),
+    );
     this.cache.set(row.accountId, ctx);
     return ctx;
   }
@@ -202,6 +283,14 @@ export class AccountRegistry {
   }
 
   evict(accountId: string): void {
+    void this.cache.get(accountId)?.close();
     this.cache.delete(accountId);
+  }
+
+  /** Closes every account's streams (shutdown). */
+  async close(): Promise<void> {
+    const all = [...this.cache.values()];
+    this.cache.clear();
+    await Promise.all(all.map((c) => c.close()));
   }
 }

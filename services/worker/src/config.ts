@@ -79,6 +79,24 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * background this many at a time, so first jobs skip that work; 0 = off (built on an account's first job).
    */
   ACCOUNT_PREWARM_CONCURRENCY: intFromEnv(0, 64).default(4),
+  /**
+   * Follow each account's private streams and the venue's public prices, so an entry or a close decides with
+   * no exchange round trip before its order (docs/decisions/0021-live-state-before-orders.md). Off: REST reads.
+   */
+  LIVE_STATE: z.stringbool().default(true),
+  /** Stream state older than this (no event and no keep-alive answer since) is not used: REST instead. */
+  LIVE_STATE_MAX_AGE_MS: intFromEnv(500, 120_000).default(10_000),
+  /**
+   * After an order of the account is answered, its stream state is not used for this long: the fill's
+   * position and balance update may still be on its way (Binance and OKX push them separately).
+   */
+  LIVE_STATE_OWN_ORDER_GRACE_MS: intFromEnv(0, 60_000).default(1_500),
+  /** ccxt pro keep-alive ping of the streams: how soon a silent connection is noticed. */
+  LIVE_STATE_KEEPALIVE_MS: intFromEnv(500, 60_000).default(3_000),
+  /** Slow REST reconcile of each account's live state while streaming. */
+  LIVE_STATE_RECONCILE_MS: intFromEnv(5_000, 3_600_000).default(60_000),
+  /** A streamed price older than this is not used for sizing: REST ticker instead. */
+  PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });
 export type WorkerConfig = z.infer<typeof workerEnvSchema>;
 

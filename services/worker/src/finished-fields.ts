@@ -1,5 +1,5 @@
 import type { OrderJob } from '@tradehook/contracts';
-import type { OrderDetails } from './execute.ts';
+import type { OrderDetails } from './execution/executor.ts';
 
 interface OrderSummary {
   side?: unknown;

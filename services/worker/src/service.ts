@@ -16,16 +16,17 @@ import {
 import {
   exchangeErrorMessage,
   RedisBudgetStore,
+  stopPriceFeeds,
   withRequestPriority,
   type Priority,
 } from '@tradehook/exchange';
 import { riskDefaultsFromEnv } from '@tradehook/risk';
-import { createAccountRequestProcessor } from './account-requests.ts';
+import { createAccountRequestProcessor } from './jobs/account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
-import { OrderExecutor } from './execute.ts';
-import { FillSync } from './fill-sync.ts';
-import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './process-order.ts';
+import { OrderExecutor } from './execution/executor.ts';
+import { FillSync } from './fills/fill-sync.ts';
+import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './jobs/process-order.ts';
 import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import { createFillRecorder, signalFinished } from './notifications.ts';
 
@@ -95,6 +96,9 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       fallbackShare: config.EXCHANGE_BUDGET_FALLBACK_SHARE,
       scale: config.EXCHANGE_BUDGET_SCALE,
     },
+    live: config.LIVE_STATE
+      ? { keepAliveMs: config.LIVE_STATE_KEEPALIVE_MS, reconcileIntervalMs: config.LIVE_STATE_RECONCILE_MS }
+      : undefined,
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,
@@ -248,6 +252,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         await Promise.all([orderWorker?.close(true), requestWorker?.close(true)]).catch(() => undefined);
       }
       await ownQueue.close().catch(() => undefined);
+      await registry.close();
+      await stopPriceFeeds().catch(() => undefined);
       if (!deps.notifications) await notifications.close();
       await pool.end().catch(() => undefined);
       for (const c of [workerConnection, requestConnection, commands, budgetConnection]) c?.disconnect();

@@ -189,7 +189,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect(out.status, out.reason ?? '').toBe('executed');
     // The closing order is listed once, under `closed` (as close_all answers).
     const results = out.result!['results'] as Record<string, unknown>;
-    expect(Object.keys(results).sort()).toEqual(['canceled_orders', 'closed']);
+    expect(Object.keys(results).sort()).toEqual(['canceled_orders', 'closed', 'state']);
     expect(results['closed']).toEqual([expect.objectContaining({ side: 'buy', filled: 0.02 })]);
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([]);
@@ -558,7 +558,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
   });
 
   it('answers status and verify requests', async () => {
-    const { createAccountRequestProcessor } = await import('./account-requests.ts');
+    const { createAccountRequestProcessor } = await import('./jobs/account-requests.ts');
     void createAccountRequestProcessor;
     const q = createQueue(`account-requests-${exchange}`, redis, prefix);
     const { QueueEvents } = await import('bullmq');

@@ -45,14 +45,24 @@ export class PriceFeed {
     );
   }
 
+  /** Starts following a symbol (idempotent) without waiting for its first price. */
+  watch(symbol: string): void {
+    if (this.tracked.has(symbol) || this.stopped) return;
+    this.tracked.add(symbol);
+    this.marketsReady ??= this.client.loadMarkets();
+    this.marketsReady.then(
+      () => void this.follow(symbol),
+      () => {
+        this.tracked.delete(symbol); // the next watch() tries again
+        this.marketsReady = undefined;
+      },
+    );
+  }
+
   /** Starts following a symbol (idempotent); resolves once its first price arrived. */
   async track(symbol: string): Promise<LivePrice> {
-    if (!this.tracked.has(symbol)) {
-      this.tracked.add(symbol);
-      this.marketsReady ??= this.client.loadMarkets();
-      await this.marketsReady;
-      void this.follow(symbol);
-    }
+    this.watch(symbol);
+    await this.marketsReady;
     for (;;) {
       const p = this.prices.get(symbol);
       if (p) return p;

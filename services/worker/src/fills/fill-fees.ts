@@ -1,6 +1,6 @@
 import type { NewFill } from '@tradehook/db';
 import type { TradeInfo } from '@tradehook/exchange';
-import type { AccountContext } from './accounts.ts';
+import type { AccountContext } from '../accounts.ts';
 
 /** The quote currency of every market we trade (linear USDT swaps). */
 const QUOTE = 'USDT';

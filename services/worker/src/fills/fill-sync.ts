@@ -21,7 +21,7 @@ import {
 } from '@tradehook/exchange';
 import { toFills } from './fill-fees.ts';
 import type { Logger } from '@tradehook/logger';
-import type { AccountContext, AccountRegistry } from './accounts.ts';
+import type { AccountContext, AccountRegistry } from '../accounts.ts';
 
 /** Funding records can appear shortly after the hour they settle at. */
 const FUNDING_POST_DELAY_MS = 120_000;

@@ -13,11 +13,11 @@ import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
 import { recheckEntry, type RiskDefaults } from '@tradehook/risk';
 import * as ccxt from 'ccxt';
-import type { AccountRegistry } from './accounts.ts';
-import type { WorkerConfig } from './config.ts';
-import { ExecutionRejected, type ExecutionOutcome, type OrderExecutor } from './execute.ts';
-import { finishedFields } from './finished-fields.ts';
-import { LevelError } from './levels.ts';
+import type { AccountRegistry } from '../accounts.ts';
+import type { WorkerConfig } from '../config.ts';
+import { ExecutionRejected, type ExecutionOutcome, type OrderExecutor } from '../execution/executor.ts';
+import { finishedFields } from '../finished-fields.ts';
+import { LevelError } from '../execution/levels.ts';
 import {
   completeSignal,
   failStuckPredecessor,

@@ -10,7 +10,7 @@ import { recordKeyCheck, type pg } from '@tradehook/db';
 import { exchangeErrorMessage } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { NotificationEmitter } from '@tradehook/notify';
-import type { AccountRegistry } from './accounts.ts';
+import type { AccountRegistry } from '../accounts.ts';
 
 export interface AccountRequestDeps {
   pool: pg.Pool;

@@ -1,0 +1,114 @@
+/**
+ * One signal's execution: the job, its account and what every leg needs (pool, config, the shared candle
+ * cache). Entries and exits are functions of it; the helpers here are what they share — planning rows,
+ * sending a planned market leg, cancelling protection.
+ */
+import type { OrderJob } from '@tradehook/contracts';
+import {
+  findOrdersBySignal,
+  insertPlannedOrders,
+  markOrdersCanceled,
+  type NewOrder,
+  type OrderRow,
+  type pg,
+} from '@tradehook/db';
+import type { OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
+import type { Logger } from '@tradehook/logger';
+import type { AccountContext } from '../accounts.ts';
+import type { WorkerConfig } from '../config.ts';
+import type { CandleCache } from './candles.ts';
+import { runLeg, type LegResult } from './order-legs.ts';
+import { protects, type OrderDetails } from './views.ts';
+
+export type ExecConfig = Pick<
+  WorkerConfig,
+  | 'ATR_TIMEFRAME'
+  | 'ATR_PERIOD'
+  | 'ATR_SL_MULTIPLIER'
+  | 'ATR_TP_MULTIPLIER'
+  | 'DEFAULT_SIZE_FRACTION'
+  | 'DEFAULT_LEVERAGE'
+  | 'UNPROTECTED_POLICY'
+  | 'LIVE_STATE_MAX_AGE_MS'
+  | 'LIVE_STATE_OWN_ORDER_GRACE_MS'
+  | 'PRICE_MAX_AGE_MS'
+>;
+
+export interface Execution {
+  pool: pg.Pool;
+  config: ExecConfig;
+  candles: CandleCache;
+  job: OrderJob;
+  account: AccountContext;
+  log: Logger;
+}
+
+export function details(x: Execution, results: Record<string, unknown>, success = true): OrderDetails {
+  const { signal } = x.job;
+  return {
+    success,
+    exchange: signal.exchange,
+    account_id: signal.account_id,
+    action: signal.action,
+    symbol: signal.symbol,
+    results,
+  };
+}
+
+export function newRow(
+  x: Execution,
+  fields: Omit<NewOrder, 'signalId' | 'exchange' | 'accountId'>,
+): NewOrder {
+  return {
+    signalId: x.job.signalId,
+    exchange: x.job.signal.exchange,
+    accountId: x.job.signal.account_id,
+    ...fields,
+  };
+}
+
+/** Inserts the rows not planned by an earlier attempt (by client id) and returns all of the signal's rows. */
+export async function planLegs(x: Execution, rows: OrderRow[], planned: NewOrder[]): Promise<OrderRow[]> {
+  const missing = planned.filter((p) => !rows.some((r) => r.clientOrderId === p.clientOrderId));
+  if (missing.length === 0) return rows;
+  await insertPlannedOrders(x.pool, missing);
+  return findOrdersBySignal(x.pool, x.job.signalId);
+}
+
+/** Sends one planned market leg exactly once (runLeg adopts what an earlier attempt already placed). */
+export function sendMarketLeg(x: Execution, row: OrderRow): Promise<LegResult> {
+  const { adapter, settings } = x.account;
+  return x.account.ownOrder(() =>
+    runLeg(x.pool, adapter, row, false, () =>
+      adapter.createMarketOrder({
+        symbol: row.symbol,
+        side: row.side as OrderSide,
+        amount: row.amount ?? 0,
+        clientOrderId: row.clientOrderId,
+        reduceOnly: row.reduceOnly,
+        positionSide: (row.positionSide as PositionSide | null) ?? null,
+        marginMode: settings.marginMode,
+      }),
+    ),
+  );
+}
+
+/** Cancels orders; returns the ids cancelled. */
+export async function cancelOrders(x: Execution, orders: OrderInfo[]): Promise<string[]> {
+  await Promise.all(orders.map((o) => x.account.adapter.cancelOrder(o)));
+  const ids = orders.map((o) => o.id);
+  await markOrdersCanceled(x.pool, x.job.signal.exchange, x.job.signal.account_id, ids);
+  return ids;
+}
+
+/**
+ * Cancels the open SL/TP orders protecting `side` of `symbol` (the position is gone or being closed). Read
+ * from REST, after the order that mattered has left: an order placed a moment ago may not be on the stream.
+ */
+export async function cancelProtection(x: Execution, symbol: string, side: PositionSide): Promise<string[]> {
+  const open = await x.account.adapter.fetchOpenOrders(symbol);
+  return cancelOrders(
+    x,
+    open.filter((o) => protects(o, symbol, side)),
+  );
+}

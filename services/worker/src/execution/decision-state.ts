@@ -1,0 +1,63 @@
+/**
+ * What an entry or a close decides from: positions, free balance and price. In steady state they come from
+ * the account's live state (private streams) and the venue's price feed, so the order leaves with no exchange
+ * round trip before it (docs/decisions/0021-live-state-before-orders.md). The stream state is used only when
+ * it is known current within LIVE_STATE_MAX_AGE_MS and no order of this account was sent within
+ * LIVE_STATE_OWN_ORDER_GRACE_MS (its effect may not be on the stream yet); otherwise the same values are read
+ * by REST, in parallel, and the trace says why.
+ */
+import type { Balance, PositionInfo } from '@tradehook/exchange';
+import type { Execution } from './context.ts';
+
+export interface DecisionState {
+  positions: PositionInfo[];
+  balance: Balance | undefined;
+  price: number | undefined;
+  /** For the signal's trace (`results.state`). */
+  trace: {
+    positions: 'stream' | 'rest';
+    price?: 'stream' | 'rest';
+    age_ms?: number;
+    rest_because?: string;
+  };
+}
+
+export async function readDecisionState(
+  x: Execution,
+  symbol: string,
+  want: { balance: boolean; price: boolean },
+): Promise<DecisionState> {
+  const { account, config } = x;
+  const { adapter } = account;
+  const now = Date.now();
+  const unusable = account.liveStateUnusable(
+    config.LIVE_STATE_MAX_AGE_MS,
+    config.LIVE_STATE_OWN_ORDER_GRACE_MS,
+    now,
+  );
+  const streamPrice = want.price ? account.livePrice(symbol, config.PRICE_MAX_AGE_MS, now) : undefined;
+  const [positions, balance, price] = await Promise.all([
+    unusable === null ? account.live!.positions() : adapter.fetchPositions(),
+    !want.balance ? undefined : unusable === null ? account.live!.balance() : adapter.fetchBalance(),
+    !want.price ? undefined : (streamPrice ?? adapter.fetchPrice(symbol)),
+  ]);
+  const trace: DecisionState['trace'] = { positions: unusable === null ? 'stream' : 'rest' };
+  if (want.price) trace.price = streamPrice !== undefined ? 'stream' : 'rest';
+  if (unusable === null) trace.age_ms = Math.round(account.live!.freshness(now).ageMs);
+  else trace.rest_because = unusable;
+  return { positions, balance, price, trace };
+}
+
+/**
+ * A close found nothing to close on the stream: confirm by REST before answering "nothing to close" (a miss
+ * here would leave a position open; a REST read after a genuine miss costs one round trip, never an order).
+ */
+export async function confirmPositions(
+  x: Execution,
+  state: DecisionState,
+  symbol?: string,
+): Promise<PositionInfo[]> {
+  if (state.trace.positions === 'rest') return state.positions;
+  state.trace.rest_because = 'confirming by REST: the stream shows nothing to close';
+  return x.account.adapter.fetchPositions(symbol);
+}

@@ -1,0 +1,248 @@
+/**
+ * Entries: decide from the account's state (stream, else REST), plan the legs (a flip's close, the entry),
+ * send them, then protect the fill — protected or flat (docs/decisions/0012-protected-or-flat.md).
+ */
+import { clientOrderId } from '@tradehook/contracts';
+import { findOrdersBySignal, type OrderRow } from '@tradehook/db';
+import type { Candle, PositionSide } from '@tradehook/exchange';
+import { sizeEntry } from './sizing.ts';
+import { cancelProtection, details, newRow, planLegs, sendMarketLeg, type Execution } from './context.ts';
+import { readDecisionState } from './decision-state.ts';
+import { validateLevels } from './levels.ts';
+import { placeProtection, planProtection, protectionLevels, retryStopFromFill } from './protection.ts';
+import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
+
+export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
+  const { job, account, config } = x;
+  const { adapter, settings } = account;
+  const symbol = job.signal.symbol;
+  const hedge = (await account.positionMode()) === 'hedge';
+  const leverage = job.limits.leverage ?? settings.defaultLeverage ?? config.DEFAULT_LEVERAGE;
+  const entryId = clientOrderId(job.signalId, 'entry');
+  const flipId = clientOrderId(job.signalId, 'flip');
+  const wantAtr =
+    settings.autoSlTp && job.signal.stop_loss === undefined && job.signal.take_profit === undefined;
+  let candles: Promise<Candle[]> | undefined;
+  const loadCandles = () =>
+    (candles ??= x.candles.get(
+      adapter,
+      settings,
+      symbol,
+      config.ATR_TIMEFRAME,
+      Math.max(100, config.ATR_PERIOD * 3),
+    ));
+
+  const results: Record<string, unknown> = {};
+  let rows = await findOrdersBySignal(x.pool, job.signalId);
+  // Leverage (only when it changes: cached per process) goes out alongside the state read, not after it.
+  const leverageSet = applyLeverage(x, symbol, leverage, hedge ? side : null);
+  leverageSet.catch(() => undefined); // awaited below; a failure before that must not go unhandled
+  if (!rows.some((r) => r.clientOrderId === entryId)) {
+    // Fresh: decide from the account's state.
+    if (wantAtr) loadCandles().catch(() => undefined); // in parallel; needed only after the fill
+    const state = await readDecisionState(x, symbol, {
+      balance: job.signal.quantity === undefined,
+      price: true,
+    });
+    results['state'] = state.trace;
+    const price = state.price!;
+    const same = state.positions.find((p) => p.symbol === symbol && p.side === side);
+    const against = state.positions.find((p) => p.symbol === symbol && p.side === opposite(side));
+    if (same && !settings.allowAdd) {
+      return {
+        status: 'ignored',
+        reason: `already ${side} ${same.amount} ${symbol}; adding to a position is off for this account (allow_add)`,
+        result: details(x, {
+          position: { side, amount: same.amount, entry_price: same.entryPrice },
+          state: state.trace,
+        }),
+      };
+    }
+    validateLevels(side, price, job.signal.stop_loss, job.signal.take_profit);
+    const sized = sizeEntry({
+      job,
+      adapter,
+      symbol,
+      price,
+      leverage,
+      sizeFraction: config.DEFAULT_SIZE_FRACTION,
+      free: state.balance?.free,
+      same,
+      openPositionsAfterFlip: state.positions.filter((p) => p !== against).length,
+    });
+    const plan = [];
+    if (against) {
+      plan.push(
+        newRow(x, {
+          clientOrderId: flipId,
+          leg: 'exit',
+          symbol,
+          side: closingSide(against.side),
+          positionSide: hedge ? against.side : null,
+          type: 'market',
+          reduceOnly: true,
+          amount: against.amount,
+        }),
+      );
+    }
+    plan.push(
+      newRow(x, {
+        clientOrderId: entryId,
+        leg: 'entry',
+        symbol,
+        side: openingSide(side),
+        positionSide: hedge ? side : null,
+        type: 'market',
+        reduceOnly: false,
+        amount: sized.amount,
+        exchangeAmount: sized.exchangeAmount,
+      }),
+    );
+    rows = await planLegs(x, rows, plan);
+  }
+
+  const flipRow = rows.find((r) => r.clientOrderId === flipId);
+  if (flipRow) {
+    const { info } = await sendMarketLeg(x, flipRow);
+    const canceled = await cancelProtection(x, symbol, opposite(side));
+    results['closed'] = [orderView(info, { position_side: opposite(side), canceled_orders: canceled })];
+  }
+  await leverageSet;
+  results['leverage'] = { symbol, leverage, margin_mode: settings.marginMode };
+
+  const entryRow = rows.find((r) => r.clientOrderId === entryId)!;
+  const { info: entry, adopted } = await sendMarketLeg(x, entryRow);
+  results['entry'] = orderView(entry, { position_side: side, ...(adopted ? { recovered: true } : {}) });
+  const filled = entry.filled ?? 0;
+  if (!(filled > 0)) {
+    return {
+      status: 'failed',
+      reason: `the entry order ${entry.id} did not fill (status ${entry.status})`,
+      result: details(x, results, false),
+    };
+  }
+  const fillPrice = entry.average ?? entry.price ?? (await adapter.fetchPrice(symbol));
+  return protectEntry(x, rows, results, side, hedge, filled, fillPrice, wantAtr, loadCandles);
+}
+
+async function protectEntry(
+  x: Execution,
+  rows: OrderRow[],
+  results: Record<string, unknown>,
+  side: PositionSide,
+  hedge: boolean,
+  filled: number,
+  fillPrice: number,
+  wantAtr: boolean,
+  loadCandles: () => Promise<Candle[]>,
+): Promise<ExecutionOutcome> {
+  const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles);
+  if (levels.atr !== undefined)
+    results['atr'] = { value: round(levels.atr), timeframe: x.config.ATR_TIMEFRAME };
+  const legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
+    const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
+    return trigger === undefined ? [] : [{ kind, trigger }];
+  });
+  rows = await planProtection(x, rows, legs, side, hedge, filled);
+  // Both legs at once, each on its own planned row and client id. Wait for both before deciding: a retry must
+  // not start while the other leg's request is still in flight.
+  const settled = await Promise.allSettled(
+    legs.map((l) => placeProtection(x, rows, l.kind, side, hedge, filled, l.trigger)),
+  );
+  const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
+  const warnings: string[] = [];
+  let stopRefused: string | undefined;
+  let stopThroughMarket = false;
+  settled.forEach((s, i) => {
+    if (s.status !== 'fulfilled') return;
+    const kind = legs[i]!.kind;
+    results[kind] = s.value.view;
+    if (kind === 'stop_loss' && s.value.error) {
+      stopRefused = s.value.error;
+      stopThroughMarket = s.value.throughMarket === true;
+    } else if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
+  });
+  if (stopRefused !== undefined && stopThroughMarket) {
+    const retried = await retryStopFromFill(x, side, hedge, filled, fillPrice);
+    if (retried) {
+      results['stop_loss'] = retried.view;
+      warnings.push(retried.note);
+      stopRefused = retried.error;
+    }
+  }
+  const policy = x.account.settings.unprotectedPolicy ?? x.config.UNPROTECTED_POLICY;
+  if (stopRefused !== undefined && policy === 'keep') warnings.push(`stop_loss not placed: ${stopRefused}`);
+  // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
+  // orders, …) is closed now rather than left open without its stop.
+  if (stopRefused !== undefined && policy === 'flatten') {
+    results['flatten'] = await flatten(x, side, hedge, filled);
+    x.log.warn('stop-loss refused: position flattened', { symbol: x.job.signal.symbol, reason: stopRefused });
+    return {
+      status: 'failed',
+      reason: `unprotected → flattened: stop_loss not placed: ${stopRefused}`,
+      result: details(x, results, false),
+    };
+  }
+  return {
+    status: 'executed',
+    reason: warnings.length ? warnings.join('; ') : null,
+    result: details(x, results),
+  };
+}
+
+/**
+ * Closes a just-opened entry (reduce-only market order on its own planned row and client id, so a retried
+ * job never closes twice) and cancels whatever protection of it was placed.
+ */
+async function flatten(
+  x: Execution,
+  side: PositionSide,
+  hedge: boolean,
+  amount: number,
+): Promise<Record<string, unknown>> {
+  const symbol = x.job.signal.symbol;
+  const cid = clientOrderId(x.job.signalId, 'flatten');
+  const rows = await planLegs(x, await findOrdersBySignal(x.pool, x.job.signalId), [
+    newRow(x, {
+      clientOrderId: cid,
+      leg: 'flatten',
+      symbol,
+      side: closingSide(side),
+      positionSide: hedge ? side : null,
+      type: 'market',
+      reduceOnly: true,
+      amount,
+      exchangeAmount: x.account.adapter.amountToPrecision(symbol, amount).exchangeAmount,
+    }),
+  ]);
+  const { info } = await sendMarketLeg(
+    x,
+    rows.find((r) => r.clientOrderId === cid)!,
+  );
+  const canceled = await cancelProtection(x, symbol, side);
+  return orderView(info, { position_side: side, canceled_orders: canceled });
+}
+
+/** Margin mode and leverage, each only when this process has not set it yet (both at once). */
+async function applyLeverage(
+  x: Execution,
+  symbol: string,
+  leverage: number,
+  positionSide: PositionSide | null,
+): Promise<void> {
+  const { account } = x;
+  const { adapter, settings } = account;
+  const key = `${symbol}|${settings.marginMode}`;
+  const legKey = `${key}|${positionSide ?? 'net'}`;
+  await Promise.all([
+    account.marginModeSet.has(key)
+      ? undefined
+      : adapter.setMarginMode(symbol, settings.marginMode).then(() => account.marginModeSet.add(key)),
+    account.leverageSet.get(legKey) === leverage
+      ? undefined
+      : adapter
+          .setLeverage(symbol, leverage, settings.marginMode, positionSide)
+          .then(() => account.leverageSet.set(legKey, leverage)),
+  ]);
+}

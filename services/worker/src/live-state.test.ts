@@ -1,0 +1,198 @@
+/**
+ * Issue 12: in steady state an entry and a close leave with no exchange request before them — positions,
+ * balance and price come from the account's private streams and the venue's price feed (real ccxt pro against
+ * the simulator's WebSocket streams). A dropped or lagging stream falls back to REST, says so in the trace,
+ * and never makes a wrong decision.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateCredentialsKeyPair } from '@tradehook/credentials';
+import { createPgPool, type pg } from '@tradehook/db';
+import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
+import { createQueue, createRedis, type Queue } from '@tradehook/queue';
+import type { Exchange, OrderJob } from '@tradehook/contracts';
+import {
+  createTestDatabase,
+  deleteRedisPrefix,
+  testQueuePrefix,
+  TEST_REDIS_URL,
+  type TestDatabase,
+} from '../../../tests/support/index.ts';
+import type { WorkerService } from './service.ts';
+import {
+  approvedSignal,
+  createSimAccount,
+  enqueueOrder,
+  ordersQueueName,
+  simAccount,
+  simControl,
+  startTestWorker,
+  waitForSignal,
+  type SimAccount,
+} from '../test/support.ts';
+
+const BTC = 'BTC/USDT:USDT';
+let db: TestDatabase;
+let pool: pg.Pool;
+let sim: Simulator;
+const prefix = testQueuePrefix();
+const keys = generateCredentialsKeyPair();
+const services = new Map<Exchange, WorkerService>();
+const queues = new Map<Exchange, Queue>();
+const redis = createRedis(TEST_REDIS_URL, 'worker');
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = createPgPool(db.url, { max: 4 });
+  sim = await startSimulator({ rateLimits: { enabled: false } });
+  for (const exchange of ['binance', 'okx'] as const) {
+    services.set(
+      exchange,
+      await startTestWorker({
+        exchange,
+        databaseUrl: db.url,
+        redisUrl: TEST_REDIS_URL,
+        simUrl: sim.url,
+        queuePrefix: prefix,
+        credentialsPrivateKey: keys.privateKey,
+        name: `worker-${exchange}-live`,
+        env: {
+          LIVE_STATE_KEEPALIVE_MS: '1000',
+          LIVE_STATE_MAX_AGE_MS: '4000',
+          LIVE_STATE_OWN_ORDER_GRACE_MS: '300',
+        },
+      }),
+    );
+    queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
+  }
+});
+
+afterAll(async () => {
+  await Promise.all([...services.values()].map((s) => s.stop()));
+  for (const q of queues.values()) await q.close();
+  redis.disconnect();
+  await sim?.close();
+  await pool?.end();
+  await deleteRedisPrefix(prefix);
+  await db?.drop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(25);
+  }
+}
+
+/** Requests this account signed between `from` and the arrival of its first order request after `from`. */
+function requestsBeforeOrder(acct: SimAccount, from: number) {
+  const mine = sim.requestLog.filter((r) => r.apiKey === acct.apiKey && r.at >= from);
+  const isOrder = (p: string, m: string) =>
+    m === 'POST' &&
+    (p === '/fapi/v1/order' || p === '/api/v5/trade/order' || p === '/api/v5/trade/batch-orders');
+  const first = mine.findIndex((r) => isOrder(r.path, r.method));
+  expect(first, 'an order request reached the simulator').toBeGreaterThanOrEqual(0);
+  // The listenKey keep-alive (PUT) is the stream's, not the decision's.
+  return mine.slice(0, first).filter((r) => !(r.path === '/fapi/v1/listenKey'));
+}
+
+async function run(job: OrderJob) {
+  await enqueueOrder(queues.get(job.signal.exchange)!, job);
+  return waitForSignal(pool, job.signalId);
+}
+
+describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
+  let acct: SimAccount;
+  beforeAll(async () => {
+    acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, defaultLeverage: 3 });
+    const ctx = await services.get(exchange)!.registry.get(acct.accountId);
+    await ctx!.prepare();
+    // The venue's price feed follows BTC once asked; wait for its first price.
+    await ctx!.prices!.track(BTC);
+    await until(() => ctx!.liveStateUnusable(4000, 300) === null);
+  });
+
+  it('an entry and a close leave with zero requests before them; the trace says stream', async () => {
+    // Leverage is set once per process: the first entry sets it, the second must send nothing before its order.
+    const warm = await run(
+      await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.003 }),
+    );
+    expect(warm.status, warm.reason ?? '').toBe('executed');
+    await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
+    await sleep(400); // past the own-order grace
+
+    const from = performance.timeOrigin + performance.now();
+    const entry = await run(
+      await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.004, stop_loss: 40_000 }),
+    );
+    expect(entry.status, entry.reason ?? '').toBe('executed');
+    expect(requestsBeforeOrder(acct, from)).toEqual([]);
+    const results = entry.result!['results'] as Record<string, unknown>;
+    expect(results['state']).toMatchObject({ positions: 'stream', price: 'stream' });
+
+    await sleep(400);
+    const closeFrom = performance.timeOrigin + performance.now();
+    const close = await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
+    expect(close.status, close.reason ?? '').toBe('executed');
+    expect(requestsBeforeOrder(acct, closeFrom)).toEqual([]);
+    expect((close.result!['results'] as Record<string, unknown>)['state']).toMatchObject({
+      positions: 'stream',
+    });
+    expect((await simAccount(sim.url, acct)).positions).toEqual([]);
+  });
+
+  it('with the account stream dropped, decides from REST, says so, and recovers to the stream', async () => {
+    await sleep(400);
+    await simControl(sim.url, 'streams/drop', { exchange, api_key: acct.apiKey });
+    await simControl(sim.url, 'streams/refuse', { exchange, ms: 1500 });
+    const from = performance.timeOrigin + performance.now();
+    const entry = await run(
+      await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.004 }),
+    );
+    expect(entry.status, entry.reason ?? '').toBe('executed');
+    const state = (entry.result!['results'] as Record<string, unknown>)['state'] as Record<string, unknown>;
+    expect(state['positions']).toBe('rest');
+    expect(String(state['rest_because'])).toMatch(/stream/);
+    expect(requestsBeforeOrder(acct, from).length).toBeGreaterThan(0);
+    const view = await simAccount(sim.url, acct);
+    expect(view.positions).toHaveLength(1);
+
+    // The stream comes back and is reconciled: the close decides from it again, and closes the right size.
+    const ctx = services.get(exchange)!.registry.cached(acct.accountId)!;
+    await until(() => ctx.liveStateUnusable(4000, 300) === null, 15_000);
+    const close = await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
+    expect(close.status, close.reason ?? '').toBe('executed');
+    expect((close.result!['results'] as Record<string, unknown>)['state']).toMatchObject({
+      positions: 'stream',
+    });
+    expect((await simAccount(sim.url, acct)).positions).toEqual([]);
+  });
+
+  it('a lagging stream is not trusted: an entry right after another on the same account reads REST', async () => {
+    await simControl(sim.url, 'streams/delay', { exchange, api_key: acct.apiKey, ms: 2000 });
+    try {
+      await sleep(400);
+      const first = await run(
+        await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.004 }),
+      );
+      expect(first.status, first.reason ?? '').toBe('executed');
+      // The fill's position update is 2 s late on the stream; the next decision must still see the position.
+      const second = await run(
+        await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity: 0.004 }),
+      );
+      expect(second.status).toBe('ignored');
+      const state = (second.result!['results'] as Record<string, unknown>)['state'] as Record<
+        string,
+        unknown
+      >;
+      expect(state['positions']).toBe('rest');
+    } finally {
+      await simControl(sim.url, 'streams/delay', { exchange, api_key: acct.apiKey, ms: 0 });
+    }
+    await sleep(400);
+    await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
+    expect((await simAccount(sim.url, acct)).positions).toEqual([]);
+  });
+});
