@@ -10,6 +10,7 @@ import {
   type BudgetConfig,
   type CcxtExchangeAdapter,
   type MarginMode,
+  type OrderInfo,
   type PositionMode,
   type PriceFeed,
 } from '@tradehook/exchange';
@@ -136,6 +137,8 @@ export interface AccountRegistryOptions {
   budget?: BudgetConfig | undefined;
   /** Live state from the exchange's streams (absent: REST reads before every decision). */
   live?: { keepAliveMs: number; reconcileIntervalMs: number } | undefined;
+  /** A pushed order of an account left the book filled or triggered (fills.ts records it at once). */
+  onOrderDone?: ((account: AccountContext, order: OrderInfo) => void) | undefined;
 }
 
 /**
@@ -206,11 +209,17 @@ export class AccountRegistry {
       streaming: live !== undefined,
       keepAliveMs: live?.keepAliveMs,
     });
-    const ctx = new AccountContext(
+    const onOrderDone = this.options.onOrderDone;
+    const ctx: AccountContext = new AccountContext(
       settings,
       adapter,
       fingerprint,
-      live && new LiveAccountState({ adapter, reconcileIntervalMs: live.reconcileIntervalMs }),
+      live &&
+        new LiveAccountState({
+          adapter,
+          reconcileIntervalMs: live.reconcileIntervalMs,
+          onOrderDone: onOrderDone && ((order) => onOrderDone(ctx, order)),
+        }),
       live &&
         priceFeedFor({
           exchange: this.options.exchange,

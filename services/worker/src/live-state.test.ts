@@ -195,4 +195,40 @@ describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
     await run(await approvedSignal(pool, acct, { action: 'close_long', symbol: BTC }));
     expect((await simAccount(sim.url, acct)).positions).toEqual([]);
   });
+
+  it('an SL hit arrives from the stream: fill rows and the cancelled sibling without any fill polling', async () => {
+    // FILL_SYNC_INTERVAL_MS is 0 here and nothing calls syncAll: only the stream event can do this.
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const ctx = await services.get(exchange)!.registry.get(a.accountId);
+    await ctx!.prepare();
+    await until(() => ctx!.liveStateUnusable(4000, 300) === null);
+    const p = ((await (await fetch(`${sim.url}/_sim/prices`)).json()) as { prices: Record<string, number> })
+      .prices['ETHUSDT']!;
+    const job = await approvedSignal(pool, a, {
+      action: 'long',
+      symbol: 'ETH/USDT:USDT',
+      quantity: 0.1,
+      stop_loss: Math.round(p * 0.98),
+      take_profit: Math.round(p * 1.05),
+    });
+    expect((await run(job)).status).toBe('executed');
+    await sleep(300); // the job's own fill recording settles first
+    await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: Math.round(p * 0.97) });
+    try {
+      await until(async () => (await simAccount(sim.url, a)).open_algo_orders.length === 0, 5000);
+      const tp = await pool.query("SELECT status FROM orders WHERE signal_id = $1 AND leg = 'take_profit'", [
+        job.signalId,
+      ]);
+      expect(tp.rows[0].status).toBe('canceled');
+      await until(async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM fills WHERE exchange = $1 AND account_id = $2 AND realized_pnl < 0`,
+          [exchange, a.accountId],
+        );
+        return rows[0]!.n > 0;
+      }, 5000);
+    } finally {
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
+    }
+  });
 });

@@ -99,6 +99,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     live: config.LIVE_STATE
       ? { keepAliveMs: config.LIVE_STATE_KEEPALIVE_MS, reconcileIntervalMs: config.LIVE_STATE_RECONCILE_MS }
       : undefined,
+    onOrderDone: (account, order) => void fillSync.onStreamOrderDone(account, order),
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,

@@ -28,6 +28,11 @@ export interface LiveAccountStateOptions {
   retryDelayMs?: number | undefined;
   /** How long a (re)opened connection is given to log in and subscribe before the reconcile (default 250 ms). */
   settleMs?: number | undefined;
+  /**
+   * Called for every pushed order that left the book filled or triggered (SL/TP hits, liquidations, manual
+   * closes, our own fills), once per order: the stream is the primary path for recording exchange-side fills.
+   */
+  onOrderDone?: ((order: OrderInfo) => void) | undefined;
 }
 
 export interface Freshness {
@@ -80,6 +85,9 @@ export class LiveAccountState {
   private lastEventAt: number | undefined;
   private streamErrors = 0;
   private lastError: string | undefined;
+  private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
+  /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
+  private readonly reportedDone = new Set<string>();
 
   constructor(opts: LiveAccountStateOptions) {
     this.adapter = opts.adapter;
@@ -87,6 +95,7 @@ export class LiveAccountState {
     this.reconcileIntervalMs = opts.reconcileIntervalMs ?? 60_000;
     this.retryDelayMs = opts.retryDelayMs ?? 250;
     this.settleMs = opts.settleMs ?? 250;
+    this.onOrderDone = opts.onOrderDone;
     const pro = asProClient(this.client);
     this.pro = pro;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
@@ -231,7 +240,15 @@ export class LiveAccountState {
     for (const raw of result as ccxt.Order[]) {
       const o = toOrder(this.adapter, raw, fromAlgoChannel);
       if (isOpenStatus(o.status)) this.ordersById.set(orderKey(o), o);
-      else this.ordersById.delete(orderKey(o));
+      else {
+        this.ordersById.delete(orderKey(o));
+        if (isDoneStatus(o) && !this.reportedDone.has(orderKey(o))) {
+          this.reportedDone.add(orderKey(o));
+          if (this.reportedDone.size > 5000)
+            this.reportedDone.delete(this.reportedDone.values().next().value!);
+          this.onOrderDone?.(o);
+        }
+      }
     }
   }
 
@@ -273,6 +290,12 @@ export class LiveAccountState {
   private heardAt(): number {
     return Math.max(this.connections.heardAt(), this.lastEventAt ?? 0);
   }
+}
+
+/** Left the book by executing: filled (plain) or triggered (conditional), not cancelled or refused. */
+function isDoneStatus(o: OrderInfo): boolean {
+  if (['canceled', 'cancelled', 'expired', 'rejected'].includes(o.status)) return false;
+  return o.conditional || (o.filled ?? 0) > 0;
 }
 
 function orderKey(o: OrderInfo): string {

@@ -15,6 +15,7 @@ import {
 } from '@tradehook/db';
 import {
   exchangeErrorMessage,
+  withRequestPriority,
   type FundingCursor,
   type OrderInfo,
   type TradeCursor,
@@ -22,6 +23,9 @@ import {
 import { toFills } from './fill-fees.ts';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from '../accounts.ts';
+
+/** Our client order ids (packages/contracts/src/orders.ts): `th` + 22 signal chars + leg letter + part. */
+const OUR_CLIENT_ID = /^th([0-9A-Za-z]{22})([A-Z])\d*$/;
 
 /** Funding records can appear shortly after the hour they settle at. */
 const FUNDING_POST_DELAY_MS = 120_000;
@@ -198,6 +202,57 @@ export class FillSync {
   }
 
   /**
+   * The stream saw an order leave the book filled or triggered (docs/decisions/0021-live-state-before-orders.md).
+   * Our SL or TP: its sibling of the same signal is cancelled at once (one round trip after the event) when
+   * the fill covered it, while its trades are read into `fills` in parallel. Anything else that is not our own
+   * entry or exit (a liquidation, a manual close): its trades are read now, which also cancels orphans. Our own
+   * market legs are recorded by the job that sent them.
+   */
+  async onStreamOrderDone(account: AccountContext, order: OrderInfo): Promise<void> {
+    const ours = OUR_CLIENT_ID.exec(order.clientOrderId ?? '');
+    const leg = ours?.[2];
+    if (ours && leg !== 'S' && leg !== 'T') return;
+    const work: Array<Promise<unknown>> = [
+      withRequestPriority('sync', () => this.syncAccount(account, [order.symbol])),
+    ];
+    if (ours)
+      work.push(withRequestPriority('exit', () => this.cancelSiblings(account, order, ours[1]!, leg!)));
+    const settled = await Promise.allSettled(work);
+    for (const s of settled)
+      if (s.status === 'rejected')
+        this.deps.logger.warn('stream fill handling failed', {
+          accountId: account.settings.accountId,
+          symbol: order.symbol,
+          error: exchangeErrorMessage(s.reason),
+        });
+  }
+
+  /** The other protective orders of the signal whose SL/TP just executed, when that fill covered them. */
+  private async cancelSiblings(
+    account: AccountContext,
+    done: OrderInfo,
+    signalTag: string,
+    doneLeg: string,
+  ): Promise<string[]> {
+    const covered = (done.filled ?? done.amount ?? 0) + 1e-12;
+    const siblings = (account.live?.openOrders(done.symbol) ?? []).filter((o) => {
+      const m = OUR_CLIENT_ID.exec(o.clientOrderId ?? '');
+      // The other leg only: a Binance SL that triggered is also pushed as the market order it became.
+      return o.conditional && m?.[1] === signalTag && m[2] !== doneLeg && (o.amount ?? Infinity) <= covered;
+    });
+    if (siblings.length === 0) return [];
+    await Promise.all(siblings.map((o) => account.adapter.cancelOrder(o)));
+    const ids = siblings.map((o) => o.id);
+    await markOrdersCanceled(this.deps.pool, this.deps.exchange, account.settings.accountId, ids);
+    this.deps.logger.info('sibling SL/TP cancelled on the stream fill', {
+      accountId: account.settings.accountId,
+      symbol: done.symbol,
+      ids,
+    });
+    return ids;
+  }
+
+  /**
    * Cancels our own SL/TP orders (client ids from clientOrderId: `th…S`/`th…T`) that protect a side with no
    * position any more — e.g. the TP left behind when the SL fired. Orders placed by the user are never touched.
    */
@@ -217,7 +272,7 @@ export class FillSync {
     const open = await adapter.fetchOpenOrders(symbol);
     const positions = await adapter.fetchPositions(symbol);
     const held = new Set(positions.map((p) => p.side));
-    const ours = (o: OrderInfo) => /^th[0-9A-Za-z]{22}[ST]\d*$/.test(o.clientOrderId ?? '');
+    const ours = (o: OrderInfo) => /^[ST]$/.test(OUR_CLIENT_ID.exec(o.clientOrderId ?? '')?.[2] ?? '');
     const sideOf = (o: OrderInfo) => o.positionSide ?? (o.side === 'sell' ? 'long' : 'short');
     const orphans = open.filter((o) => o.conditional && ours(o) && !held.has(sideOf(o)));
     await Promise.all(orphans.map((o) => adapter.cancelOrder(o)));
