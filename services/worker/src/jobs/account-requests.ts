@@ -7,7 +7,7 @@ import {
   type KeyCheck,
 } from '@tradehook/contracts';
 import { recordKeyCheck, type pg } from '@tradehook/db';
-import { exchangeErrorMessage } from '@tradehook/exchange';
+import { exchangeErrorMessage, withRequestPriority } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { NotificationEmitter } from '@tradehook/notify';
 import type { AccountRegistry } from '../accounts.ts';
@@ -50,6 +50,12 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
             problem: 'check_failed',
             ...keyProblem(check.message ?? 'key check failed'),
           });
+        // A newly registered (or rotated) key: this replica prepares the account in the background (position
+        // mode, leverage brackets, streams), so its first alert does not pay for it. Others do on first use.
+        if (check.ok)
+          void withRequestPriority('sync', () => account.prepare()).catch((err: unknown) =>
+            log.debug('account prepare after key check failed', { error: String(err) }),
+          );
         log.info('key checked', {
           ok: check.ok,
           positionMode: check.positionMode,
