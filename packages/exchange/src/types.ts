@@ -101,6 +101,21 @@ export interface MarketOrderRequest {
   /** Hedge mode: the position leg this order belongs to; null in one-way mode. */
   positionSide: PositionSide | null;
   marginMode: MarginMode;
+  /**
+   * Protection sent with the entry itself, one request (only where `supportsAttachedProtection`: OKX
+   * attachAlgoOrds). Found afterwards with `findAttachedProtection(symbol, attached.clientOrderId)`.
+   */
+  attached?: AttachedProtection | undefined;
+}
+
+/** Stop loss and/or take profit attached to an entry; both close at market when they trigger. */
+export interface AttachedProtection {
+  stopLoss?: number | undefined;
+  takeProfit?: number | undefined;
+  /** Our id of the attached algo order (OKX attachAlgoClOrdId, which becomes its algoClOrdId). */
+  clientOrderId: string;
+  /** Price the triggers watch; default `last`. */
+  triggerPriceType?: 'last' | 'mark' | 'index' | undefined;
 }
 
 export interface ConditionalOrderRequest extends MarketOrderRequest {
@@ -110,6 +125,8 @@ export interface ConditionalOrderRequest extends MarketOrderRequest {
 
 export interface ExchangeAdapter {
   readonly exchange: Exchange;
+  /** Entries can carry their SL/TP in the same request (`MarketOrderRequest.attached`): OKX yes, Binance no. */
+  readonly supportsAttachedProtection: boolean;
   loadMarkets(): Promise<void>;
   /**
    * Loads what this account's first order would otherwise fetch lazily: the markets and, on Binance, the
@@ -143,6 +160,12 @@ export interface ExchangeAdapter {
    * it will never land: see `landingWindowMs`.
    */
   findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null>;
+  /**
+   * The protection booked from an entry's `attached` (by its clientOrderId), one OrderInfo per leg (`stop`,
+   * `take_profit`; on OKX both legs are one OCO algo order with one id). Empty while the entry has not
+   * filled, and always where the venue has no attached protection.
+   */
+  findAttachedProtection(symbol: string, clientOrderId: string): Promise<OrderInfo[]>;
   /** Open orders including conditional ones. */
   fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
   cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;
