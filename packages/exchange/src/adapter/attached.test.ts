@@ -47,7 +47,10 @@ describe('attached protection', () => {
   it('builds the OKX attachAlgoOrds entry: market SL/TP, our algo client id, the trigger price type', () => {
     const tick = (p: number) => p.toFixed(1);
     expect(
-      attachAlgoOrds({ stopLoss: 90.04, takeProfit: 110, clientOrderId: 'thA1', triggerPriceType: 'mark' }, tick),
+      attachAlgoOrds(
+        { stopLoss: 90.04, takeProfit: 110, clientOrderId: 'thA1', triggerPriceType: 'mark' },
+        tick,
+      ),
     ).toEqual([
       {
         attachAlgoClOrdId: 'thA1',

@@ -10,10 +10,7 @@
 import type { AttachedProtection, OrderInfo } from '../../types.ts';
 import { num, type Dict } from '../util.ts';
 
-export function attachAlgoOrds(
-  a: AttachedProtection,
-  priceToPrecision: (price: number) => string,
-): Dict[] {
+export function attachAlgoOrds(a: AttachedProtection, priceToPrecision: (price: number) => string): Dict[] {
   if (a.stopLoss === undefined && a.takeProfit === undefined)
     throw new Error('attached protection needs a stop loss or a take profit price');
   const type = a.triggerPriceType ?? 'last';
