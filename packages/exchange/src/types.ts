@@ -118,6 +118,25 @@ export interface AttachedProtection {
   triggerPriceType?: 'last' | 'mark' | 'index' | undefined;
 }
 
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+
+/** A limit entry or exit; placed and returned as the exchange books it (no waiting for a fill). */
+export interface LimitOrderRequest extends MarketOrderRequest {
+  price: number;
+  /** Default GTC. Ignored with `postOnly`. */
+  timeInForce?: TimeInForce | undefined;
+  /** Maker only: refused instead of taking (Binance timeInForce GTX, OKX ordType post_only). */
+  postOnly?: boolean | undefined;
+}
+
+/** A stop that trails the best price by a callback (Binance TRAILING_STOP_MARKET, OKX move_order_stop). */
+export interface TrailingStopRequest extends MarketOrderRequest {
+  /** Callback in percent of the price (1 = 1 %); Binance takes 0.1–10 in steps of 0.1. */
+  callbackRatePct: number;
+  /** Trailing starts once the price reaches this (Binance activationPrice, OKX activePx); default: at once. */
+  activationPrice?: number | undefined;
+}
+
 export interface ConditionalOrderRequest extends MarketOrderRequest {
   kind: 'stop_loss' | 'take_profit';
   triggerPrice: number;
@@ -155,6 +174,10 @@ export interface ExchangeAdapter {
   withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]>;
   createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
   createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
+  /** Limit order (GTC/IOC/FOK or post-only), by client id; answered as booked. */
+  createLimitOrder(req: LimitOrderRequest): Promise<OrderInfo>;
+  /** Trailing stop (a conditional order: found with `findOrder(…, true)`, cancelled with `conditional`). */
+  createTrailingStop(req: TrailingStopRequest): Promise<OrderInfo>;
   /**
    * Looks an order up by our client id; null when the exchange does not know it *now*. That alone is not proof
    * it will never land: see `landingWindowMs`.

@@ -9,6 +9,7 @@ import type {
   Candle,
   ConditionalOrderRequest,
   ExchangeAdapter,
+  LimitOrderRequest,
   MarginMode,
   MarketInfo,
   MarketOrderRequest,
@@ -18,6 +19,7 @@ import type {
   PositionSide,
   TradeBatch,
   TradeInfo,
+  TrailingStopRequest,
 } from '../types.ts';
 import { sharedMarkets } from './markets.ts';
 import { isSettled, num, roundMoney, sleep, type Dict } from './util.ts';
@@ -79,6 +81,10 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   protected abstract venueOrderParams(req: MarketOrderRequest, params: Dict, hedge: boolean): void;
   /** Venue additions to a conditional (SL/TP) order's params, e.g. how its client id is sent. */
   protected conditionalOrderParams(_req: ConditionalOrderRequest, _params: Dict): void {}
+  /** Time in force / post-only of a limit order, in the venue's words. */
+  protected abstract limitOrderParams(req: LimitOrderRequest, params: Dict): void;
+  /** Venue additions to a trailing stop (ccxt's unified `trailingPercent` is already set). */
+  protected abstract trailingStopParams(req: TrailingStopRequest, params: Dict): void;
   /** Venue additions to an entry order that carries attached protection (only where supported). */
   protected attachProtection(req: MarketOrderRequest, _params: Dict): void {
     if (req.attached) throw new ccxt.NotSupported(`${this.exchange} has no protection attached to entries`);
@@ -327,6 +333,56 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
       clientOrderId: order.clientOrderId ?? req.clientOrderId,
       triggerPrice: order.triggerPrice ?? trigger,
       amount: order.amount ?? req.amount,
+      status: order.status === 'unknown' ? 'open' : order.status,
+    };
+  }
+
+  async createLimitOrder(req: LimitOrderRequest): Promise<OrderInfo> {
+    const { exchangeAmount } = this.amountToPrecision(req.symbol, req.amount);
+    const params = this.orderParams(req, req.positionSide !== null);
+    this.limitOrderParams(req, params);
+    const price = this.priceToPrecision(req.symbol, req.price);
+    const created = await this.client.createOrder(
+      req.symbol,
+      'limit',
+      req.side,
+      exchangeAmount,
+      price,
+      params,
+    );
+    return this.asPlaced(this.toOrderInfo(created, false), req, exchangeAmount, price);
+  }
+
+  async createTrailingStop(req: TrailingStopRequest): Promise<OrderInfo> {
+    const { exchangeAmount } = this.amountToPrecision(req.symbol, req.amount);
+    const params = this.orderParams(req, req.positionSide !== null);
+    params['trailingPercent'] = String(req.callbackRatePct);
+    this.trailingStopParams(req, params);
+    const created = await this.client.createOrder(
+      req.symbol,
+      'market',
+      req.side,
+      exchangeAmount,
+      undefined,
+      params,
+    );
+    return this.asPlaced(this.toOrderInfo(created, true), req, exchangeAmount, null);
+  }
+
+  /** A placement answer filled in from the request where the exchange answered with ids only (OKX). */
+  private asPlaced(
+    order: OrderInfo,
+    req: MarketOrderRequest,
+    exchangeAmount: number,
+    price: number | null,
+  ): OrderInfo {
+    return {
+      ...order,
+      symbol: req.symbol,
+      side: req.side,
+      clientOrderId: order.clientOrderId ?? req.clientOrderId,
+      amount: order.amount ?? Number((exchangeAmount * this.contractSize(req.symbol)).toPrecision(12)),
+      price: order.price ?? price,
       status: order.status === 'unknown' ? 'open' : order.status,
     };
   }

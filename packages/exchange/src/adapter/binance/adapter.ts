@@ -2,7 +2,12 @@ import type * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
 import { binanceFundingAfter, type FundingBatch, type FundingCursor } from '../../funding-history.ts';
 import { binanceTradesAfter, type TradeCursor } from '../../trade-history.ts';
-import type { MarketOrderRequest, PositionInfo } from '../../types.ts';
+import type {
+  LimitOrderRequest,
+  MarketOrderRequest,
+  PositionInfo,
+  TrailingStopRequest,
+} from '../../types.ts';
 import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
 import { num, type Dict } from '../util.ts';
 
@@ -22,6 +27,17 @@ export class BinanceAdapter extends CcxtExchangeAdapter {
 
   protected venueOrderParams(req: MarketOrderRequest, params: Dict, hedge: boolean): void {
     if (hedge) params['positionSide'] = req.positionSide!.toUpperCase();
+  }
+
+  protected limitOrderParams(req: LimitOrderRequest, params: Dict): void {
+    // GTX ("good till crossing") is USDⓈ-M's post-only.
+    params['timeInForce'] = req.postOnly ? 'GTX' : (req.timeInForce ?? 'GTC');
+  }
+
+  /** ccxt sends `trailingPercent` as callbackRate of a TRAILING_STOP_MARKET algo order (clientAlgoId). */
+  protected trailingStopParams(req: TrailingStopRequest, params: Dict): void {
+    if (req.activationPrice !== undefined)
+      params['trailingTriggerPrice'] = this.priceToPrecision(req.symbol, req.activationPrice);
   }
 
   override async withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]> {

@@ -4,10 +4,12 @@ import { okxFundingAfter, type FundingBatch, type FundingCursor } from '../../fu
 import { okxTradesAfter, type TradeCursor } from '../../trade-history.ts';
 import type {
   ConditionalOrderRequest,
+  LimitOrderRequest,
   MarginMode,
   MarketOrderRequest,
   OrderInfo,
   PositionSide,
+  TrailingStopRequest,
 } from '../../types.ts';
 import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
 import type { Dict } from '../util.ts';
@@ -53,6 +55,20 @@ export class OkxAdapter extends CcxtExchangeAdapter {
     // ours) go by `algoClOrdId`, so that is the one to send.
     delete params['clientOrderId'];
     params['algoClOrdId'] = req.clientOrderId;
+  }
+
+  protected limitOrderParams(req: LimitOrderRequest, params: Dict): void {
+    // ccxt: postOnly → ordType post_only; timeInForce IOC/FOK → ordType ioc/fok; otherwise limit (GTC).
+    if (req.postOnly) params['postOnly'] = true;
+    else if (req.timeInForce && req.timeInForce !== 'GTC') params['timeInForce'] = req.timeInForce;
+  }
+
+  /** ccxt sends `trailingPercent` as callbackRatio (÷100) of a move_order_stop algo order. */
+  protected trailingStopParams(req: TrailingStopRequest, params: Dict): void {
+    delete params['clientOrderId'];
+    params['algoClOrdId'] = req.clientOrderId;
+    if (req.activationPrice !== undefined)
+      params['activePx'] = String(this.client.priceToPrecision(req.symbol, req.activationPrice));
   }
 
   protected override attachProtection(req: MarketOrderRequest, params: Dict): void {
