@@ -3,6 +3,7 @@ import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
 import { attachRequestMetrics, attachSharedBudget, type BudgetConfig } from './budget-hook.ts';
 import { attachSharedClock } from './clock.ts';
+import { withSharedEndpointTables } from './endpoint-tables.ts';
 
 export interface ExchangeCredentials {
   apiKey: string;
@@ -112,7 +113,7 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
   const recvWindow = opts.recvWindowMs ?? DEFAULT_RECV_WINDOW_MS;
   const streaming = opts.streaming === true;
   if (opts.exchange === 'binance') {
-    const Binance = streaming ? ccxt.pro.binanceusdm : ccxt.binanceusdm;
+    const Binance = withSharedEndpointTables(streaming ? ccxt.pro.binanceusdm : ccxt.binanceusdm);
     const ex = new Binance({
       ...common,
       options: {
@@ -138,7 +139,7 @@ function createRaw(opts: ExchangeClientOptions): CcxtClient {
     }
     return ex;
   }
-  const Okx = streaming ? ccxt.pro.okx : ccxt.okx;
+  const Okx = withSharedEndpointTables(streaming ? ccxt.pro.okx : ccxt.okx);
   const ex = new Okx({
     ...common,
     password: opts.credentials.passphrase,

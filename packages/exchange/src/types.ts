@@ -101,6 +101,40 @@ export interface MarketOrderRequest {
   /** Hedge mode: the position leg this order belongs to; null in one-way mode. */
   positionSide: PositionSide | null;
   marginMode: MarginMode;
+  /**
+   * Protection sent with the entry itself, one request (only where `supportsAttachedProtection`: OKX
+   * attachAlgoOrds). Found afterwards with `findAttachedProtection(symbol, attached.clientOrderId)`.
+   */
+  attached?: AttachedProtection | undefined;
+}
+
+/** Stop loss and/or take profit attached to an entry; both close at market when they trigger. */
+export interface AttachedProtection {
+  stopLoss?: number | undefined;
+  takeProfit?: number | undefined;
+  /** Our id of the attached algo order (OKX attachAlgoClOrdId, which becomes its algoClOrdId). */
+  clientOrderId: string;
+  /** Price the triggers watch; default `last`. */
+  triggerPriceType?: 'last' | 'mark' | 'index' | undefined;
+}
+
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+
+/** A limit entry or exit; placed and returned as the exchange books it (no waiting for a fill). */
+export interface LimitOrderRequest extends MarketOrderRequest {
+  price: number;
+  /** Default GTC. Ignored with `postOnly`. */
+  timeInForce?: TimeInForce | undefined;
+  /** Maker only: refused instead of taking (Binance timeInForce GTX, OKX ordType post_only). */
+  postOnly?: boolean | undefined;
+}
+
+/** A stop that trails the best price by a callback (Binance TRAILING_STOP_MARKET, OKX move_order_stop). */
+export interface TrailingStopRequest extends MarketOrderRequest {
+  /** Callback in percent of the price (1 = 1 %); Binance takes 0.1–10 in steps of 0.1. */
+  callbackRatePct: number;
+  /** Trailing starts once the price reaches this (Binance activationPrice, OKX activePx); default: at once. */
+  activationPrice?: number | undefined;
 }
 
 export interface ConditionalOrderRequest extends MarketOrderRequest {
@@ -110,6 +144,8 @@ export interface ConditionalOrderRequest extends MarketOrderRequest {
 
 export interface ExchangeAdapter {
   readonly exchange: Exchange;
+  /** Entries can carry their SL/TP in the same request (`MarketOrderRequest.attached`): OKX yes, Binance no. */
+  readonly supportsAttachedProtection: boolean;
   loadMarkets(): Promise<void>;
   /**
    * Loads what this account's first order would otherwise fetch lazily: the markets and, on Binance, the
@@ -138,11 +174,21 @@ export interface ExchangeAdapter {
   withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]>;
   createMarketOrder(req: MarketOrderRequest): Promise<OrderInfo>;
   createConditionalOrder(req: ConditionalOrderRequest): Promise<OrderInfo>;
+  /** Limit order (GTC/IOC/FOK or post-only), by client id; answered as booked. */
+  createLimitOrder(req: LimitOrderRequest): Promise<OrderInfo>;
+  /** Trailing stop (a conditional order: found with `findOrder(…, true)`, cancelled with `conditional`). */
+  createTrailingStop(req: TrailingStopRequest): Promise<OrderInfo>;
   /**
    * Looks an order up by our client id; null when the exchange does not know it *now*. That alone is not proof
    * it will never land: see `landingWindowMs`.
    */
   findOrder(symbol: string, clientOrderId: string, conditional: boolean): Promise<OrderInfo | null>;
+  /**
+   * The protection booked from an entry's `attached` (by its clientOrderId), one OrderInfo per leg (`stop`,
+   * `take_profit`; on OKX both legs are one OCO algo order with one id). Empty while the entry has not
+   * filled, and always where the venue has no attached protection.
+   */
+  findAttachedProtection(symbol: string, clientOrderId: string): Promise<OrderInfo[]>;
   /** Open orders including conditional ones. */
   fetchOpenOrders(symbol?: string): Promise<OrderInfo[]>;
   cancelOrder(order: Pick<OrderInfo, 'id' | 'symbol' | 'conditional'>): Promise<void>;

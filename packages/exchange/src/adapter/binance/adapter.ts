@@ -1,0 +1,81 @@
+import type * as ccxt from 'ccxt';
+import type { Exchange } from '@tradehook/contracts';
+import { binanceFundingAfter, type FundingBatch, type FundingCursor } from '../../funding-history.ts';
+import { binanceTradesAfter, type TradeCursor } from '../../trade-history.ts';
+import type {
+  LimitOrderRequest,
+  MarketOrderRequest,
+  PositionInfo,
+  TrailingStopRequest,
+} from '../../types.ts';
+import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
+import { num, type Dict } from '../util.ts';
+
+/**
+ * Binance USDⓈ-M futures: margin mode per symbol, POSITION SIDE in capitals, conditional orders on the Algo
+ * Service (ccxt `trigger: true`), trades paged by fromId / 7-day windows, no protection attached to entries.
+ */
+export class BinanceAdapter extends CcxtExchangeAdapter {
+  readonly exchange: Exchange = 'binance';
+  readonly supportsAttachedProtection = false;
+  protected readonly recentTradesLimit = 1000;
+
+  override async prepareAccount(): Promise<void> {
+    await this.loadMarkets();
+    await (this.client as ccxt.binanceusdm).loadLeverageBrackets();
+  }
+
+  protected venueOrderParams(req: MarketOrderRequest, params: Dict, hedge: boolean): void {
+    if (hedge) params['positionSide'] = req.positionSide!.toUpperCase();
+  }
+
+  protected limitOrderParams(req: LimitOrderRequest, params: Dict): void {
+    // GTX ("good till crossing") is USDⓈ-M's post-only.
+    params['timeInForce'] = req.postOnly ? 'GTX' : (req.timeInForce ?? 'GTC');
+  }
+
+  /** ccxt sends `trailingPercent` as callbackRate of a TRAILING_STOP_MARKET algo order (clientAlgoId). */
+  protected trailingStopParams(req: TrailingStopRequest, params: Dict): void {
+    if (req.activationPrice !== undefined)
+      params['trailingTriggerPrice'] = this.priceToPrecision(req.symbol, req.activationPrice);
+  }
+
+  override async withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]> {
+    const missing = [...new Set(positions.filter((p) => p.leverage === null).map((p) => p.symbol))];
+    if (missing.length === 0) return positions;
+    // Binance's v3 positionRisk has no leverage; ccxt's fetchLeverages reads GET /fapi/v1/symbolConfig.
+    const leverages = await this.client.fetchLeverages(missing);
+    return positions.map((p) => {
+      if (p.leverage !== null) return p;
+      const l = leverages[p.symbol];
+      return { ...p, leverage: num(p.side === 'long' ? l?.longLeverage : l?.shortLeverage) };
+    });
+  }
+
+  protected readTradesAfter(symbol: string, cursor: TradeCursor | null, startMs: number) {
+    return binanceTradesAfter(this.client, symbol, cursor, startMs);
+  }
+
+  fetchFundingAfter(cursor: FundingCursor | null, startMs: number): Promise<FundingBatch> {
+    return binanceFundingAfter(this.client, cursor, startMs);
+  }
+
+  protected async keyPermissions(balanceInfo: Dict): Promise<KeyPermissions> {
+    let canTrade: boolean | null = null;
+    let canWithdraw: boolean | null = null;
+    if (this.client.options['enableDemoTrading'] === true) {
+      // Binance demo trading has no /sapi (ccxt: NotSupported "does not have a testnet/sandbox URL for
+      // sapi"): the futures account's own canTrade is all there is, and a demo key moves no real money.
+      if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
+    } else {
+      // Binance "Get API Key Permission" (GET /sapi/v1/account/apiRestrictions, weight 1).
+      const r = (await (
+        this.client as unknown as { sapiGetAccountApiRestrictions(p: Dict): Promise<Dict> }
+      ).sapiGetAccountApiRestrictions({})) as { enableWithdrawals?: boolean; enableFutures?: boolean };
+      if (typeof r.enableWithdrawals === 'boolean') canWithdraw = r.enableWithdrawals;
+      if (typeof r.enableFutures === 'boolean') canTrade = r.enableFutures;
+      else if (typeof balanceInfo['canTrade'] === 'boolean') canTrade = balanceInfo['canTrade'];
+    }
+    return { canTrade, canWithdraw, problems: [] };
+  }
+}
