@@ -20,3 +20,4 @@ export { Faults, type FaultInput, type FaultKind } from './faults.ts';
 export { pointCcxtAtSimulator } from './ccxt-overrides.ts';
 export { SimStreams } from './ws/streams.ts';
 export type { StreamConnection, StreamTarget } from './ws/stream-hub.ts';
+export { OKX_RULES, okxRule } from './rate-limit-rules.ts';

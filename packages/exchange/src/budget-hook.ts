@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
 import { exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
+import { okxAccountBudget } from './okx-rate-rules.ts';
 import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
 import type { RedisBudgetStore } from './budget-redis.ts';
 
@@ -25,24 +26,20 @@ export function withRequestPriority<T>(priority: Priority, fn: () => T): T {
 }
 
 /**
- * Budget sizes in ccxt cost units. Binance USDⓈ-M: ccxt's costs are the documented REQUEST_WEIGHT and the IP
- * limit is 2400/min ("General Info → Limits", exchangeInfo rateLimits). OKX limits per endpoint per 2 s; ccxt's
- * okx costs are relative to its 100 ms rateLimit (10 cost/s), which we keep as the shared ceiling.
+ * The IP budget. Binance USDⓈ-M, in ccxt cost units: ccxt's costs are the documented REQUEST_WEIGHT and the IP
+ * limit is 2400/min ("General Info → Limits", exchangeInfo rateLimits). OKX, in requests: its public endpoints
+ * are 10–40 per 2 s per IP; 20 per 2 s for all of them together is the stricter reading.
  */
 const SIZES: Record<Exchange, BudgetOptions> = {
   binance: { capacity: 2400, windowMs: 60_000 },
   okx: { capacity: 20, windowMs: 2_000 },
 };
 
-/**
- * Per-account order-rate limits: Binance USDⓈ-M ORDERS 300/10 s and 1200/min per account; OKX place/cancel
- * order 60 requests/2 s (per instrument; counted per account here, the stricter choice).
- */
+/** Per-account order-rate limits, Binance USDⓈ-M: ORDERS 300/10 s and 1200/min per account (OKX: okx-rate-rules.ts). */
 function orderBudgets(venue: Exchange, scale: number): RequestBudget[] {
   const sized = (capacity: number, windowMs: number) =>
     new RequestBudget({ capacity: Math.max(1, Math.floor(capacity * scale)), windowMs });
-  if (venue === 'binance') return [sized(300, 10_000), sized(1200, 60_000)];
-  return [sized(60, 2_000)];
+  return venue === 'binance' ? [sized(300, 10_000), sized(1200, 60_000)] : [];
 }
 
 const RANK: Record<Priority, number> = { exit: 0, order: 1, status: 2, sync: 3 };
@@ -120,15 +117,31 @@ export function attachSharedBudget(
     const byPath = classify(String(path), String(method), params as Record<string, unknown>);
     const inherited = context.getStore();
     const priority = inherited !== undefined && RANK[inherited] < RANK[byPath] ? inherited : byPath;
-    if (priority === 'exit' || priority === 'order') for (const o of orders) await o.acquire(1, priority);
-    await budget.acquire(cost, priority);
+    // OKX private endpoints are limited per account (and instrument), each by its own documented rule; only
+    // its public endpoints share the IP (okx-rate-rules.ts). Binance: weight per IP, orders per account.
+    const perAccount =
+      venue === 'okx'
+        ? okxAccountBudget(
+            ex.apiKey,
+            String(method),
+            String(path),
+            (params as Record<string, unknown>)['instId'] as string | undefined,
+            scale,
+          )
+        : undefined;
+    if (perAccount) await perAccount.acquire(1, priority);
+    else {
+      if (venue === 'binance' && (priority === 'exit' || priority === 'order'))
+        for (const o of orders) await o.acquire(1, priority);
+      await budget.acquire(venue === 'okx' ? 1 : cost, priority);
+    }
     try {
       return await original(path, api, method, params, headers, body, config);
     } catch (err) {
       if (err instanceof ccxt.RateLimitExceeded || err instanceof ccxt.DDoSProtection) {
         const after = Number(header(ex.last_response_headers, 'retry-after'));
         // No Retry-After (OKX sends none): wait out the venue's whole window rather than retrying blind.
-        budget.pause(Number.isFinite(after) && after > 0 ? after * 1000 : size.windowMs);
+        (perAccount ?? budget).pause(Number.isFinite(after) && after > 0 ? after * 1000 : size.windowMs);
       }
       throw err;
     } finally {
