@@ -95,6 +95,13 @@ export const workerEnvSchema = baseEnvSchema.extend({
   LIVE_STATE_KEEPALIVE_MS: intFromEnv(500, 60_000).default(3_000),
   /** Slow REST reconcile of each account's live state while streaming. */
   LIVE_STATE_RECONCILE_MS: intFromEnv(5_000, 3_600_000).default(60_000),
+  /**
+   * OKX: send the SL/TP with the entry (attachAlgoOrds, one request) when their levels are known before the
+   * fill. OKX books them as one OCO algo order: a refusal of either refuses the entry, and an SL hit leaves the
+   * TP row to the fill sync's settling. Off by default until those paths are reported as well as the
+   * separate orders are.
+   */
+  OKX_ATTACHED_PROTECTION: z.stringbool().default(false),
   /** A streamed price older than this is not used for sizing: REST ticker instead. */
   PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });

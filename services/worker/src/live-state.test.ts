@@ -232,3 +232,72 @@ describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
     }
   });
 });
+
+describe('okx attached protection (OKX_ATTACHED_PROTECTION=true)', () => {
+  const attachPrefix = `${prefix}-att`;
+  let worker: WorkerService;
+  let queue: Queue;
+  beforeAll(async () => {
+    worker = await startTestWorker({
+      exchange: 'okx',
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      simUrl: sim.url,
+      queuePrefix: attachPrefix,
+      credentialsPrivateKey: keys.privateKey,
+      name: 'worker-okx-attached',
+      env: { OKX_ATTACHED_PROTECTION: 'true' },
+    });
+    queue = createQueue(ordersQueueName('okx'), redis, attachPrefix);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await queue?.close();
+    await deleteRedisPrefix(attachPrefix);
+  });
+
+  it('the SL and TP ride on the entry request: one order request, both legs recorded, a close cancels them', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'okx' });
+    const px = ((await (await fetch(`${sim.url}/_sim/prices`)).json()) as { prices: Record<string, number> })
+      .prices['BTCUSDT']!;
+    const [sl, tp] = [Math.round(px * 0.9), Math.round(px * 1.1)];
+    const from = performance.timeOrigin + performance.now();
+    const job = await approvedSignal(pool, a, {
+      action: 'long',
+      symbol: BTC,
+      quantity: 0.01,
+      stop_loss: sl,
+      take_profit: tp,
+    });
+    await enqueueOrder(queue, job);
+    const out = await waitForSignal(pool, job.signalId);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const mine = sim.requestLog.filter((r) => r.apiKey === a.apiKey && r.at >= from);
+    expect(mine.filter((r) => r.method === 'POST' && r.path === '/api/v5/trade/order-algo')).toEqual([]); // nothing placed after
+    const placing = mine.filter(
+      (r) => r.method === 'POST' && ['/api/v5/trade/order', '/api/v5/trade/batch-orders'].includes(r.path),
+    );
+    expect(placing).toHaveLength(1);
+    const view = await simAccount(sim.url, a);
+    expect(view.open_algo_orders).toEqual([expect.objectContaining({ sl_trigger: sl, tp_trigger: tp })]);
+    const { rows } = await pool.query<{ leg: string; status: string; exchange_order_id: string | null }>(
+      `SELECT leg, status, exchange_order_id FROM orders WHERE signal_id = $1 ORDER BY leg`,
+      [job.signalId],
+    );
+    expect(rows.map((r) => [r.leg, r.status])).toEqual([
+      ['entry', 'filled'],
+      ['stop_loss', 'open'],
+      ['take_profit', 'open'],
+    ]);
+    expect(rows[1]!.exchange_order_id).toBeTruthy();
+    const results = out.result!['results'] as Record<string, Record<string, unknown>>;
+    expect(results['stop_loss']).toMatchObject({ attached_to_entry: true });
+
+    const close = await approvedSignal(pool, a, { action: 'close_long', symbol: BTC });
+    await enqueueOrder(queue, close);
+    expect((await waitForSignal(pool, close.signalId)).status).toBe('executed');
+    const after = await simAccount(sim.url, a);
+    expect(after.positions).toEqual([]);
+    expect(after.open_algo_orders).toEqual([]);
+  });
+});

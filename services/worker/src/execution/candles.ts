@@ -12,6 +12,9 @@ export function candleTtlMs(timeframe: string, maxMs = 60_000): number {
 interface Entry {
   candles: Promise<Candle[]>;
   expiresAt: number;
+  /** The candles once read, and when. */
+  value?: Candle[];
+  readAt?: number;
 }
 
 /**
@@ -42,6 +45,8 @@ export class CandleCache {
     const now = Date.now();
     const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now) return hit.candles;
+    // Expired: read again, but keep answering recent() from the last read meanwhile.
+    const last = hit?.value ? { value: hit.value, readAt: hit.readAt } : undefined;
     if (this.entries.size > 1_000) {
       for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
     }
@@ -49,10 +54,36 @@ export class CandleCache {
     const candles = adapter.fetchCandles(symbol, timeframe, limit);
     const entry: Entry = { candles, expiresAt: now + ttl };
     this.entries.set(key, entry);
+    candles.then(
+      (value) => Object.assign(entry, { value, readAt: Date.now() }),
+      () => undefined,
+    );
     // A failed read is not cached: the next entry asks again.
+    if (last) Object.assign(entry, last);
     candles.catch(() => {
       if (this.entries.get(key) === entry) this.entries.delete(key);
     });
     return candles;
+  }
+
+  /**
+   * The candles already read for this key if read within one candle of the timeframe (an ATR over 14 candles
+   * barely moves within one), without waiting; a refresh starts when the cached read expired.
+   */
+  recent(
+    adapter: ExchangeAdapter,
+    venue: { testnet: boolean },
+    symbol: string,
+    timeframe: string,
+    limit: number,
+  ): Candle[] | undefined {
+    const key = `${adapter.exchange}|${venue.testnet ? 'demo' : 'live'}|${symbol}|${timeframe}|${limit}`;
+    const m = /^(\d+)([mhdw])$/.exec(timeframe);
+    const candleMs = m ? Number(m[1]) * UNIT_MS[m[2]!]! : 0;
+    void this.get(adapter, venue, symbol, timeframe, limit).catch(() => undefined); // refresh when expired
+    const hit = this.entries.get(key);
+    return hit?.value && hit.readAt !== undefined && Date.now() - hit.readAt <= candleMs
+      ? hit.value
+      : undefined;
   }
 }

@@ -12,7 +12,7 @@ import {
   type OrderRow,
   type pg,
 } from '@tradehook/db';
-import type { OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
+import type { AttachedProtection, OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
 import type { WorkerConfig } from '../config.ts';
@@ -32,6 +32,7 @@ export type ExecConfig = Pick<
   | 'LIVE_STATE_MAX_AGE_MS'
   | 'LIVE_STATE_OWN_ORDER_GRACE_MS'
   | 'PRICE_MAX_AGE_MS'
+  | 'OKX_ATTACHED_PROTECTION'
 >;
 
 export interface Execution {
@@ -76,7 +77,11 @@ export async function planLegs(x: Execution, rows: OrderRow[], planned: NewOrder
 }
 
 /** Sends one planned market leg exactly once (runLeg adopts what an earlier attempt already placed). */
-export function sendMarketLeg(x: Execution, row: OrderRow): Promise<LegResult> {
+export function sendMarketLeg(
+  x: Execution,
+  row: OrderRow,
+  attached?: AttachedProtection,
+): Promise<LegResult> {
   const { adapter, settings } = x.account;
   return x.account.ownOrder(() =>
     runLeg(x.pool, adapter, row, false, () =>
@@ -88,6 +93,7 @@ export function sendMarketLeg(x: Execution, row: OrderRow): Promise<LegResult> {
         reduceOnly: row.reduceOnly,
         positionSide: (row.positionSide as PositionSide | null) ?? null,
         marginMode: settings.marginMode,
+        ...(attached ? { attached } : {}),
       }),
     ),
   );

@@ -3,13 +3,21 @@
  * send them, then protect the fill — protected or flat (docs/decisions/0012-protected-or-flat.md).
  */
 import { clientOrderId } from '@tradehook/contracts';
-import { findOrdersBySignal, type OrderRow } from '@tradehook/db';
-import type { Candle, PositionSide } from '@tradehook/exchange';
+import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
+import type { AttachedProtection, Candle, PositionSide } from '@tradehook/exchange';
 import { sizeEntry } from './sizing.ts';
 import { cancelProtection, details, newRow, planLegs, sendMarketLeg, type Execution } from './context.ts';
 import { readDecisionState } from './decision-state.ts';
-import { validateLevels } from './levels.ts';
-import { placeProtection, planProtection, protectionLevels, retryStopFromFill } from './protection.ts';
+import { atrLevels, averageTrueRange, validateLevels, type ProtectionLevels } from './levels.ts';
+import {
+  placeProtection,
+  planProtection,
+  protectionLevels,
+  protectionRow,
+  retryStopFromFill,
+  type Placed,
+  type ProtectionKind,
+} from './protection.ts';
 import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
 
 export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
@@ -85,6 +93,20 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
         }),
       );
     }
+    // OKX: the protection rides on the entry request (attachAlgoOrds) when its levels are known before the
+    // fill — the alert's own, or ATR from candles already read (ATR from the decision price, not the fill's).
+    if (attachable(x)) {
+      const early = levelsBeforeFill(x, side, price, wantAtr);
+      if (early.atr !== undefined)
+        results['atr'] = { value: round(early.atr), timeframe: config.ATR_TIMEFRAME };
+      for (const [kind, trigger] of [
+        ['stop_loss', early.stopLoss],
+        ['take_profit', early.takeProfit],
+      ] as const) {
+        if (trigger === undefined) continue;
+        plan.push(protectionRow(x, kind, trigger, side, hedge, sized.amount));
+      }
+    }
     plan.push(
       newRow(x, {
         clientOrderId: entryId,
@@ -111,7 +133,8 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   results['leverage'] = { symbol, leverage, margin_mode: settings.marginMode };
 
   const entryRow = rows.find((r) => r.clientOrderId === entryId)!;
-  const { info: entry, adopted } = await sendMarketLeg(x, entryRow);
+  const attached = attachedProtection(x, rows);
+  const { info: entry, adopted } = await sendMarketLeg(x, entryRow, attached?.request);
   results['entry'] = orderView(entry, { position_side: side, ...(adopted ? { recovered: true } : {}) });
   const filled = entry.filled ?? 0;
   if (!(filled > 0)) {
@@ -122,7 +145,97 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
     };
   }
   const fillPrice = entry.average ?? entry.price ?? (await adapter.fetchPrice(symbol));
-  return protectEntry(x, rows, results, side, hedge, filled, fillPrice, wantAtr, loadCandles);
+  const preplaced = attached ? await recordAttached(x, attached) : undefined;
+  return protectEntry(x, rows, results, side, hedge, filled, fillPrice, wantAtr, loadCandles, preplaced);
+}
+
+/** SL/TP levels an entry can carry before it fills: the alert's, or ATR from recent candles; else none. */
+function levelsBeforeFill(
+  x: Execution,
+  side: PositionSide,
+  price: number,
+  wantAtr: boolean,
+): ProtectionLevels {
+  const { signal } = x.job;
+  if (signal.stop_loss !== undefined || signal.take_profit !== undefined)
+    return { stopLoss: signal.stop_loss, takeProfit: signal.take_profit, source: 'signal' };
+  const none: ProtectionLevels = { stopLoss: undefined, takeProfit: undefined, source: 'none' };
+  if (!wantAtr) return none;
+  const { config } = x;
+  const candles = x.candles.recent(
+    x.account.adapter,
+    x.account.settings,
+    signal.symbol,
+    config.ATR_TIMEFRAME,
+    Math.max(100, config.ATR_PERIOD * 3),
+  );
+  const atr = candles ? averageTrueRange(candles, config.ATR_PERIOD) : null;
+  if (atr === null) return none; // placed after the fill, from the fill price, as on Binance
+  return {
+    ...atrLevels(side, price, atr, config.ATR_SL_MULTIPLIER, config.ATR_TP_MULTIPLIER),
+    source: 'atr',
+    atr,
+  };
+}
+
+function attachable(x: Execution): boolean {
+  return x.account.adapter.supportsAttachedProtection && x.config.OKX_ATTACHED_PROTECTION;
+}
+
+interface Attached {
+  request: AttachedProtection;
+  rows: OrderRow[];
+}
+
+/** The SL/TP rows planned with the entry, as the entry's attached protection (absent: placed after the fill). */
+function attachedProtection(x: Execution, rows: OrderRow[]): Attached | undefined {
+  if (!attachable(x)) return undefined;
+  const legs = rows.filter((r) => r.leg === 'stop_loss' || r.leg === 'take_profit');
+  const entry = rows.find((r) => r.leg === 'entry');
+  // Rows planned with the entry (or, on a retry, by an earlier attempt: recordAttached then finds the algo
+  // order by the same client id whichever way it was placed).
+  if (!entry || legs.length === 0) return undefined;
+  const sl = legs.find((l) => l.leg === 'stop_loss');
+  const tp = legs.find((l) => l.leg === 'take_profit');
+  return {
+    rows: legs,
+    request: {
+      clientOrderId: (sl ?? tp)!.clientOrderId,
+      stopLoss: sl?.triggerPrice ?? undefined,
+      takeProfit: tp?.triggerPrice ?? undefined,
+    },
+  };
+}
+
+/**
+ * After the entry filled: the attached algo order OKX booked, recorded on the planned SL/TP rows. A leg not
+ * found (booking lags the fill) after a few looks is placed the usual way by protectEntry.
+ */
+async function recordAttached(x: Execution, attached: Attached): Promise<Map<ProtectionKind, Placed>> {
+  const { adapter } = x.account;
+  const symbol = x.job.signal.symbol;
+  const placed = new Map<ProtectionKind, Placed>();
+  for (let look = 0; look < 4 && placed.size < attached.rows.length; look++) {
+    if (look > 0) await new Promise((r) => setTimeout(r, 100 * look));
+    for (const leg of await adapter.findAttachedProtection(symbol, attached.request.clientOrderId)) {
+      const kind: ProtectionKind = leg.type === 'take_profit' ? 'take_profit' : 'stop_loss';
+      const row = attached.rows.find((r) => r.leg === kind);
+      if (!row || placed.has(kind)) continue;
+      await updateOrderOutcome(x.pool, row.clientOrderId, {
+        status: 'open',
+        exchangeOrderId: leg.id,
+        triggerPrice: leg.triggerPrice ?? row.triggerPrice,
+        error: null,
+      });
+      placed.set(kind, {
+        view: orderView(leg, {
+          trigger_price: leg.triggerPrice ?? row.triggerPrice,
+          attached_to_entry: true,
+        }),
+      });
+    }
+  }
+  return placed;
 }
 
 async function protectEntry(
@@ -135,19 +248,31 @@ async function protectEntry(
   fillPrice: number,
   wantAtr: boolean,
   loadCandles: () => Promise<Candle[]>,
+  /** Legs already on the exchange (attached to the entry). */
+  preplaced?: Map<ProtectionKind, Placed>,
 ): Promise<ExecutionOutcome> {
-  const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles);
-  if (levels.atr !== undefined)
-    results['atr'] = { value: round(levels.atr), timeframe: x.config.ATR_TIMEFRAME };
-  const legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
-    const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
-    return trigger === undefined ? [] : [{ kind, trigger }];
-  });
-  rows = await planProtection(x, rows, legs, side, hedge, filled);
+  let legs: Array<{ kind: ProtectionKind; trigger: number }>;
+  if (preplaced) {
+    // Planned with the entry: their levels are decided.
+    legs = rows
+      .filter((r) => r.leg === 'stop_loss' || r.leg === 'take_profit')
+      .map((r) => ({ kind: r.leg as ProtectionKind, trigger: r.triggerPrice ?? 0 }));
+  } else {
+    const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles);
+    if (levels.atr !== undefined)
+      results['atr'] = { value: round(levels.atr), timeframe: x.config.ATR_TIMEFRAME };
+    legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
+      const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
+      return trigger === undefined ? [] : [{ kind, trigger }];
+    });
+    rows = await planProtection(x, rows, legs, side, hedge, filled);
+  }
   // Both legs at once, each on its own planned row and client id. Wait for both before deciding: a retry must
   // not start while the other leg's request is still in flight.
   const settled = await Promise.allSettled(
-    legs.map((l) => placeProtection(x, rows, l.kind, side, hedge, filled, l.trigger)),
+    legs.map(
+      (l) => preplaced?.get(l.kind) ?? placeProtection(x, rows, l.kind, side, hedge, filled, l.trigger),
+    ),
   );
   const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)

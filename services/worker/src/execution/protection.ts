@@ -3,7 +3,7 @@
  * their planned rows, placing them, and the one retry of a stop the market passed before the fill.
  */
 import { clientOrderId } from '@tradehook/contracts';
-import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
+import { findOrdersBySignal, updateOrderOutcome, type NewOrder, type OrderRow } from '@tradehook/db';
 import {
   classifyExchangeError,
   exchangeErrorMessage,
@@ -45,6 +45,29 @@ export async function protectionLevels(
   return { ...lv, source: 'atr', atr };
 }
 
+/** The planned row of one protective leg (reduce-only conditional order closing `side`). */
+export function protectionRow(
+  x: Execution,
+  kind: ProtectionKind,
+  trigger: number,
+  side: PositionSide,
+  hedge: boolean,
+  amount: number,
+): NewOrder {
+  const symbol = x.job.signal.symbol;
+  return newRow(x, {
+    clientOrderId: clientOrderId(x.job.signalId, kind),
+    leg: kind,
+    symbol,
+    side: closingSide(side),
+    positionSide: hedge ? side : null,
+    type: kind === 'stop_loss' ? 'stop_market' : 'take_profit_market',
+    reduceOnly: true,
+    amount,
+    triggerPrice: x.account.adapter.priceToPrecision(symbol, trigger),
+  });
+}
+
 /** Plans (one insert, one re-read) the protective legs not planned by an earlier attempt. */
 export function planProtection(
   x: Execution,
@@ -54,23 +77,10 @@ export function planProtection(
   hedge: boolean,
   amount: number,
 ): Promise<OrderRow[]> {
-  const symbol = x.job.signal.symbol;
   return planLegs(
     x,
     rows,
-    legs.map(({ kind, trigger }) =>
-      newRow(x, {
-        clientOrderId: clientOrderId(x.job.signalId, kind),
-        leg: kind,
-        symbol,
-        side: closingSide(side),
-        positionSide: hedge ? side : null,
-        type: kind === 'stop_loss' ? 'stop_market' : 'take_profit_market',
-        reduceOnly: true,
-        amount,
-        triggerPrice: x.account.adapter.priceToPrecision(symbol, trigger),
-      }),
-    ),
+    legs.map(({ kind, trigger }) => protectionRow(x, kind, trigger, side, hedge, amount)),
   );
 }
 
