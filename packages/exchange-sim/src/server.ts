@@ -1,7 +1,7 @@
 /** The HTTP server: one port serves Binance (/fapi, /sapi), OKX (/api/v5) and the control API (/_sim). */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { binanceErrorReply, handleBinance } from './binance.ts';
+import { binanceErrorReply, handleBinance } from './binance/routes.ts';
 import { type ControlSim, createAccountFromJson, handleControl } from './control.ts';
 import { Engine, type EngineOptions, type Exchange } from './engine.ts';
 import { Faults, type Fault } from './faults.ts';
