@@ -7,7 +7,7 @@ import { Engine, type EngineOptions, type Exchange } from './engine.ts';
 import { Faults, type Fault } from './faults.ts';
 import type { Reply, SimRequest } from './http.ts';
 import { preciseNow } from './num.ts';
-import { handleOkx, okxErrorReply } from './okx.ts';
+import { handleOkx, okxErrorReply } from './okx/routes.ts';
 import { handleRateLimitControl } from './rate-limits-control.ts';
 import { clientIp, RateLimits, type RateLimitSettings } from './rate-limits.ts';
 import { LISTEN_KEY_PATH, SimStreams } from './ws/streams.ts';

@@ -7,7 +7,7 @@ import { fmt, str } from '../num.ts';
 import { P_SIDE } from '../binance-codes.ts';
 import { brackets } from './market-data.ts';
 import { err, market, need, type Params } from './params.ts';
-import { route, type Route } from './route.ts';
+import { route, type Route } from '../route-table.ts';
 
 /**
  * `GET /fapi/v2/account` and `/fapi/v3/account`. v2 carries the key's flags and fee tier on top (ccxt's

@@ -5,7 +5,7 @@ import { candles, INTERVAL_MS } from '../klines.ts';
 import { MARKETS, type MarketSpec } from '../markets.ts';
 import { fmt, str } from '../num.ts';
 import { err, market, MAX_NUM_ALGO_ORDERS, need, ORDER_TYPES } from './params.ts';
-import { route, type Route } from './route.ts';
+import { route, type Route } from '../route-table.ts';
 
 function exchangeInfo(sim: Sim): unknown {
   return {

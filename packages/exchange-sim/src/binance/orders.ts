@@ -21,7 +21,7 @@ import {
   sideOf,
   timeWindow,
 } from './params.ts';
-import { route, type Route } from './route.ts';
+import { route, type Route } from '../route-table.ts';
 
 export function orderJson(
   acct: Account,

@@ -10,7 +10,7 @@ import { ACCOUNT_ROUTES } from './account.ts';
 import { PUBLIC_ROUTES } from './market-data.ts';
 import { ORDER_ROUTES } from './orders.ts';
 import { BinanceError, binanceErrorReply, err } from './params.ts';
-import { type Route, routeTable } from './route.ts';
+import { type Route, routeTable } from '../route-table.ts';
 
 export { binanceErrorReply } from './params.ts';
 

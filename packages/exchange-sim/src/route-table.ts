@@ -1,6 +1,6 @@
-/** The route table's shape: `METHOD path` keys → handler. */
-import type { Account, Engine } from '../engine.ts';
-import type { Reply, Sim, SimRequest } from '../http.ts';
+/** The simulator's route tables (Binance and OKX): `METHOD path` keys → handler. */
+import type { Account, Engine } from './engine.ts';
+import type { Reply, Sim, SimRequest } from './http.ts';
 
 export interface RouteContext {
   sim: Sim;
@@ -10,7 +10,7 @@ export interface RouteContext {
   path: string;
   /** The query string (public endpoints). */
   q: URLSearchParams;
-  /** Signed endpoints: query and form body together (Binance accepts parameters in either). */
+  /** Binance signed endpoints: query and form body together (Binance accepts either); otherwise the query. */
   p: URLSearchParams;
   /** Signed endpoints only; public handlers never read it. */
   acct: Account;
@@ -19,7 +19,7 @@ export interface RouteContext {
 export type Handler = (c: RouteContext) => Reply;
 
 export interface Route {
-  /** `METHOD path`, the same keys as BINANCE_WEIGHT in rate-limit-rules.ts. */
+  /** `METHOD path` (OKX public: the path alone, any method), as keyed in rate-limit-rules.ts. */
   keys: string[];
   handle: Handler;
 }
