@@ -691,6 +691,16 @@ export class Engine {
     return true;
   }
 
+  /** An open order's remainder is dropped by the exchange (IOC/FOK remainder): status expired, not canceled. */
+  expireOrder(acct: Account, order: Order): boolean {
+    if (order.status !== 'new' && order.status !== 'partially_filled') return false;
+    order.status = 'expired';
+    order.updatedAt = this.clock.now();
+    acct.updatedAt = order.updatedAt;
+    this.changed({ kind: 'order', acct, order, trade: undefined });
+    return true;
+  }
+
   openOrders(acct: Account, symbol?: string): Order[] {
     return acct.orders.filter(
       (o) => (o.status === 'new' || o.status === 'partially_filled') && (!symbol || o.symbol === symbol),

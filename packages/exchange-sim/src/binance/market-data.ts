@@ -4,7 +4,7 @@ import { reply } from '../http.ts';
 import { candles, INTERVAL_MS } from '../klines.ts';
 import { MARKETS, type MarketSpec } from '../markets.ts';
 import { fmt, str } from '../num.ts';
-import { err, market, MAX_NUM_ALGO_ORDERS, need, ORDER_TYPES } from './params.ts';
+import { err, market, MAX_NUM_ALGO_ORDERS, need, ORDER_TYPES, TIME_IN_FORCE } from './params.ts';
 import { route, type Route } from '../route-table.ts';
 
 function exchangeInfo(sim: Sim): unknown {
@@ -71,7 +71,7 @@ function exchangeInfo(sim: Sim): unknown {
         },
       ],
       orderTypes: ORDER_TYPES,
-      timeInForce: ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'],
+      timeInForce: TIME_IN_FORCE,
       permissionSets: ['GRID', 'COPY'],
     })),
   };

@@ -20,6 +20,7 @@ import {
   posSideOf,
   sideOf,
   timeWindow,
+  TIME_IN_FORCE,
 } from './params.ts';
 import { route, type Route } from '../route-table.ts';
 
@@ -119,8 +120,12 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
   if (qty < m.minQty) err(-4004, 'Quantity less than min quantity.');
   if (type === 'MARKET' && qty > m.marketMaxQty) err(-4005, 'Quantity greater than max quantity.');
   let price: number | undefined;
+  let tif = 'GTC';
   if (type === 'LIMIT') {
-    need(p, 'timeInForce');
+    // Binance USDⓈ-M "New Order (TRADE)": LIMIT requires timeInForce (GTC, IOC, FOK, GTX = post-only, GTD);
+    // anything else is -1115 "Invalid timeInForce." (USDⓈ-M error codes).
+    tif = need(p, 'timeInForce').toUpperCase();
+    if (!TIME_IN_FORCE.includes(tif)) err(-1115, 'Invalid timeInForce.');
     price = num(p, 'price', m.pricePrecision, m.tickSize);
     if (price <= 0) err(-4001, 'Price less than 0.');
   }
@@ -135,6 +140,16 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
       `Order's notional must be no smaller than ${str(m.minNotional)} (unless you choose reduce only).`,
     );
   }
+  if (price !== undefined) {
+    // The simulated book is the last price: a limit at or through it would take.
+    const last = sim.engine.price(m.id);
+    const wouldTake = side === 'buy' ? price >= last : price <= last;
+    // -5022 / -5021: the messages ccxt records in its binance "linear" exceptions table (binance.ts).
+    if (tif === 'GTX' && wouldTake)
+      err(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.');
+    if (tif === 'FOK' && !wouldTake)
+      err(-5021, 'Due to the order could not be filled immediately, the FOK order has been rejected.');
+  }
   const order = engineCall(() =>
     sim.engine.placeOrder(acct, {
       symbol: m.id,
@@ -147,9 +162,11 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
       clientId,
       arrivalMs,
       overClose: acct.positionMode === 'hedge' ? 'reject' : 'clamp',
-      meta: { timeInForce: p.get('timeInForce') ?? 'GTC', origType: type },
+      meta: { timeInForce: type === 'LIMIT' ? tif : (p.get('timeInForce') ?? 'GTC'), origType: type },
     }),
   );
+  // IOC: what does not fill at once is dropped (status EXPIRED, Binance "Order Status" / ORDER_TRADE_UPDATE x).
+  if (tif === 'IOC' || tif === 'FOK') sim.engine.expireOrder(acct, order);
   return reply(orderJson(acct, order, false, sim.engine.clock.now()));
 }
 

@@ -1,0 +1,59 @@
+import ccxt from 'ccxt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSimulator, type Simulator } from './server.ts';
+import { binanceAccount, rejects, setPrice } from '../test/support.ts';
+
+// Limit orders by timeInForce (Binance USDⓈ-M "New Order (TRADE)"), through the real ccxt client.
+const BTC = 'BTC/USDT:USDT';
+let sim: Simulator;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+describe('binance usdm limit orders via ccxt', () => {
+  it('GTC rests below the price, fills when the price walks through it, and can be canceled', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    const o = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000);
+    expect(o).toMatchObject({ status: 'open', timeInForce: 'GTC', filled: 0 });
+    const other = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000);
+    await setPrice(sim, 'BTCUSDT', 58900);
+    expect(await ex.fetchOrder(o.id, BTC)).toMatchObject({ status: 'closed', filled: 0.01, average: 59000 });
+    expect(await ex.fetchOrder(other.id, BTC)).toMatchObject({ status: 'open' });
+    expect(await ex.cancelOrder(other.id, BTC)).toMatchObject({ status: 'canceled' });
+  });
+
+  it('IOC that cannot fill expires; FOK that cannot fill is refused with -5021', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    const ioc = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'IOC' });
+    expect(ioc).toMatchObject({ status: 'expired', filled: 0, timeInForce: 'IOC' });
+    const fill = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 60100, { timeInForce: 'IOC' });
+    expect(fill).toMatchObject({ status: 'closed', filled: 0.01 });
+    const e = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'FOK' }));
+    expect(e).toBeInstanceOf(ccxt.InvalidOrder);
+    expect(e.message).toContain('-5021');
+    const fok = await ex.createOrder(BTC, 'limit', 'sell', 0.01, 59900, { timeInForce: 'FOK' });
+    expect(fok).toMatchObject({ status: 'closed', filled: 0.01 });
+  });
+
+  it('post-only (GTX) that would take is refused with -5022; one that rests is a maker', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    const e = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.01, 60000, { postOnly: true }));
+    expect(e).toBeInstanceOf(ccxt.InvalidOrder);
+    expect(e.message).toContain('-5022');
+    const po = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59500, { postOnly: true });
+    expect(po).toMatchObject({ status: 'open', postOnly: true });
+    expect((po.info as { timeInForce: string }).timeInForce).toBe('GTX');
+    await setPrice(sim, 'BTCUSDT', 59400);
+    const trades = await ex.fetchMyTrades(BTC);
+    expect(trades.at(-1)).toMatchObject({ order: po.id, takerOrMaker: 'maker', price: 59500 });
+    const bad = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'XYZ' }));
+    expect(bad.message).toContain('-1115');
+  });
+});
