@@ -22,9 +22,13 @@ describe('binance usdm limit orders via ccxt', () => {
     expect(o).toMatchObject({ status: 'open', timeInForce: 'GTC', filled: 0 });
     const other = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 58000);
     await setPrice(sim, 'BTCUSDT', 58900);
-    expect(await ex.fetchOrder(o.id, BTC)).toMatchObject({ status: 'closed', filled: 0.01, average: 59000 });
-    expect(await ex.fetchOrder(other.id, BTC)).toMatchObject({ status: 'open' });
-    expect(await ex.cancelOrder(other.id, BTC)).toMatchObject({ status: 'canceled' });
+    expect(await ex.fetchOrder(String(o.id), BTC)).toMatchObject({
+      status: 'closed',
+      filled: 0.01,
+      average: 59000,
+    });
+    expect(await ex.fetchOrder(String(other.id), BTC)).toMatchObject({ status: 'open' });
+    expect(await ex.cancelOrder(String(other.id), BTC)).toMatchObject({ status: 'canceled' });
   });
 
   it('IOC that cannot fill expires; FOK that cannot fill is refused with -5021', async () => {

@@ -238,6 +238,8 @@ export interface PlaceOrderInput {
   meta?: Record<string, unknown> | undefined;
   source?: 'api' | 'algo';
   algoId?: number | undefined;
+  /** Post-only that the exchange accepts and then cancels instead of letting it take (OKX post_only). */
+  cancelIfTaking?: boolean | undefined;
 }
 
 export interface PlaceAlgoInput {
@@ -570,7 +572,8 @@ export class Engine {
     const marketable =
       input.type === 'market' ||
       (input.price !== undefined && (input.side === 'buy' ? price <= input.price : price >= input.price));
-    if (marketable) this.fill(acct, order, price, false);
+    if (marketable && input.cancelIfTaking) this.cancelOrder(acct, order);
+    else if (marketable) this.fill(acct, order, price, false);
     acct.updatedAt = now;
     return order;
   }

@@ -80,8 +80,8 @@ export function orderJson(sim: Sim, order: Order): Dict {
     category: 'normal',
     reduceOnly: String(o.reduceOnly),
     isTpLimit: 'false',
-    cancelSource: '',
-    cancelSourceReason: '',
+    cancelSource: (o.meta['cancelSource'] as string | undefined) ?? '',
+    cancelSourceReason: (o.meta['cancelSourceReason'] as string | undefined) ?? '',
     quickMgnType: '',
     algoClOrdId: '',
     uTime: String(o.updatedAt),
@@ -176,20 +176,35 @@ export function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): O
     const settings = sim.engine.settings(acct, m.id);
     if (settings.marginMode !== tdMode && !sim.engine.openPositions(acct).some((p) => p.symbol === m.id))
       settings.marginMode = tdMode;
+    const last = sim.engine.price(m.id);
+    const wouldTake = price !== undefined && (side === 'buy' ? price >= last : price <= last);
+    // OKX v5 "Place order" ordType: post_only / fok / ioc are limit orders with a time-in-force. They are
+    // accepted (sCode 0) and then canceled by the exchange when they cannot do what they ask: a post-only that
+    // would take (cancelSource 31, "POST_ONLY would take liquidity") never rests or fills; an IOC's unfilled
+    // remainder and a FOK that cannot fill in full are canceled. The sim's book is the last price, so a limit
+    // at or through it takes (in full, at that price).
     const order = sim.engine.placeOrder(acct, {
       symbol: m.id,
       side,
       posSide,
       type: isMarket ? 'market' : 'limit',
       price,
+      cancelIfTaking: ordType === 'post_only',
       qty,
       reduceOnly,
       clientId: cid,
       marginMode: tdMode,
       arrivalMs,
       overClose: 'clamp',
-      meta: { tag, ordType },
+      meta: {
+        tag,
+        ordType,
+        ...(ordType === 'post_only' && wouldTake
+          ? { cancelSource: '31', cancelSourceReason: 'POST_ONLY would take liquidity' }
+          : {}),
+      },
     });
+    if (ordType === 'ioc' || ordType === 'fok') sim.engine.cancelOrder(acct, order);
     if (Array.isArray(o['attachAlgoOrds']) && order.filledQty > 0) {
       for (const att of o['attachAlgoOrds'] as Dict[]) {
         const sl = s(att['slTriggerPx']);
