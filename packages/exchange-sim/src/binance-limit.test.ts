@@ -1,7 +1,7 @@
 import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from './server.ts';
-import { binanceAccount, rejects, setPrice } from '../test/support.ts';
+import { binanceAccount, control, rejects, setPrice } from '../test/support.ts';
 
 // Limit orders by timeInForce (Binance USDⓈ-M "New Order (TRADE)"), through the real ccxt client.
 const BTC = 'BTC/USDT:USDT';
@@ -59,5 +59,31 @@ describe('binance usdm limit orders via ccxt', () => {
     expect(trades.at(-1)).toMatchObject({ order: po.id, takerOrMaker: 'maker', price: 59500 });
     const bad = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'XYZ' }));
     expect(bad.message).toContain('-1115');
+  });
+});
+
+describe('binance usdm partial fills (control API limit-depth)', () => {
+  it('a resting limit fills part by part as the price reaches it; the remainder can be canceled', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    await control(sim, 'POST', '/_sim/limit-depth', { symbol: 'BTCUSDT', qty: 0.004 });
+    try {
+      const o = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000);
+      await setPrice(sim, 'BTCUSDT', 58950);
+      const part = await ex.fetchOrder(String(o.id), BTC);
+      expect(part).toMatchObject({ status: 'open', filled: 0.004, remaining: 0.006 });
+      expect((part.info as { status: string }).status).toBe('PARTIALLY_FILLED');
+      await setPrice(sim, 'BTCUSDT', 58900);
+      expect(await ex.fetchOrder(String(o.id), BTC)).toMatchObject({ status: 'open', filled: 0.008 });
+      const canceled = await ex.cancelOrder(String(o.id), BTC);
+      expect(canceled).toMatchObject({ status: 'canceled', filled: 0.008 });
+      // IOC takes what the book has and expires the rest; FOK refuses (-5021).
+      const ioc = await ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'IOC' });
+      expect(ioc).toMatchObject({ status: 'expired', filled: 0.004 });
+      const e = await rejects(() => ex.createOrder(BTC, 'limit', 'buy', 0.01, 59000, { timeInForce: 'FOK' }));
+      expect(e.message).toContain('-5021');
+    } finally {
+      await control(sim, 'POST', '/_sim/limit-depth', { symbol: 'BTCUSDT', qty: 0 });
+    }
   });
 });

@@ -319,6 +319,8 @@ export class Engine {
   readonly clock = new SimClock();
   /** Per symbol: market orders larger than this are booked as several fills (control API `fill-split`). */
   readonly maxFillQty = new Map<string, number>();
+  /** Base qty a limit order can fill each time it is reached (control API `/_sim/limit-depth`); unset = all. */
+  readonly limitDepth = new Map<string, number>();
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
@@ -347,6 +349,7 @@ export class Engine {
     this.orderLog.length = 0;
     this.clock.reset();
     this.maxFillQty.clear();
+    this.limitDepth.clear();
     this.resetPrices();
   }
 
@@ -580,7 +583,9 @@ export class Engine {
 
   /** Fills the remaining quantity of an order at `price`. */
   private fill(acct: Account, order: Order, price: number, maker: boolean): void {
-    const rest = round(order.qty - order.filledQty, Q);
+    let rest = round(order.qty - order.filledQty, Q);
+    const depth = order.type === 'limit' ? this.limitDepth.get(order.symbol) : undefined;
+    if (depth !== undefined) rest = Math.min(rest, depth);
     if (rest <= 0) return;
     for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol)))
       this.fillPart(acct, order, price, qty, maker);
@@ -678,7 +683,7 @@ export class Engine {
     order.avgPrice = (order.avgPrice * filledBefore + price * qty) / order.filledQty;
     order.fee = round(order.fee + fee, 8);
     order.pnl = round(order.pnl + pnl, 8);
-    order.status = 'filled';
+    order.status = order.filledQty >= order.qty - 1e-12 ? 'filled' : 'partially_filled';
     order.updatedAt = now;
     acct.updatedAt = now;
     this.changed({ kind: 'account', acct, symbol: order.symbol, posSide: order.posSide });
@@ -817,7 +822,8 @@ export class Engine {
         if (leg) this.trigger(acct, algo, leg, p);
       }
       for (const o of acct.orders) {
-        if (o.status !== 'new' || o.symbol !== symbol || o.price === undefined) continue;
+        if ((o.status !== 'new' && o.status !== 'partially_filled') || o.symbol !== symbol) continue;
+        if (o.price === undefined) continue;
         if (o.side === 'buy' ? p <= o.price : p >= o.price) this.fill(acct, o, o.price, true);
       }
     }

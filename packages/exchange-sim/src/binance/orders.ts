@@ -147,7 +147,8 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
     // -5022 / -5021: the messages ccxt records in its binance "linear" exceptions table (binance.ts).
     if (tif === 'GTX' && wouldTake)
       err(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected.');
-    if (tif === 'FOK' && !wouldTake)
+    const depth = sim.engine.limitDepth.get(m.id) ?? Infinity;
+    if (tif === 'FOK' && (!wouldTake || depth < qty))
       err(-5021, 'Due to the order could not be filled immediately, the FOK order has been rejected.');
   }
   const order = engineCall(() =>

@@ -189,7 +189,9 @@ export function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): O
       posSide,
       type: isMarket ? 'market' : 'limit',
       price,
-      cancelIfTaking: ordType === 'post_only',
+      // A FOK the book cannot fill in full (control API limit-depth) is canceled without a fill.
+      cancelIfTaking:
+        ordType === 'post_only' || (ordType === 'fok' && (sim.engine.limitDepth.get(m.id) ?? Infinity) < qty),
       qty,
       reduceOnly,
       clientId: cid,
