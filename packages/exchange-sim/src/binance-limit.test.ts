@@ -87,3 +87,50 @@ describe('binance usdm partial fills (control API limit-depth)', () => {
     }
   });
 });
+
+describe('binance usdm trailing stop (TRAILING_STOP_MARKET on /fapi/v1/algoOrder)', () => {
+  it('follows the high and closes the long when the price comes back by callbackRate', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    await ex.createOrder(BTC, 'market', 'buy', 0.01);
+    const bad = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { trailingPercent: 11, reduceOnly: true }),
+    );
+    expect(bad.message).toContain('-1102');
+    const ts = await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
+      trailingPercent: 1,
+      reduceOnly: true,
+    });
+    expect((ts.info as { orderType: string; callbackRate: string }).orderType).toBe('TRAILING_STOP_MARKET');
+    expect((ts.info as { callbackRate: string }).callbackRate).toBe('1');
+    await setPrice(sim, 'BTCUSDT', 61000); // new high
+    await setPrice(sim, 'BTCUSDT', 60500); // 0.82 % off the high: still open
+    expect((await ex.fetchPositions([BTC])).filter((x) => (x.contracts ?? 0) > 0)).toHaveLength(1);
+    await setPrice(sim, 'BTCUSDT', 60380); // 1.02 % off the high: triggers
+    expect((await ex.fetchPositions([BTC])).filter((x) => (x.contracts ?? 0) > 0)).toHaveLength(0);
+  });
+
+  it('with an activation price it does nothing until the price reaches it', async () => {
+    const { ex } = await binanceAccount(sim);
+    await setPrice(sim, 'BTCUSDT', 60000);
+    await ex.createOrder(BTC, 'market', 'buy', 0.01);
+    const passed = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
+        trailingPercent: 1,
+        trailingTriggerPrice: 59000,
+        reduceOnly: true,
+      }),
+    );
+    expect(passed.message).toContain('-2021');
+    await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
+      trailingPercent: 1,
+      trailingTriggerPrice: 62000,
+      reduceOnly: true,
+    });
+    await setPrice(sim, 'BTCUSDT', 59000); // not active yet: no trigger though 1.7 % below 60000
+    expect((await ex.fetchPositions([BTC])).filter((x) => (x.contracts ?? 0) > 0)).toHaveLength(1);
+    await setPrice(sim, 'BTCUSDT', 62500); // activated, high 62500
+    await setPrice(sim, 'BTCUSDT', 61800); // 1.12 % back: triggers
+    expect((await ex.fetchPositions([BTC])).filter((x) => (x.contracts ?? 0) > 0)).toHaveLength(0);
+  });
+});

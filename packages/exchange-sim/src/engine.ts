@@ -818,6 +818,11 @@ export class Engine {
     for (const acct of this.accounts.values()) {
       for (const algo of acct.algoOrders) {
         if (algo.status !== 'new' || algo.symbol !== symbol) continue;
+        const trail = algo.meta['trailing'] as Trailing | undefined;
+        if (trail) {
+          if (trailingHit(trail, algo.side, p)) this.trigger(acct, algo, 'sl', p);
+          continue;
+        }
         const leg = this.triggerHit(algo, p);
         if (leg) this.trigger(acct, algo, leg, p);
       }
@@ -845,6 +850,29 @@ export class Engine {
     }
     return out;
   }
+}
+
+/** A trailing stop's state (meta.trailing): rate is a fraction, extreme the best price since activation. */
+interface Trailing {
+  rate: number;
+  activation: number | undefined;
+  activated: boolean;
+  extreme: number;
+}
+
+/**
+ * Trailing stop on a price tick: inactive until the price reaches the activation price (sell: ≥, buy: ≤), then
+ * follows the highest (sell) / lowest (buy) price and triggers when the price has come back by `rate` of it.
+ */
+function trailingHit(t: Trailing, side: Side, price: number): boolean {
+  if (!t.activated) {
+    if (t.activation !== undefined && (side === 'sell' ? price < t.activation : price > t.activation))
+      return false;
+    t.activated = true;
+    t.extreme = price;
+  }
+  t.extreme = side === 'sell' ? Math.max(t.extreme, price) : Math.min(t.extreme, price);
+  return side === 'sell' ? price <= t.extreme * (1 - t.rate) : price >= t.extreme * (1 + t.rate);
 }
 
 export { preciseNow };

@@ -3,7 +3,7 @@ import { asReported, notVisibleYet } from '../report-lag.ts';
 import { type Account, type AlgoOrder, type Order } from '../engine.ts';
 import { reply, type Reply, type Sim } from '../http.ts';
 import { type MarketSpec, marketById } from '../markets.ts';
-import { fmt, str } from '../num.ts';
+import { decimalsIn, fmt, str } from '../num.ts';
 import { ALGO_STATUS, P_SIDE, STATUS } from '../binance-codes.ts';
 import {
   ALGO_TYPES,
@@ -96,6 +96,16 @@ export function algoJson(a: AlgoOrder, sim: Sim): Record<string, unknown> {
     updateTime: a.updatedAt,
     triggerTime: a.triggeredAt ?? 0,
     goodTillDate: 0,
+    ...trailingJson(a, m),
+  };
+}
+
+function trailingJson(a: AlgoOrder, m: MarketSpec): Record<string, unknown> {
+  const t = a.meta['trailing'] as { rate: number; activation?: number } | undefined;
+  if (!t) return {};
+  return {
+    callbackRate: str(Math.round(t.rate * 10000) / 100),
+    activatePrice: t.activation === undefined ? '' : fmt(t.activation, m.pricePrecision),
   };
 }
 
@@ -171,6 +181,37 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
   return reply(orderJson(acct, order, false, sim.engine.clock.now()));
 }
 
+/**
+ * TRAILING_STOP_MARKET (Binance USDⓈ-M "New Algo Order": `callbackRate` 0.1–10 (%), optional `activationPrice`;
+ * ccxt 4.5.84 sends it to `/fapi/v1/algoOrder` with `callbackRate` from `trailingPercent`). Without an
+ * activation price it tracks from the current price. Out-of-range `callbackRate`: the docs give no code here, so
+ * the stricter reading is used — refused as a malformed parameter (-1102). `closePosition` → -4136 (ccxt's
+ * binance exceptions: "Target strategy invalid for orderType TRAILING_STOP_MARKET,closePosition true").
+ * An activation price already passed (sell: ≤ last, buy: ≥ last) would activate at once → -2021.
+ */
+function trailingOf(
+  sim: Sim,
+  m: MarketSpec,
+  side: 'buy' | 'sell',
+  p: Params,
+  closePosition: boolean,
+): { rate: number; activation: number | undefined; extreme: number } {
+  if (closePosition)
+    err(-4136, 'Target strategy invalid for orderType TRAILING_STOP_MARKET,closePosition true');
+  const raw = need(p, 'callbackRate');
+  const rate = Number(raw);
+  if (!Number.isFinite(rate) || rate < 0.1 || rate > 10 || decimalsIn(raw) > 2)
+    err(-1102, "Mandatory parameter 'callbackRate' was not sent, was empty/null, or malformed.");
+  const last = sim.engine.price(m.id);
+  let activation: number | undefined;
+  if (p.get('activationPrice') !== null) {
+    activation = num(p, 'activationPrice', m.pricePrecision, m.tickSize);
+    if (side === 'sell' ? activation <= last : activation >= last)
+      err(-2021, 'Order would immediately trigger.');
+  }
+  return { rate: rate / 100, activation, extreme: activation ?? last };
+}
+
 function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply {
   const algoType = need(p, 'algoType').toUpperCase();
   if (algoType !== 'CONDITIONAL') err(-1116, 'Invalid algoType.');
@@ -185,7 +226,10 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
     err(-1106, "Parameter 'reduceonly' sent when not required.");
   }
   const reduceOnly = bool(p, 'reduceOnly');
-  const trigger = num(p, 'triggerPrice', m.pricePrecision, m.tickSize);
+  const trailing = type === 'TRAILING_STOP_MARKET' ? trailingOf(sim, m, side, p, closePosition) : undefined;
+  const trigger = trailing
+    ? (trailing.activation ?? sim.engine.price(m.id))
+    : num(p, 'triggerPrice', m.pricePrecision, m.tickSize);
   if (trigger <= 0) err(-4001, 'Price less than 0.');
   let qty: number | undefined;
   if (closePosition) {
@@ -200,9 +244,11 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
   let orderPrice: number | undefined;
   if (type === 'STOP' || type === 'TAKE_PROFIT') orderPrice = num(p, 'price', m.pricePrecision, m.tickSize);
   const isStop = type === 'STOP' || type === 'STOP_MARKET';
-  const legs = isStop
-    ? { slTrigger: trigger, tpTrigger: undefined }
-    : { slTrigger: undefined, tpTrigger: trigger };
+  const legs = trailing
+    ? { slTrigger: undefined, tpTrigger: undefined }
+    : isStop
+      ? { slTrigger: trigger, tpTrigger: undefined }
+      : { slTrigger: undefined, tpTrigger: trigger };
   if (sim.engine.triggerHit({ side, ...legs }, sim.engine.price(m.id)))
     err(-2021, 'Order would immediately trigger.');
   // exchangeInfo's MAX_NUM_ALGO_ORDERS filter (limit 10 per symbol, Binance USDⓈ-M "Filters"); beyond it the
@@ -232,6 +278,7 @@ function placeAlgo(sim: Sim, acct: Account, p: Params, arrivalMs: number): Reply
       clientId,
       arrivalMs,
       meta: {
+        ...(trailing ? { trailing: { ...trailing, activated: trailing.activation === undefined } } : {}),
         orderType: type,
         workingType: p.get('workingType') ?? 'CONTRACT_PRICE',
         timeInForce: p.get('timeInForce') ?? 'GTC',

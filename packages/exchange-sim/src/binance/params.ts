@@ -20,7 +20,13 @@ export const ORDER_TYPES = [
 ];
 /** exchangeInfo `timeInForce` (Binance USDⓈ-M "Exchange Information"); GTX is post-only. */
 export const TIME_IN_FORCE = ['GTC', 'IOC', 'FOK', 'GTX', 'GTD'];
-export const ALGO_TYPES = ['STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET'];
+export const ALGO_TYPES = [
+  'STOP',
+  'STOP_MARKET',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_MARKET',
+  'TRAILING_STOP_MARKET',
+];
 
 export class BinanceError extends Error {
   constructor(
