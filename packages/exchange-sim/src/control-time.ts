@@ -1,7 +1,9 @@
 /**
  * Control API for time and booking: `POST /_sim/clock {"advance_ms": N}` / `GET /_sim/clock` (exchange time,
  * see clock.ts) and `POST /_sim/fill-split {"symbol", "max_fill_qty"}` (book larger market orders as several
- * fills, as a real book walked level by level does; `max_fill_qty: 0` turns it off).
+ * fills, as a real book walked level by level does; `max_fill_qty: 0` turns it off) and
+ * `POST /_sim/limit-depth {"symbol", "qty"}` (a limit order fills at most `qty` base each time the price
+ * reaches it, so it is partially filled and rests with the remainder; `qty: 0` turns it off).
  */
 import { reply, type Reply, type Sim } from './http.ts';
 import { findMarket } from './markets.ts';
@@ -31,6 +33,16 @@ export function handleTimeControl(
     if (max === 0) sim.engine.maxFillQty.delete(m.id);
     else sim.engine.maxFillQty.set(m.id, max);
     return reply({ ok: true, symbol: m.id, max_fill_qty: max });
+  }
+  if (method === 'POST' && path === '/_sim/limit-depth') {
+    const m = findMarket(typeof body['symbol'] === 'string' ? body['symbol'] : undefined);
+    if (!m) return reply({ ok: false, error: 'symbol is required and must be a listed market' }, 400);
+    const qty = Number(body['qty']);
+    if (!Number.isFinite(qty) || qty < 0)
+      return reply({ ok: false, error: 'qty must be a number >= 0 (base currency)' }, 400);
+    if (qty === 0) sim.engine.limitDepth.delete(m.id);
+    else sim.engine.limitDepth.set(m.id, qty);
+    return reply({ ok: true, symbol: m.id, qty });
   }
   return undefined;
 }

@@ -238,6 +238,8 @@ export interface PlaceOrderInput {
   meta?: Record<string, unknown> | undefined;
   source?: 'api' | 'algo';
   algoId?: number | undefined;
+  /** Post-only that the exchange accepts and then cancels instead of letting it take (OKX post_only). */
+  cancelIfTaking?: boolean | undefined;
 }
 
 export interface PlaceAlgoInput {
@@ -317,6 +319,8 @@ export class Engine {
   readonly clock = new SimClock();
   /** Per symbol: market orders larger than this are booked as several fills (control API `fill-split`). */
   readonly maxFillQty = new Map<string, number>();
+  /** Base qty a limit order can fill each time it is reached (control API `/_sim/limit-depth`); unset = all. */
+  readonly limitDepth = new Map<string, number>();
   takerFee: number;
   makerFee: number;
   defaultLeverage: number;
@@ -345,6 +349,7 @@ export class Engine {
     this.orderLog.length = 0;
     this.clock.reset();
     this.maxFillQty.clear();
+    this.limitDepth.clear();
     this.resetPrices();
   }
 
@@ -570,14 +575,17 @@ export class Engine {
     const marketable =
       input.type === 'market' ||
       (input.price !== undefined && (input.side === 'buy' ? price <= input.price : price >= input.price));
-    if (marketable) this.fill(acct, order, price, false);
+    if (marketable && input.cancelIfTaking) this.cancelOrder(acct, order);
+    else if (marketable) this.fill(acct, order, price, false);
     acct.updatedAt = now;
     return order;
   }
 
   /** Fills the remaining quantity of an order at `price`. */
   private fill(acct: Account, order: Order, price: number, maker: boolean): void {
-    const rest = round(order.qty - order.filledQty, Q);
+    let rest = round(order.qty - order.filledQty, Q);
+    const depth = order.type === 'limit' ? this.limitDepth.get(order.symbol) : undefined;
+    if (depth !== undefined) rest = Math.min(rest, depth);
     if (rest <= 0) return;
     for (const qty of splitFill(rest, this.maxFillQty.get(order.symbol)))
       this.fillPart(acct, order, price, qty, maker);
@@ -675,7 +683,7 @@ export class Engine {
     order.avgPrice = (order.avgPrice * filledBefore + price * qty) / order.filledQty;
     order.fee = round(order.fee + fee, 8);
     order.pnl = round(order.pnl + pnl, 8);
-    order.status = 'filled';
+    order.status = order.filledQty >= order.qty - 1e-12 ? 'filled' : 'partially_filled';
     order.updatedAt = now;
     acct.updatedAt = now;
     this.changed({ kind: 'account', acct, symbol: order.symbol, posSide: order.posSide });
@@ -685,6 +693,16 @@ export class Engine {
   cancelOrder(acct: Account, order: Order): boolean {
     if (order.status !== 'new' && order.status !== 'partially_filled') return false;
     order.status = 'canceled';
+    order.updatedAt = this.clock.now();
+    acct.updatedAt = order.updatedAt;
+    this.changed({ kind: 'order', acct, order, trade: undefined });
+    return true;
+  }
+
+  /** An open order's remainder is dropped by the exchange (IOC/FOK remainder): status expired, not canceled. */
+  expireOrder(acct: Account, order: Order): boolean {
+    if (order.status !== 'new' && order.status !== 'partially_filled') return false;
+    order.status = 'expired';
     order.updatedAt = this.clock.now();
     acct.updatedAt = order.updatedAt;
     this.changed({ kind: 'order', acct, order, trade: undefined });
@@ -800,11 +818,17 @@ export class Engine {
     for (const acct of this.accounts.values()) {
       for (const algo of acct.algoOrders) {
         if (algo.status !== 'new' || algo.symbol !== symbol) continue;
+        const trail = algo.meta['trailing'] as Trailing | undefined;
+        if (trail) {
+          if (trailingHit(trail, algo.side, p)) this.trigger(acct, algo, 'sl', p);
+          continue;
+        }
         const leg = this.triggerHit(algo, p);
         if (leg) this.trigger(acct, algo, leg, p);
       }
       for (const o of acct.orders) {
-        if (o.status !== 'new' || o.symbol !== symbol || o.price === undefined) continue;
+        if ((o.status !== 'new' && o.status !== 'partially_filled') || o.symbol !== symbol) continue;
+        if (o.price === undefined) continue;
         if (o.side === 'buy' ? p <= o.price : p >= o.price) this.fill(acct, o, o.price, true);
       }
     }
@@ -826,6 +850,29 @@ export class Engine {
     }
     return out;
   }
+}
+
+/** A trailing stop's state (meta.trailing): rate is a fraction, extreme the best price since activation. */
+interface Trailing {
+  rate: number;
+  activation: number | undefined;
+  activated: boolean;
+  extreme: number;
+}
+
+/**
+ * Trailing stop on a price tick: inactive until the price reaches the activation price (sell: ≥, buy: ≤), then
+ * follows the highest (sell) / lowest (buy) price and triggers when the price has come back by `rate` of it.
+ */
+function trailingHit(t: Trailing, side: Side, price: number): boolean {
+  if (!t.activated) {
+    if (t.activation !== undefined && (side === 'sell' ? price < t.activation : price > t.activation))
+      return false;
+    t.activated = true;
+    t.extreme = price;
+  }
+  t.extreme = side === 'sell' ? Math.max(t.extreme, price) : Math.min(t.extreme, price);
+  return side === 'sell' ? price <= t.extreme * (1 - t.rate) : price >= t.extreme * (1 + t.rate);
 }
 
 export { preciseNow };

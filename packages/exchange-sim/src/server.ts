@@ -1,13 +1,13 @@
 /** The HTTP server: one port serves Binance (/fapi, /sapi), OKX (/api/v5) and the control API (/_sim). */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { binanceErrorReply, handleBinance } from './binance.ts';
+import { binanceErrorReply, handleBinance } from './binance/routes.ts';
 import { type ControlSim, createAccountFromJson, handleControl } from './control.ts';
 import { Engine, type EngineOptions, type Exchange } from './engine.ts';
 import { Faults, type Fault } from './faults.ts';
 import type { Reply, SimRequest } from './http.ts';
 import { preciseNow } from './num.ts';
-import { handleOkx, okxErrorReply } from './okx.ts';
+import { handleOkx, okxErrorReply } from './okx/routes.ts';
 import { handleRateLimitControl } from './rate-limits-control.ts';
 import { clientIp, RateLimits, type RateLimitSettings } from './rate-limits.ts';
 import { LISTEN_KEY_PATH, SimStreams } from './ws/streams.ts';

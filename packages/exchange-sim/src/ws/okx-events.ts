@@ -8,7 +8,8 @@ import type { Sim } from '../http.ts';
 import { candles } from '../klines.ts';
 import { type MarketSpec, marketById } from '../markets.ts';
 import { decimalsOf, round, str } from '../num.ts';
-import { orderJson, positionsJson } from '../okx.ts';
+import { positionsJson } from '../okx/account.ts';
+import { orderJson } from '../okx/orders.ts';
 
 const POS_SIDE_OUT: Record<PosSide, string> = { both: 'net', long: 'long', short: 'short' };
 

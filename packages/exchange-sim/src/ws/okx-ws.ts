@@ -11,7 +11,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Account, EngineChange } from '../engine.ts';
 import type { Sim } from '../http.ts';
 import { findMarket } from '../markets.ts';
-import { algoJson, balanceJson, positionsJson } from '../okx.ts';
+import { balanceJson, positionsJson } from '../okx/account.ts';
+import { algoJson } from '../okx/orders.ts';
 import { markPriceRow, orderRow, positionRows, tickerRow } from './okx-events.ts';
 import type { StreamConnection, StreamHub, UpgradeDecision } from './stream-hub.ts';
 
