@@ -72,8 +72,7 @@ const MAX_EPOCH_MS = 1e13;
  * `id`/`alert_id` (idempotency key), `timestamp` (when the alert fired, e.g. {{timenow}}) and `max_lag`
  * (seconds after which the alert is too old to trade). Unknown fields are ignored.
  */
-export const webhookPayloadSchema = z
-  .object({
+export const webhookFields = z.object({
     account_id: accountIdSchema,
     exchange: z.preprocess(lowercase, exchangeSchema),
     action: z.preprocess(
@@ -108,17 +107,24 @@ export const webhookPayloadSchema = z
         .max(86_400, 'max_lag is at most a day')
         .optional(),
     ),
-  })
-  .check((ctx) => {
-    if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
-      ctx.issues.push({
-        code: 'custom',
-        input: ctx.value.symbol,
-        path: ['symbol'],
-        message: `symbol is required for ${ctx.value.action} (only close_all may omit it)`,
-      });
-    }
   });
+
+/** Only close_all may omit the symbol (shared with group alerts). */
+export function requireSymbolUnlessCloseAll(ctx: {
+  value: { symbol?: string | undefined; action: Action };
+  issues: z.core.$ZodRawIssue[];
+}): void {
+  if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value.symbol,
+      path: ['symbol'],
+      message: `symbol is required for ${ctx.value.action} (only close_all may omit it)`,
+    });
+  }
+}
+
+export const webhookPayloadSchema = webhookFields.check(requireSymbolUnlessCloseAll);
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
 /** The symbol of a close_all sent without one: every symbol of the account (its own ordering key). */
@@ -140,6 +146,8 @@ export const normalisedSignalSchema = z.object({
   /** When the alert fired (epoch ms), if the alert said so. */
   sent_at: z.number().int().optional(),
   max_lag: z.number().int().positive().optional(),
+  /** The account group the alert named, when this signal is one member's share of a group alert. */
+  group_id: z.string().max(64).optional(),
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 
