@@ -3,9 +3,27 @@ import {
   accountIdSchema,
   exchangeSchema,
   NUMBER_BOUNDS,
-  requireSymbolUnlessCloseAll,
-  webhookFields,
+  webhookPayloadSchema,
+  type Action,
 } from './webhook.ts';
+
+/** The webhook payload's fields without its cross-field check (re-applied below). */
+const webhookFields = z.object(webhookPayloadSchema.shape);
+
+/** As for a single alert: only close_all may omit the symbol. */
+function requireSymbolUnlessCloseAll(ctx: {
+  value: { symbol?: string | undefined; action: Action };
+  issues: z.core.$ZodRawIssue[];
+}): void {
+  if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
+    ctx.issues.push({
+      code: 'custom',
+      input: ctx.value.symbol,
+      path: ['symbol'],
+      message: `symbol is required for ${ctx.value.action} (only close_all may omit it)`,
+    });
+  }
+}
 
 /**
  * Account groups (docs/decisions/0021-account-groups.md): one alert naming `group_id` instead of

@@ -72,56 +72,53 @@ const MAX_EPOCH_MS = 1e13;
  * `id`/`alert_id` (idempotency key), `timestamp` (when the alert fired, e.g. {{timenow}}) and `max_lag`
  * (seconds after which the alert is too old to trade). Unknown fields are ignored.
  */
-export const webhookFields = z.object({
-  account_id: accountIdSchema,
-  exchange: z.preprocess(lowercase, exchangeSchema),
-  action: z.preprocess(lowercase, z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` })),
-  /** Optional only for close_all, the emergency exit: it closes every position of the account anyway. */
-  symbol: symbolSchema.optional(),
-  price: numeric(positive('price').optional()),
-  quantity: numeric(positive('quantity', NUMBER_BOUNDS.quantity).optional()),
-  leverage: numeric(
-    z
-      .number({ error: 'leverage must be a number' })
-      .int('leverage must be a whole number')
-      .min(1, 'leverage must be at least 1')
-      .max(125, 'leverage must be at most 125')
+export const webhookPayloadSchema = z
+  .object({
+    account_id: accountIdSchema,
+    exchange: z.preprocess(lowercase, exchangeSchema),
+    action: z.preprocess(
+      lowercase,
+      z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` }),
+    ),
+    /** Optional only for close_all, the emergency exit: it closes every position of the account anyway. */
+    symbol: symbolSchema.optional(),
+    price: numeric(positive('price').optional()),
+    quantity: numeric(positive('quantity', NUMBER_BOUNDS.quantity).optional()),
+    leverage: numeric(
+      z
+        .number({ error: 'leverage must be a number' })
+        .int('leverage must be a whole number')
+        .min(1, 'leverage must be at least 1')
+        .max(125, 'leverage must be at most 125')
+        .optional(),
+    ),
+    stop_loss: numeric(positive('stop_loss').optional()),
+    take_profit: numeric(positive('take_profit').optional()),
+    secret: z.string({ error: 'secret is required' }).min(1, 'secret is required').max(256),
+    id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
+    alert_id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
+    timestamp: z
+      .union([z.string().trim().min(1).max(64), z.number().finite().positive().max(MAX_EPOCH_MS)])
       .optional(),
-  ),
-  stop_loss: numeric(positive('stop_loss').optional()),
-  take_profit: numeric(positive('take_profit').optional()),
-  secret: z.string({ error: 'secret is required' }).min(1, 'secret is required').max(256),
-  id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
-  alert_id: z.union([z.string().trim().min(1).max(128), alertNumber]).optional(),
-  timestamp: z
-    .union([z.string().trim().min(1).max(64), z.number().finite().positive().max(MAX_EPOCH_MS)])
-    .optional(),
-  max_lag: numeric(
-    z
-      .number()
-      .int()
-      .positive('max_lag must be a positive number of seconds')
-      .max(86_400, 'max_lag is at most a day')
-      .optional(),
-  ),
-});
-
-/** Only close_all may omit the symbol (shared with group alerts). */
-export function requireSymbolUnlessCloseAll(ctx: {
-  value: { symbol?: string | undefined; action: Action };
-  issues: z.core.$ZodRawIssue[];
-}): void {
-  if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
-    ctx.issues.push({
-      code: 'custom',
-      input: ctx.value.symbol,
-      path: ['symbol'],
-      message: `symbol is required for ${ctx.value.action} (only close_all may omit it)`,
-    });
-  }
-}
-
-export const webhookPayloadSchema = webhookFields.check(requireSymbolUnlessCloseAll);
+    max_lag: numeric(
+      z
+        .number()
+        .int()
+        .positive('max_lag must be a positive number of seconds')
+        .max(86_400, 'max_lag is at most a day')
+        .optional(),
+    ),
+  })
+  .check((ctx) => {
+    if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value.symbol,
+        path: ['symbol'],
+        message: `symbol is required for ${ctx.value.action} (only close_all may omit it)`,
+      });
+    }
+  });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
 /** The symbol of a close_all sent without one: every symbol of the account (its own ordering key). */
