@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  ADMIN_TOKEN,
   adminHeaders,
   startIngressHarness,
   WEBHOOK_SECRET,
@@ -237,5 +238,24 @@ describe('group alerts at the webhook', () => {
       .expect(202);
     expect(res.body.signal_id).toEqual(expect.any(String));
     expect(res.body.signals).toBeUndefined();
+  });
+});
+
+describe('groups on the dashboard', () => {
+  it('lists the groups and a group page shows its members, sizing and halted members', async () => {
+    const login = await request(h.app).post('/app/login').type('form').send({ token: ADMIN_TOKEN });
+    const cookie = String(login.headers['set-cookie']).split(';')[0]!;
+    await request(h.app).post('/api/v1/accounts/binance/a2/halt').set(adminHeaders).send({}).expect(200);
+    const list = await request(h.app).get('/app/groups').set('Cookie', cookie).expect(200);
+    expect(list.text).toContain('data-group="desk"');
+    expect(list.text).toContain('href="/app/groups/desk"');
+    expect(list.text).toContain('Account groups');
+    const one = await request(h.app).get('/app/groups/desk').set('Cookie', cookie).expect(200);
+    expect(one.text).toContain('data-member="binance/a1"');
+    expect(one.text).toContain('data-member="okx/o1"');
+    expect(one.text).toContain('<code>0.5</code>');
+    expect(one.text.match(/data-testid="member-halted"/g)).toHaveLength(1);
+    await request(h.app).get('/app/groups/nope').set('Cookie', cookie).expect(404);
+    await request(h.app).get('/app/groups').expect(303);
   });
 });
