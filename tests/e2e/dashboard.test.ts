@@ -203,6 +203,23 @@ describe('dashboard in a real browser', () => {
     await shot('pine');
   });
 
+  it('lists account groups and shows a group with its members', async () => {
+    const created = await h.api('POST', '/api/v1/groups', {
+      group_id: 'dash-desk',
+      name: 'Dashboard desk',
+      members: [{ exchange: 'binance', account_id: accountId, quantity_multiplier: 2 }],
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    await page.goto(url('/app'));
+    await page.click('[data-nav=groups]');
+    await page.waitForSelector('[data-testid=groups-table] [data-group=dash-desk]');
+    expect(await page.textContent('[data-group=dash-desk] [data-testid=member-count]')).toBe('1');
+    await page.click('[data-group=dash-desk] a');
+    await page.waitForSelector(`[data-testid=group-members] [data-member="binance/${accountId}"]`);
+    expect(await page.textContent(`[data-member="binance/${accountId}"]`)).toContain('2');
+    await shot('groups');
+  });
+
   it('fits a phone screen', async () => {
     const phone = await browser.context.newPage();
     await phone.setViewportSize({ width: 390, height: 844 });

@@ -9,6 +9,7 @@ export const API_ERRORS = {
   forbidden: 403,
   not_found: 404,
   account_not_found: 404,
+  group_not_found: 404,
   duplicate: 409,
   conflict: 409,
   payload_too_large: 413,

@@ -8,3 +8,4 @@ export * from './pine.ts';
 export * from './notifications.ts';
 export * from './numbers.ts';
 export * from './issues.ts';
+export * from './groups.ts';

@@ -140,6 +140,8 @@ export const normalisedSignalSchema = z.object({
   /** When the alert fired (epoch ms), if the alert said so. */
   sent_at: z.number().int().optional(),
   max_lag: z.number().int().positive().optional(),
+  /** The account group the alert named, when this signal is one member's share of a group alert. */
+  group_id: z.string().max(64).optional(),
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 

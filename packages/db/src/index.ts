@@ -11,3 +11,4 @@ export * from './repositories/orders.ts';
 export * from './repositories/fills.ts';
 export * from './repositories/sync-cursors.ts';
 export * from './repositories/funding.ts';
+export * from './repositories/account-groups.ts';

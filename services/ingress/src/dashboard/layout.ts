@@ -6,6 +6,7 @@ const NAV = [
   { id: 'overview', href: `${BASE}`, label: t('개요', 'Overview') },
   { id: 'signals', href: `${BASE}/signals`, label: t('신호', 'Signals') },
   { id: 'accounts', href: `${BASE}/accounts`, label: t('계정', 'Accounts') },
+  { id: 'groups', href: `${BASE}/groups`, label: t('그룹', 'Groups') },
   { id: 'pnl', href: `${BASE}/pnl`, label: t('손익', 'PnL') },
   { id: 'pine', href: `${BASE}/pine`, label: t('Pine 내보내기', 'Pine export') },
 ] as const;

@@ -10,6 +10,7 @@ import { DashboardEvents } from './events.ts';
 import { html, t, type Html } from './html.ts';
 import { BASE, page } from './layout.ts';
 import { accountsPages } from './pages/accounts.ts';
+import { groupsPages } from './pages/groups.ts';
 import { overviewPage } from './pages/overview.ts';
 import { pinePage } from './pages/pine.ts';
 import { pnlPage } from './pages/pnl.ts';
@@ -117,6 +118,7 @@ export function createDashboardRouter(deps: IngressDeps): Router {
   overviewPage(router, ctx);
   signalsPages(router, ctx);
   accountsPages(router, ctx);
+  groupsPages(router, ctx);
   pnlPage(router, ctx);
   pinePage(router, ctx);
 

@@ -1,7 +1,7 @@
 import { sequenceKey } from '@tradehook/contracts';
 import { findSignalStatus } from '@tradehook/db';
 import { publishSignalChanged } from '@tradehook/queue';
-import { Router, type Request } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { IngressDeps } from '../deps.ts';
 import { ApiError } from '../http-errors.ts';
 import { redisRateLimit } from '../rate-limit.ts';
@@ -9,7 +9,15 @@ import { requestIdOf, requestLogger, setAccessLine } from '../request-context.ts
 import { ipAllowList, plainIp } from './ip-allowlist.ts';
 import { ArrivalOrder } from './arrival-order.ts';
 import { acceptSignal, authenticateSignal, parseWebhookBody, validateSignal } from './intake.ts';
-import { sendAccepted, sendOutcome } from './outcome.ts';
+import { sendAccepted, sendOutcome, statusUrl } from './outcome.ts';
+import {
+  acceptGroupSignals,
+  authenticateGroupAlert,
+  isGroupAlert,
+  memberSeqKeys,
+  memberSignals,
+  validateGroupAlert,
+} from './group-intake.ts';
 
 const ACCEPTED_TYPES = ['application/json', 'application/*+json', 'text/plain'];
 
@@ -50,8 +58,10 @@ export function createWebhookRouter(deps: IngressDeps): Router {
         throw new ApiError('unsupported_media_type', 'send the alert as application/json or text/plain');
       }
       const wait = waitMs(req, deps.config.WEBHOOK_WAIT_MAX_MS);
+      const body = parseWebhookBody(req.body);
+      if (isGroupAlert(body)) return groupAlert(body, receivedAt, res);
       // A refusal is logged with the request's access line (request-context.ts), with the source IP.
-      const validated = validateSignal(parseWebhookBody(req.body));
+      const validated = validateSignal(body);
       // Taken before the first await: alerts of one key are recorded (and sequenced) in arrival order.
       const { exchange, account_id: accountId, symbol } = validated.signal;
       const release = await arrivals.enter(sequenceKey(exchange, accountId, symbol));
@@ -96,5 +106,58 @@ export function createWebhookRouter(deps: IngressDeps): Router {
       sendOutcome(res, row);
     },
   );
+
+  /**
+   * A group alert (group-intake.ts): the group's turn first (group alerts of one group in arrival order),
+   * then, once the members are known, every member key's turn at once, held until all are recorded.
+   * `?wait` does not apply: the answer lists each member's signal id at once (202).
+   */
+  async function groupAlert(body: Record<string, unknown>, receivedAt: number, res: Response): Promise<void> {
+    const logger = requestLogger(res);
+    const alert = validateGroupAlert(body);
+    const releases = [await arrivals.enter(`group:${alert.groupId}`)];
+    let accepted;
+    try {
+      const loaded = await authenticateGroupAlert(deps, alert, receivedAt);
+      const signals = memberSignals(alert, loaded);
+      // Entered in one synchronous loop, so every request's turns form one order and cannot wait on each other.
+      const turns = [...new Set(memberSeqKeys(signals))].map((key) => arrivals.enter(key));
+      releases.push(...(await Promise.all(turns)));
+      accepted = await acceptGroupSignals(deps, alert, signals, {
+        requestId: requestIdOf(res),
+        sourceIp: plainIp(res.req.ip) || null,
+        receivedAt,
+        logger,
+      });
+    } finally {
+      for (const release of releases) release();
+    }
+    setAccessLine(res, 'group alert accepted', {
+      groupId: alert.groupId,
+      signals: accepted.length,
+      action: alert.payload.action,
+      acceptMs: Date.now() - receivedAt,
+    });
+    for (const a of accepted) {
+      publishSignalChanged(deps.redis, deps.config.QUEUE_PREFIX, a.signalId).catch(() => undefined);
+    }
+    res.status(202).json({
+      success: true,
+      message: `Group alert accepted: ${accepted.length} signals queued`,
+      group_id: alert.groupId,
+      status: 'queued',
+      action: alert.payload.action,
+      symbol: accepted[0]?.signal.symbol,
+      count: accepted.length,
+      signal_ids: accepted.map((a) => a.signalId),
+      signals: accepted.map((a) => ({
+        signal_id: a.signalId,
+        account_id: a.signal.account_id,
+        exchange: a.signal.exchange,
+        status: 'queued',
+        status_url: statusUrl(a.signalId),
+      })),
+    });
+  }
   return router;
 }
