@@ -208,7 +208,7 @@ export function planProtection(input: PlanProtectionInput): ProtectionPlan {
   const plan: ProtectionPlan = { takeProfits: [], warnings };
 
   const checked = (price: number, kind: 'stop' | 'target', field: string): number => {
-    const p = roundPrice(price);
+    const p = roundPrice(clean(price));
     if (!(p > 0)) throw new ProtectionPlanError(`${field} would be at ${clean(price)}, not above 0`);
     const wrong =
       kind === 'stop' ? (long ? p >= fillPrice : p <= fillPrice) : long ? p <= fillPrice : p >= fillPrice;
