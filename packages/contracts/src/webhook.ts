@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { entryFieldIssues, entryFieldsShape, type EntryFields } from './entry-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -108,8 +109,12 @@ export const webhookPayloadSchema = z
         .max(86_400, 'max_lag is at most a day')
         .optional(),
     ),
+    ...entryFieldsShape,
   })
   .check((ctx) => {
+    for (const issue of entryFieldIssues(ctx.value)) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
+    }
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
       ctx.issues.push({
         code: 'custom',
@@ -142,6 +147,8 @@ export const normalisedSignalSchema = z.object({
   max_lag: z.number().int().positive().optional(),
   /** The account group the alert named, when this signal is one member's share of a group alert. */
   group_id: z.string().max(64).optional(),
+  /** Per-alert sizing and protection (entry-fields.ts), copied as given. */
+  ...entryFieldsShape,
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 
@@ -177,6 +184,9 @@ export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
   if (alertId !== undefined) signal.alert_id = String(alertId);
   if (payload.timestamp !== undefined) signal.sent_at = parseAlertTimestamp(payload.timestamp);
   if (payload.max_lag !== undefined) signal.max_lag = payload.max_lag;
+  for (const key of Object.keys(entryFieldsShape) as Array<keyof EntryFields>) {
+    if (payload[key] !== undefined) (signal as Record<string, unknown>)[key] = payload[key];
+  }
   return signal;
 }
 

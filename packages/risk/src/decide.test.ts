@@ -107,4 +107,13 @@ describe('decideSignal', () => {
       code: 'account_not_found',
     });
   });
+
+  it('refuses a notional alert above the maximum position notional before it reaches the worker', () => {
+    const limits = effectiveLimits(null, { ...defaults, maxPositionNotional: 1000 });
+    expect(decideSignal(ctx(signal({ notional: 1500 }), limits))).toMatchObject({
+      approved: false,
+      code: 'position_notional_above_max',
+    });
+    expect(decideSignal(ctx(signal({ notional: 900 }), limits))).toMatchObject({ approved: true });
+  });
 });

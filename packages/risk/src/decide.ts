@@ -124,6 +124,16 @@ export function decideSignal(ctx: RiskContext): RiskDecision {
       );
     }
   }
+  if (
+    limits.maxPositionNotional !== null &&
+    signal.notional !== undefined &&
+    signal.notional > limits.maxPositionNotional
+  ) {
+    return reject(
+      'position_notional_above_max',
+      `order notional ${money(signal.notional)} (notional field) is above the maximum position notional ${money(limits.maxPositionNotional)}`,
+    );
+  }
   if (limits.dailyLossCap !== null) {
     if (!ctx.today) throw new Error("decideSignal: today's PnL is required when a daily loss cap applies");
     const { window, pnl } = ctx.today;
