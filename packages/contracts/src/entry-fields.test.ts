@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { entryFieldsSchema } from './entry-fields.ts';
 import { normaliseWebhook, normalisedSignalSchema, webhookPayloadSchema } from './webhook.ts';
 
 const guide = {
@@ -15,11 +16,21 @@ function issues(body: unknown): string[] {
 }
 
 describe('entry fields (issue 16)', () => {
-  it('parses every form, coercing TradingView strings, and normalises them unchanged', () => {
-    const body = {
+  it('parses the executed forms, coercing TradingView strings, and normalises them unchanged', () => {
+    const parsed = webhookPayloadSchema.parse({
       ...guide,
       risk_pct: '1.5',
       stop_loss_atr: '2',
+      take_profit_pct: '3',
+    });
+    expect(parsed).toMatchObject({ risk_pct: 1.5, stop_loss_atr: 2, take_profit_pct: 3 });
+    const signal = normaliseWebhook(parsed);
+    expect(signal).toMatchObject({ risk_pct: 1.5, stop_loss_atr: 2, take_profit_pct: 3 });
+    expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
+  });
+
+  it('refuses, with the reason, the forms the worker does not execute yet; their own schema parses them', () => {
+    const future = {
       take_profits: [
         { pct: '1', share: '50' },
         { atr: 3, share: 30 },
@@ -29,10 +40,12 @@ describe('entry fields (issue 16)', () => {
       trailing_activation_pct: '2',
       break_even: 'TP1',
     };
-    const parsed = webhookPayloadSchema.parse(body);
-    expect(parsed).toMatchObject({
-      risk_pct: 1.5,
-      stop_loss_atr: 2,
+    const found = issues({ ...guide, ...future });
+    for (const k of ['take_profits', 'trailing_pct', 'trailing_activation_pct', 'break_even'])
+      expect(found).toContain(
+        `${k}: ${k} is not executed by this version yet; the alert is refused rather than run without it`,
+      );
+    expect(entryFieldsSchema.parse(future)).toMatchObject({
       take_profits: [
         { pct: 1, share: 50 },
         { atr: 3, share: 30 },
@@ -42,9 +55,6 @@ describe('entry fields (issue 16)', () => {
       trailing_activation_pct: 2,
       break_even: 'tp1',
     });
-    const signal = normaliseWebhook(parsed);
-    expect(signal).toMatchObject({ risk_pct: 1.5, break_even: 'tp1', trailing_pct: 0.8 });
-    expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
   });
 
   it('keeps an alert without the new fields exactly as before', () => {

@@ -184,3 +184,24 @@ export function entryFieldIssues(v: EntryFieldValues): Issue[] {
   }
   return out;
 }
+
+/**
+ * Fields the contract defines but the worker does not execute yet (several take-profits, trailing stop,
+ * break-even). An alert carrying one is refused at the webhook, so nothing runs without what it asked for.
+ */
+export const NOT_YET_EXECUTED_FIELDS = [
+  'take_profits',
+  'trailing_pct',
+  'trailing_atr',
+  'trailing_activation',
+  'trailing_activation_pct',
+  'break_even',
+  'break_even_pct',
+] as const;
+
+export function notYetExecutedIssues(v: EntryFieldValues): Issue[] {
+  return NOT_YET_EXECUTED_FIELDS.filter((k) => v[k] !== undefined).map((k) => ({
+    path: [k],
+    message: `${k} is not executed by this version yet; the alert is refused rather than run without it`,
+  }));
+}

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { entryFieldIssues, entryFieldsShape, type EntryFields } from './entry-fields.ts';
+import {
+  entryFieldIssues,
+  entryFieldsShape,
+  notYetExecutedIssues,
+  type EntryFields,
+} from './entry-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -112,7 +117,7 @@ export const webhookPayloadSchema = z
     ...entryFieldsShape,
   })
   .check((ctx) => {
-    for (const issue of entryFieldIssues(ctx.value)) {
+    for (const issue of [...entryFieldIssues(ctx.value), ...notYetExecutedIssues(ctx.value)]) {
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
     }
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {

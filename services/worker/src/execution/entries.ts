@@ -5,16 +5,19 @@
 import { clientOrderId } from '@tradehook/contracts';
 import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
 import type { AttachedProtection, Candle, PositionSide } from '@tradehook/exchange';
+import { sizingFromSignal } from '@tradehook/risk';
 import { sizeEntry } from './sizing.ts';
 import { cancelProtection, details, newRow, planLegs, sendMarketLeg, type Execution } from './context.ts';
 import { readDecisionState } from './decision-state.ts';
-import { atrLevels, averageTrueRange, validateLevels, type ProtectionLevels } from './levels.ts';
+import { atrLevels, averageTrueRange, LevelError, validateLevels, type ProtectionLevels } from './levels.ts';
 import {
   placeProtection,
   planProtection,
   protectionLevels,
   protectionRow,
+  hasProtectionForm,
   retryStopFromFill,
+  stopForSizing,
   type Placed,
   type ProtectionKind,
 } from './protection.ts';
@@ -28,8 +31,10 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   const leverage = job.limits.leverage ?? settings.defaultLeverage ?? config.DEFAULT_LEVERAGE;
   const entryId = clientOrderId(job.signalId, 'entry');
   const flipId = clientOrderId(job.signalId, 'flip');
-  const wantAtr =
-    settings.autoSlTp && job.signal.stop_loss === undefined && job.signal.take_profit === undefined;
+  // The account's default ATR SL/TP, when the alert names none of its own.
+  const wantAtr = settings.autoSlTp && !hasProtectionForm(job.signal);
+  const needsCandles =
+    wantAtr || job.signal.stop_loss_atr !== undefined || job.signal.take_profit_atr !== undefined;
   let candles: Promise<Candle[]> | undefined;
   const loadCandles = () =>
     (candles ??= x.candles.get(
@@ -47,9 +52,10 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   leverageSet.catch(() => undefined); // awaited below; a failure before that must not go unhandled
   if (!rows.some((r) => r.clientOrderId === entryId)) {
     // Fresh: decide from the account's state.
-    if (wantAtr) loadCandles().catch(() => undefined); // in parallel; needed only after the fill
+    if (needsCandles) loadCandles().catch(() => undefined); // in parallel; needed only after the fill
+    const mode = sizingFromSignal(job.signal, config.DEFAULT_SIZE_FRACTION).mode;
     const state = await readDecisionState(x, symbol, {
-      balance: job.signal.quantity === undefined,
+      balance: mode === 'balance_pct' || mode === 'risk_pct',
       price: true,
     });
     results['state'] = state.trace;
@@ -74,7 +80,8 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
       price,
       leverage,
       sizeFraction: config.DEFAULT_SIZE_FRACTION,
-      free: state.balance?.free,
+      balance: state.balance,
+      stopLoss: await stopForSizing(x, side, price, loadCandles),
       same,
       openPositionsAfterFlip: state.positions.filter((p) => p !== against).length,
     });
@@ -157,9 +164,17 @@ function levelsBeforeFill(
   wantAtr: boolean,
 ): ProtectionLevels {
   const { signal } = x.job;
+  const none: ProtectionLevels = { stopLoss: undefined, takeProfit: undefined, source: 'none' };
+  // % and ATR forms are taken from the fill price, after the fill.
+  const relative = [
+    signal.stop_loss_pct,
+    signal.stop_loss_atr,
+    signal.take_profit_pct,
+    signal.take_profit_atr,
+  ];
+  if (relative.some((v) => v !== undefined)) return none;
   if (signal.stop_loss !== undefined || signal.take_profit !== undefined)
     return { stopLoss: signal.stop_loss, takeProfit: signal.take_profit, source: 'signal' };
-  const none: ProtectionLevels = { stopLoss: undefined, takeProfit: undefined, source: 'none' };
   if (!wantAtr) return none;
   const { config } = x;
   const candles = x.candles.recent(
@@ -251,21 +266,29 @@ async function protectEntry(
   /** Legs already on the exchange (attached to the entry). */
   preplaced?: Map<ProtectionKind, Placed>,
 ): Promise<ExecutionOutcome> {
-  let legs: Array<{ kind: ProtectionKind; trigger: number }>;
+  let legs: Array<{ kind: ProtectionKind; trigger: number }> = [];
+  /** The alert's levels could not be computed from the fill (no ATR, a level ≤ 0): no stop to place. */
+  let unplaceable: string | undefined;
   if (preplaced) {
     // Planned with the entry: their levels are decided.
     legs = rows
       .filter((r) => r.leg === 'stop_loss' || r.leg === 'take_profit')
       .map((r) => ({ kind: r.leg as ProtectionKind, trigger: r.triggerPrice ?? 0 }));
   } else {
-    const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles);
-    if (levels.atr !== undefined)
-      results['atr'] = { value: round(levels.atr), timeframe: x.config.ATR_TIMEFRAME };
-    legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
-      const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
-      return trigger === undefined ? [] : [{ kind, trigger }];
+    const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles).catch((err: unknown) => {
+      if (!(err instanceof LevelError)) throw err;
+      unplaceable = err.message;
+      return undefined;
     });
-    rows = await planProtection(x, rows, legs, side, hedge, filled);
+    if (levels?.atr !== undefined)
+      results['atr'] = { value: round(levels.atr), timeframe: x.config.ATR_TIMEFRAME };
+    if (levels) {
+      legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
+        const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
+        return trigger === undefined ? [] : [{ kind, trigger }];
+      });
+      rows = await planProtection(x, rows, legs, side, hedge, filled);
+    }
   }
   // Both legs at once, each on its own planned row and client id. Wait for both before deciding: a retry must
   // not start while the other leg's request is still in flight.
@@ -277,7 +300,8 @@ async function protectEntry(
   const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
   const warnings: string[] = [];
-  let stopRefused: string | undefined;
+  let stopRefused: string | undefined = unplaceable;
+  if (unplaceable) results['stop_loss'] = { status: 'rejected', error: unplaceable };
   let stopThroughMarket = false;
   settled.forEach((s, i) => {
     if (s.status !== 'fulfilled') return;

@@ -12,7 +12,9 @@ import {
   type PositionSide,
 } from '@tradehook/exchange';
 import { planLegs, newRow, type Execution } from './context.ts';
-import { atrLevels, averageTrueRange, type ProtectionLevels } from './levels.ts';
+import { atrLevels, averageTrueRange, LevelError, type ProtectionLevels } from './levels.ts';
+import { levelPrice, protectionFormsFromSignal, ProtectionPlanError } from '@tradehook/risk';
+import type { OrderJob } from '@tradehook/contracts';
 import { runLeg } from './order-legs.ts';
 import { closingSide, orderView } from './views.ts';
 
@@ -32,8 +34,30 @@ export async function protectionLevels(
   loadCandles: () => Promise<Candle[]>,
 ): Promise<ProtectionLevels> {
   const { signal } = x.job;
-  if (signal.stop_loss !== undefined || signal.take_profit !== undefined) {
-    return { stopLoss: signal.stop_loss, takeProfit: signal.take_profit, source: 'signal' };
+  if (hasProtectionForm(signal)) {
+    // The alert's own levels: a price, a % from the fill price, or ATR multiples from the fill price.
+    const needs = signal.stop_loss_atr !== undefined || signal.take_profit_atr !== undefined;
+    const atr = needs ? (averageTrueRange(await loadCandles(), x.config.ATR_PERIOD) ?? undefined) : undefined;
+    const forms = protectionFormsFromSignal(signal);
+    try {
+      const stopLoss = forms.stopLoss && levelPrice(forms.stopLoss, side, fillPrice, 'stop', atr);
+      const tp = forms.takeProfits?.[0];
+      const takeProfit = tp && levelPrice(tp, side, fillPrice, 'target', atr);
+      for (const [name, level] of [
+        ['stop_loss', stopLoss],
+        ['take_profit', takeProfit],
+      ] as const) {
+        if (level !== undefined && !(level > 0))
+          throw new ProtectionPlanError(
+            `${name} computed at ${level} from the fill ${fillPrice}: not a price`,
+          );
+      }
+      return { stopLoss, takeProfit, source: 'signal', ...(atr !== undefined ? { atr } : {}) };
+    } catch (err) {
+      // Refused levels after the fill: the stop is treated as refused (protected or flat decides).
+      if (err instanceof ProtectionPlanError) throw new LevelError(err.reason);
+      throw err;
+    }
   }
   if (!wantAtr) return { stopLoss: undefined, takeProfit: undefined, source: 'none' };
   const atr = averageTrueRange(await loadCandles(), x.config.ATR_PERIOD);
@@ -43,6 +67,42 @@ export async function protectionLevels(
   }
   const lv = atrLevels(side, fillPrice, atr, x.config.ATR_SL_MULTIPLIER, x.config.ATR_TP_MULTIPLIER);
   return { ...lv, source: 'atr', atr };
+}
+
+/** Does the alert name its own stop-loss or take-profit (any form)? Then the account's ATR default is off. */
+export function hasProtectionForm(signal: OrderJob['signal']): boolean {
+  return [
+    signal.stop_loss,
+    signal.stop_loss_pct,
+    signal.stop_loss_atr,
+    signal.take_profit,
+    signal.take_profit_pct,
+    signal.take_profit_atr,
+  ].some((v) => v !== undefined);
+}
+
+/**
+ * The stop an entry sized by risk_pct is sized from, before the fill: the alert's price, % or ATR form from the
+ * decision price (the contract refuses risk_pct without one). Undefined for other modes.
+ */
+export async function stopForSizing(
+  x: Execution,
+  side: PositionSide,
+  price: number,
+  loadCandles: () => Promise<Candle[]>,
+): Promise<number | undefined> {
+  const { signal } = x.job;
+  if (signal.risk_pct === undefined) return undefined;
+  const form = protectionFormsFromSignal(signal).stopLoss;
+  if (!form) return undefined;
+  const atr =
+    'atr' in form ? (averageTrueRange(await loadCandles(), x.config.ATR_PERIOD) ?? undefined) : undefined;
+  try {
+    return levelPrice(form, side, price, 'stop', atr);
+  } catch (err) {
+    if (err instanceof ProtectionPlanError) throw new LevelError(err.reason);
+    throw err;
+  }
 }
 
 /** The planned row of one protective leg (reduce-only conditional order closing `side`). */
