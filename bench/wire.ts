@@ -275,7 +275,7 @@ async function burst(ctx: Ctx, exchange: Venue, accounts: BenchAccount[]): Promi
   );
   const ids = sent.map((s) => s.signalId);
   let rows: Array<{ id: string; status: string }> = [];
-  for (const end = Date.now() + 60_000; Date.now() < end; await sleep(50)) {
+  for (const end = Date.now() + 300_000; Date.now() < end; await sleep(50)) {
     rows = (
       await ctx.db.query<{ id: string; status: string }>(
         'SELECT id, status FROM signals WHERE id = ANY($1)',
@@ -332,10 +332,11 @@ interface Cpu {
 /**
  * CPU per alert for `long` with 10 % sizing and ATR SL/TP: /proc utime+stime of every process, read around
  * each alert (until its SL and TP are at the simulator, plus SETTLE_MS for what the services do after), minus
- * what the same processes use with no alerts over the same total wall time. The close of each position is
- * outside the measured windows.
+ * what the same processes use with no alerts in a window of the same length after each alert's close has
+ * settled (IDLE_GAP_MS). The close of each position is outside the measured windows.
  */
 const SETTLE_MS = 150;
+const IDLE_GAP_MS = 500;
 async function cpuRounds(
   ctx: Ctx,
   exchange: Venue,
@@ -348,6 +349,7 @@ async function cpuRounds(
   await alert(ctx, exchange, a!, { action: 'long' });
   await alert(ctx, exchange, a!, { action: 'close_long' });
   const used: Record<string, number> = {};
+  const idle: Record<string, number> = {};
   let wallMs = 0;
   for (let i = 0; i < n; i++) {
     await sleep(SETTLE_MS);
@@ -356,17 +358,20 @@ async function cpuRounds(
     await alert(ctx, exchange, a!, { action: 'long' });
     await sleep(SETTLE_MS);
     for (const [k, v] of Object.entries(meter())) used[k] = (used[k] ?? 0) + v;
-    wallMs += Date.now() - t;
+    const w = Date.now() - t;
+    wallMs += w;
     await alert(ctx, exchange, a!, { action: 'close_long' });
+    // The idle reference right after, as long as this alert's window, once the close has settled.
+    await sleep(IDLE_GAP_MS);
+    const idleMeter = cpuMeter(services);
+    await sleep(w);
+    for (const [k, v] of Object.entries(idleMeter())) idle[k] = (idle[k] ?? 0) + v;
   }
-  await sleep(SETTLE_MS);
-  const idleMeter = cpuMeter(services);
-  await sleep(wallMs);
-  const idle = idleMeter();
   const perAlertMs: Record<string, number> = {};
   const idleMsPerSecond: Record<string, number> = {};
   for (const k of Object.keys(used)) {
-    perAlertMs[k] = round(Math.max(0, (used[k]! - (idle[k] ?? 0)) / n), 2);
+    // Not clamped at zero: tick rounding (10 ms) is unbiased only if negative remainders are kept.
+    perAlertMs[k] = round((used[k]! - (idle[k] ?? 0)) / n, 2);
     idleMsPerSecond[k] = round(((idle[k] ?? 0) * 1000) / wallMs, 1);
   }
   const servicesPerAlertMs = round(
@@ -553,7 +558,7 @@ async function main(): Promise<void> {
       '',
       '## CPU per alert',
       '',
-      `\`long\` with 10 % sizing and ATR SL/TP, ${ROUNDS} alerts per venue one at a time: utime + stime from /proc/<pid>/stat of each process, read around each alert (until its SL and TP are at the simulator, plus ${SETTLE_MS} ms), minus the same processes' CPU with no alerts over the same total wall time; the close of each position is outside the windows. /proc counts in 10 ms ticks. "services" = ingress + risk + both workers; the simulator is shown but not counted.`,
+      `\`long\` with 10 % sizing and ATR SL/TP, ${ROUNDS} alerts per venue one at a time: utime + stime from /proc/<pid>/stat of each process, read around each alert (until its SL and TP are at the simulator, plus ${SETTLE_MS} ms), minus the same processes' CPU with no alerts in a window of the same length after each alert (once its close has settled, ${IDLE_GAP_MS} ms); the close of each position is outside the windows. /proc counts in 10 ms ticks (remainders kept, so a service may show a small negative figure). "services" = ingress + risk + both workers; the simulator is shown but not counted.`,
       '',
       `| venue | alerts | wall ms | ${serviceNames.join(' ms | ')} ms | services ms per alert |`,
       `|---|---|---|${serviceNames.map(() => '---|').join('')}---|`,
