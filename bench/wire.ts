@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { clientOrderId } from '../packages/contracts/src/index.ts';
@@ -465,6 +466,7 @@ function targets(series: Series[], bursts: Burst[], cpus: Cpu[]): Target[] {
 let ctxEnv: Awaited<ReturnType<typeof createBenchEnvironment>>;
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg()[0]!;
   ctxEnv = await createBenchEnvironment();
   const sim = await startSimulatorProcess();
   const services: ManagedProcess[] = [];
@@ -519,6 +521,8 @@ async function main(): Promise<void> {
     const serviceNames = Object.keys(cpus[0]!.perAlertMs);
     const lines = [
       `Settings: production defaults (EXCHANGE_RATE_LIMIT on — the ccxt throttle and the request budget —, pre-warm on), the simulator enforcing the exchanges' real rate limits, simulator round trip (RT) ${RTT} ms, one alert at a time, ${ROUNDS} rounds; burst of ${BURST} accounts per venue. Reproduce: \`WIRE_ROUNDS=${ROUNDS} WIRE_RTT_MS=${RTT} WIRE_BURST=${BURST} pnpm bench:wire\`.`,
+      '',
+      `Machine: ${os.cpus().length} cores; 1-minute load average ${round(loadAtStart, 2)} at start, ${round(os.loadavg()[0]!, 2)} at the end — the services, simulator, PostgreSQL, Redis and this client share the cores, and a load above the core count means other work ran too (latency figures then pessimistic; CPU time is less affected).`,
       '',
       '## Targets',
       '',
