@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,8 @@ import { runPipelineScenarios } from './scenarios/pipeline.ts';
  * BENCH_OUT (report path, default BENCHMARKS.md), BENCH_JSON (default bench/results.json),
  * BENCH_KEEP=1 (keep the database and Redis keys), BENCH_LOG_LEVEL (services' LOG_LEVEL, default info),
  * BENCH_WORKER_CONCURRENCY (default 8), BENCH_EXCHANGE_RATE_LIMIT=true (ccxt throttle on), BENCH_CPU_PROF_DIR
- * (V8 CPU profiles of every service), BENCH_PG_ADMIN_URL / BENCH_REDIS_URL, BENCH_DB_PREFIX.
+ * (V8 CPU profiles of every service), BENCH_PG_ADMIN_URL / BENCH_REDIS_URL, BENCH_DB_PREFIX, BENCH_WIRE=1 (then
+ * also `pnpm bench:wire`, bench/wire.ts: the production-default latency, burst and CPU figures in bench/wire.md).
  */
 const scale = Number(process.env.BENCH_SCALE ?? 1);
 if (!Number.isFinite(scale) || scale <= 0) throw new Error('BENCH_SCALE must be a positive number');
@@ -121,3 +123,10 @@ const final = results as BenchResults;
 await writeFormattedJson(jsonFile, final);
 writeFileSync(outFile, renderReport(final));
 log(`wrote ${path.relative(REPO_ROOT, outFile)} and ${path.relative(REPO_ROOT, jsonFile)}`);
+
+if (process.env.BENCH_WIRE === '1') {
+  log('pnpm bench:wire (bench/wire.ts)');
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/wire.ts'], { cwd: REPO_ROOT, stdio: 'inherit' });
+} else {
+  log('wire latency, burst and CPU per alert with production defaults: pnpm bench:wire (bench/wire.md)');
+}

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { clientOrderId } from '../packages/contracts/src/index.ts';
@@ -14,7 +15,7 @@ import {
   type Ingress,
   type Simulator,
 } from './lib/pipeline.ts';
-import { startProcess, type ManagedProcess } from './lib/processes.ts';
+import { cpuMeter, startProcess, type ManagedProcess } from './lib/processes.ts';
 import { REPO_ROOT, waitUntil } from '../scripts/lib/supervisor.ts';
 import { round, summarise, type Summary } from './lib/stats.ts';
 
@@ -23,12 +24,22 @@ import { round, summarise, type Summary } from './lib/stats.ts';
  * account pre-warm on), the simulator answering every exchange request after WIRE_RTT_MS (default 25 ms, a
  * good host's round trip), one alert at a time. Measures alert → entry / SL and TP / close at the exchange
  * (the simulator's arrival time of each order, by client id), the first alert of a fresh account, and in the
- * same run a synchronous baseline (bench/load/sync-baseline.ts) against the same simulator.
- * Env: WIRE_ROUNDS (default 20), WIRE_RTT_MS (25), WIRE_OUT (bench/wire-results.json).
+ * same run a synchronous baseline (bench/load/sync-baseline.ts) against the same simulator; then the CPU
+ * every service spends per alert (from /proc, idle subtracted) and a burst of one alert each for WIRE_BURST
+ * accounts within one second, with the 429/418 answers the simulator (real rate limits on) served meanwhile.
+ * Env: WIRE_ROUNDS (default 20), WIRE_RTT_MS (25), WIRE_BURST (100), WIRE_FRESH (3 fresh accounts per venue),
+ * WIRE_VENUES (binance,okx), WIRE_OUT (bench/wire-results.json), WIRE_MD (bench/wire.md).
  */
 const RTT = Number(process.env.WIRE_RTT_MS ?? 25);
 const ROUNDS = Number(process.env.WIRE_ROUNDS ?? 20);
+const BURST = Number(process.env.WIRE_BURST ?? 100);
+const FRESH = Number(process.env.WIRE_FRESH ?? 3);
 const OUT = path.resolve(REPO_ROOT, process.env.WIRE_OUT ?? 'bench/wire-results.json');
+const MD = path.resolve(REPO_ROOT, process.env.WIRE_MD ?? 'bench/wire.md');
+const VENUES = (process.env.WIRE_VENUES ?? 'binance,okx').split(',').map((v) => {
+  if (v !== 'binance' && v !== 'okx') throw new Error(`WIRE_VENUES: unknown venue "${v}"`);
+  return v as Venue;
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => console.log(`[wire] ${msg}`);
 
@@ -64,13 +75,15 @@ async function arrivals(ctx: Ctx, exchange: Venue, apiKey: string): Promise<Map<
   return new Map(orders.flatMap((o) => (o.client_id && o.arrival_ms ? [[o.client_id, o.arrival_ms]] : [])));
 }
 
+const FINAL = ['executed', 'failed', 'rejected', 'ignored'];
+
 async function finalStatus(ctx: Ctx, signalId: string): Promise<string> {
   for (const end = Date.now() + 20_000; Date.now() < end; await sleep(5)) {
     const { rows } = await ctx.db.query<{ status: string }>('SELECT status FROM signals WHERE id = $1', [
       signalId,
     ]);
     const s = rows[0]?.status;
-    if (s && ['executed', 'failed', 'rejected', 'ignored'].includes(s)) return s;
+    if (s && FINAL.includes(s)) return s;
   }
   throw new Error(`signal ${signalId} not final after 20 s`);
 }
@@ -145,7 +158,7 @@ async function venueRounds(ctx: Ctx, exchange: Venue): Promise<Series[]> {
     await alert(ctx, exchange, sized!, { action: 'close_long' });
   }
   const fresh: number[] = [];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < FRESH; i++) {
     const [a] = await simAccounts(ctx, exchange, `f${i}`, 1);
     await seedAccounts(ctxEnv, exchange, [a!]);
     fresh.push(at(await alert(ctx, exchange, a!, { action: 'long', quantity: 0.01 }), 'entry'));
@@ -200,31 +213,328 @@ async function baselineRounds(ctx: Ctx): Promise<Series> {
   }
 }
 
+interface Served {
+  binance_429: number;
+  binance_418: number;
+  binance_order_429: number;
+  okx_429: number;
+}
+
+async function served(ctx: Ctx): Promise<Served> {
+  return (await ctx.sim.control<{ served: Served }>('GET', '/_sim/rate-limits')).served;
+}
+
+const limited = (s: Served, exchange: Venue) =>
+  exchange === 'okx' ? s.okx_429 : s.binance_429 + s.binance_418 + s.binance_order_429;
+
+interface Burst {
+  exchange: Venue;
+  alerts: number;
+  executed: number;
+  /** Wall time from the first to the last alert leaving the client. */
+  sendSpanMs: number;
+  /** Last alert sent → last entry at the simulator. */
+  lastAlertToLastEntryMs: number;
+  /** Last alert sent → last stop-loss / take-profit at the simulator. */
+  lastAlertToLastProtectionMs: number;
+  entry: Summary;
+  protection: Summary;
+  /** 429 + 418 answers the simulator served during the burst (Binance: weight, orders and bans; OKX: 50011). */
+  rateLimited: number;
+  statuses: Record<string, number>;
+}
+
+/**
+ * One `long` (10 % sizing, ATR SL/TP) for each of the accounts, spread evenly over one second; the accounts
+ * were registered before the workers started, so the workers' pre-warm prepared them (the state after a
+ * restart, or after an account's first alert).
+ */
+async function burst(ctx: Ctx, exchange: Venue, accounts: BenchAccount[]): Promise<Burst> {
+  const before = await served(ctx);
+  const spacing = 1000 / accounts.length;
+  const start = Date.now() + 20;
+  const sent = await Promise.all(
+    accounts.map(async (a, i) => {
+      await sleep(Math.max(0, start + i * spacing - Date.now()));
+      const t0 = Date.now();
+      const res = await fetch(ctx.ingress.webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          account_id: a.accountId,
+          exchange,
+          symbol: 'BTCUSDT',
+          secret: ctx.secret,
+          alert_id: `burst-${randomBytes(6).toString('hex')}`,
+          action: 'long',
+        }),
+      });
+      const json = (await res.json()) as { signal_id?: string };
+      // An alert the ingress refused (TradingView does not retry) stays in the figures as a missing order.
+      return { t0, signalId: json.signal_id ?? '', answer: res.status };
+    }),
+  );
+  const ids = sent.map((s) => s.signalId).filter(Boolean);
+  let rows: Array<{ id: string; status: string }> = [];
+  for (const end = Date.now() + 300_000; Date.now() < end; await sleep(50)) {
+    rows = (
+      await ctx.db.query<{ id: string; status: string }>(
+        'SELECT id, status FROM signals WHERE id = ANY($1)',
+        [ids],
+      )
+    ).rows;
+    if (rows.length === ids.length && rows.every((r) => FINAL.includes(r.status))) break;
+  }
+  const after = await served(ctx);
+  const { orders } = await ctx.sim.control<{
+    orders: Array<{ client_id: string | null; arrival_ms: number | null }>;
+  }>('GET', `/_sim/orders?exchange=${exchange}`);
+  const arrival = new Map(
+    orders.flatMap((o) => (o.client_id && o.arrival_ms ? [[o.client_id, o.arrival_ms]] : [])),
+  );
+  const entryAt = sent.map((s) => arrival.get(clientOrderId(s.signalId, 'entry')) ?? Number.NaN);
+  const protAt = sent.map((s) =>
+    Math.max(
+      arrival.get(clientOrderId(s.signalId, 'stop_loss')) ?? Number.NaN,
+      arrival.get(clientOrderId(s.signalId, 'take_profit')) ?? Number.NaN,
+    ),
+  );
+  const lastAlert = Math.max(...sent.map((s) => s.t0));
+  const statuses: Record<string, number> = {};
+  for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  for (const s of sent)
+    if (!s.signalId) statuses[`refused ${s.answer}`] = (statuses[`refused ${s.answer}`] ?? 0) + 1;
+  // A missing order makes its figure NaN: the burst then reads "missed", never a flattering maximum.
+  return {
+    exchange,
+    alerts: sent.length,
+    executed: statuses['executed'] ?? 0,
+    sendSpanMs: lastAlert - Math.min(...sent.map((s) => s.t0)),
+    lastAlertToLastEntryMs: Math.max(...entryAt) - lastAlert,
+    lastAlertToLastProtectionMs: Math.max(...protAt) - lastAlert,
+    entry: summarise(entryAt.map((t, i) => t - sent[i]!.t0)),
+    protection: summarise(protAt.map((t, i) => t - sent[i]!.t0)),
+    rateLimited: limited(after, exchange) - limited(before, exchange),
+    statuses,
+  };
+}
+
+interface Cpu {
+  exchange: Venue;
+  alerts: number;
+  /** Wall time the alerts were measured over (and the idle reference with them). */
+  wallMs: number;
+  /** CPU ms per alert, idle subtracted, per service. */
+  perAlertMs: Record<string, number>;
+  /** ingress + risk + workers (the simulator not counted). */
+  servicesPerAlertMs: number;
+  simulatorPerAlertMs: number;
+  idleMsPerSecond: Record<string, number>;
+}
+
+/**
+ * CPU per alert for `long` with 10 % sizing and ATR SL/TP: /proc utime+stime of every process, read around
+ * each alert (until its SL and TP are at the simulator, plus SETTLE_MS for what the services do after), minus
+ * what the same processes use with no alerts in a window of the same length after each alert's close has
+ * settled (IDLE_GAP_MS). The close of each position is outside the measured windows.
+ */
+const SETTLE_MS = 150;
+const IDLE_GAP_MS = 500;
+async function cpuRounds(
+  ctx: Ctx,
+  exchange: Venue,
+  services: Array<{ name: string; pid: number }>,
+  n: number,
+): Promise<Cpu> {
+  const [a] = await simAccounts(ctx, exchange, 'cpu', 1);
+  await seedAccounts(ctxEnv, exchange, [a!]);
+  // Its first alert (building the account's client) is not what is measured.
+  await alert(ctx, exchange, a!, { action: 'long' });
+  await alert(ctx, exchange, a!, { action: 'close_long' });
+  const used: Record<string, number> = {};
+  const idle: Record<string, number> = {};
+  let wallMs = 0;
+  for (let i = 0; i < n; i++) {
+    await sleep(SETTLE_MS);
+    const t = Date.now();
+    const meter = cpuMeter(services);
+    await alert(ctx, exchange, a!, { action: 'long' });
+    await sleep(SETTLE_MS);
+    for (const [k, v] of Object.entries(meter())) used[k] = (used[k] ?? 0) + v;
+    const w = Date.now() - t;
+    wallMs += w;
+    await alert(ctx, exchange, a!, { action: 'close_long' });
+    // The idle reference right after, as long as this alert's window, once the close has settled.
+    await sleep(IDLE_GAP_MS);
+    const idleMeter = cpuMeter(services);
+    await sleep(w);
+    for (const [k, v] of Object.entries(idleMeter())) idle[k] = (idle[k] ?? 0) + v;
+  }
+  const perAlertMs: Record<string, number> = {};
+  const idleMsPerSecond: Record<string, number> = {};
+  for (const k of Object.keys(used)) {
+    // Not clamped at zero: tick rounding (10 ms) is unbiased only if negative remainders are kept.
+    perAlertMs[k] = round((used[k]! - (idle[k] ?? 0)) / n, 2);
+    idleMsPerSecond[k] = round(((idle[k] ?? 0) * 1000) / wallMs, 1);
+  }
+  const servicesPerAlertMs = round(
+    Object.entries(perAlertMs)
+      .filter(([k]) => k !== 'exchange-sim')
+      .reduce((t, [, v]) => t + v, 0),
+    2,
+  );
+  return {
+    exchange,
+    alerts: n,
+    wallMs,
+    perAlertMs,
+    servicesPerAlertMs,
+    simulatorPerAlertMs: perAlertMs['exchange-sim'] ?? Number.NaN,
+    idleMsPerSecond,
+  };
+}
+
+interface Target {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+function targets(series: Series[], bursts: Burst[], cpus: Cpu[]): Target[] {
+  const find = (name: string) => series.find((s) => s.name === name)!;
+  const rt = (ms: number) => `${round(ms)} ms = ${round(ms / RTT, 1)} RT`;
+  const out: Target[] = [];
+  for (const v of VENUES) {
+    const entries = [
+      find(`${v}: long, 10 % sizing, ATR SL/TP → entry`),
+      find(`${v}: long, given quantity and SL/TP → entry`),
+    ];
+    const prots = [
+      find(`${v}: long, 10 % sizing, ATR SL/TP → SL and TP both`),
+      find(`${v}: long, given quantity and SL/TP → SL and TP both`),
+    ];
+    const worst = (list: Series[], k: 'p50' | 'p99') => Math.max(...list.map((s) => s.ms[k]));
+    out.push(
+      {
+        target: `${v}: entry p50 ≤ 1 RT (worst of the two entry rows)`,
+        measured: rt(worst(entries, 'p50')),
+        met: worst(entries, 'p50') <= RTT,
+      },
+      {
+        target: `${v}: entry p99 ≤ 2 RT`,
+        measured: rt(worst(entries, 'p99')),
+        met: worst(entries, 'p99') <= 2 * RTT,
+      },
+      {
+        target: `${v}: SL and TP p50 ≤ 3 RT`,
+        measured: rt(worst(prots, 'p50')),
+        met: worst(prots, 'p50') <= 3 * RTT,
+      },
+    );
+    const close = find(`${v}: close_long → close order`).ms.p50;
+    out.push({ target: `${v}: close p50 ≤ 1 RT`, measured: rt(close), met: close <= RTT });
+  }
+  const base = series.find((s) => s.name.startsWith('synchronous baseline'))!.ms.p50;
+  for (const v of VENUES) {
+    const entry = find(`${v}: long, given quantity and SL/TP → entry`).ms.p50;
+    out.push({
+      target: `${v}: entry ≥ 10× faster than the synchronous baseline (p50)`,
+      measured: `${round(base / entry, 2)}× (${round(entry)} vs ${round(base)} ms)`,
+      met: base / entry >= 10,
+    });
+  }
+  for (const b of bursts) {
+    out.push({
+      target: `${b.exchange}: burst of ${b.alerts} — every entry within 1 s of the last alert`,
+      measured: `${round(b.lastAlertToLastEntryMs)} ms (${b.executed}/${b.alerts} executed)`,
+      met: b.lastAlertToLastEntryMs <= 1000 && b.executed === b.alerts,
+    });
+    out.push({
+      target: `${b.exchange}: burst — no 429/418 from the exchange`,
+      measured: String(b.rateLimited),
+      met: b.rateLimited === 0,
+    });
+  }
+  for (const c of cpus) {
+    out.push({
+      target: `${c.exchange}: ≤ 6 ms CPU per alert, all services (ATR SL/TP entry)`,
+      measured: `${c.servicesPerAlertMs} ms`,
+      met: c.servicesPerAlertMs <= 6,
+    });
+  }
+  return out;
+}
+
 let ctxEnv: Awaited<ReturnType<typeof createBenchEnvironment>>;
 
 async function main(): Promise<void> {
+  const loadAtStart = os.loadavg()[0]!;
   ctxEnv = await createBenchEnvironment();
   const sim = await startSimulatorProcess();
   const services: ManagedProcess[] = [];
   const db = new pg.Client({ connectionString: ctxEnv.databaseUrl });
   await db.connect();
   try {
+    // The exchanges' real request limits (429/418 counted by the simulator), as a user meets them.
+    await sim.control('POST', '/_sim/rate-limits', { real: true });
     const ingress = await startIngress(ctxEnv);
     services.push(ingress.process, await startRisk(ctxEnv));
-    for (const exchange of ['binance', 'okx'] as const) {
+    const ctx: Ctx = { sim, ingress, db, secret: ctxEnv.webhookSecret };
+    // The burst's accounts exist before the workers start, so their pre-warm prepares them.
+    const burstAccounts = new Map<Venue, BenchAccount[]>();
+    for (const exchange of VENUES) {
+      const accounts = await simAccounts(ctx, exchange, 'b', BURST);
+      await seedAccounts(ctxEnv, exchange, accounts);
+      burstAccounts.set(exchange, accounts);
+    }
+    for (const exchange of VENUES) {
       const w = startWorkerProcess(ctxEnv, { exchange, simulatorUrl: sim.url, name: `worker-${exchange}` });
       services.push(w);
       await waitForQueueWorkers(ctxEnv, `orders-${exchange}`, 1, w);
     }
+    for (const w of services.slice(2)) {
+      await waitUntil(`${w.name} pre-warm`, () => /accounts pre-warmed/.test(w.output()), {
+        timeoutMs: 120_000,
+        process: w,
+      });
+    }
     await sim.control('POST', '/_sim/latency', { ms: RTT });
-    const ctx: Ctx = { sim, ingress, db, secret: ctxEnv.webhookSecret };
-    log(`rounds ${ROUNDS}, simulator round trip ${RTT} ms, ccxt throttle on (production default)`);
+    log(
+      `rounds ${ROUNDS}, burst ${BURST}, simulator round trip ${RTT} ms, ccxt throttle on (production default), real rate limits`,
+    );
     const series: Series[] = [];
-    for (const exchange of ['binance', 'okx'] as const) series.push(...(await venueRounds(ctx, exchange)));
+    for (const exchange of VENUES) series.push(...(await venueRounds(ctx, exchange)));
+    const meterTargets = [...services, sim.process].map((p) => ({ name: p.name, pid: p.pid }));
+    const cpus: Cpu[] = [];
+    for (const exchange of VENUES) {
+      log(`${exchange}: CPU per alert over ${ROUNDS} alerts`);
+      cpus.push(await cpuRounds(ctx, exchange, meterTargets, ROUNDS));
+    }
+    const bursts: Burst[] = [];
+    for (const exchange of VENUES) {
+      log(`${exchange}: burst of ${BURST}`);
+      bursts.push(await burst(ctx, exchange, burstAccounts.get(exchange)!));
+      await sleep(1_000);
+    }
     const baseline = await baselineRounds(ctx);
     series.push(baseline);
+    const totalServed = await served(ctx);
+    const goals = targets(series, bursts, cpus);
+    const serviceNames = Object.keys(cpus[0]!.perAlertMs);
     const lines = [
-      `Settings: production defaults (EXCHANGE_RATE_LIMIT on, pre-warm on), simulator round trip ${RTT} ms, one alert at a time, ${ROUNDS} rounds. Command: \`WIRE_ROUNDS=${ROUNDS} WIRE_RTT_MS=${RTT} pnpm bench:wire\`.`,
+      `Settings: production defaults (EXCHANGE_RATE_LIMIT on — the ccxt throttle and the request budget —, pre-warm on), the simulator enforcing the exchanges' real rate limits, simulator round trip (RT) ${RTT} ms, one alert at a time, ${ROUNDS} rounds; burst of ${BURST} accounts per venue. Reproduce: \`WIRE_ROUNDS=${ROUNDS} WIRE_RTT_MS=${RTT} WIRE_BURST=${BURST} pnpm bench:wire\`.`,
+      '',
+      `Machine: ${os.cpus().length} cores; 1-minute load average ${round(loadAtStart, 2)} at start, ${round(os.loadavg()[0]!, 2)} at the end — the services, simulator, PostgreSQL, Redis and this client share the cores, and a load above the core count means other work ran too (latency figures then pessimistic; CPU time is less affected).`,
+      '',
+      '## Targets',
+      '',
+      '| target | measured | met |',
+      '|---|---|---|',
+      ...goals.map((g) => `| ${g.target} | ${g.measured} | ${g.met ? 'met' : '**missed**'} |`),
+      '',
+      `${goals.filter((g) => g.met).length} of ${goals.length} met.`,
+      '',
+      '## One alert at a time',
       '',
       '| alert → at the exchange | n | p50 ms | p99 ms | p50 in round trips |',
       '|---|---|---|---|---|',
@@ -233,19 +543,59 @@ async function main(): Promise<void> {
           `| ${s.name} | ${s.ms.n} | ${round(s.ms.p50)} | ${round(s.ms.p99)} | ${round(s.ms.p50 / RTT, 1)} |`,
       ),
       '',
-      `Binance entry with given quantity vs the synchronous baseline, p50: ${round(baseline.ms.p50 / series[2]!.ms.p50, 2)}× (above 1 = tradehook faster).`,
+      `${VENUES[0]} entry with given quantity vs the synchronous baseline, p50: ${round(baseline.ms.p50 / series[2]!.ms.p50, 2)}× (above 1 = tradehook faster).`,
+      '',
+      `## Burst: one alert each for ${BURST} accounts within one second`,
+      '',
+      'Each alert a `long` with 10 % sizing and ATR SL/TP for its own account, sent evenly over one second without waiting for the previous answer; the accounts were registered before the workers started (pre-warmed). Latency per alert is from that alert leaving the client to its entry (or its later protective order) at the simulator.',
+      '',
+      '| venue | alerts | sent over ms | last alert → last entry ms | last alert → last SL/TP ms | entry p50 ms | entry p99 ms | SL/TP p50 ms | SL/TP p99 ms | 429/418 served | statuses |',
+      '|---|---|---|---|---|---|---|---|---|---|---|',
+      ...bursts.map(
+        (b) =>
+          `| ${b.exchange} | ${b.alerts} | ${round(b.sendSpanMs)} | ${round(b.lastAlertToLastEntryMs)} | ${round(b.lastAlertToLastProtectionMs)} | ${round(b.entry.p50)} | ${round(b.entry.p99)} | ${round(b.protection.p50)} | ${round(b.protection.p99)} | ${b.rateLimited} | ${Object.entries(
+            b.statuses,
+          )
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')} |`,
+      ),
+      '',
+      `429/418 answers over the whole run (pre-warm, rounds, bursts, baseline): Binance 429 ${totalServed.binance_429}, 418 ${totalServed.binance_418}, order-count 429 ${totalServed.binance_order_429}; OKX 429 ${totalServed.okx_429}.`,
+      '',
+      '## CPU per alert',
+      '',
+      `\`long\` with 10 % sizing and ATR SL/TP, ${ROUNDS} alerts per venue one at a time: utime + stime from /proc/<pid>/stat of each process, read around each alert (until its SL and TP are at the simulator, plus ${SETTLE_MS} ms), minus the same processes' CPU with no alerts in a window of the same length after each alert (once its close has settled, ${IDLE_GAP_MS} ms); the close of each position is outside the windows. /proc counts in 10 ms ticks (remainders kept, so a service may show a small negative figure). "services" = ingress + risk + both workers; the simulator is shown but not counted.`,
+      '',
+      `| venue | alerts | wall ms | ${serviceNames.join(' ms | ')} ms | services ms per alert |`,
+      `|---|---|---|${serviceNames.map(() => '---|').join('')}---|`,
+      ...cpus.map(
+        (c) =>
+          `| ${c.exchange} | ${c.alerts} | ${c.wallMs} | ${serviceNames.map((k) => c.perAlertMs[k]).join(' | ')} | **${c.servicesPerAlertMs}** |`,
+      ),
+      '',
+      `Idle CPU subtracted (ms per second of wall time): ${cpus
+        .map(
+          (c) =>
+            `${c.exchange} run — ${Object.entries(c.idleMsPerSecond)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`,
+        )
+        .join('; ')}.`,
     ];
     console.log(lines.join('\n'));
     const report = [
       '# Wire latency as the user runs it',
       '',
-      `Generated by \`pnpm bench:wire\` (bench/wire.ts) on ${new Date().toISOString()}; raw figures in \`${path.relative(REPO_ROOT, OUT)}\`. Each figure is from the alert leaving the client to the order's arrival at the simulator (its own clock, same host).`,
+      `Generated by \`pnpm bench:wire\` (bench/wire.ts) on ${new Date().toISOString()}; raw figures in \`${path.relative(REPO_ROOT, OUT)}\`. Each latency is from the alert leaving the client to the order's arrival at the simulator (its own clock, same host). \`pnpm bench\` (BENCHMARKS.md) points here; \`BENCH_WIRE=1 pnpm bench\` runs this too.`,
       '',
       ...lines,
       '',
     ];
-    writeFileSync(path.resolve(REPO_ROOT, 'bench/wire.md'), report.join('\n'));
-    writeFileSync(OUT, `${JSON.stringify({ rttMs: RTT, rounds: ROUNDS, series }, null, 2)}\n`);
+    writeFileSync(MD, report.join('\n'));
+    writeFileSync(
+      OUT,
+      `${JSON.stringify({ rttMs: RTT, rounds: ROUNDS, burstSize: BURST, targets: goals, series, bursts, cpu: cpus, served: totalServed }, null, 2)}\n`,
+    );
   } finally {
     await sim.control('POST', '/_sim/latency', { ms: 0 }).catch(() => undefined);
     await Promise.all(services.map((s) => s.stop()));

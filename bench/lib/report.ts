@@ -117,8 +117,10 @@ export function renderReport(r: BenchResults): string {
   );
   out.push('');
   out.push(
-    'What a trader waits for with production defaults (ccxt throttle on, 25 ms exchange round trip), side by ' +
-      'side with a synchronous baseline: [bench/wire.md](bench/wire.md), written by `pnpm bench:wire`.',
+    'What a trader waits for with production defaults (ccxt throttle on, 25 ms exchange round trip, the ' +
+      "exchanges' real rate limits), side by side with a synchronous baseline, plus a burst of 100 accounts " +
+      'within one second and CPU per alert, each against its target: [bench/wire.md](bench/wire.md), written ' +
+      'by `pnpm bench:wire` (`BENCH_WIRE=1 pnpm bench` runs it after these benchmarks).',
   );
   out.push('');
   out.push('## Targets');
