@@ -64,7 +64,10 @@ export class AccountContext {
    * leverage brackets, and the live state's first REST snapshot and stream subscriptions.
    */
   async prepare(): Promise<void> {
-    await Promise.all([this.adapter.prepareAccount(), this.positionMode(), this.startLive()]);
+    // The streams' first REST snapshot runs at background priority and, for many accounts, spreads over the
+    // request budget's minute: not awaited, decisions read REST until it is in.
+    void this.startLive().catch(() => undefined);
+    await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
   }
 
   /** Starts following the private streams (once; background reads, never ahead of an order). */
