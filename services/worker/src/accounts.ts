@@ -39,6 +39,8 @@ export class AccountContext {
   readonly marginModeSet = new Set<string>();
   private ordersInFlight = 0;
   private lastOrderAnsweredAt = 0;
+  /** When this process last sent a market order of the account (it changes the position). */
+  private lastMarketOrderSentAt = 0;
   private liveStarted: Promise<void> | undefined;
 
   constructor(
@@ -79,7 +81,8 @@ export class AccountContext {
   }
 
   /** Runs one order request, remembering that this account's state is changing (see liveStateUnusable). */
-  async ownOrder<T>(send: () => Promise<T>): Promise<T> {
+  async ownOrder<T>(send: () => Promise<T>, movesPosition = false): Promise<T> {
+    if (movesPosition) this.lastMarketOrderSentAt = Date.now();
     this.ordersInFlight += 1;
     try {
       return await send();
@@ -102,6 +105,10 @@ export class AccountContext {
     if (!f.streaming) return `the account stream is down (${f.lastError ?? 'reconnecting'})`;
     if (f.ageMs > maxAgeMs) return `the stream state is ${Math.round(f.ageMs)} ms old (bound ${maxAgeMs} ms)`;
     if (this.ordersInFlight > 0) return 'another order of this account is in flight';
+    // The fill of our last market order is pushed as a position update: until one arrived after it was sent,
+    // the stream may not show its effect (a slow stream, a loaded host).
+    if (this.live.positionsUpdatedAt() < this.lastMarketOrderSentAt)
+      return 'the stream has shown no position update since this account’s last market order';
     const since = now - this.lastOrderAnsweredAt;
     if (since < graceMs) return `an order of this account was answered ${since} ms ago (grace ${graceMs} ms)`;
     return null;

@@ -83,6 +83,8 @@ export class LiveAccountState {
   private recoverBackoffMs = 1000;
   private lastReconcileAt: number | undefined;
   private lastEventAt: number | undefined;
+  /** When positions were last applied (a pushed update, or the start of a REST snapshot). */
+  private positionsSeenAt = 0;
   private streamErrors = 0;
   private lastError: string | undefined;
   private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
@@ -187,6 +189,7 @@ export class LiveAccountState {
           this.adapter.fetchOpenOrders(),
         ]);
         this.positionsByKey = new Map(positions.map((p) => [positionKey(p.symbol, p.side), p]));
+        this.positionsSeenAt = Math.max(this.positionsSeenAt, startedAt);
         this.usdt = balance;
         this.ordersById = new Map(orders.map((o) => [orderKey(o), o]));
         for (const again of this.replay) again();
@@ -252,7 +255,13 @@ export class LiveAccountState {
     }
   }
 
+  /** When positions were last applied: a pushed update, or the start of the REST snapshot that set them. */
+  positionsUpdatedAt(): number {
+    return this.positionsSeenAt;
+  }
+
   private applyPositions(result: unknown): void {
+    this.positionsSeenAt = Date.now();
     const rows = result as ccxt.Position[];
     const hasLeg = (symbol: string) =>
       rows.some((r) => r.symbol === symbol && (r.side === 'long' || r.side === 'short'));

@@ -83,19 +83,21 @@ export function sendMarketLeg(
   attached?: AttachedProtection,
 ): Promise<LegResult> {
   const { adapter, settings } = x.account;
-  return x.account.ownOrder(() =>
-    runLeg(x.pool, adapter, row, false, () =>
-      adapter.createMarketOrder({
-        symbol: row.symbol,
-        side: row.side as OrderSide,
-        amount: row.amount ?? 0,
-        clientOrderId: row.clientOrderId,
-        reduceOnly: row.reduceOnly,
-        positionSide: (row.positionSide as PositionSide | null) ?? null,
-        marginMode: settings.marginMode,
-        ...(attached ? { attached } : {}),
-      }),
-    ),
+  return x.account.ownOrder(
+    () =>
+      runLeg(x.pool, adapter, row, false, () =>
+        adapter.createMarketOrder({
+          symbol: row.symbol,
+          side: row.side as OrderSide,
+          amount: row.amount ?? 0,
+          clientOrderId: row.clientOrderId,
+          reduceOnly: row.reduceOnly,
+          positionSide: (row.positionSide as PositionSide | null) ?? null,
+          marginMode: settings.marginMode,
+          ...(attached ? { attached } : {}),
+        }),
+      ),
+    true,
   );
 }
 
