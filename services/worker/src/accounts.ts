@@ -63,12 +63,11 @@ export class AccountContext {
 
   /**
    * Fetches ahead what the first job would otherwise fetch on its hot path: markets, position mode, (Binance)
-   * leverage brackets, and the live state's first REST snapshot and stream subscriptions.
+   * leverage brackets.
    */
   async prepare(): Promise<void> {
-    // The streams' first REST snapshot runs at background priority and, for many accounts, spreads over the
-    // request budget's minute: not awaited, decisions read REST until it is in.
-    void this.startLive().catch(() => undefined);
+    // Not the streams: their first REST snapshot (Binance openOrders for all symbols weighs 40) for every
+    // account at once would hold the pre-warm behind it for minutes. They start on the account's first use.
     await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
   }
 
