@@ -201,7 +201,10 @@ describe.each(['binance', 'okx'] as const)('%s funding and fees in the daily PnL
     await openLong(a, 0.2, false);
     await syncRound(a); // first funding read: nothing yet
     const before = await simNow();
-    await simControl(sim.url, 'clock', { advance_ms: 8 * 3_600_000 + 300_000 });
+    // To 5 min past the next 8-hourly funding time: exactly one funding, whatever the time of day.
+    const EIGHT_H = 8 * 3_600_000;
+    const next = Math.ceil((before + 1) / EIGHT_H) * EIGHT_H;
+    await simControl(sim.url, 'clock', { advance_ms: next + 300_000 - before });
     await syncRound(a);
     const { rows } = await pool.query<{ amount: string; time: Date }>(
       'SELECT amount, time FROM funding_payments WHERE exchange = $1 AND account_id = $2',
