@@ -58,7 +58,9 @@ describe('pnpm bench (smoke size)', () => {
     for (const p of results.ack.points) expect(p.stats.accepted).toBeGreaterThan(0);
 
     if (results.e2e.status !== 'measured') throw new Error('unreachable');
-    expect(results.e2e.ordersMatched).toBeGreaterThan(0);
+    // The notes carry the final statuses and failure reasons: a failure here says why no order matched.
+    const e2eWhy = JSON.stringify({ statuses: results.e2e.statuses, notes: results.e2e.notes });
+    expect(results.e2e.ordersMatched, e2eWhy).toBeGreaterThan(0);
     expect(finite(results.e2e.total.p50) && finite(results.e2e.total.p99)).toBe(true);
     expect(results.e2e.stages.length).toBeGreaterThanOrEqual(4);
     for (const s of results.e2e.stages) expect(s.summary.n).toBeGreaterThan(0);
