@@ -27,13 +27,20 @@ import { round, summarise, type Summary } from './lib/stats.ts';
  * same run a synchronous baseline (bench/load/sync-baseline.ts) against the same simulator; then the CPU
  * every service spends per alert (from /proc, idle subtracted) and a burst of one alert each for WIRE_BURST
  * accounts within one second, with the 429/418 answers the simulator (real rate limits on) served meanwhile.
- * Env: WIRE_ROUNDS (default 20), WIRE_RTT_MS (25), WIRE_BURST (100), WIRE_FRESH (3 fresh accounts per venue),
+ * Env: WIRE_ROUNDS (default 20), WIRE_RTT_MS (25), WIRE_BURST (100), WIRE_FRESH (3 fresh accounts per venue), WIRE_GAP_MS (2000), WIRE_WALK_MS (250: the simulator's price walk),
  * WIRE_VENUES (binance,okx), WIRE_OUT (bench/wire-results.json), WIRE_MD (bench/wire.md).
  */
 const RTT = Number(process.env.WIRE_RTT_MS ?? 25);
 const ROUNDS = Number(process.env.WIRE_ROUNDS ?? 20);
 const BURST = Number(process.env.WIRE_BURST ?? 100);
 const FRESH = Number(process.env.WIRE_FRESH ?? 3);
+/**
+ * Pause before each alert of the rounds. An account's decision reads REST (one round trip more) while one of
+ * its own orders was answered within LIVE_STATE_OWN_ORDER_GRACE_MS (1500 ms): alerts a bar apart meet the
+ * stream path, alerts back to back (WIRE_GAP_MS=0) the REST one; the stage table says which each one met.
+ */
+const GAP_MS = Number(process.env.WIRE_GAP_MS ?? 2000);
+const WALK_MS = Number(process.env.WIRE_WALK_MS ?? 250);
 const OUT = path.resolve(REPO_ROOT, process.env.WIRE_OUT ?? 'bench/wire-results.json');
 const MD = path.resolve(REPO_ROOT, process.env.WIRE_MD ?? 'bench/wire.md');
 const VENUES = (process.env.WIRE_VENUES ?? 'binance,okx').split(',').map((v) => {
@@ -95,11 +102,58 @@ interface Sent {
   arrival: Map<string, number>;
 }
 
+/** Where an entry's time went (ms), from the pipeline's own timestamps (one host, one clock). */
+interface EntryStages {
+  'alert → ingress recorded': number;
+  'ingress → risk decided': number;
+  'risk → worker started': number;
+  'worker started → entry sent': number;
+  'entry sent → at the exchange': number;
+  /** Where the decision read the positions: the stream (no round trip) or REST. */
+  positions: string;
+}
+const STAGE_NAMES = [
+  'alert → ingress recorded',
+  'ingress → risk decided',
+  'risk → worker started',
+  'worker started → entry sent',
+  'entry sent → at the exchange',
+] as const;
+
+async function entryStages(ctx: Ctx, s: Sent): Promise<EntryStages> {
+  const ms = (c: string) => `(extract(epoch from ${c}) * 1000)::float8`;
+  const { rows } = await ctx.db.query<{
+    received: number;
+    risk: number | null;
+    started: number | null;
+    sent: number | null;
+    positions: string | null;
+  }>(
+    `SELECT ${ms('s.received_at')} AS received, ${ms('s.risk_decided_at')} AS risk,
+            ${ms('s.exec_started_at')} AS started, ${ms('o.sent_at')} AS sent,
+            concat_ws(' — ', 'positions ' || (s.result->'results'->'state'->>'positions'), 'price ' || (s.result->'results'->'state'->>'price'), s.result->'results'->'state'->>'rest_because') AS positions
+       FROM signals s LEFT JOIN orders o ON o.signal_id = s.id AND o.client_order_id = $2
+      WHERE s.id = $1`,
+    [s.signalId, clientOrderId(s.signalId, 'entry')],
+  );
+  const r = rows[0]!;
+  const nan = (v: number | null) => v ?? Number.NaN;
+  return {
+    'alert → ingress recorded': r.received - s.t0,
+    'ingress → risk decided': nan(r.risk) - r.received,
+    'risk → worker started': nan(r.started) - nan(r.risk),
+    'worker started → entry sent': nan(r.sent) - nan(r.started),
+    'entry sent → at the exchange': at(s, 'entry') + s.t0 - nan(r.sent),
+    positions: r.positions ?? 'unknown',
+  };
+}
+
 async function alert(
   ctx: Ctx,
   exchange: Venue,
   a: BenchAccount,
   fields: Record<string, unknown>,
+  gapMs = 0,
 ): Promise<Sent> {
   const body = {
     account_id: a.accountId,
@@ -109,6 +163,7 @@ async function alert(
     alert_id: `wire-${randomBytes(6).toString('hex')}`,
     ...fields,
   };
+  if (gapMs > 0) await sleep(gapMs);
   const t0 = Date.now();
   const res = await fetch(ctx.ingress.webhookUrl, {
     method: 'POST',
@@ -129,7 +184,24 @@ interface Series {
   ms: Summary;
 }
 
-async function venueRounds(ctx: Ctx, exchange: Venue): Promise<Series[]> {
+interface StageSeries {
+  name: string;
+  stages: Array<{ stage: string; ms: Summary }>;
+  /** How many decisions read positions from the stream / from REST. */
+  positions: Record<string, number>;
+}
+
+function stageSeries(name: string, list: EntryStages[]): StageSeries {
+  const positions: Record<string, number> = {};
+  for (const e of list) positions[e.positions] = (positions[e.positions] ?? 0) + 1;
+  return {
+    name,
+    stages: STAGE_NAMES.map((stage) => ({ stage, ms: summarise(list.map((e) => e[stage])) })),
+    positions,
+  };
+}
+
+async function venueRounds(ctx: Ctx, exchange: Venue): Promise<{ series: Series[]; stages: StageSeries[] }> {
   const [given, sized] = await simAccounts(ctx, exchange, 'w', 2);
   await seedAccounts(ctxEnv, exchange, [given!, sized!]);
   await sleep(1_500); // the workers' pre-warm of new accounts (registration → ready) is not what is measured here
@@ -138,24 +210,34 @@ async function venueRounds(ctx: Ctx, exchange: Venue): Promise<Series[]> {
   const entrySized: number[] = [];
   const protSized: number[] = [];
   const close: number[] = [];
+  const stagesGiven: EntryStages[] = [];
+  const stagesSized: EntryStages[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const price = (await ctx.sim.control<{ prices: Record<string, number> }>('GET', '/_sim/prices')).prices[
       'BTCUSDT'
     ]!;
-    const g = await alert(ctx, exchange, given!, {
-      action: 'long',
-      quantity: 0.01,
-      price,
-      stop_loss: Math.round(price * 0.97),
-      take_profit: Math.round(price * 1.03),
-    });
+    const g = await alert(
+      ctx,
+      exchange,
+      given!,
+      {
+        action: 'long',
+        quantity: 0.01,
+        price,
+        stop_loss: Math.round(price * 0.97),
+        take_profit: Math.round(price * 1.03),
+      },
+      GAP_MS,
+    );
     entryGiven.push(at(g, 'entry'));
+    stagesGiven.push(await entryStages(ctx, g));
     protGiven.push(Math.max(at(g, 'stop_loss'), at(g, 'take_profit')));
-    close.push(at(await alert(ctx, exchange, given!, { action: 'close_long' }), 'exit'));
-    const s = await alert(ctx, exchange, sized!, { action: 'long' }); // 10 % sizing, ATR SL/TP
+    close.push(at(await alert(ctx, exchange, given!, { action: 'close_long' }, GAP_MS), 'exit'));
+    const s = await alert(ctx, exchange, sized!, { action: 'long' }, GAP_MS); // 10 % sizing, ATR SL/TP
     entrySized.push(at(s, 'entry'));
+    stagesSized.push(await entryStages(ctx, s));
     protSized.push(Math.max(at(s, 'stop_loss'), at(s, 'take_profit')));
-    await alert(ctx, exchange, sized!, { action: 'close_long' });
+    await alert(ctx, exchange, sized!, { action: 'close_long' }, GAP_MS);
   }
   const fresh: number[] = [];
   for (let i = 0; i < FRESH; i++) {
@@ -164,7 +246,7 @@ async function venueRounds(ctx: Ctx, exchange: Venue): Promise<Series[]> {
     fresh.push(at(await alert(ctx, exchange, a!, { action: 'long', quantity: 0.01 }), 'entry'));
     await alert(ctx, exchange, a!, { action: 'close_long' });
   }
-  return [
+  const series = [
     { name: `${exchange}: long, 10 % sizing, ATR SL/TP → entry`, ms: summarise(entrySized) },
     { name: `${exchange}: long, 10 % sizing, ATR SL/TP → SL and TP both`, ms: summarise(protSized) },
     { name: `${exchange}: long, given quantity and SL/TP → entry`, ms: summarise(entryGiven) },
@@ -172,6 +254,13 @@ async function venueRounds(ctx: Ctx, exchange: Venue): Promise<Series[]> {
     { name: `${exchange}: close_long → close order`, ms: summarise(close) },
     { name: `${exchange}: first alert of a fresh account → entry`, ms: summarise(fresh) },
   ];
+  return {
+    series,
+    stages: [
+      stageSeries(`${exchange}: long, 10 % sizing, ATR SL/TP`, stagesSized),
+      stageSeries(`${exchange}: long, given quantity and SL/TP`, stagesGiven),
+    ],
+  };
 }
 
 async function baselineRounds(ctx: Ctx): Promise<Series> {
@@ -470,7 +559,9 @@ let ctxEnv: Awaited<ReturnType<typeof createBenchEnvironment>>;
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg()[0]!;
   ctxEnv = await createBenchEnvironment();
-  const sim = await startSimulatorProcess();
+  // A moving market, as BTC's is: OKX pushes a ticker only when it changes (at most every 100 ms, per its
+  // WebSocket docs), so with fixed prices the worker's price feed would go stale and read REST instead.
+  const sim = await startSimulatorProcess({ walkMs: WALK_MS });
   const services: ManagedProcess[] = [];
   const db = new pg.Client({ connectionString: ctxEnv.databaseUrl });
   await db.connect();
@@ -503,7 +594,12 @@ async function main(): Promise<void> {
       `rounds ${ROUNDS}, burst ${BURST}, simulator round trip ${RTT} ms, ccxt throttle on (production default), real rate limits`,
     );
     const series: Series[] = [];
-    for (const exchange of VENUES) series.push(...(await venueRounds(ctx, exchange)));
+    const stages: StageSeries[] = [];
+    for (const exchange of VENUES) {
+      const r = await venueRounds(ctx, exchange);
+      series.push(...r.series);
+      stages.push(...r.stages);
+    }
     const meterTargets = [...services, sim.process].map((p) => ({ name: p.name, pid: p.pid }));
     const cpus: Cpu[] = [];
     for (const exchange of VENUES) {
@@ -522,7 +618,7 @@ async function main(): Promise<void> {
     const goals = targets(series, bursts, cpus);
     const serviceNames = Object.keys(cpus[0]!.perAlertMs);
     const lines = [
-      `Settings: production defaults (EXCHANGE_RATE_LIMIT on — the ccxt throttle and the request budget —, pre-warm on), the simulator enforcing the exchanges' real rate limits, simulator round trip (RT) ${RTT} ms, one alert at a time, ${ROUNDS} rounds; burst of ${BURST} accounts per venue. Reproduce: \`WIRE_ROUNDS=${ROUNDS} WIRE_RTT_MS=${RTT} WIRE_BURST=${BURST} pnpm bench:wire\`.`,
+      `Settings: production defaults (EXCHANGE_RATE_LIMIT on — the ccxt throttle and the request budget —, pre-warm on), the simulator enforcing the exchanges' real rate limits, simulator round trip (RT) ${RTT} ms, prices walking every ${WALK_MS} ms, one alert at a time ${GAP_MS} ms after the previous one finished (WIRE_GAP_MS), ${ROUNDS} rounds; burst of ${BURST} accounts per venue. Reproduce: \`WIRE_ROUNDS=${ROUNDS} WIRE_RTT_MS=${RTT} WIRE_BURST=${BURST} WIRE_GAP_MS=${GAP_MS} pnpm bench:wire\`.`,
       '',
       `Machine: ${os.cpus().length} cores; 1-minute load average ${round(loadAtStart, 2)} at start, ${round(os.loadavg()[0]!, 2)} at the end — the services, simulator, PostgreSQL, Redis and this client share the cores, and a load above the core count means other work ran too (latency figures then pessimistic; CPU time is less affected).`,
       '',
@@ -544,6 +640,21 @@ async function main(): Promise<void> {
       ),
       '',
       `${VENUES[0]} entry with given quantity vs the synchronous baseline, p50: ${round(baseline.ms.p50 / series[2]!.ms.p50, 2)}× (above 1 = tradehook faster).`,
+      '',
+      '## Where the entry time goes',
+      '',
+      `From the pipeline's own timestamps (signals.received_at, risk_decided_at, exec_started_at, orders.sent_at; millisecond resolution) and the simulator's arrival time; p50 (p99) in ms per stage. The simulator's round trip delays its answers, so the last stage is the one-way trip of the request, not a round trip. "state" says where each decision read the positions and the price.`,
+      '',
+      `| entry | ${STAGE_NAMES.join(' | ')} | state read from |`,
+      `|---|${STAGE_NAMES.map(() => '---|').join('')}---|`,
+      ...stages.map(
+        (st) =>
+          `| ${st.name} | ${st.stages.map((x) => `${round(x.ms.p50)} (${round(x.ms.p99)})`).join(' | ')} | ${Object.entries(
+            st.positions,
+          )
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(', ')} |`,
+      ),
       '',
       `## Burst: one alert each for ${BURST} accounts within one second`,
       '',
@@ -594,7 +705,7 @@ async function main(): Promise<void> {
     writeFileSync(MD, report.join('\n'));
     writeFileSync(
       OUT,
-      `${JSON.stringify({ rttMs: RTT, rounds: ROUNDS, burstSize: BURST, targets: goals, series, bursts, cpu: cpus, served: totalServed }, null, 2)}\n`,
+      `${JSON.stringify({ rttMs: RTT, rounds: ROUNDS, burstSize: BURST, targets: goals, series, stages, bursts, cpu: cpus, served: totalServed }, null, 2)}\n`,
     );
   } finally {
     await sim.control('POST', '/_sim/latency', { ms: 0 }).catch(() => undefined);

@@ -88,7 +88,8 @@ export interface Simulator {
   control<T = Record<string, unknown>>(method: string, route: string, body?: unknown): Promise<T>;
 }
 
-export async function startSimulatorProcess(): Promise<Simulator> {
+/** `walkMs`: the simulator's random walk of prices every `walkMs` (off by default: fixed prices). */
+export async function startSimulatorProcess(opts: { walkMs?: number } = {}): Promise<Simulator> {
   const port = await freePort();
   const proc = startProcess({
     name: 'exchange-sim',
@@ -100,6 +101,7 @@ export async function startSimulatorProcess(): Promise<Simulator> {
       SIM_PORT: String(port),
       SIM_HOST: '127.0.0.1',
       SIM_RATE_LIMITS: process.env.BENCH_EXCHANGE_RATE_LIMIT === 'true' ? 'real' : 'off',
+      ...(opts.walkMs ? { SIM_WALK_MS: String(opts.walkMs) } : {}),
     },
   });
   const url = `http://127.0.0.1:${port}`;
