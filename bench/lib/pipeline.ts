@@ -102,6 +102,7 @@ export async function startSimulatorProcess(opts: { walkMs?: number } = {}): Pro
       SIM_HOST: '127.0.0.1',
       SIM_RATE_LIMITS: process.env.BENCH_EXCHANGE_RATE_LIMIT === 'true' ? 'real' : 'off',
       ...(opts.walkMs ? { SIM_WALK_MS: String(opts.walkMs) } : {}),
+      ...(process.env.SIM_LOG ? { SIM_LOG: process.env.SIM_LOG } : {}),
     },
   });
   const url = `http://127.0.0.1:${port}`;

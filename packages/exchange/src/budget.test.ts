@@ -22,6 +22,20 @@ describe('RequestBudget', () => {
     expect(synced).toBe(false);
   });
 
+  it('keeps a share for key checks and status reads that fill sync cannot take', async () => {
+    const b = new RequestBudget({ capacity: 100, windowMs: 10_000 }); // defaults: sync 60 %, status 75 %
+    await b.acquire(60, 'sync');
+    let synced = false;
+    void b.acquire(1, 'sync').then(() => (synced = true));
+    const t0 = Date.now();
+    await b.acquire(15, 'status'); // fits under 75 % although fill sync filled its 60 %
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    let status = false;
+    void b.acquire(1, 'status').then(() => (status = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect({ synced, status }).toEqual({ synced: false, status: false });
+  });
+
   it('holds every class after a 429 until Retry-After, and counts weight the exchange reports', async () => {
     const b = new RequestBudget({ capacity: 100, windowMs: 60_000 });
     b.pause(150);

@@ -28,8 +28,13 @@ export interface BudgetOptions {
   /** Weight allowed per window. */
   capacity: number;
   windowMs: number;
-  /** Fraction of capacity background classes ('status', 'sync') may use; the rest is kept for orders/exits. */
+  /** Fraction of capacity fill sync and other background reads ('sync') may use (default 0.6). */
   backgroundShare?: number;
+  /**
+   * Fraction 'status' (account status, key checks: someone is waiting for the answer) may use (default 0.75):
+   * above the background share, so a minute of fill sync and stream snapshots never starves a key check.
+   */
+  statusShare?: number;
   /** Fraction entries ('order') may use (default 0.85): a burst of entries never takes the exits' last share. */
   orderShare?: number;
   now?: () => number;
@@ -189,11 +194,13 @@ export class RequestBudget {
           ? this.opts.capacity * (this.opts.fallbackShare ?? 0.5)
           : this.opts.capacity;
       const share =
-        head.rank >= RANK.status
+        head.rank === RANK.sync
           ? (this.opts.backgroundShare ?? 0.6)
-          : head.rank === RANK.order
-            ? (this.opts.orderShare ?? 0.85)
-            : 1;
+          : head.rank === RANK.status
+            ? (this.opts.statusShare ?? 0.75)
+            : head.rank === RANK.order
+              ? (this.opts.orderShare ?? 0.85)
+              : 1;
       const limit = capacity * share;
       if (this.used() + this.external + head.weight > limit) {
         const oldest = this.spent[0];

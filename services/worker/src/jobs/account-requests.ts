@@ -51,10 +51,11 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
             ...keyProblem(check.message ?? 'key check failed'),
           });
         // A newly registered (or rotated) key: this replica prepares the account in the background (position
-        // mode, leverage brackets, streams), so its first alert does not pay for it. Others do on first use.
+        // mode, leverage brackets, and — one account, unlike the start-up pre-warm of all of them — its
+        // streams), so its first alert does not pay for it. Others do on first use.
         if (check.ok)
-          void withRequestPriority('sync', () => account.prepare()).catch((err: unknown) =>
-            log.debug('account prepare after key check failed', { error: String(err) }),
+          void withRequestPriority('sync', () => Promise.all([account.prepare(), account.startLive()])).catch(
+            (err: unknown) => log.debug('account prepare after key check failed', { error: String(err) }),
           );
         log.info('key checked', {
           ok: check.ok,
