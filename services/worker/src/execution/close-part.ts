@@ -3,7 +3,7 @@
  * names (packages/contracts/src/close-fields.ts), in the market's precision.
  */
 import type { ClosePart } from '@tradehook/contracts';
-import type { ExchangeAdapter, PositionInfo } from '@tradehook/exchange';
+import { OrderSizeError, type ExchangeAdapter, type PositionInfo } from '@tradehook/exchange';
 import { round } from './views.ts';
 
 export type ClosePlan =
@@ -36,7 +36,7 @@ export function planClose(
         : {}),
     };
   }
-  const { amount, exchangeAmount } = adapter.amountToPrecision(pos.symbol, requested);
+  const { amount, exchangeAmount } = atPrecision(adapter, pos.symbol, requested);
   const min = adapter.market(pos.symbol).minAmount;
   if (!(amount > 0) || amount < min) {
     // Stricter than closing the minimum: nothing larger than the alert asked for leaves.
@@ -54,4 +54,18 @@ export function planClose(
     };
   }
   return { amount, exchangeAmount, whole: false };
+}
+
+/** The amount in the market's precision; 0 where it rounds to nothing (the caller says why). */
+export function atPrecision(
+  adapter: ExchangeAdapter,
+  symbol: string,
+  amount: number,
+): { amount: number; exchangeAmount: number } {
+  try {
+    return adapter.amountToPrecision(symbol, amount);
+  } catch (err) {
+    if (err instanceof OrderSizeError) return { amount: 0, exchangeAmount: 0 };
+    throw err;
+  }
 }

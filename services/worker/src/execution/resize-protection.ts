@@ -30,6 +30,7 @@ import {
   type OrderSide,
   type PositionSide,
 } from '@tradehook/exchange';
+import { atPrecision } from './close-part.ts';
 import { cancelOrders, cancelProtection, newRow, planLegs, type Execution } from './context.ts';
 import { runLeg } from './order-legs.ts';
 import type { ProtectionKind } from './protection.ts';
@@ -149,7 +150,7 @@ function plan(
   const out: NewOrder[] = [];
   old.forEach((r, i) => {
     const kind = r.leg as ProtectionKind;
-    let { amount, exchangeAmount } = adapter.amountToPrecision(symbol, (r.amount ?? 0) * ratio);
+    let { amount, exchangeAmount } = atPrecision(adapter, symbol, (r.amount ?? 0) * ratio);
     if (amount < min) {
       if (kind === 'take_profit') {
         notes.push(
