@@ -215,3 +215,88 @@ describe.each(['binance', 'okx'] as const)('%s partial close', (exchange) => {
     expect((await simAccount(sim.url, h)).open_algo_orders).toEqual([]);
   });
 });
+
+describe.each(['binance', 'okx'] as const)('%s partial close of several legs', (exchange) => {
+  it('two entries (allow_add), each with its SL and TP: all four legs keep their share of the remainder', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, allowAdd: true });
+    const p = await ethPrice();
+    const levels = [
+      { quantity: 0.2, stop_loss: Math.round(p * 0.9), take_profit: Math.round(p * 1.1) },
+      { quantity: 0.1, stop_loss: Math.round(p * 0.85), take_profit: Math.round(p * 1.2) },
+    ];
+    for (const l of levels) {
+      const out = await run(a, { action: 'long', symbol: ETH, ...l });
+      expect(out.status, out.reason ?? '').toBe('executed');
+    }
+    expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(4);
+    const part = await run(a, { action: 'close_long', symbol: ETH, close_pct: 50 });
+    expect(part.status, part.reason ?? '').toBe('executed');
+    const view = await simAccount(sim.url, a);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: 0.15 })]);
+    const legs = view.open_algo_orders.map((o) => `${o.sl_trigger ?? '-'}/${o.tp_trigger ?? '-'}:${o.qty}`);
+    expect(legs.sort()).toEqual(
+      [
+        `${levels[0]!.stop_loss}/-:0.1`,
+        `-/${levels[0]!.take_profit}:0.1`,
+        `${levels[1]!.stop_loss}/-:0.05`,
+        `-/${levels[1]!.take_profit}:0.05`,
+      ].sort(),
+    );
+    const closeRows = await rowsOf(part.signalId);
+    expect(closeRows.filter((r) => r.leg !== 'exit' && r.status === 'open')).toHaveLength(4);
+    expect(part.results['canceled_orders']).toHaveLength(4);
+    expect((await run(a, { action: 'close_long', symbol: ETH })).status).toBe('executed');
+    expect((await simAccount(sim.url, a)).open_algo_orders).toEqual([]);
+  });
+});
+
+describe('okx: protection attached to the entry (one OCO algo order)', () => {
+  let worker: WorkerService;
+  let queue: Queue;
+  const ownPrefix = testQueuePrefix();
+  beforeAll(async () => {
+    worker = await startTestWorker({
+      exchange: 'okx',
+      databaseUrl: db.url,
+      redisUrl: TEST_REDIS_URL,
+      simUrl: sim.url,
+      queuePrefix: ownPrefix,
+      credentialsPrivateKey: keys.privateKey,
+      name: 'worker-okx-partial-attached',
+      env: { OKX_ATTACHED_PROTECTION: 'true' },
+    });
+    queue = createQueue(ordersQueueName('okx'), redis, ownPrefix);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await queue?.close();
+    await deleteRedisPrefix(ownPrefix);
+  });
+
+  it('the OCO is replaced by a stop and a take-profit for the remainder', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'okx' });
+    const send = async (fields: Omit<NormalisedSignal, 'account_id' | 'exchange'>) => {
+      const job = await approvedSignal(pool, a, fields);
+      await enqueueOrder(queue, job);
+      const out = await waitForSignal(pool, job.signalId, 40_000);
+      return { ...out, signalId: job.signalId };
+    };
+    const p = await ethPrice();
+    const [sl, tp] = [Math.round(p * 0.9), Math.round(p * 1.1)];
+    const entry = await send({ action: 'long', symbol: ETH, quantity: 0.4, stop_loss: sl, take_profit: tp });
+    expect(entry.status, entry.reason ?? '').toBe('executed');
+    const oco = (await simAccount(sim.url, a)).open_algo_orders;
+    expect(oco).toEqual([expect.objectContaining({ sl_trigger: sl, tp_trigger: tp })]);
+
+    const part = await send({ action: 'close_long', symbol: ETH, close_pct: 25 });
+    expect(part.status, part.reason ?? '').toBe('executed');
+    const view = await simAccount(sim.url, a);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: 0.3 })]);
+    expect(view.open_algo_orders.map((o) => `${o.sl_trigger}/${o.tp_trigger}:${o.qty}`).sort()).toEqual(
+      [`${sl}/null:0.3`, `null/${tp}:0.3`].sort(),
+    );
+    const entryLegs = (await rowsOf(entry.signalId)).filter((r) => r.leg !== 'entry');
+    expect(entryLegs.map((r) => r.status)).toEqual(['canceled', 'canceled']);
+    expect((await send({ action: 'close_long', symbol: ETH })).status).toBe('executed');
+  });
+});
