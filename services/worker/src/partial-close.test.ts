@@ -23,6 +23,8 @@ import {
   enqueueOrder,
   ordersQueueName,
   simAccount,
+  simControl,
+  simOrders,
   startTestWorker,
   waitForSignal,
   type SimAccount,
@@ -298,5 +300,65 @@ describe('okx: protection attached to the entry (one OCO algo order)', () => {
     const entryLegs = (await rowsOf(entry.signalId)).filter((r) => r.leg !== 'entry');
     expect(entryLegs.map((r) => r.status)).toEqual(['canceled', 'canceled']);
     expect((await send({ action: 'close_long', symbol: ETH })).status).toBe('executed');
+  });
+});
+
+const ALGO_PLACE: Record<Exchange, string> = { binance: '/fapi/v1/algoOrder', okx: '/api/v5/trade/order-algo' };
+const ALGO_CANCEL: Record<Exchange, { method: string; path: string }> = {
+  binance: { method: 'DELETE', path: '/fapi/v1/algoOrder' },
+  okx: { method: 'POST', path: '/api/v5/trade/cancel-algos' },
+};
+/** A final refusal of a stop by each venue: its trigger is already through the market. */
+const THROUGH_MARKET: Record<Exchange, { code: number | string; msg: string }> = {
+  binance: { code: -2021, msg: 'Order would immediately trigger.' },
+  okx: { code: '51280', msg: 'SL trigger price cannot be higher than the last price' },
+};
+
+describe.each(['binance', 'okx'] as const)('%s partial close under failures', (exchange) => {
+  afterAll(() => simControl(sim.url, 'faults', {}, 'DELETE'));
+
+  it('a cancel that fails (503) is retried: the new legs are placed once, the old ones cancelled', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    await openProtected(a, 'long', 0.5);
+    const { method, path } = ALGO_CANCEL[exchange];
+    await simControl(sim.url, 'faults', { exchange, method, path, kind: 'http5xx', status: 503 });
+    const part = await run(a, { action: 'close_long', symbol: ETH, close_pct: 50 });
+    expect(part.status, part.reason ?? '').toBe('executed');
+    const view = await simAccount(sim.url, a);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: 0.25 })]);
+    expect(view.open_algo_orders.map((o) => o.qty)).toEqual([0.25, 0.25]);
+    const closeIds = (await rowsOf(part.signalId)).filter((r) => r.leg !== 'exit').map((r) => r.client_order_id);
+    const sent = (await simOrders(sim.url, a)).filter((o) => closeIds.includes(String(o['client_id'])));
+    expect(sent).toHaveLength(2);
+    // The fault was consumed: the job did fail once and resume.
+    const faults = (await (await fetch(`${sim.url}/_sim/faults`)).json()) as { faults: unknown[] };
+    expect(faults.faults).toEqual([]);
+    expect((await run(a, { action: 'close_long', symbol: ETH })).status).toBe('executed');
+  });
+
+  it('a new stop the exchange refuses keeps the old one; the take-profit is still resized; the reason says so', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const opened = await openProtected(a, 'long', 0.5);
+    const oldStop = (await simAccount(sim.url, a)).open_algo_orders.find((o) => o.sl_trigger !== null)!;
+    await simControl(sim.url, 'faults', {
+      exchange,
+      method: 'POST',
+      path: ALGO_PLACE[exchange],
+      kind: 'error_code',
+      ...THROUGH_MARKET[exchange],
+    });
+    const part = await run(a, { action: 'close_long', symbol: ETH, close_pct: 40 });
+    expect(part.status, part.reason ?? '').toBe('executed');
+    expect(part.reason).toMatch(/^stop_loss not resized: .*; the earlier stop stays \(reduce-only, it closes at most the 0\.3 left\)$/);
+    const view = await simAccount(sim.url, a);
+    expect(view.positions).toEqual([expect.objectContaining({ qty: 0.3 })]);
+    const stops = view.open_algo_orders.filter((o) => o.sl_trigger !== null);
+    expect(stops).toEqual([expect.objectContaining({ client_id: oldStop.client_id, qty: 0.5 })]);
+    expect(view.open_algo_orders.find((o) => o.tp_trigger !== null)).toMatchObject({
+      qty: 0.3,
+      tp_trigger: opened.tp,
+    });
+    expect((await run(a, { action: 'close_long', symbol: ETH })).status).toBe('executed');
+    expect((await simAccount(sim.url, a)).open_algo_orders).toEqual([]);
   });
 });
