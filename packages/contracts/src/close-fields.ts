@@ -53,7 +53,8 @@ export function closeFieldIssues(v: CloseFieldValues): Issue[] {
   if (v.quantity !== undefined && v.close_pct !== undefined) {
     out.push({
       path: ['close_pct'],
-      message: 'a close takes quantity (base amount to close) or close_pct (percent of the position), not both',
+      message:
+        'a close takes quantity (base amount to close) or close_pct (percent of the position), not both',
     });
   }
   for (const k of ENTRY_ONLY_SIZING) {
@@ -69,12 +70,12 @@ export function closeFieldIssues(v: CloseFieldValues): Issue[] {
 }
 
 /** What part of the position a close_long / close_short asks to close. */
-export type ClosePart =
-  | { kind: 'all' }
-  | { kind: 'quantity'; amount: number }
-  | { kind: 'pct'; pct: number };
+export type ClosePart = { kind: 'all' } | { kind: 'quantity'; amount: number } | { kind: 'pct'; pct: number };
 
-export function closePartOf(signal: { quantity?: number | undefined; close_pct?: number | undefined }): ClosePart {
+export function closePartOf(signal: {
+  quantity?: number | undefined;
+  close_pct?: number | undefined;
+}): ClosePart {
   if (signal.quantity !== undefined) return { kind: 'quantity', amount: signal.quantity };
   if (signal.close_pct !== undefined && signal.close_pct < CLOSE_FIELD_BOUNDS.closePct.max)
     return { kind: 'pct', pct: signal.close_pct };

@@ -139,7 +139,10 @@ describe.each(['binance', 'okx'] as const)('%s partial close', (exchange) => {
 
     // Postgres: the entry's legs cancelled; the close's own exit and new legs recorded.
     const entryLegs = (await rowsOf(opened.signalId)).filter((r) => r.leg !== 'entry');
-    expect(entryLegs.map((r) => `${r.leg}:${r.status}`)).toEqual(['stop_loss:canceled', 'take_profit:canceled']);
+    expect(entryLegs.map((r) => `${r.leg}:${r.status}`)).toEqual([
+      'stop_loss:canceled',
+      'take_profit:canceled',
+    ]);
     const closeRows = await rowsOf(part.signalId);
     expect(closeRows.map((r) => `${r.leg}:${r.status}:${r.amount}`)).toEqual([
       'exit:filled:0.2',
@@ -303,7 +306,10 @@ describe('okx: protection attached to the entry (one OCO algo order)', () => {
   });
 });
 
-const ALGO_PLACE: Record<Exchange, string> = { binance: '/fapi/v1/algoOrder', okx: '/api/v5/trade/order-algo' };
+const ALGO_PLACE: Record<Exchange, string> = {
+  binance: '/fapi/v1/algoOrder',
+  okx: '/api/v5/trade/order-algo',
+};
 const ALGO_CANCEL: Record<Exchange, { method: string; path: string }> = {
   binance: { method: 'DELETE', path: '/fapi/v1/algoOrder' },
   okx: { method: 'POST', path: '/api/v5/trade/cancel-algos' },
@@ -327,7 +333,9 @@ describe.each(['binance', 'okx'] as const)('%s partial close under failures', (e
     const view = await simAccount(sim.url, a);
     expect(view.positions).toEqual([expect.objectContaining({ qty: 0.25 })]);
     expect(view.open_algo_orders.map((o) => o.qty)).toEqual([0.25, 0.25]);
-    const closeIds = (await rowsOf(part.signalId)).filter((r) => r.leg !== 'exit').map((r) => r.client_order_id);
+    const closeIds = (await rowsOf(part.signalId))
+      .filter((r) => r.leg !== 'exit')
+      .map((r) => r.client_order_id);
     const sent = (await simOrders(sim.url, a)).filter((o) => closeIds.includes(String(o['client_id'])));
     expect(sent).toHaveLength(2);
     // The fault was consumed: the job did fail once and resume.
@@ -349,7 +357,9 @@ describe.each(['binance', 'okx'] as const)('%s partial close under failures', (e
     });
     const part = await run(a, { action: 'close_long', symbol: ETH, close_pct: 40 });
     expect(part.status, part.reason ?? '').toBe('executed');
-    expect(part.reason).toMatch(/^stop_loss not resized: .*; the earlier stop stays \(reduce-only, it closes at most the 0\.3 left\)$/);
+    expect(part.reason).toMatch(
+      /^stop_loss not resized: .*; the earlier stop stays \(reduce-only, it closes at most the 0\.3 left\)$/,
+    );
     const view = await simAccount(sim.url, a);
     expect(view.positions).toEqual([expect.objectContaining({ qty: 0.3 })]);
     const stops = view.open_algo_orders.filter((o) => o.sl_trigger !== null);

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminHeaders, startIngressHarness, WEBHOOK_SECRET, type IngressHarness } from '../../test/support.ts';
+import {
+  adminHeaders,
+  startIngressHarness,
+  WEBHOOK_SECRET,
+  type IngressHarness,
+} from '../../test/support.ts';
 
 /** Partial close at the webhook: `close_pct` / `quantity` on close_long / close_short (contracts close-fields.ts). */
 let h: IngressHarness;
@@ -69,7 +74,12 @@ describe('partial close at the webhook', () => {
   it.each<[string, Record<string, unknown>, string, string]>([
     ['close_pct 0', { close_pct: 0 }, 'close_pct', 'close_pct must be greater than 0'],
     ['a negative close_pct', { close_pct: '-5' }, 'close_pct', 'close_pct must be greater than 0'],
-    ['close_pct over 100', { close_pct: 150 }, 'close_pct', 'close_pct must be at most 100 (the whole position)'],
+    [
+      'close_pct over 100',
+      { close_pct: 150 },
+      'close_pct',
+      'close_pct must be at most 100 (the whole position)',
+    ],
     [
       'a close_pct that is not a number',
       { close_pct: 'half' },
@@ -141,7 +151,7 @@ describe('partial close of a group', () => {
       expect((await jobSignal(s.signal_id))['close_pct']).toBe(30);
   });
 
-  it("a close with quantity gives each member its share, as an entry would; close_pct on close_all is refused", async () => {
+  it('a close with quantity gives each member its share, as an entry would; close_pct on close_all is refused', async () => {
     const res = await request(h.app)
       .post(URL)
       .send(groupClose({ id: 'g-qty', quantity: 0.1 }))

@@ -11,7 +11,13 @@ const market = {
     const a = Math.floor(amount * 1000 * (1 + 1e-9)) / 1000;
     return { amount: a, exchangeAmount: a };
   },
-  market: () => ({ symbol: 'X/USDT:USDT', contractSize: 1, minAmount: 0.003, minNotional: 0, maxLeverage: 20 }),
+  market: () => ({
+    symbol: 'X/USDT:USDT',
+    contractSize: 1,
+    minAmount: 0.003,
+    minNotional: 0,
+    maxLeverage: 20,
+  }),
 } as unknown as ExchangeAdapter;
 
 const pos = (amount: number): PositionInfo => ({

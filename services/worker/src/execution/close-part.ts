@@ -18,11 +18,7 @@ export type ClosePlan =
     }
   | { refused: string };
 
-export function planClose(
-  adapter: ExchangeAdapter,
-  pos: PositionInfo,
-  part: ClosePart,
-): ClosePlan {
+export function planClose(adapter: ExchangeAdapter, pos: PositionInfo, part: ClosePart): ClosePlan {
   if (part.kind === 'all') return { amount: pos.amount, whole: true };
   const held = pos.amount;
   const requested = part.kind === 'quantity' ? part.amount : (held * part.pct) / 100;

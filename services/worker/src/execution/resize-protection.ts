@@ -60,7 +60,8 @@ export async function protectRemainder(
   const symbol = x.job.signal.symbol;
   const positions = await x.account.adapter.fetchPositions(symbol);
   const left = positions.find((p) => p.symbol === symbol && p.side === side);
-  if (!left || !(left.amount > 0)) return { view: {}, canceled: await cancelProtection(x, symbol, side), notes: [] };
+  if (!left || !(left.amount > 0))
+    return { view: {}, canceled: await cancelProtection(x, symbol, side), notes: [] };
   return resizeProtection(x, side, hedge, left.amount, left.amount + (closed.filled ?? 0));
 }
 
@@ -130,8 +131,7 @@ export async function resizeProtection(
   await cancelOld('take_profit', keptStops);
   const placedTps = await placeAll(x, tps);
   view['take_profit'] = placedTps.map((p) => p.view);
-  for (const p of placedTps)
-    if (p.error !== undefined) notes.push(`take_profit not resized: ${p.error}`);
+  for (const p of placedTps) if (p.error !== undefined) notes.push(`take_profit not resized: ${p.error}`);
   return { view, canceled, notes };
 }
 
@@ -214,7 +214,10 @@ async function placeLeg(
   } catch (err) {
     if (classifyExchangeError(err) === 'retryable') throw err;
     const error = exchangeErrorMessage(err);
-    return { view: { trigger_price: row.triggerPrice, amount: row.amount, status: 'rejected', error }, error };
+    return {
+      view: { trigger_price: row.triggerPrice, amount: row.amount, status: 'rejected', error },
+      error,
+    };
   }
 }
 
