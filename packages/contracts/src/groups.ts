@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { closeFieldIssues } from './close-fields.ts';
 import {
   accountIdSchema,
   exchangeSchema,
@@ -134,7 +135,11 @@ export const groupWebhookPayloadSchema = webhookFields
     group_id: groupIdSchema,
     exchange: webhookFields.shape.exchange.optional(),
   })
-  .check(requireSymbolUnlessCloseAll);
+  .check(requireSymbolUnlessCloseAll)
+  .check((ctx) => {
+    for (const issue of closeFieldIssues(ctx.value))
+      ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
+  });
 export type GroupWebhookPayload = z.infer<typeof groupWebhookPayloadSchema>;
 
 /** The quantity a member's own signal carries: its fixed quantity, else the alert's × its multiplier. */

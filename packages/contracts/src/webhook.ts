@@ -6,6 +6,7 @@ import {
   notYetExecutedIssues,
   type EntryFields,
 } from './entry-fields.ts';
+import { closeFieldIssues, closeFieldsShape } from './close-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -115,9 +116,14 @@ export const webhookPayloadSchema = z
         .optional(),
     ),
     ...entryFieldsShape,
+    ...closeFieldsShape,
   })
   .check((ctx) => {
-    for (const issue of [...entryFieldIssues(ctx.value), ...notYetExecutedIssues(ctx.value)]) {
+    for (const issue of [
+      ...entryFieldIssues(ctx.value),
+      ...notYetExecutedIssues(ctx.value),
+      ...closeFieldIssues(ctx.value),
+    ]) {
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
     }
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
@@ -154,6 +160,8 @@ export const normalisedSignalSchema = z.object({
   group_id: z.string().max(64).optional(),
   /** Per-alert sizing and protection (entry-fields.ts), copied as given. */
   ...entryFieldsShape,
+  /** Partial close (close-fields.ts): with `quantity`, what part of the position a close closes. */
+  ...closeFieldsShape,
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 
@@ -192,6 +200,7 @@ export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
   for (const key of Object.keys(entryFieldsShape) as Array<keyof EntryFields>) {
     if (payload[key] !== undefined) (signal as Record<string, unknown>)[key] = payload[key];
   }
+  if (payload.close_pct !== undefined) signal.close_pct = payload.close_pct;
   return signal;
 }
 

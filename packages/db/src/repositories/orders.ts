@@ -140,6 +140,28 @@ export async function findOrdersBySignal(db: Queryable, signalId: string): Promi
   return rows.map(toRow);
 }
 
+/**
+ * Our SL/TP legs still `open` protecting one position: (account, symbol), the side that closes it and, in hedge
+ * mode, its leg. Oldest first. Rows only: whether each is still open at the exchange is the caller's question.
+ */
+export async function findOpenProtection(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  symbol: string,
+  side: 'buy' | 'sell',
+  positionSide: 'long' | 'short' | null,
+): Promise<OrderRow[]> {
+  const { rows } = await db.query<RawOrder>(
+    `SELECT ${COLUMNS} FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3 AND side = $4
+        AND position_side IS NOT DISTINCT FROM $5 AND leg IN ('stop_loss', 'take_profit') AND status = 'open'
+      ORDER BY created_at, client_order_id`,
+    [exchange, accountId, symbol, side, positionSide],
+  );
+  return rows.map(toRow);
+}
+
 /** Stamped right before the request leaves: from now on a retry must look the order up first. */
 /** Committed before each request leaves: sent_at is the latest send that may land (its look-up window). */
 export async function markOrderSent(db: Queryable, clientOrderId: string): Promise<void> {

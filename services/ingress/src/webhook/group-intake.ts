@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import {
   groupWebhookPayloadSchema,
   MAX_GROUP_MEMBERS,
+  isExitAction,
   memberQuantity,
   normaliseWebhook,
   sequenceKey,
@@ -140,7 +141,12 @@ export async function authenticateGroupAlert(
 export function memberSignals(alert: ValidatedGroupAlert, loaded: GroupForAlert): NormalisedSignal[] {
   return loaded.members.map((m) => {
     const signal = normaliseWebhook({ ...alert.payload, account_id: m.accountId, exchange: m.exchange });
-    const quantity = memberQuantity(signal.quantity, m);
+    // A close that names no quantity closes the whole position (or its close_pct): a member's fixed
+    // quantity must not turn it into a partial close.
+    const quantity =
+      isExitAction(signal.action) && signal.quantity === undefined
+        ? undefined
+        : memberQuantity(signal.quantity, m);
     if (quantity === undefined) delete signal.quantity;
     else signal.quantity = quantity;
     signal.group_id = alert.groupId;

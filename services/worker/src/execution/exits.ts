@@ -1,5 +1,5 @@
 /** Exits: close one side of a symbol, or everything the account holds (close_all). Risk never blocks these. */
-import { ALL_SYMBOLS, clientOrderId } from '@tradehook/contracts';
+import { ALL_SYMBOLS, clientOrderId, closePartOf } from '@tradehook/contracts';
 import { findOrdersBySignal } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, type PositionSide } from '@tradehook/exchange';
 import {
@@ -11,7 +11,9 @@ import {
   sendMarketLeg,
   type Execution,
 } from './context.ts';
+import { planClose } from './close-part.ts';
 import { confirmPositions, readDecisionState } from './decision-state.ts';
+import { protectRemainder } from './resize-protection.ts';
 import { closingSide, orderView, type ExecutionOutcome, type OrderDetails } from './views.ts';
 
 export async function closeSide(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
@@ -19,8 +21,11 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
   const symbol = job.signal.symbol;
   const hedge = (await account.positionMode()) === 'hedge';
   const exitId = clientOrderId(job.signalId, 'exit');
+  // A part (quantity / close_pct): the rest stays open and keeps its protection, resized.
+  const part = closePartOf(job.signal);
   let rows = await findOrdersBySignal(x.pool, job.signalId);
   let trace: unknown;
+  let note: string | undefined;
   if (!rows.some((r) => r.clientOrderId === exitId)) {
     const state = await readDecisionState(x, symbol, { balance: false, price: false });
     const find = (positions: typeof state.positions) =>
@@ -36,6 +41,15 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
         result: details(x, { closed: [], canceled_orders: canceled, state: trace }),
       };
     }
+    const planned = planClose(account.adapter, pos, part);
+    if ('refused' in planned) {
+      return {
+        status: 'failed',
+        reason: planned.refused,
+        result: details(x, { closed: [], state: trace }, false),
+      };
+    }
+    note = planned.note;
     rows = await planLegs(x, rows, [
       newRow(x, {
         clientOrderId: exitId,
@@ -45,7 +59,8 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
         positionSide: hedge ? side : null,
         type: 'market',
         reduceOnly: true,
-        amount: pos.amount,
+        amount: planned.amount,
+        exchangeAmount: planned.exchangeAmount ?? null,
       }),
     ]);
   }
@@ -53,14 +68,17 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
     x,
     rows.find((r) => r.clientOrderId === exitId)!,
   );
-  const canceled = await cancelProtection(x, symbol, side);
+  const after = part.kind === 'all' ? undefined : await protectRemainder(x, side, hedge, info);
+  const canceled = after ? after.canceled : await cancelProtection(x, symbol, side);
+  const notes = [...(note ? [note] : []), ...(after?.notes ?? [])];
   return {
     status: 'executed',
-    reason: null,
+    reason: notes.length > 0 ? notes.join('; ') : null,
     // One list of closing orders, as close_all answers (not the same order under two keys).
     result: details(x, {
       closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
       canceled_orders: canceled,
+      ...(after?.view.position ? { resized: after.view } : {}),
       ...(trace ? { state: trace } : {}),
     }),
   };
