@@ -21,6 +21,7 @@ import {
   type Placed,
   type ProtectionKind,
 } from './protection.ts';
+import { protectWithTrailing } from './trailing.ts';
 import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
 
 export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
@@ -320,6 +321,9 @@ async function protectEntry(
       stopRefused = retried.error;
     }
   }
+  // The trailing stop (trailing.ts): another protective leg; open, it protects the position on its own.
+  const entry = { rows, side, hedge, filled, fillPrice, loadCandles };
+  stopRefused = await protectWithTrailing(x, entry, results, warnings, stopRefused);
   const policy = x.account.settings.unprotectedPolicy ?? x.config.UNPROTECTED_POLICY;
   if (stopRefused !== undefined && policy === 'keep') warnings.push(`stop_loss not placed: ${stopRefused}`);
   // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop
