@@ -154,6 +154,53 @@ describe.each(['binance', 'okx'] as const)('%s trailing stop', (exchange) => {
     }
   });
 
+  it('the SL fires first: the trailing stop beside it is cancelled (OKX: found by the REST reconciler)', async () => {
+    // ccxt pro follows OKX's orders-algo channel, not algo-advance where trailing stops are pushed: on OKX
+    // only fill-sync's reconciler (fetchOpenOrders lists move_order_stop on its own request) can see it.
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    await price(3000);
+    try {
+      const job = await approvedSignal(pool, a, {
+        action: 'long',
+        symbol: ETH,
+        quantity: 0.1,
+        stop_loss: 2950,
+        trailing_pct: 3,
+      });
+      expect((await run(job)).status).toBe('executed');
+      expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(2);
+      await price(2940); // the stop fires; the trailing stop (3 % off 3000 → 2910) does not
+      await until(async () => (await simAccount(sim.url, a)).positions.length === 0);
+      const ctx = await services.get(exchange)!.registry.get(a.accountId);
+      await until(async () => {
+        // What a fill-sync round does for the symbol (idempotent beside the stream's own handling).
+        await services.get(exchange)!.fillSync.syncAccount(ctx!, [ETH]);
+        return (await simAccount(sim.url, a)).open_algo_orders.length === 0;
+      });
+      await until(async () => (await legs(job.signalId))['trailing_stop']?.status === 'canceled');
+      await until(async () => (await legs(job.signalId))['stop_loss']?.status === 'filled');
+    } finally {
+      await price(3000);
+    }
+  });
+
+  it('a close cancels the open trailing stop with the rest of the protection', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    await price(3000);
+    const job = await approvedSignal(pool, a, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      trailing_pct: 2,
+    });
+    expect((await run(job)).status).toBe('executed');
+    expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(1);
+    const close = await run(await approvedSignal(pool, a, { action: 'close_long', symbol: ETH }));
+    expect(close.status, close.reason ?? '').toBe('executed');
+    expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(0);
+    expect((await legs(job.signalId))['trailing_stop']).toMatchObject({ status: 'canceled' });
+  });
+
   it('a trailing stop alone is the protection; a callback out of range for the venue is a recorded refusal → flat', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, {
       exchange,

@@ -4,8 +4,11 @@
  * = 1 %) or `callbackSpread` (a price distance) — exactly one; optional `activePx` (tracking starts once the
  * last price reaches it, else at once); `sz` or, with `reduceOnly`, a reducing amount. ccxt 4.5.84 okx.ts
  * createOrderRequest sends it from `trailingPercent` (÷ 100 → callbackRatio) or `trailingPrice`
- * (→ callbackSpread). It is listed by orders-algo-pending / -history with ordType=move_order_stop only (the
- * docs allow comma-separated types for conditional and oco alone) and pushed on the `algo-advance`
+ * (→ callbackSpread); its request fixtures (ts/src/test/static/request/okx.json, "Swap trailingPercent order",
+ * "Swap fetch open trailing orders", "Swap cancel trailing order") show the body, the pending query
+ * (ordType=move_order_stop on its own) and cancel-algos by algoId. It is listed by orders-algo-pending /
+ * -history with ordType=move_order_stop only (the docs allow comma-separated types for conditional and oco
+ * alone) and pushed on the `algo-advance`
  * WebSocket channel ("Advance algo orders channel": iceberg, TWAP, trailing), not on `orders-algo`.
  */
 import { type Account, type AlgoOrder, type Trailing, trailingTrigger } from '../engine.ts';
