@@ -184,6 +184,27 @@ describe.each(['binance', 'okx'] as const)('%s trailing stop', (exchange) => {
     }
   });
 
+  it('hedge mode: the trailing stop closes the short leg (position side, no reduceOnly where refused)', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, positionMode: 'hedge' });
+    await price(3000);
+    const job = await approvedSignal(pool, a, {
+      action: 'short',
+      symbol: ETH,
+      quantity: 0.1,
+      trailing_pct: 1,
+    });
+    const out = await run(job);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    expect((await legs(job.signalId))['trailing_stop']).toMatchObject({ status: 'open' });
+    try {
+      await price(2900); // the low; trigger 2929
+      await price(2935);
+      await until(async () => (await simAccount(sim.url, a)).positions.length === 0);
+    } finally {
+      await price(3000);
+    }
+  });
+
   it('a close cancels the open trailing stop with the rest of the protection', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     await price(3000);
