@@ -206,7 +206,8 @@ describe.each(['binance', 'okx'] as const)('%s trailing stop', (exchange) => {
   });
 
   it('a close cancels the open trailing stop with the rest of the protection', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    // auto_sl_tp on: the alert's trailing stop is its own protection, so no ATR SL/TP is added.
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, autoSlTp: true });
     await price(3000);
     const job = await approvedSignal(pool, a, {
       action: 'long',

@@ -35,7 +35,10 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   // The account's default ATR SL/TP, when the alert names none of its own.
   const wantAtr = settings.autoSlTp && !hasProtectionForm(job.signal);
   const needsCandles =
-    wantAtr || job.signal.stop_loss_atr !== undefined || job.signal.take_profit_atr !== undefined;
+    wantAtr ||
+    job.signal.stop_loss_atr !== undefined ||
+    job.signal.take_profit_atr !== undefined ||
+    job.signal.trailing_atr !== undefined;
   let candles: Promise<Candle[]> | undefined;
   const loadCandles = () =>
     (candles ??= x.candles.get(
