@@ -244,5 +244,21 @@ describe.each(['binance', 'okx'] as const)('%s trailing stop', (exchange) => {
     expect(rows['trailing_stop']!.error).toMatch(/trailing callback (of 0.1–10 %|.* too wide)/);
     expect(rows['flatten']).toMatchObject({ status: 'filled' });
     expect((await simAccount(sim.url, a)).positions).toHaveLength(0);
+
+    // Beside a stop-loss the same refusal is a warning: the stop protects the position.
+    const withStop = await approvedSignal(pool, a, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      stop_loss: 2900,
+      trailing_atr: 100,
+    });
+    const kept = await run(withStop);
+    expect(kept.status).toBe('executed');
+    expect(kept.reason).toContain('trailing_stop not placed');
+    expect(await legs(withStop.signalId)).toMatchObject({
+      stop_loss: { status: 'open' },
+      trailing_stop: { status: 'rejected' },
+    });
   });
 });
