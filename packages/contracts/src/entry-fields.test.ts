@@ -41,7 +41,7 @@ describe('entry fields (issue 16)', () => {
       break_even: 'TP1',
     };
     const found = issues({ ...guide, ...future });
-    for (const k of ['take_profits', 'trailing_pct', 'trailing_activation_pct', 'break_even'])
+    for (const k of ['take_profits', 'break_even'])
       expect(found).toContain(
         `${k}: ${k} is not executed by this version yet; the alert is refused rather than run without it`,
       );
@@ -55,6 +55,19 @@ describe('entry fields (issue 16)', () => {
       trailing_activation_pct: 2,
       break_even: 'tp1',
     });
+  });
+
+  it('executes the trailing stop: % and ATR callbacks with an activation pass and are normalised', () => {
+    const pct = webhookPayloadSchema.parse({ ...guide, trailing_pct: '0.8', trailing_activation_pct: '2' });
+    expect(normaliseWebhook(pct)).toMatchObject({ trailing_pct: 0.8, trailing_activation_pct: 2 });
+    expect(issues({ ...guide, trailing_atr: 2, trailing_activation: 70000 })).toEqual([]);
+  });
+
+  it.each([
+    ['binance', 12, 'trailing_pct: binance takes a trailing callback of 0.1–10 %; this one is 12 %'],
+    ['okx', 0.05, 'trailing_pct: okx takes a trailing callback of 0.1–10 %; this one is 0.05 %'],
+  ])('refuses a %s trailing_pct of %d at the webhook', (exchange, pct, message) => {
+    expect(issues({ ...guide, exchange, trailing_pct: pct })).toEqual([message]);
   });
 
   it('keeps an alert without the new fields exactly as before', () => {

@@ -186,18 +186,31 @@ export function entryFieldIssues(v: EntryFieldValues): Issue[] {
 }
 
 /**
- * Fields the contract defines but the worker does not execute yet (several take-profits, trailing stop,
- * break-even). An alert carrying one is refused at the webhook, so nothing runs without what it asked for.
+ * Fields the contract defines but the worker does not execute yet (several take-profits, break-even). An
+ * alert carrying one is refused at the webhook, so nothing runs without what it asked for.
  */
-export const NOT_YET_EXECUTED_FIELDS = [
-  'take_profits',
-  'trailing_pct',
-  'trailing_atr',
-  'trailing_activation',
-  'trailing_activation_pct',
-  'break_even',
-  'break_even_pct',
-] as const;
+export const NOT_YET_EXECUTED_FIELDS = ['take_profits', 'break_even', 'break_even_pct'] as const;
+
+/**
+ * Trailing callback (% of the price) each venue takes. Binance USDⓈ-M "New Algo Order": callbackRate "min 0.1,
+ * max 10 where 1 for 1%", in steps of 0.1. OKX "Place algo order" (move_order_stop): callbackRatio as a
+ * fraction; its bounds are not in the docs text we could check, so the same 0.1–10 % is used (the stricter
+ * reading; the simulator refuses beyond it with 51257), in steps of 0.01 %.
+ */
+export const TRAILING_CALLBACK_PCT = {
+  binance: { min: 0.1, max: 10, step: 0.1 },
+  okx: { min: 0.1, max: 10, step: 0.01 },
+} as const;
+
+/** Why a trailing callback of `pct` % cannot be placed on `exchange`; undefined when it can. */
+export function trailingCallbackProblem(
+  exchange: keyof typeof TRAILING_CALLBACK_PCT,
+  pct: number,
+): string | undefined {
+  const b = TRAILING_CALLBACK_PCT[exchange];
+  if (pct >= b.min - 1e-9 && pct <= b.max + 1e-9) return undefined;
+  return `${exchange} takes a trailing callback of ${b.min}–${b.max} %; this one is ${Number(pct.toPrecision(6))} %`;
+}
 
 export function notYetExecutedIssues(v: EntryFieldValues): Issue[] {
   return NOT_YET_EXECUTED_FIELDS.filter((k) => v[k] !== undefined).map((k) => ({

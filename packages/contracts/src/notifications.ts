@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PROTECTIVE_LEGS } from './orders.ts';
 import { exchangeSchema } from './webhook.ts';
 
 /**
@@ -71,7 +72,7 @@ export const notificationEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('protection_hit'),
     ...accountEvent,
     symbol: z.string().min(1),
-    leg: z.enum(['stop_loss', 'take_profit']),
+    leg: z.enum(PROTECTIVE_LEGS),
     amount: z.number().finite(),
     /** Volume-weighted fill price. */
     price: z.number().finite(),

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 
-/** `flatten`: the reduce-only close of an entry whose stop-loss could not be placed (protected or flat). */
-export const ORDER_LEGS = ['entry', 'exit', 'stop_loss', 'take_profit', 'flatten'] as const;
+/**
+ * `flatten`: the reduce-only close of an entry whose stop-loss could not be placed (protected or flat).
+ * `trailing_stop`: the reduce-only trailing stop of an entry (Binance TRAILING_STOP_MARKET, OKX move_order_stop).
+ */
+export const ORDER_LEGS = ['entry', 'exit', 'stop_loss', 'take_profit', 'flatten', 'trailing_stop'] as const;
+/** The legs that protect a filled entry at the exchange (its siblings are cancelled when one of them fires). */
+export const PROTECTIVE_LEGS = ['stop_loss', 'take_profit', 'trailing_stop'] as const;
 export const orderLegSchema = z.enum(ORDER_LEGS);
 export type OrderLeg = z.infer<typeof orderLegSchema>;
 
@@ -24,10 +29,23 @@ function uuidToBase62(uuid: string): string {
  * `part` distinguishes several orders of the same leg kind (e.g. flip close + entry, close_all per symbol).
  */
 export function clientOrderId(signalId: string, leg: OrderLeg | 'flip', part = 0): string {
-  const tag = { entry: 'E', exit: 'X', stop_loss: 'S', take_profit: 'T', flatten: 'U', flip: 'F' }[leg];
+  const tag = LEG_TAGS[leg];
   if (!Number.isInteger(part) || part < 0 || part > 9999) throw new Error('order part must be 0–9999');
   const id = `th${uuidToBase62(signalId)}${tag}${part === 0 ? '' : String(part)}`;
   return id;
 }
+
+/** The leg letter of a client order id (`R`: tRailing; `T` is taken by the take-profit). */
+export const LEG_TAGS = {
+  entry: 'E',
+  exit: 'X',
+  stop_loss: 'S',
+  take_profit: 'T',
+  flatten: 'U',
+  flip: 'F',
+  trailing_stop: 'R',
+} as const satisfies Record<OrderLeg | 'flip', string>;
+/** Leg letters of the protective legs (stream and reconciler: which of our orders are SL/TP/trailing). */
+export const PROTECTIVE_TAGS: readonly string[] = PROTECTIVE_LEGS.map((l) => LEG_TAGS[l]);
 
 export const CLIENT_ORDER_ID_PATTERN = /^[A-Za-z0-9]{1,32}$/;

@@ -4,6 +4,7 @@ import {
   entryFieldIssues,
   entryFieldsShape,
   notYetExecutedIssues,
+  trailingCallbackProblem,
   type EntryFields,
 } from './entry-fields.ts';
 import { closeFieldIssues, closeFieldsShape } from './close-fields.ts';
@@ -126,6 +127,12 @@ export const webhookPayloadSchema = z
     ]) {
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
     }
+    // A % callback is known here; one in ATR multiples only after the fill (the worker records that refusal).
+    const trailing = ctx.value.trailing_pct;
+    const problem =
+      trailing === undefined ? undefined : trailingCallbackProblem(ctx.value.exchange, trailing);
+    if (problem)
+      ctx.issues.push({ code: 'custom', input: trailing, path: ['trailing_pct'], message: problem });
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
       ctx.issues.push({
         code: 'custom',

@@ -110,21 +110,34 @@ describe('binance usdm trailing stop (TRAILING_STOP_MARKET on /fapi/v1/algoOrder
     expect((await ex.fetchPositions([BTC])).filter((x) => (x.contracts ?? 0) > 0)).toHaveLength(0);
   });
 
-  it('with an activation price it does nothing until the price reaches it', async () => {
+  it('with an activation price (activatePrice) it does nothing until the price reaches it', async () => {
     const { ex } = await binanceAccount(sim);
     await setPrice(sim, 'BTCUSDT', 60000);
     await ex.createOrder(BTC, 'market', 'buy', 0.01);
-    const passed = await rejects(() =>
+    // ccxt's own trailingTriggerPrice goes out as activationPrice, which the algo endpoint does not read.
+    const oldName = await rejects(() =>
       ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
         trailingPercent: 1,
-        trailingTriggerPrice: 59000,
+        trailingTriggerPrice: 62000,
         reduceOnly: true,
       }),
     );
-    expect(passed.message).toContain('-2021');
+    expect(oldName.message).toContain('-1104');
+    const passed = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
+        trailingPercent: 1,
+        activatePrice: '59000',
+        reduceOnly: true,
+      }),
+    );
+    expect(passed.message).toContain('-4135');
+    const fine = await rejects(() =>
+      ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, { trailingPercent: 1.25, reduceOnly: true }),
+    );
+    expect(fine.message).toContain('-1102'); // finer than 0.1
     await ex.createOrder(BTC, 'market', 'sell', 0.01, undefined, {
       trailingPercent: 1,
-      trailingTriggerPrice: 62000,
+      activatePrice: '62000',
       reduceOnly: true,
     });
     await setPrice(sim, 'BTCUSDT', 59000); // not active yet: no trigger though 1.7 % below 60000

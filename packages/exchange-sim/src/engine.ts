@@ -852,17 +852,27 @@ export class Engine {
   }
 }
 
-/** A trailing stop's state (meta.trailing): rate is a fraction, extreme the best price since activation. */
-interface Trailing {
+/**
+ * A trailing stop's state (meta.trailing): the callback is `rate` (a fraction of the best price) or, when set,
+ * `spread` (a price distance: OKX callbackSpread); extreme is the best price since activation.
+ */
+export interface Trailing {
   rate: number;
+  spread?: number | undefined;
   activation: number | undefined;
   activated: boolean;
   extreme: number;
 }
 
+/** Where an activated trailing stop triggers now (sell: below the highest price, buy: above the lowest). */
+export function trailingTrigger(t: Trailing, side: Side): number {
+  const distance = t.spread ?? t.extreme * t.rate;
+  return side === 'sell' ? t.extreme - distance : t.extreme + distance;
+}
+
 /**
  * Trailing stop on a price tick: inactive until the price reaches the activation price (sell: ≥, buy: ≤), then
- * follows the highest (sell) / lowest (buy) price and triggers when the price has come back by `rate` of it.
+ * follows the highest (sell) / lowest (buy) price and triggers when the price has come back by the callback.
  */
 function trailingHit(t: Trailing, side: Side, price: number): boolean {
   if (!t.activated) {
@@ -872,7 +882,8 @@ function trailingHit(t: Trailing, side: Side, price: number): boolean {
     t.extreme = price;
   }
   t.extreme = side === 'sell' ? Math.max(t.extreme, price) : Math.min(t.extreme, price);
-  return side === 'sell' ? price <= t.extreme * (1 - t.rate) : price >= t.extreme * (1 + t.rate);
+  const at = trailingTrigger(t, side);
+  return side === 'sell' ? price <= at : price >= at;
 }
 
 export { preciseNow };

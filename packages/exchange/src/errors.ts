@@ -36,6 +36,15 @@ export function isTriggerThroughMarket(err: unknown): boolean {
   );
 }
 
+/**
+ * A trailing stop refused because the market already passed its activation price: Binance -4135 "Invalid
+ * activation price", OKX 51258 / 51259 (a sell's active price below, a buy's above the last price).
+ */
+export function isActivationPassed(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return /"code":\s*-4135\b/.test(err.message) || /"sCode":\s*"5125[89]"/.test(err.message);
+}
+
 function isLateForMatchingEngine(err: unknown): boolean {
   return err instanceof ccxt.BadRequest && /"code":\s*-5028\b/.test(err.message);
 }

@@ -152,6 +152,25 @@ describe('SL/TP hits from new fills', () => {
     expect((events[0] as Extract<NotificationEvent, { kind: 'protection_hit' }>).price).toBeCloseTo(2_892.5);
   });
 
+  it('a trailing stop that fired is told as one (found by its client id)', () => {
+    const trailing = [
+      ...legs,
+      {
+        exchangeOrderId: '55',
+        clientOrderId: 'thTrail0000000000000000R',
+        symbol: 'ETH/USDT:USDT',
+        leg: 'trailing_stop',
+        status: 'open',
+        triggerPrice: null,
+      },
+    ];
+    const hit = { ...fill('54', 3_150, 7), clientOrderId: 'thTrail0000000000000000R' };
+    expect(protectionHitEvents('okx', 'main', [hit], trailing)[0]).toMatchObject({
+      leg: 'trailing_stop',
+      realizedPnl: 7,
+    });
+  });
+
   it('a take-profit is told as one; a reducing fill far from every trigger was someone else', () => {
     expect(protectionHitEvents('binance', 'main', [fill('97', 3_301, 20)], legs)[0]).toMatchObject({
       leg: 'take_profit',

@@ -1,4 +1,4 @@
-import type { NotificationEvent, OrderJob, SignalJob } from '@tradehook/contracts';
+import { PROTECTIVE_LEGS, type NotificationEvent, type OrderJob, type SignalJob } from '@tradehook/contracts';
 
 /**
  * Notification events derived from what the services already record (a signal's outcome, a risk decision, new
@@ -125,12 +125,13 @@ export interface KnownLeg {
   triggerPrice: number | null;
 }
 
-type ProtectionLeg = 'stop_loss' | 'take_profit';
-const isProtection = (leg: string): leg is ProtectionLeg => leg === 'stop_loss' || leg === 'take_profit';
+type ProtectionLeg = (typeof PROTECTIVE_LEGS)[number];
+const isProtection = (leg: string): leg is ProtectionLeg =>
+  (PROTECTIVE_LEGS as readonly string[]).includes(leg);
 /** A stop-market fills near its trigger; a reducing fill this far from every trigger was someone else's close. */
 const MAX_TRIGGER_DISTANCE = 0.03;
 
-/** Which of our SL/TP (if any) produced a reducing fill. */
+/** Which of our SL/TP/trailing stops (if any) produced a reducing fill. */
 function protectionOf(f: RecordedFill, legs: KnownLeg[]): { key: string; leg: ProtectionLeg } | null {
   if (f.realizedPnl === 0) return null; // not reducing a position
   const own = legs.find(

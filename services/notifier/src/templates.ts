@@ -28,7 +28,7 @@ const ko: Templates = {
       ? `⚠️ ${who(e)}${e.symbol} 손절 주문이 거부되어 포지션을 즉시 청산했습니다: ${e.reason}`
       : `🚨 ${who(e)}${e.symbol} 포지션이 손절 없이 열려 있습니다: ${e.reason}`,
   protection_hit: (e) =>
-    `${e.leg === 'stop_loss' ? '🔻 손절(SL)' : '🎯 익절(TP)'} 발동 ${who(e)}${e.symbol}: 수량 ${n(e.amount)} @ ${n(e.price)}, 실현 손익 ${money(e.realizedPnl)} (수수료 ${n(e.fee, 4)})`,
+    `${e.leg === 'stop_loss' ? '🔻 손절(SL)' : e.leg === 'trailing_stop' ? '📉 트레일링 스탑' : '🎯 익절(TP)'} 발동 ${who(e)}${e.symbol}: 수량 ${n(e.amount)} @ ${n(e.price)}, 실현 손익 ${money(e.realizedPnl)} (수수료 ${n(e.fee, 4)})`,
   kill_switch: (e) =>
     `${e.on ? '⛔ 거래 중지(킬 스위치) 켜짐' : '▶️ 거래 재개(킬 스위치) 꺼짐'} ${e.accountId ? who(e).trim() : '전체 계정'}` +
     (e.reason ? `: ${e.reason}` : ''),
@@ -54,7 +54,7 @@ const en: Templates = {
       ? `⚠️ ${who(e)}${e.symbol} stop-loss refused, position flattened at once: ${e.reason}`
       : `🚨 ${who(e)}${e.symbol} position is open WITHOUT its stop-loss: ${e.reason}`,
   protection_hit: (e) =>
-    `${e.leg === 'stop_loss' ? '🔻 Stop-loss' : '🎯 Take-profit'} hit ${who(e)}${e.symbol}: size ${n(e.amount)} @ ${n(e.price)}, realised PnL ${money(e.realizedPnl)} (fee ${n(e.fee, 4)})`,
+    `${e.leg === 'stop_loss' ? '🔻 Stop-loss' : e.leg === 'trailing_stop' ? '📉 Trailing stop' : '🎯 Take-profit'} hit ${who(e)}${e.symbol}: size ${n(e.amount)} @ ${n(e.price)}, realised PnL ${money(e.realizedPnl)} (fee ${n(e.fee, 4)})`,
   kill_switch: (e) =>
     `${e.on ? '⛔ Kill switch ON — trading halted' : '▶️ Kill switch OFF — trading resumed'} for ${e.accountId ? who(e).trim() : 'all accounts'}` +
     (e.reason ? `: ${e.reason}` : ''),

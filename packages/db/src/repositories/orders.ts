@@ -33,12 +33,12 @@ export interface NewOrder {
   exchange: Exchange;
   accountId: string;
   clientOrderId: string;
-  /** entry | exit | stop_loss | take_profit */
+  /** An ORDER_LEGS value (packages/contracts/src/orders.ts). */
   leg: string;
   symbol: string;
   side: 'buy' | 'sell';
   positionSide: 'long' | 'short' | null;
-  /** market | stop_market | take_profit_market */
+  /** market | stop_market | take_profit_market | trailing_stop_market */
   type: string;
   reduceOnly: boolean;
   amount: number;
@@ -269,7 +269,7 @@ export async function firstOrderTime(
 }
 
 /**
- * Our SL/TP rows still `open` for (account, symbol) whose order is no longer open at the exchange and that we
+ * Our SL/TP/trailing-stop rows still `open` for (account, symbol) whose order is no longer open at the exchange and that we
  * did not cancel: the exchange triggered them (a position-reducing fill was just seen). Returns their client ids.
  */
 export async function settleTriggeredProtection(
@@ -284,7 +284,7 @@ export async function settleTriggeredProtection(
   const { rows } = await db.query<{ client_order_id: string }>(
     `UPDATE orders SET status = 'filled', updated_at = now()
       WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3 AND status = 'open'
-        AND leg IN ('stop_loss', 'take_profit') AND exchange_order_id IS NOT NULL
+        AND leg IN ('stop_loss', 'take_profit', 'trailing_stop') AND exchange_order_id IS NOT NULL
         AND exchange_order_id <> ALL($4::text[]) AND updated_at < $5
       RETURNING client_order_id`,
     [exchange, accountId, symbol, stillOpenExchangeIds, changedBefore],
@@ -302,7 +302,7 @@ export interface FillLeg {
 }
 
 /**
- * For fills just recorded: our legs behind any of their exchange order ids, plus our SL/TP of their symbols still
+ * For fills just recorded: our legs behind any of their exchange order ids, plus our SL/TP/trailing stops of their symbols still
  * `open` (a fired stop's fill carries the exchange's new order id, not the one we placed).
  */
 export async function findFillLegs(
@@ -324,7 +324,8 @@ export async function findFillLegs(
        FROM orders
       WHERE exchange = $1::"Exchange" AND account_id = $2
         AND (exchange_order_id = ANY($3::text[])
-             OR (symbol = ANY($4::text[]) AND leg IN ('stop_loss', 'take_profit') AND status = 'open'))`,
+             OR (symbol = ANY($4::text[]) AND leg IN ('stop_loss', 'take_profit', 'trailing_stop')
+                 AND status = 'open'))`,
     [exchange, accountId, exchangeOrderIds, symbols],
   );
   return rows.map((r) => ({

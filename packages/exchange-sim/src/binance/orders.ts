@@ -182,12 +182,16 @@ function placeOrder(sim: Sim, acct: Account, p: Params, arrivalMs: number): Repl
 }
 
 /**
- * TRAILING_STOP_MARKET (Binance USDⓈ-M "New Algo Order": `callbackRate` 0.1–10 (%), optional `activationPrice`;
- * ccxt 4.5.84 sends it to `/fapi/v1/algoOrder` with `callbackRate` from `trailingPercent`). Without an
- * activation price it tracks from the current price. Out-of-range `callbackRate`: the docs give no code here, so
- * the stricter reading is used — refused as a malformed parameter (-1102). `closePosition` → -4136 (ccxt's
- * binance exceptions: "Target strategy invalid for orderType TRAILING_STOP_MARKET,closePosition true").
- * An activation price already passed (sell: ≤ last, buy: ≥ last) would activate at once → -2021.
+ * TRAILING_STOP_MARKET (Binance USDⓈ-M "New Algo Order", POST /fapi/v1/algoOrder): `callbackRate` "min 0.1,
+ * max 10 where 1 for 1%", optional `activatePrice` (default: the latest price). The docs give no error code
+ * for a callbackRate out of range or finer than 0.1 (the UI's step): the stricter reading refuses it as a
+ * malformed parameter (-1102, "A mandatory parameter was not sent, was empty/null, or malformed", USDⓈ-M
+ * "Error Codes"). `activationPrice` is the name on the old /fapi/v1/order, not read by the algo endpoint;
+ * ccxt 4.5.84 still sends it there for `trailingTriggerPrice` (binance.ts createOrderRequest), so the stricter
+ * answer is -1104 "Not all sent parameters were read" rather than a trailing stop silently armed at once.
+ * `closePosition` → -4136 (ccxt's binance exceptions: "Target strategy invalid for orderType
+ * TRAILING_STOP_MARKET,closePosition true"). An activation price already passed (sell: ≤ last, buy: ≥ last)
+ * → -4135 INVALID_ACTIVATION_PRICE ("Invalid activation price", USDⓈ-M "Error Codes"; ccxt maps it too).
  */
 function trailingOf(
   sim: Sim,
@@ -198,16 +202,17 @@ function trailingOf(
 ): { rate: number; activation: number | undefined; extreme: number } {
   if (closePosition)
     err(-4136, 'Target strategy invalid for orderType TRAILING_STOP_MARKET,closePosition true');
+  if (p.get('activationPrice') !== null)
+    err(-1104, "Not all sent parameters were read; 'activationPrice' is not a parameter of this endpoint.");
   const raw = need(p, 'callbackRate');
   const rate = Number(raw);
-  if (!Number.isFinite(rate) || rate < 0.1 || rate > 10 || decimalsIn(raw) > 2)
+  if (!Number.isFinite(rate) || rate < 0.1 || rate > 10 || decimalsIn(raw) > 1)
     err(-1102, "Mandatory parameter 'callbackRate' was not sent, was empty/null, or malformed.");
   const last = sim.engine.price(m.id);
   let activation: number | undefined;
-  if (p.get('activationPrice') !== null) {
-    activation = num(p, 'activationPrice', m.pricePrecision, m.tickSize);
-    if (side === 'sell' ? activation <= last : activation >= last)
-      err(-2021, 'Order would immediately trigger.');
+  if (p.get('activatePrice') !== null) {
+    activation = num(p, 'activatePrice', m.pricePrecision, m.tickSize);
+    if (side === 'sell' ? activation <= last : activation >= last) err(-4135, 'Invalid activation price.');
   }
   return { rate: rate / 100, activation, extreme: activation ?? last };
 }

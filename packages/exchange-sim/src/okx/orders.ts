@@ -29,6 +29,7 @@ import { type Route, route } from '../route-table.ts';
 import { type Sim } from '../http.ts';
 import { asReported, notVisibleYet } from '../report-lag.ts';
 import { round, str } from '../num.ts';
+import { algoTypesOf, placeMoveOrderStop, trailingFields } from './trailing.ts';
 
 export function orderJson(sim: Sim, order: Order): Dict {
   const acct = sim.engine.account('okx', order.apiKey);
@@ -137,10 +138,7 @@ export function algoJson(sim: Sim, a: AlgoOrder): Dict {
     pxLimit: '',
     tag: (a.meta['tag'] as string | undefined) ?? '',
     timeInterval: '',
-    callbackRatio: '',
-    callbackSpread: '',
-    activePx: '',
-    moveTriggerPx: '',
+    ...trailingFields(a, m),
     reduceOnly: String(a.reduceOnly),
     quickMgnType: '',
     last: px(m, sim.engine.price(a.symbol)),
@@ -252,7 +250,8 @@ export function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): 
     const side = sideOf(s(o['side']));
     const posSide = posSideOf(acct, s(o['posSide']));
     const ordType = s(o['ordType']);
-    if (ordType !== 'conditional' && ordType !== 'oco') err('51000', 'Parameter ordType error');
+    if (ordType !== 'conditional' && ordType !== 'oco' && ordType !== 'move_order_stop')
+      err('51000', 'Parameter ordType error');
     const closeFraction = s(o['closeFraction']);
     let qty: number | undefined;
     if (closeFraction !== undefined) {
@@ -262,6 +261,30 @@ export function placeAlgo(sim: Sim, acct: Account, o: Dict, arrivalMs: number): 
       qty = parseSz(m, s(o['sz']));
     }
     const reduceOnly = o['reduceOnly'] === true || o['reduceOnly'] === 'true';
+    if (ordType === 'move_order_stop') {
+      // A trailing stop closes by size (closeFraction belongs to TP/SL orders: OKX "Place algo order").
+      if (closeFraction !== undefined) err('51000', 'Parameter closeFraction error');
+      const cid = clientIdOf(clientRaw);
+      if (cid && acct.algoOrders.some((x) => x.clientId === cid)) err('51016', 'Duplicated clOrdId');
+      const algo = placeMoveOrderStop(
+        sim,
+        acct,
+        m,
+        {
+          side,
+          posSide,
+          qty,
+          reduceOnly,
+          clientId: cid,
+          marginMode: tdMode,
+          arrivalMs,
+          tag: base.tag,
+          clOrdId: base.clOrdId,
+        },
+        o,
+      );
+      return { ok: true, data: { ...base, algoId: String(algo.id), sCode: '0', sMsg: '' } };
+    }
     const slRaw = s(o['slTriggerPx']);
     const tpRaw = s(o['tpTriggerPx']);
     if (!slRaw && !tpRaw) err('51000', 'Parameter slTriggerPx error');
@@ -421,7 +444,7 @@ export const ORDER_ROUTES: Route[] = [
     ({ sim, q, acct, path }) => {
       const ordType = q.get('ordType');
       if (!ordType) err('51000', 'Parameter ordType error');
-      const types = ordType.split(',');
+      const types = algoTypesOf(ordType);
       const id = q.get('instId');
       const pending = path.endsWith('pending');
       const state = q.get('state');

@@ -8,7 +8,7 @@
  * no data return … for 30 seconds, the connection will break").
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Account, EngineChange } from '../engine.ts';
+import type { Account, AlgoOrder, EngineChange } from '../engine.ts';
 import type { Sim } from '../http.ts';
 import { findMarket } from '../markets.ts';
 import { balanceJson, positionsJson } from '../okx/account.ts';
@@ -27,7 +27,14 @@ const CHANNELS: Record<string, Access> = {
   positions: 'private',
   account: 'private',
   'orders-algo': 'business',
+  // "Advance algo orders channel" (iceberg, TWAP, trailing stop: okx/trailing.ts).
+  'algo-advance': 'business',
 };
+
+/** Trailing stops are pushed on algo-advance; TP/SL (conditional, oco) on orders-algo. */
+function algoChannel(a: AlgoOrder): string {
+  return a.meta['ordType'] === 'move_order_stop' ? 'algo-advance' : 'orders-algo';
+}
 
 const IDLE_MS = 30_000;
 const LOGIN_WINDOW_S = 30;
@@ -174,7 +181,13 @@ export class OkxWebSocket {
     }
     if (access === 'public' && !market) return this.error(c, '60012', `Illegal request: ${text}`);
     const instType = arg['instType'] === undefined ? undefined : String(arg['instType']);
-    if ((channel === 'orders' || channel === 'orders-algo' || channel === 'positions') && !instType)
+    if (
+      (channel === 'orders' ||
+        channel === 'orders-algo' ||
+        channel === 'algo-advance' ||
+        channel === 'positions') &&
+      !instType
+    )
       return this.error(c, '60012', `Illegal request: ${text}`);
     c.subs.push(arg);
     c.conn.subscriptions = c.subs.map((a) => String(a['channel']));
@@ -223,7 +236,7 @@ export class OkxWebSocket {
         if (arg['instId'] !== undefined && arg['instId'] !== okxId) continue;
         if (ch.kind === 'order' && channel === 'orders')
           this.sendTo(c, arg, [orderRow(this.sim, ch.order, ch.trade)]);
-        else if (ch.kind === 'algo' && channel === 'orders-algo')
+        else if (ch.kind === 'algo' && channel === algoChannel(ch.algo))
           this.sendTo(c, arg, [algoJson(this.sim, ch.algo)]);
         else if (ch.kind === 'account' && channel === 'positions')
           this.sendTo(c, arg, positionRows(this.sim, ch.acct, ch.symbol, ch.posSide));

@@ -69,9 +69,9 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   protected positionsParams(): Dict {
     return {};
   }
-  /** Params of the open conditional orders call. */
-  protected openTriggerParams(): Dict {
-    return { trigger: true };
+  /** Params of the open conditional orders calls (one call each: a venue may list some types separately). */
+  protected openTriggerParams(): Dict[] {
+    return [{ trigger: true }];
   }
   /** Params of setLeverage beyond leverage and symbol. */
   protected leverageParams(_marginMode: MarginMode, _positionSide: PositionSide | null): Dict | undefined {
@@ -406,13 +406,13 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   }
 
   async fetchOpenOrders(symbol?: string): Promise<OrderInfo[]> {
-    const [plain, conditional] = await Promise.all([
+    const [plain, ...conditional] = await Promise.all([
       this.client.fetchOpenOrders(symbol),
-      this.client.fetchOpenOrders(symbol, undefined, undefined, this.openTriggerParams()),
+      ...this.openTriggerParams().map((p) => this.client.fetchOpenOrders(symbol, undefined, undefined, p)),
     ]);
     return [
       ...plain.map((o) => this.toOrderInfo(o, false)),
-      ...conditional.map((o) => this.toOrderInfo(o, true)),
+      ...conditional.flat().map((o) => this.toOrderInfo(o, true)),
     ];
   }
 

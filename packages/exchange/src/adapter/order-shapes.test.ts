@@ -69,7 +69,7 @@ describe('Binance order shapes', () => {
     expect(sent[0]).toMatchObject({ newClientOrderId: 'thshape1', side: 'BUY', quantity: '0.01' });
   });
 
-  it('trailing stops are TRAILING_STOP_MARKET with callbackRate and activationPrice', async () => {
+  it('trailing stops are TRAILING_STOP_MARKET with callbackRate and activatePrice', async () => {
     sent.length = 0;
     const o = await a.createTrailingStop({
       ...base,
@@ -82,7 +82,7 @@ describe('Binance order shapes', () => {
     expect(sent[0]).toMatchObject({
       type: 'TRAILING_STOP_MARKET',
       callbackRate: '1.5',
-      activationPrice: '52000',
+      activatePrice: '52000',
       clientAlgoId: 'thshape1',
       reduceOnly: true,
       side: 'SELL',

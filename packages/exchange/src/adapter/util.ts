@@ -24,12 +24,14 @@ export function roundMoney(n: number | null): number | null {
 }
 
 /**
- * What a conditional order is, in the trader's words: `stop` or `take_profit` (ccxt calls both "market").
- * Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET in orderType; OKX conditional orders carry
- * tpTriggerPx or slTriggerPx; ccxt's unified takeProfitPrice covers both.
+ * What a conditional order is, in the trader's words: `stop`, `take_profit` or `trailing_stop` (ccxt calls
+ * them all "market"). Binance algo orders say STOP_MARKET / TAKE_PROFIT_MARKET / TRAILING_STOP_MARKET in
+ * orderType; OKX algo orders say move_order_stop in ordType or carry tpTriggerPx or slTriggerPx; ccxt's
+ * unified takeProfitPrice covers both.
  */
-export function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' {
+export function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' | 'trailing_stop' {
   const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
+  if (raw === 'TRAILING_STOP_MARKET' || info['ordType'] === 'move_order_stop') return 'trailing_stop';
   const takeProfit =
     raw.startsWith('TAKE_PROFIT') ||
     num(o.takeProfitPrice) !== null ||

@@ -21,6 +21,7 @@ import {
   type Placed,
   type ProtectionKind,
 } from './protection.ts';
+import { protectWithTrailing } from './trailing.ts';
 import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
 
 export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
@@ -34,7 +35,10 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   // The account's default ATR SL/TP, when the alert names none of its own.
   const wantAtr = settings.autoSlTp && !hasProtectionForm(job.signal);
   const needsCandles =
-    wantAtr || job.signal.stop_loss_atr !== undefined || job.signal.take_profit_atr !== undefined;
+    wantAtr ||
+    job.signal.stop_loss_atr !== undefined ||
+    job.signal.take_profit_atr !== undefined ||
+    job.signal.trailing_atr !== undefined;
   let candles: Promise<Candle[]> | undefined;
   const loadCandles = () =>
     (candles ??= x.candles.get(
@@ -320,6 +324,9 @@ async function protectEntry(
       stopRefused = retried.error;
     }
   }
+  // The trailing stop (trailing.ts): another protective leg; open, it protects the position on its own.
+  const entry = { rows, side, hedge, filled, fillPrice, loadCandles };
+  stopRefused = await protectWithTrailing(x, entry, results, warnings, stopRefused);
   const policy = x.account.settings.unprotectedPolicy ?? x.config.UNPROTECTED_POLICY;
   if (stopRefused !== undefined && policy === 'keep') warnings.push(`stop_loss not placed: ${stopRefused}`);
   // Protected or flat: a position whose stop the exchange refused (it would trigger at once, too many stop

@@ -69,9 +69,14 @@ export async function protectionLevels(
   return { ...lv, source: 'atr', atr };
 }
 
-/** Does the alert name its own stop-loss or take-profit (any form)? Then the account's ATR default is off. */
+/**
+ * Does the alert name its own stop-loss, take-profit or trailing stop (any form)? Then the account's ATR
+ * default is off: a trailing stop is the alert's own protection (docs/decisions/0012-protected-or-flat.md).
+ */
 export function hasProtectionForm(signal: OrderJob['signal']): boolean {
   return [
+    signal.trailing_pct,
+    signal.trailing_atr,
     signal.stop_loss,
     signal.stop_loss_pct,
     signal.stop_loss_atr,

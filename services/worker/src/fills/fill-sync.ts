@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Exchange } from '@tradehook/contracts';
+import { PROTECTIVE_TAGS, type Exchange } from '@tradehook/contracts';
 import type { pg } from '@tradehook/db';
 import * as ccxt from 'ccxt';
 import {
@@ -203,7 +203,7 @@ export class FillSync {
 
   /**
    * The stream saw an order leave the book filled or triggered (docs/decisions/0021-live-state-before-orders.md).
-   * Our SL or TP: its sibling of the same signal is cancelled at once (one round trip after the event) when
+   * Our SL, TP or trailing stop: its siblings of the same signal is cancelled at once (one round trip after the event) when
    * the fill covered it, while its trades are read into `fills` in parallel. Anything else that is not our own
    * entry or exit (a liquidation, a manual close): its trades are read now, which also cancels orphans. Our own
    * market legs are recorded by the job that sent them.
@@ -211,7 +211,7 @@ export class FillSync {
   async onStreamOrderDone(account: AccountContext, order: OrderInfo): Promise<void> {
     const ours = OUR_CLIENT_ID.exec(order.clientOrderId ?? '');
     const leg = ours?.[2];
-    if (ours && leg !== 'S' && leg !== 'T') return;
+    if (ours && !PROTECTIVE_TAGS.includes(leg!)) return;
     const work: Array<Promise<unknown>> = [
       withRequestPriority('sync', () => this.syncAccount(account, [order.symbol])),
     ];
@@ -227,7 +227,7 @@ export class FillSync {
         });
   }
 
-  /** The other protective orders of the signal whose SL/TP just executed, when that fill covered them. */
+  /** The other protective orders of the signal whose SL/TP/trailing stop just executed, when that fill covered them. */
   private async cancelSiblings(
     account: AccountContext,
     done: OrderInfo,
@@ -253,7 +253,7 @@ export class FillSync {
   }
 
   /**
-   * Cancels our own SL/TP orders (client ids from clientOrderId: `th…S`/`th…T`) that protect a side with no
+   * Cancels our own SL/TP/trailing orders (client ids from clientOrderId: `th…S`/`th…T`/`th…R`) that protect a side with no
    * position any more — e.g. the TP left behind when the SL fired. Orders placed by the user are never touched.
    */
   async cancelOrphanedProtection(account: AccountContext, symbol: string): Promise<string[]> {
@@ -272,7 +272,8 @@ export class FillSync {
     const open = await adapter.fetchOpenOrders(symbol);
     const positions = await adapter.fetchPositions(symbol);
     const held = new Set(positions.map((p) => p.side));
-    const ours = (o: OrderInfo) => /^[ST]$/.test(OUR_CLIENT_ID.exec(o.clientOrderId ?? '')?.[2] ?? '');
+    const ours = (o: OrderInfo) =>
+      PROTECTIVE_TAGS.includes(OUR_CLIENT_ID.exec(o.clientOrderId ?? '')?.[2] ?? '');
     const sideOf = (o: OrderInfo) => o.positionSide ?? (o.side === 'sell' ? 'long' : 'short');
     const orphans = open.filter((o) => o.conditional && ours(o) && !held.has(sideOf(o)));
     await Promise.all(orphans.map((o) => adapter.cancelOrder(o)));

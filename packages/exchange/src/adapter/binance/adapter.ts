@@ -34,10 +34,14 @@ export class BinanceAdapter extends CcxtExchangeAdapter {
     params['timeInForce'] = req.postOnly ? 'GTX' : (req.timeInForce ?? 'GTC');
   }
 
-  /** ccxt sends `trailingPercent` as callbackRate of a TRAILING_STOP_MARKET algo order (clientAlgoId). */
+  /**
+   * ccxt sends `trailingPercent` as callbackRate of a TRAILING_STOP_MARKET algo order (clientAlgoId). The
+   * activation goes as the algo endpoint's own `activatePrice` (USDⓈ-M "New Algo Order"): ccxt's
+   * trailingTriggerPrice would send the old endpoint's `activationPrice`, which the algo endpoint does not read.
+   */
   protected trailingStopParams(req: TrailingStopRequest, params: Dict): void {
     if (req.activationPrice !== undefined)
-      params['trailingTriggerPrice'] = this.priceToPrecision(req.symbol, req.activationPrice);
+      params['activatePrice'] = String(this.priceToPrecision(req.symbol, req.activationPrice));
   }
 
   override async withLeverage(positions: PositionInfo[]): Promise<PositionInfo[]> {

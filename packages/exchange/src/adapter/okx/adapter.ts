@@ -30,9 +30,13 @@ export class OkxAdapter extends CcxtExchangeAdapter {
   }
 
   // `oco`: SL+TP attached to an entry are booked as one OCO algo order. OKX takes these two types together
-  // (orders-algo-pending: "conditional and oco both can be used and separated with comma").
-  protected override openTriggerParams(): Dict {
-    return { trigger: true, ordType: 'conditional,oco' };
+  // (orders-algo-pending: "conditional and oco both can be used and separated with comma"); any other type,
+  // such as the trailing stop (move_order_stop), is a request of its own.
+  protected override openTriggerParams(): Dict[] {
+    return [
+      { trigger: true, ordType: 'conditional,oco' },
+      { trigger: true, ordType: 'move_order_stop' },
+    ];
   }
 
   protected override leverageParams(marginMode: MarginMode, positionSide: PositionSide | null): Dict {
