@@ -94,6 +94,7 @@ describe('request budget shared through Redis by two workers on one host', () =>
  * requests in flight — few here (fill sync reads one history at a time, eight jobs per service), so this load
  * draws no 429 without Redis either. With that correction disabled this case draws a 429, then 418 bans (the
  * other replica does not back off), and the shared case above still passes: there Redis alone holds the line.
+ * Reads fired all at once outrun the header: packages/exchange/src/budget-replicas.test.ts draws the 429.
  */
 describe('the same load with EXCHANGE_BUDGET_REDIS=false', () => {
   let h: LoadHost;
