@@ -79,5 +79,9 @@ describe('request budget shared through Redis', () => {
       shared: new RedisBudgetStore(dead, prefix).window('binance', 'h5', 60_000),
     });
     expect(await grantedWithin(b, 20, 300)).toBe(5);
+    // Exits keep the whole capacity: a slow or lost Redis never holds a stop-out behind the fallback share.
+    let exits = 0;
+    await Promise.all(Array.from({ length: 15 }, () => b.acquire(1, 'exit').then(() => exits++)));
+    expect(exits).toBe(15);
   });
 });

@@ -188,9 +188,11 @@ export class RequestBudget {
       if (now < this.pausedUntil) return this.wake(this.pausedUntil - now);
       this.prune();
       const shared = this.opts.shared && now >= this.degradedUntil ? this.opts.shared : undefined;
-      // Shared window configured but unreachable: fewer requests, never more (this process's share only).
+      // Shared window configured but unreachable: fewer requests, never more (this process's share only) —
+      // except exits, which keep the whole capacity: a slow Redis must not hold a stop-out behind the window
+      // (docs/decisions/0004); the exchange's own used-weight header still bounds them (observeUsed).
       const capacity =
-        this.opts.shared && !shared
+        this.opts.shared && !shared && head.rank !== RANK.exit
           ? this.opts.capacity * (this.opts.fallbackShare ?? 0.5)
           : this.opts.capacity;
       const share =
