@@ -101,7 +101,7 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * TP row to the fill sync's settling. Off by default until those paths are reported as well as the
    * separate orders are.
    */
-  OKX_ATTACHED_PROTECTION: z.stringbool().default(false),
+  OKX_ATTACHED_PROTECTION: z.stringbool().default(true),
   /** A streamed price older than this is not used for sizing: REST ticker instead. */
   PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });
