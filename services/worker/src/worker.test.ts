@@ -867,7 +867,7 @@ describe('okx attached protection', () => {
     await simControl(sim.url, 'faults', {
       exchange: 'okx',
       method: 'POST',
-      path: '/api/v5/trade/order',
+      path: '/api/v5/trade/batch-orders', // ccxt sends OKX's single order there
       kind: 'latency',
       latency_ms: 400,
     });
