@@ -240,7 +240,12 @@ export function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): O
  * OKX error codes): against a limit order's price 51046–51049, against the book for a market order 51050–51053
  * (best ask for a buy, best bid for a sell; the sim's book is the last price). Equal counts as wrong (stricter).
  */
-function refuseAttachedThroughPrice(raw: unknown, side: 'buy' | 'sell', limitPx: number | undefined, last: number) {
+function refuseAttachedThroughPrice(
+  raw: unknown,
+  side: 'buy' | 'sell',
+  limitPx: number | undefined,
+  last: number,
+) {
   if (!Array.isArray(raw)) return;
   const ref = limitPx ?? last;
   const market = limitPx === undefined;
@@ -250,13 +255,25 @@ function refuseAttachedThroughPrice(raw: unknown, side: 'buy' | 'sell', limitPx:
     const buy = side === 'buy';
     if (tp && (buy ? Number(tp) <= ref : Number(tp) >= ref)) {
       if (market)
-        err(buy ? '51050' : '51052', `The take profit trigger price should be ${buy ? 'higher than the best ask' : 'lower than the best bid'} price`);
-      err(buy ? '51046' : '51048', `The take profit trigger price should be ${buy ? 'higher' : 'lower'} than the order price`);
+        err(
+          buy ? '51050' : '51052',
+          `The take profit trigger price should be ${buy ? 'higher than the best ask' : 'lower than the best bid'} price`,
+        );
+      err(
+        buy ? '51046' : '51048',
+        `The take profit trigger price should be ${buy ? 'higher' : 'lower'} than the order price`,
+      );
     }
     if (sl && (buy ? Number(sl) >= ref : Number(sl) <= ref)) {
       if (market)
-        err(buy ? '51051' : '51053', `The stop loss trigger price should be ${buy ? 'lower than the best ask' : 'higher than the best bid'} price`);
-      err(buy ? '51047' : '51049', `The stop loss trigger price should be ${buy ? 'lower' : 'higher'} than the order price`);
+        err(
+          buy ? '51051' : '51053',
+          `The stop loss trigger price should be ${buy ? 'lower than the best ask' : 'higher than the best bid'} price`,
+        );
+      err(
+        buy ? '51047' : '51049',
+        `The stop loss trigger price should be ${buy ? 'lower' : 'higher'} than the order price`,
+      );
     }
   }
 }
