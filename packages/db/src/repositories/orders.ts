@@ -234,6 +234,24 @@ export async function tradedSymbols(
   return rows.map((r) => r.symbol);
 }
 
+/**
+ * Symbols with an order of ours that may be on the exchange (open, or sent without a known outcome): where the
+ * live state's snapshot reads open orders (packages/exchange/src/live/account-state.ts).
+ */
+export async function openOrderSymbols(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ symbol: string }>(
+    `SELECT DISTINCT symbol FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND status IN ('open', 'pending', 'unknown')
+      ORDER BY symbol`,
+    [exchange, accountId],
+  );
+  return rows.map((r) => r.symbol);
+}
+
 const FIRST_ORDER_TIME_SQL = `SELECT min(created_at) AS t FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`;
 
 /** When we first sent an order for (account, symbol): where a fill sync without fills starts. */
