@@ -158,8 +158,11 @@ describe('request budget across two workers on one host', () => {
     // Exits pass the queued background reads: what they wait is their turn among the burst's own requests
     // (one shared-window round trip each), never the minute the reads would need.
     expect(waits.exit.maxMs).toBeLessThan(1_000);
-    // …while fill sync was held back for the whole burst: not one read granted, reads still queued.
-    expect(waits.sync.count).toBe(before.sync.count);
+    // …while fill sync was held back for the whole burst, reads still queued: at most the sliver of the
+    // background share (60 % of 2400) it had not filled before the burst (≥ 1400), 5 weight a read. (The live
+    // state's snapshots read open orders per symbol now, weight 1 each instead of 40: the background room
+    // they no longer take can go to a fill-sync read.)
+    expect(waits.sync.count - before.sync.count).toBeLessThanOrEqual(Math.floor((0.6 * 2400 - 1400) / 5));
     expect(waits.sync.queued).toBeGreaterThan(0);
   }, 60_000);
 });
