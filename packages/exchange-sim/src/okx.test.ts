@@ -245,6 +245,48 @@ describe('okx swaps via ccxt', () => {
     expect(await ex.fetchPositions([BTC])).toHaveLength(0);
   });
 
+  it('attached SL+TP: one OCO algo order under attachAlgoClOrdId, gone as a whole when one half fires', async () => {
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim);
+    const pair = { slTriggerPx: '59000', slOrdPx: '-1', tpTriggerPx: '62000', tpOrdPx: '-1' };
+    await ex.createOrder(BTC, 'market', 'buy', 2, undefined, {
+      attachAlgoOrds: [{ attachAlgoClOrdId: 'okoco1', ...pair }],
+    });
+    const [oco] = await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true, ordType: 'oco' });
+    expect(oco?.info).toMatchObject({ ordType: 'oco', algoClOrdId: 'okoco1', slTriggerPx: '59000' });
+    await setPrice(sim, 'BTC-USDT-SWAP', 62000);
+    expect(await ex.fetchPositions([BTC])).toHaveLength(0);
+    const done = await ex.fetchOrder(undefined as unknown as string, BTC, {
+      clientOrderId: 'okoco1',
+      trigger: true,
+    });
+    expect(done.info).toMatchObject({ state: 'effective', actualSide: 'tp' });
+    expect(await ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true, ordType: 'oco' })).toEqual(
+      [],
+    );
+  });
+
+  it('refuses an entry whose attached SL/TP the price already passed (51046–51053), nothing filled', async () => {
+    await setPrice(sim, 'BTC-USDT-SWAP', 60000);
+    const { ex } = await okxAccount(sim);
+    const entry = (side: 'buy' | 'sell', att: Record<string, string>, price?: number) =>
+      rejects(() =>
+        ex.createOrder(BTC, price ? 'limit' : 'market', side, 1, price, { attachAlgoOrds: [att] }),
+      );
+    const sl = (px: string) => ({ slTriggerPx: px, slOrdPx: '-1' });
+    const tp = (px: string) => ({ tpTriggerPx: px, tpOrdPx: '-1' });
+    expect((await entry('buy', tp('60000'))).message).toContain('51050');
+    expect((await entry('buy', sl('60001'))).message).toContain('51051');
+    expect((await entry('sell', tp('60001'))).message).toContain('51052');
+    expect((await entry('sell', sl('59999'))).message).toContain('51053');
+    expect((await entry('buy', tp('54000'), 55000)).message).toContain('51046');
+    expect((await entry('buy', sl('56000'), 55000)).message).toContain('51047');
+    expect((await entry('sell', tp('66000'), 65000)).message).toContain('51048');
+    expect((await entry('sell', sl('64000'), 65000)).message).toContain('51049');
+    expect(await ex.fetchPositions([BTC])).toHaveLength(0);
+    expect(await ex.fetchOpenOrders(BTC)).toHaveLength(0);
+  });
+
   it('account/config reports the key permissions given at creation (perm, comma list)', async () => {
     const perm = async (ex: Awaited<ReturnType<typeof okxAccount>>['ex']) =>
       ((await ex.privateGetAccountConfig()) as { data: Array<{ perm: string }> }).data[0]?.perm;

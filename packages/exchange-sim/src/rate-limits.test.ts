@@ -47,6 +47,11 @@ describe('binance request weight per IP', () => {
     expect(await weightOf(ex, () => ex.fapiPrivateV3GetPositionRisk())).toBe(5);
     expect(await weightOf(ex, () => ex.fetchOpenOrders(BTC))).toBe(1);
     expect(await weightOf(ex, () => ex.fapiPrivateGetOpenOrders())).toBe(40); // no symbol
+    // The Algo Service's open orders alike (conditional SL/TP): 1 with a symbol, 40 without.
+    expect(await weightOf(ex, () => ex.fetchOpenOrders(BTC, undefined, undefined, { trigger: true }))).toBe(
+      1,
+    );
+    expect(await weightOf(ex, () => ex.fapiPrivateGetOpenAlgoOrders())).toBe(40);
     expect(await weightOf(ex, () => ex.fetchOrderBook(BTC, 1000))).toBe(20);
     expect(await weightOf(ex, () => ex.fetchOrderBook(BTC, 5))).toBe(2);
     expect(await weightOf(ex, () => ex.fetchOHLCV(BTC, '1m', undefined, 1000))).toBe(5);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Exchange } from '@tradehook/contracts';
 import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
-import { findAccount, listAccounts, type AccountRecord, type pg } from '@tradehook/db';
+import { findAccount, listAccounts, openOrderSymbols, type AccountRecord, type pg } from '@tradehook/db';
 import {
   createExchangeAdapter,
   LiveAccountState,
@@ -228,6 +228,7 @@ export class AccountRegistry {
           adapter,
           reconcileIntervalMs: live.reconcileIntervalMs,
           onOrderDone: onOrderDone && ((order) => onOrderDone(ctx, order)),
+          snapshotSymbols: () => openOrderSymbols(this.pool, this.options.exchange, row.accountId),
         }),
       live &&
         priceFeedFor({

@@ -97,11 +97,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
   LIVE_STATE_RECONCILE_MS: intFromEnv(5_000, 3_600_000).default(60_000),
   /**
    * OKX: send the SL/TP with the entry (attachAlgoOrds, one request) when their levels are known before the
-   * fill. OKX books them as one OCO algo order: a refusal of either refuses the entry, and an SL hit leaves the
-   * TP row to the fill sync's settling. Off by default until those paths are reported as well as the
-   * separate orders are.
+   * fill. OKX books them as one OCO algo order: a level already passed refuses the entry (flat, reported), and
+   * when one half fires the other goes with it (docs/decisions/0024-okx-protection-attached.md). Off: separate
+   * SL/TP orders after the fill.
    */
-  OKX_ATTACHED_PROTECTION: z.stringbool().default(false),
+  OKX_ATTACHED_PROTECTION: z.stringbool().default(true),
   /** A streamed price older than this is not used for sizing: REST ticker instead. */
   PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });

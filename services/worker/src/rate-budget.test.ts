@@ -80,9 +80,12 @@ describe('request budget shared through Redis by two workers on one host', () =>
     expect(waits.exit.count).toBeGreaterThanOrEqual(BURST);
     // Exits pass the queued background reads: what they wait is their turn among the burst's own requests,
     // never the minute the reads would need.
-    expect(waits.exit.maxMs).toBeLessThan(1_000);
-    // …while fill sync was held back for the whole burst: not one read granted, reads still queued.
-    expect(waits.sync.count).toBe(before.sync.count);
+    expect(waits.exit.maxMs).toBeLessThan(2_000); // 0.1–0.5 s seen; the bound only rules out the minute
+    // …while fill sync was held back for the whole burst, reads still queued: at most the sliver of the
+    // background share (60 % of 2400) it had not filled before the burst (≥ 1400), 5 weight a read. (The live
+    // state's snapshots read open orders per symbol now, weight 1 each instead of 40: the background room
+    // they no longer take can go to a fill-sync read.)
+    expect(waits.sync.count - before.sync.count).toBeLessThanOrEqual(Math.floor((0.6 * 2400 - 1400) / 5));
     expect(waits.sync.queued).toBeGreaterThan(0);
   }, 60_000);
 });

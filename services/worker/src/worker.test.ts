@@ -39,6 +39,13 @@ const prefix = testQueuePrefix();
 const keys = generateCredentialsKeyPair();
 const services: WorkerService[] = [];
 const queues = new Map<Exchange, Queue>();
+/**
+ * OKX with OKX_ATTACHED_PROTECTION=false, for the tests whose point is the separate SL/TP orders placed after
+ * the fill (a stop refused after the fill → retry or flatten); with protection attached OKX refuses the entry
+ * itself instead (the last test of the file). Binance has only the separate path: its usual worker.
+ */
+const separatePrefix = `${prefix}-sep`;
+const separateQueues = new Map<Exchange, Queue>();
 const redis = createRedis(TEST_REDIS_URL, 'worker');
 
 function startService(exchange: Exchange, queuePrefix: string, env: Record<string, string> = {}) {
@@ -65,11 +72,16 @@ beforeAll(async () => {
     services.push(await startService(exchange, prefix));
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
   }
+  services.push(await startService('okx', separatePrefix, { OKX_ATTACHED_PROTECTION: 'false' }));
+  separateQueues.set('okx', createQueue(ordersQueueName('okx'), redis, separatePrefix));
+  separateQueues.set('binance', queues.get('binance')!);
 });
 
 afterAll(async () => {
   await Promise.all(services.map((s) => s.stop()));
   for (const q of queues.values()) await q.close();
+  await separateQueues.get('okx')?.close();
+  await deleteRedisPrefix(separatePrefix);
   redis.disconnect();
   await sim?.close();
   await pool?.end();
@@ -79,6 +91,12 @@ afterAll(async () => {
 
 async function run(job: OrderJob) {
   await enqueueOrder(queues.get(job.signal.exchange)!, job);
+  return waitForSignal(pool, job.signalId);
+}
+
+/** As run, on the separate-order path (OKX without attached protection). */
+async function runSeparate(job: OrderJob) {
+  await enqueueOrder(separateQueues.get(job.signal.exchange)!, job);
   return waitForSignal(pool, job.signalId);
 }
 
@@ -141,11 +159,14 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     });
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([expect.objectContaining({ qty: 0.01 })]);
+    // OKX: attached to the entry, booked as one OCO algo order with both triggers.
     expect(view.open_algo_orders.map((a) => [a.sl_trigger, a.tp_trigger]).sort()).toEqual(
-      [
-        [Math.round(p * 0.95), null],
-        [null, Math.round(p * 1.05)],
-      ].sort(),
+      exchange === 'okx'
+        ? [[Math.round(p * 0.95), Math.round(p * 1.05)]]
+        : [
+            [Math.round(p * 0.95), null],
+            [null, Math.round(p * 1.05)],
+          ].sort(),
     );
     const rows = await orderRows(job.signalId);
     expect(rows.map((r) => [r.leg, r.status])).toEqual([
@@ -180,7 +201,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     expect(results['take_profit']!.trigger_price).toBeLessThan(p);
     const view = await simAccount(sim.url, acct);
     expect(view.positions).toEqual([expect.objectContaining({ qty: -0.02 })]);
-    expect(view.open_algo_orders).toHaveLength(2);
+    expect(view.open_algo_orders).toHaveLength(exchange === 'okx' ? 1 : 2); // OKX: one OCO (attached)
     expect(view.open_algo_orders.every((a) => a.side === 'buy')).toBe(true);
   });
 
@@ -218,7 +239,8 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     ).toBe('executed');
     const before = await simAccount(sim.url, acct);
     expect(before.positions).toHaveLength(2);
-    expect(before.open_algo_orders.length).toBeGreaterThanOrEqual(3);
+    // OKX: the BTC entry's ATR SL+TP are one OCO (attached).
+    expect(before.open_algo_orders.length).toBeGreaterThanOrEqual(exchange === 'okx' ? 2 : 3);
     // The emergency exit names no symbol and answers with every symbol it closed.
     const out = await run(await approvedSignal(pool, acct, { action: 'close_all', symbol: ALL_SYMBOLS }));
     expect(out.status, out.reason ?? '').toBe('executed');
@@ -454,7 +476,7 @@ describe.each(['binance', 'okx'] as const)('%s worker', (exchange) => {
     const out = await run(await approvedSignal(pool, h, { action: 'short', symbol: ETH, quantity: 0.1 }));
     expect(out.status, out.reason ?? '').toBe('executed');
     const view = await simAccount(sim.url, h);
-    expect(view.open_algo_orders).toHaveLength(2);
+    expect(view.open_algo_orders).toHaveLength(exchange === 'okx' ? 1 : 2); // OKX: one OCO (attached)
     expect(view.open_algo_orders.every((o) => o.side === 'buy')).toBe(true);
     const limited = await run(
       await approvedSignal(pool, h, { action: 'long', symbol: BTC, quantity: 0.01 }, { maxOpenPositions: 1 }),
@@ -727,7 +749,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     // Both protective orders leave together; refuse both so the stop is refused for sure.
     await refuseConditionals(2);
     try {
-      const out = await run(job);
+      const out = await runSeparate(job);
       expect(out.status, out.reason ?? '').toBe('failed');
       expect(out.reason).toMatch(/^unprotected → flattened: stop_loss not placed: /);
       const rows = await orderRows(job.signalId);
@@ -761,7 +783,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       latency_ms: 400,
     });
     try {
-      await enqueueOrder(queues.get(exchange)!, job);
+      await enqueueOrder(separateQueues.get(exchange)!, job);
       for (let i = 0; i < 200; i++) {
         const { faults } = (await simControl(sim.url, 'faults', undefined, 'GET')) as { faults: unknown[] };
         if (faults.length === 0) break;
@@ -799,7 +821,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     });
     await refuseConditionals(1);
     try {
-      const out = await run(job);
+      const out = await runSeparate(job);
       expect(out.status, out.reason ?? '').toBe('executed');
       expect(out.reason).toMatch(/stop_loss not placed/);
       expect((await orderRows(job.signalId)).some((r) => r.leg === 'flatten')).toBe(false);
@@ -820,12 +842,55 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     });
     await refuseConditionals(1);
     try {
-      const out = await run(job);
+      const out = await runSeparate(job);
       expect(out.status, out.reason ?? '').toBe('executed');
       expect(out.reason).toMatch(/take_profit not placed/);
       expect((await orderRows(job.signalId)).find((r) => r.leg === 'take_profit')?.status).toBe('rejected');
     } finally {
       await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
+});
+
+describe('okx attached protection', () => {
+  it('a stop the market passed before the entry arrived refuses the entry itself (51051): failed and flat', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'okx' });
+    const p = await price(ETH);
+    const job = await approvedSignal(pool, acct, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.1,
+      stop_loss: Math.round(p * 0.99),
+      take_profit: Math.round(p * 1.05),
+    });
+    // The entry (SL/TP attached, one request) reaches the exchange late; meanwhile the market falls below the stop.
+    await simControl(sim.url, 'faults', {
+      exchange: 'okx',
+      method: 'POST',
+      path: '/api/v5/trade/batch-orders', // ccxt sends OKX's single order there
+      kind: 'latency',
+      latency_ms: 400,
+    });
+    try {
+      await enqueueOrder(queues.get('okx')!, job);
+      for (let i = 0; i < 200; i++) {
+        const { faults } = (await simControl(sim.url, 'faults', undefined, 'GET')) as { faults: unknown[] };
+        if (faults.length === 0) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: Math.round(p * 0.985 * 100) / 100 });
+      const out = await waitForSignal(pool, job.signalId);
+      expect(out.status).toBe('failed');
+      expect(out.reason).toMatch(/51051/);
+      const rows = await orderRows(job.signalId);
+      expect(rows.find((r) => r.leg === 'entry')?.status).toBe('rejected');
+      expect(rows.some((r) => r.leg === 'flatten')).toBe(false);
+      const state = await simAccount(sim.url, acct);
+      expect(state.positions).toEqual([]);
+      expect(state.open_algo_orders).toEqual([]);
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+      await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
     }
   });
 });

@@ -256,6 +256,24 @@ export async function tradedSymbols(
   return rows.map((r) => r.symbol);
 }
 
+/**
+ * Symbols with an order of ours that may be on the exchange (open, or sent without a known outcome): where the
+ * live state's snapshot reads open orders (packages/exchange/src/live/account-state.ts).
+ */
+export async function openOrderSymbols(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+): Promise<string[]> {
+  const { rows } = await db.query<{ symbol: string }>(
+    `SELECT DISTINCT symbol FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND status IN ('open', 'pending', 'unknown')
+      ORDER BY symbol`,
+    [exchange, accountId],
+  );
+  return rows.map((r) => r.symbol);
+}
+
 const FIRST_ORDER_TIME_SQL = `SELECT min(created_at) AS t FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3`;
 
 /** When we first sent an order for (account, symbol): where a fill sync without fills starts. */
@@ -289,7 +307,49 @@ export async function settleTriggeredProtection(
       RETURNING client_order_id`,
     [exchange, accountId, symbol, stillOpenExchangeIds, changedBefore],
   );
+  // An OKX OCO (SL+TP attached to the entry) is one exchange order behind two rows: only one half fired, the
+  // other went with it. Without the exchange's word (settleFiredOco, from the stream) the fired half is the
+  // one whose trigger is nearer the last fill of the symbol (the close it caused); the other is cancelled.
+  await db.query(
+    `WITH last_fill AS (
+       SELECT price FROM fills WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3
+        ORDER BY time DESC LIMIT 1),
+     pair AS (
+       SELECT o.client_order_id, o.exchange_order_id, abs(o.trigger_price - f.price) AS gap
+         FROM orders o, last_fill f
+        WHERE o.exchange = $1::"Exchange" AND o.account_id = $2 AND o.client_order_id = ANY($4::text[])
+          AND o.trigger_price IS NOT NULL),
+     loser AS (
+       SELECT p.client_order_id FROM pair p JOIN pair q
+           ON q.exchange_order_id = p.exchange_order_id AND q.client_order_id <> p.client_order_id
+        WHERE p.gap > q.gap)
+     UPDATE orders SET status = 'canceled', updated_at = now()
+      WHERE client_order_id IN (SELECT client_order_id FROM loser)`,
+    [exchange, accountId, symbol, rows.map((r) => r.client_order_id)],
+  );
   return rows.map((r) => r.client_order_id);
+}
+
+/**
+ * The stream said which half of an OCO fired (OKX `actualSide`): that row is filled, the other half (same
+ * exchange order, gone with it) cancelled — also over a REST settle that got there first. No-op for a
+ * conditional order behind a single row.
+ */
+export async function settleFiredOco(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  exchangeOrderId: string,
+  firedLeg: 'stop_loss' | 'take_profit',
+): Promise<void> {
+  await db.query(
+    `UPDATE orders SET status = CASE WHEN leg = $4 THEN 'filled' ELSE 'canceled' END, updated_at = now()
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND exchange_order_id = $3
+        AND leg IN ('stop_loss', 'take_profit') AND status IN ('open', 'filled')
+        AND (SELECT count(*) FROM orders WHERE exchange = $1::"Exchange" AND account_id = $2
+              AND exchange_order_id = $3 AND leg IN ('stop_loss', 'take_profit')) > 1`,
+    [exchange, accountId, exchangeOrderId, firedLeg],
+  );
 }
 
 export interface FillLeg {

@@ -175,6 +175,7 @@ export function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): O
     if (settings.marginMode !== tdMode && !sim.engine.openPositions(acct).some((p) => p.symbol === m.id))
       settings.marginMode = tdMode;
     const last = sim.engine.price(m.id);
+    refuseAttachedThroughPrice(o['attachAlgoOrds'], side, isMarket ? undefined : price, last);
     const wouldTake = price !== undefined && (side === 'buy' ? price >= last : price <= last);
     // OKX v5 "Place order" ordType: post_only / fok / ioc are limit orders with a time-in-force. They are
     // accepted (sCode 0) and then canceled by the exchange when they cannot do what they ask: a post-only that
@@ -229,6 +230,49 @@ export function placeOne(sim: Sim, acct: Account, o: Dict, arrivalMs: number): O
     return { ok: true, data: { ...base, ordId: String(order.id), sCode: '0', sMsg: 'Order placed' } };
   } catch (e) {
     return itemError(e, base);
+  }
+}
+
+/**
+ * Attached SL/TP on the wrong side refuse the whole order, before anything fills (ccxt okx.ts exceptions,
+ * OKX error codes): against a limit order's price 51046–51049, against the book for a market order 51050–51053
+ * (best ask for a buy, best bid for a sell; the sim's book is the last price). Equal counts as wrong (stricter).
+ */
+function refuseAttachedThroughPrice(
+  raw: unknown,
+  side: 'buy' | 'sell',
+  limitPx: number | undefined,
+  last: number,
+) {
+  if (!Array.isArray(raw)) return;
+  const ref = limitPx ?? last;
+  const market = limitPx === undefined;
+  for (const att of raw as Dict[]) {
+    const sl = s(att['slTriggerPx']);
+    const tp = s(att['tpTriggerPx']);
+    const buy = side === 'buy';
+    if (tp && (buy ? Number(tp) <= ref : Number(tp) >= ref)) {
+      if (market)
+        err(
+          buy ? '51050' : '51052',
+          `The take profit trigger price should be ${buy ? 'higher than the best ask' : 'lower than the best bid'} price`,
+        );
+      err(
+        buy ? '51046' : '51048',
+        `The take profit trigger price should be ${buy ? 'higher' : 'lower'} than the order price`,
+      );
+    }
+    if (sl && (buy ? Number(sl) >= ref : Number(sl) <= ref)) {
+      if (market)
+        err(
+          buy ? '51051' : '51053',
+          `The stop loss trigger price should be ${buy ? 'lower than the best ask' : 'higher than the best bid'} price`,
+        );
+      err(
+        buy ? '51047' : '51049',
+        `The stop loss trigger price should be ${buy ? 'lower' : 'higher'} than the order price`,
+      );
+    }
   }
 }
 

@@ -48,6 +48,11 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   abstract readonly exchange: Exchange;
   /** Entry orders can carry their SL/TP in the same request (OKX attachAlgoOrds). */
   abstract readonly supportsAttachedProtection: boolean;
+  /**
+   * Open orders read per symbol (plain + conditional, one request each) are cheaper than the all-symbols
+   * form up to this many symbols (live/account-state.ts snapshot); 0: always the all-symbols form.
+   */
+  abstract readonly openOrdersPerSymbolUpTo: number;
   readonly client: CcxtClient;
   private readonly venueKey: string;
   private marketsReady: Promise<void> | undefined;

@@ -30,6 +30,11 @@ export function roundMoney(n: number | null): number | null {
  * unified takeProfitPrice covers both.
  */
 export function conditionalKind(o: ccxt.Order, info: Dict): 'stop' | 'take_profit' | 'trailing_stop' {
+  // An OKX OCO (SL+TP attached to an entry) that fired says which half did (`actualSide`, OKX "Get algo order
+  // details": sl / tp); before that it carries both triggers and is reported by the rule below.
+  const fired = String(info['actualSide'] ?? '').toLowerCase();
+  if (fired === 'tp') return 'take_profit';
+  if (fired === 'sl') return 'stop';
   const raw = String(info['orderType'] ?? info['type'] ?? '').toUpperCase();
   if (raw === 'TRAILING_STOP_MARKET' || info['ordType'] === 'move_order_stop') return 'trailing_stop';
   const takeProfit =

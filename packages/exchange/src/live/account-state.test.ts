@@ -178,3 +178,44 @@ describe('LiveAccountState in hedge mode (Binance)', () => {
     await state.stop();
   });
 });
+
+describe('LiveAccountState snapshot per traded symbol', () => {
+  const ETH = 'ETH/USDT:USDT';
+  const SOL = 'SOL/USDT:USDT';
+  const reads = (apiKey: string, path: string, from: number) =>
+    sim.requestLog.filter((r) => r.apiKey === apiKey && r.method === 'GET' && r.path === path && r.at >= from)
+      .length;
+
+  it.each([
+    ['binance', '/fapi/v1/openOrders', 2],
+    ['okx', '/api/v5/trade/orders-pending', 1],
+  ] as const)(
+    '%s: open orders of the symbols with a position or our orders (%s read %i times); others only from the stream',
+    async (exchange, path, expected) => {
+      await simControl('POST', 'price', { symbol: SYM, price: 60000 });
+      await simControl('POST', 'price', { symbol: ETH, price: 3000 });
+      await simControl('POST', 'price', { symbol: SOL, price: 150 });
+      const { adapter, apiKey } = await liveAccount(exchange);
+      await adapter.loadMarkets();
+      await adapter.createMarketOrder(order(exchange, 'p')); // a BTC position
+      const limit = (symbol: string, price: number, suffix: string) =>
+        adapter.createLimitOrder({ ...order(exchange, suffix), symbol, amount: 1, price });
+      const ours = await limit(ETH, 2000, 'o'); // ETH: an order of ours (the worker's open rows)
+      const other = await limit(SOL, 100, 'x'); // SOL: no position, not ours (placed by hand)
+      const from = performance.timeOrigin + performance.now();
+      const state = new LiveAccountState({ adapter, snapshotSymbols: async () => [ETH] });
+      await state.start();
+      // Binance: BTC and ETH, one request each (weight 1, against 40 for all symbols); OKX: one for all.
+      expect(reads(apiKey, path, from)).toBe(expected);
+      const ids = state.openOrders().map((o) => o.id);
+      expect(ids).toContain(ours.id);
+      if (exchange === 'binance') expect(ids).not.toContain(other.id);
+      else expect(ids).toContain(other.id);
+      // A later change of the unread symbol's order still arrives from the stream.
+      await waitFor(() => state.freshness().streaming);
+      const late = await limit(SOL, 101, 'y');
+      await waitFor(() => state.openOrders(SOL).some((o) => o.id === late.id));
+      await state.stop();
+    },
+  );
+});

@@ -33,6 +33,12 @@ export interface LiveAccountStateOptions {
    * closes, our own fills), once per order: the stream is the primary path for recording exchange-side fills.
    */
   onOrderDone?: ((order: OrderInfo) => void) | undefined;
+  /**
+   * Symbols with orders of ours open (the worker's order rows). With it, the REST snapshot reads open orders
+   * only for these and the symbols with a position, where that is cheaper (the adapter's
+   * `openOrdersPerSymbolUpTo`: Binance weighs the all-symbols form 40, a symbol 1).
+   */
+  snapshotSymbols?: (() => Promise<string[]>) | undefined;
 }
 
 export interface Freshness {
@@ -88,6 +94,7 @@ export class LiveAccountState {
   private streamErrors = 0;
   private lastError: string | undefined;
   private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
+  private readonly snapshotSymbols: (() => Promise<string[]>) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
 
@@ -98,6 +105,7 @@ export class LiveAccountState {
     this.retryDelayMs = opts.retryDelayMs ?? 250;
     this.settleMs = opts.settleMs ?? 250;
     this.onOrderDone = opts.onOrderDone;
+    this.snapshotSymbols = opts.snapshotSymbols;
     const pro = asProClient(this.client);
     this.pro = pro;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
@@ -183,15 +191,19 @@ export class LiveAccountState {
       const startedAt = Date.now();
       this.replay = [];
       try {
-        const [positions, balance, orders] = await Promise.all([
-          this.adapter.fetchPositions(),
+        const positionsRead = this.adapter.fetchPositions();
+        positionsRead.catch(() => undefined); // awaited below
+        const [positions, balance, { orders, symbols }] = await Promise.all([
+          positionsRead,
           this.adapter.fetchBalance(),
-          this.adapter.fetchOpenOrders(),
+          this.snapshotOrders(positionsRead),
         ]);
         this.positionsByKey = new Map(positions.map((p) => [positionKey(p.symbol, p.side), p]));
         this.positionsSeenAt = Math.max(this.positionsSeenAt, startedAt);
         this.usdt = balance;
-        this.ordersById = new Map(orders.map((o) => [orderKey(o), o]));
+        // Per symbol: the orders of the symbols not read stay as the stream last said.
+        const kept = symbols ? [...this.ordersById.values()].filter((o) => !symbols.has(o.symbol)) : [];
+        this.ordersById = new Map([...kept, ...orders].map((o) => [orderKey(o), o]));
         for (const again of this.replay) again();
         this.lastReconcileAt = startedAt;
         // A reconnect is healed only if the connections were open before the snapshot was taken.
@@ -202,6 +214,25 @@ export class LiveAccountState {
       }
     })();
     return this.reconciling;
+  }
+
+  /**
+   * Open orders for the snapshot: all symbols, or (where cheaper) only those with a position or with orders of
+   * ours open. An order on another symbol (placed by hand on a market we never traded) is then not in the
+   * snapshot; it is still followed from the stream once it changes. Acceptable: the state's open orders are
+   * read only for our own SL/TP's symbol (the fill sync's sibling cancel), and every cancel after a close reads
+   * the exchange by REST (docs/decisions/0021-live-state-before-orders.md).
+   */
+  private async snapshotOrders(
+    positionsRead: Promise<PositionInfo[]>,
+  ): Promise<{ orders: OrderInfo[]; symbols?: Set<string> }> {
+    const limit = this.adapter.openOrdersPerSymbolUpTo;
+    if (!this.snapshotSymbols || limit <= 0) return { orders: await this.adapter.fetchOpenOrders() };
+    const [ours, positions] = await Promise.all([this.snapshotSymbols(), positionsRead]);
+    const symbols = new Set([...ours, ...positions.map((p) => p.symbol)]);
+    if (symbols.size > limit) return { orders: await this.adapter.fetchOpenOrders() };
+    const lists = await Promise.all([...symbols].map((s) => this.adapter.fetchOpenOrders(s)));
+    return { orders: lists.flat(), symbols };
   }
 
   private async recover(): Promise<void> {

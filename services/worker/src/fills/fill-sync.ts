@@ -10,6 +10,7 @@ import {
   lastFillTime,
   saveSyncCursor,
   markOrdersCanceled,
+  settleFiredOco,
   settleTriggeredProtection,
   tradedSymbols,
 } from '@tradehook/db';
@@ -217,6 +218,18 @@ export class FillSync {
     ];
     if (ours)
       work.push(withRequestPriority('exit', () => this.cancelSiblings(account, order, ours[1]!, leg!)));
+    // An OKX OCO that fired: one exchange order behind our SL and TP rows; the half that did not fire went
+    // with it (nothing to cancel), and its row says so.
+    if (ours && order.conditional)
+      work.push(
+        settleFiredOco(
+          this.deps.pool,
+          this.deps.exchange,
+          account.settings.accountId,
+          order.id,
+          order.type === 'take_profit' ? 'take_profit' : 'stop_loss',
+        ),
+      );
     const settled = await Promise.allSettled(work);
     for (const s of settled)
       if (s.status === 'rejected')
@@ -237,8 +250,16 @@ export class FillSync {
     const covered = (done.filled ?? done.amount ?? 0) + 1e-12;
     const siblings = (account.live?.openOrders(done.symbol) ?? []).filter((o) => {
       const m = OUR_CLIENT_ID.exec(o.clientOrderId ?? '');
-      // The other leg only: a Binance SL that triggered is also pushed as the market order it became.
-      return o.conditional && m?.[1] === signalTag && m[2] !== doneLeg && (o.amount ?? Infinity) <= covered;
+      // The other leg only: a Binance SL that triggered is also pushed as the market order it became. Never
+      // the order that fired itself: an OKX OCO's two halves are one order, gone as a whole (its id may still
+      // be listed when the fill's push comes before the algo channel's).
+      return (
+        o.conditional &&
+        o.id !== done.id &&
+        m?.[1] === signalTag &&
+        m[2] !== doneLeg &&
+        (o.amount ?? Infinity) <= covered
+      );
     });
     if (siblings.length === 0) return [];
     await Promise.all(siblings.map((o) => account.adapter.cancelOrder(o)));

@@ -22,6 +22,8 @@ import { attachAlgoOrds, attachedLegs } from './attached.ts';
 export class OkxAdapter extends CcxtExchangeAdapter {
   readonly exchange: Exchange = 'okx';
   readonly supportsAttachedProtection = true;
+  // OKX limits orders-pending by request count (60 / 2 s), not weight: one request for all symbols is cheapest.
+  readonly openOrdersPerSymbolUpTo = 0;
   protected readonly recentTradesLimit = 100;
 
   // OKX lists every instrument type without instType (futures, margin, options too); we trade only swaps.
