@@ -213,6 +213,14 @@ interface StageSeries {
   positions: Record<string, number>;
 }
 
+function stageRow(st: StageSeries): string {
+  const cells = st.stages.map((x) => `${round(x.ms.p50)} (${round(x.ms.p99)})`).join(' | ');
+  const reads = Object.entries(st.positions)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join(', ');
+  return `| ${st.name} | ${cells} | ${reads} |`;
+}
+
 function stageSeries(name: string, list: EntryStages[]): StageSeries {
   const positions: Record<string, number> = {};
   for (const e of list) positions[e.positions] = (positions[e.positions] ?? 0) + 1;
@@ -361,6 +369,8 @@ interface Burst {
   /** 429 + 418 answers the simulator served during the burst (Binance: weight, orders and bans; OKX: 50011). */
   rateLimited: number;
   statuses: Record<string, number>;
+  /** Where each entry's time went (as for the rounds): what limits the burst. */
+  stages: StageSeries;
 }
 
 /**
@@ -423,8 +433,14 @@ async function burst(ctx: Ctx, exchange: Venue, accounts: BenchAccount[]): Promi
   for (const r of rows) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
   for (const s of sent)
     if (!s.signalId) statuses[`refused ${s.answer}`] = (statuses[`refused ${s.answer}`] ?? 0) + 1;
+  const stageList: EntryStages[] = [];
+  for (const x of sent) {
+    if (!x.signalId) continue;
+    stageList.push(await entryStages(ctx, { t0: x.t0, signalId: x.signalId, status: '', arrival }));
+  }
   // A missing order makes its figure NaN: the burst then reads "missed", never a flattering maximum.
   return {
+    stages: stageSeries(`${exchange}: burst of ${accounts.length}`, stageList),
     exchange,
     alerts: sent.length,
     executed: statuses['executed'] ?? 0,
@@ -690,14 +706,7 @@ async function main(): Promise<void> {
       '',
       `| entry | ${STAGE_NAMES.join(' | ')} | state read from |`,
       `|---|${STAGE_NAMES.map(() => '---|').join('')}---|`,
-      ...stages.map(
-        (st) =>
-          `| ${st.name} | ${st.stages.map((x) => `${round(x.ms.p50)} (${round(x.ms.p99)})`).join(' | ')} | ${Object.entries(
-            st.positions,
-          )
-            .map(([k, v]) => `${k}: ${v}`)
-            .join(', ')} |`,
-      ),
+      ...stages.map(stageRow),
       '',
       `## Burst: one alert each for ${BURST} accounts within one second`,
       '',
@@ -713,6 +722,12 @@ async function main(): Promise<void> {
             .map(([k, v]) => `${k}: ${v}`)
             .join(', ')} |`,
       ),
+      '',
+      "Where the burst entries' time went, p50 (p99) ms per stage, as in the table above:",
+      '',
+      `| burst | ${STAGE_NAMES.join(' | ')} | state read from |`,
+      `|---|${STAGE_NAMES.map(() => '---|').join('')}---|`,
+      ...bursts.map((b) => stageRow(b.stages)),
       '',
       `429/418 answers over the whole run (pre-warm, rounds, bursts, baseline): Binance 429 ${totalServed.binance_429}, 418 ${totalServed.binance_418}, order-count 429 ${totalServed.binance_order_429}; OKX 429 ${totalServed.okx_429}.`,
       '',

@@ -54,6 +54,8 @@ beforeAll(async () => {
         queuePrefix: prefix,
         credentialsPrivateKey: keys.privateKey,
         name: `worker-${exchange}-partial`,
+        // Separate SL and TP orders (the resize of N legs); the attached OCO default has its own block below.
+        env: { OKX_ATTACHED_PROTECTION: 'false' },
       }),
     );
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
