@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { closeFieldIssues } from './close-fields.ts';
 import {
   accountIdSchema,
   exchangeSchema,
   NUMBER_BOUNDS,
+  payloadFieldIssues,
   webhookPayloadSchema,
   type Action,
 } from './webhook.ts';
@@ -137,7 +137,8 @@ export const groupWebhookPayloadSchema = webhookFields
   })
   .check(requireSymbolUnlessCloseAll)
   .check((ctx) => {
-    for (const issue of closeFieldIssues(ctx.value))
+    // The same rules as a single alert's: a group alert never runs without a field it carries.
+    for (const issue of payloadFieldIssues(ctx.value, ctx.value.exchange))
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
   });
 export type GroupWebhookPayload = z.infer<typeof groupWebhookPayloadSchema>;

@@ -6,8 +6,9 @@ import {
   notYetExecutedIssues,
   trailingCallbackProblem,
   type EntryFields,
+  type EntryFieldValues,
 } from './entry-fields.ts';
-import { closeFieldIssues, closeFieldsShape } from './close-fields.ts';
+import { closeFieldIssues, closeFieldsShape, type CloseFieldValues } from './close-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -120,19 +121,8 @@ export const webhookPayloadSchema = z
     ...closeFieldsShape,
   })
   .check((ctx) => {
-    for (const issue of [
-      ...entryFieldIssues(ctx.value),
-      ...notYetExecutedIssues(ctx.value),
-      ...closeFieldIssues(ctx.value),
-    ]) {
+    for (const issue of payloadFieldIssues(ctx.value, ctx.value.exchange))
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
-    }
-    // A % callback is known here; one in ATR multiples only after the fill (the worker records that refusal).
-    const trailing = ctx.value.trailing_pct;
-    const problem =
-      trailing === undefined ? undefined : trailingCallbackProblem(ctx.value.exchange, trailing);
-    if (problem)
-      ctx.issues.push({ code: 'custom', input: trailing, path: ['trailing_pct'], message: problem });
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
       ctx.issues.push({
         code: 'custom',
@@ -143,6 +133,30 @@ export const webhookPayloadSchema = z
     }
   });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/**
+ * The rules between an alert's fields, for a single alert and a group alert alike: sizing and protection
+ * forms, fields not executed yet, close fields, the venue's trailing callback bounds (both venues' when the
+ * exchange is not named: a group's members may be on either).
+ */
+export function payloadFieldIssues(
+  v: EntryFieldValues & CloseFieldValues & { action: Action },
+  exchange: Exchange | undefined,
+): Array<{ path: (string | number)[]; message: string }> {
+  const out = [...entryFieldIssues(v), ...notYetExecutedIssues(v), ...closeFieldIssues(v)];
+  // A % callback is known here; one in ATR multiples only after the fill (the worker records that refusal).
+  const trailing = v.trailing_pct;
+  if (trailing !== undefined) {
+    for (const venue of exchange ? [exchange] : (['binance', 'okx'] as const)) {
+      const problem = trailingCallbackProblem(venue, trailing);
+      if (problem) {
+        out.push({ path: ['trailing_pct'], message: problem });
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 /** The symbol of a close_all sent without one: every symbol of the account (its own ordering key). */
 export const ALL_SYMBOLS = '*';
