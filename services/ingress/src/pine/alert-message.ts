@@ -32,9 +32,14 @@ export interface AlertMessageSpec {
   symbol: string | DynamicText;
   price?: DynamicText;
   quantity?: number;
+  contracts?: number;
+  notional?: number;
+  balance_pct?: number;
+  risk_pct?: number;
   leverage?: number;
   stop_loss?: DynamicText;
   take_profit?: DynamicText;
+  trailing_pct?: number;
   alert_id?: DynamicText;
   timestamp?: DynamicText;
   max_lag?: number;
@@ -55,9 +60,14 @@ const FIELD_ORDER = [
   'symbol',
   'price',
   'quantity',
+  'contracts',
+  'notional',
+  'balance_pct',
+  'risk_pct',
   'leverage',
   'stop_loss',
   'take_profit',
+  'trailing_pct',
   'alert_id',
   'timestamp',
   'max_lag',

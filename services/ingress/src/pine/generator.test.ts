@@ -18,7 +18,7 @@ const target: AlertTarget = {
   accountId: 'acct.one-2',
   symbol: 'ETHUSDT',
   leverage: 7,
-  quantity: 0.5,
+  sizing: { field: 'quantity', value: 0.5 },
   maxLag: 45,
   includeStops: true,
   secret: 's3cr\'et\\with"quotes',
@@ -230,5 +230,39 @@ describe('alert dialog templates', () => {
     }
     // buy/sell is not a webhook action: a strategy whose comments are not actions fails loudly, never trades.
     expect(webhookPayloadSchema.safeParse(JSON.parse(fill(byComment.message, 'buy'))).success).toBe(false);
+  });
+});
+
+describe('sizing and trailing fields in the export', () => {
+  const preset = PINE_PRESETS[0]!;
+  const payloads = (t: AlertTarget) =>
+    extractAlertCalls(generatePineScript(preset, t).script).map((call) =>
+      webhookPayloadSchema.parse(JSON.parse(evaluateStringConcat(call.message, fired))),
+    );
+
+  it('entries carry the chosen sizing and the trailing stop; exits carry neither', () => {
+    const t: AlertTarget = { ...target, sizing: { field: 'notional', value: 250 }, trailingPct: 1.5 };
+    for (const p of payloads(t)) {
+      if (p.action === 'long' || p.action === 'short') {
+        expect(p).toMatchObject({ notional: 250, trailing_pct: 1.5, stop_loss: 2950.25 });
+        expect(p.quantity).toBeUndefined();
+      } else {
+        expect([p.notional, p.trailing_pct, p.quantity]).toEqual([undefined, undefined, undefined]);
+      }
+    }
+  });
+
+  it('risk_pct rides with the script stop; dialog templates, which have no stop, leave it out', () => {
+    const t: AlertTarget = { ...target, sizing: { field: 'risk_pct', value: 1 } };
+    const entries = payloads(t).filter((p) => p.action === 'long' || p.action === 'short');
+    expect(entries.map((p) => [p.risk_pct, p.stop_loss])).toEqual([
+      [1, 2950.25],
+      [1, 2950.25],
+    ]);
+    const long = dialogTemplates(t).find((d) => d.id === 'long')!;
+    expect(long.message).not.toContain('risk_pct');
+    const withBalance = dialogTemplates({ ...target, sizing: { field: 'balance_pct', value: 5 } });
+    expect(withBalance.find((d) => d.id === 'long')!.message).toContain('"balance_pct":5');
+    expect(withBalance.find((d) => d.id === 'close_long')!.message).not.toContain('balance_pct');
   });
 });

@@ -1,4 +1,4 @@
-import type { Action, Exchange, PineParameter, ScriptAlert } from '@tradehook/contracts';
+import type { Action, Exchange, PineParameter, ScriptAlert, SizingField } from '@tradehook/contracts';
 import { pineStringLiteral, renderPineMessage, slot, type AlertMessageSpec } from './alert-message.ts';
 import { presetParameters, type PinePreset } from './presets.ts';
 
@@ -9,7 +9,10 @@ export interface AlertTarget {
   /** Compact form, e.g. BTCUSDT. */
   symbol: string;
   leverage: number;
-  quantity?: number;
+  /** Entry sizing (quantity, contracts, notional, balance_pct or risk_pct); absent: the account's rule. */
+  sizing?: { field: SizingField; value: number };
+  /** Trailing stop callback % sent with entries. */
+  trailingPct?: number;
   /** Seconds; entries only (a late exit is still wanted). */
   maxLag: number;
   includeStops: boolean;
@@ -94,11 +97,12 @@ export function alertSpec(
   };
   if (isEntry) {
     spec.leverage = target.leverage;
-    if (target.quantity !== undefined) spec.quantity = target.quantity;
+    if (target.sizing) spec[target.sizing.field] = target.sizing.value;
     if (target.includeStops) {
       spec.stop_loss = [STOP_LOSS];
       spec.take_profit = [TAKE_PROFIT];
     }
+    if (target.trailingPct !== undefined) spec.trailing_pct = target.trailingPct;
   }
   // One id per (action, symbol, preset, timeframe, bar): TradingView's resends deduplicate, while two exported
   // scripts on one symbol (another preset or chart timeframe) never swallow each other's alerts.

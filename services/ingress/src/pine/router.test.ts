@@ -130,6 +130,27 @@ describe('POST /api/v1/simple/export-pine', () => {
     ]);
   });
 
+  it('answers 422 for two sizing modes, and for risk_pct without the script stops', async () => {
+    const two = await request(app)
+      .post('/api/v1/simple/export-pine')
+      .set(admin)
+      .send({ preset_id: 'balanced_trader', quantity: 0.1, notional: 100 });
+    expect(two.status).toBe(422);
+    expect(JSON.stringify(two.body.error.details)).toMatch(/one sizing mode per export/);
+    const risk = await request(app)
+      .post('/api/v1/simple/export-pine')
+      .set(admin)
+      .send({ preset_id: 'balanced_trader', risk_pct: 1, include_stops: false });
+    expect(risk.status).toBe(422);
+    expect(JSON.stringify(risk.body.error.details)).toMatch(/keep include_stops on/);
+  });
+
+  it('echoes the sizing and trailing options it exported', async () => {
+    const r = await exportPine({ preset_id: 'balanced_trader', balance_pct: 5, trailing_pct: 1 });
+    expect(r.options).toMatchObject({ balance_pct: 5, trailing_pct: 1 });
+    expect(r.alerts.in_script.find((a) => a.action === 'long')!.example).toContain('"balance_pct":5');
+  });
+
   it("works with the guide's minimal request and a placeholder secret", async () => {
     const body = await exportPine({ preset_id: 'balanced_trader' });
     expect(body).toMatchObject({

@@ -1,5 +1,6 @@
 import {
   exportPineRequestSchema,
+  exportSizing,
   fieldIssues,
   WEBHOOK_SECRET_PLACEHOLDER,
   type ExportPineRequest,
@@ -70,6 +71,7 @@ export async function exportPine(
       'per bar at most; another preset or timeframe on the same symbol has its own ids.',
   );
 
+  const sizing = exportSizing(request);
   const target: AlertTarget = {
     exchange: request.exchange,
     accountId,
@@ -78,7 +80,8 @@ export async function exportPine(
     maxLag: request.max_lag,
     includeStops: request.include_stops,
     secret: request.embed_secret ? deps.config.WEBHOOK_SECRET : WEBHOOK_SECRET_PLACEHOLDER,
-    ...(request.quantity !== undefined ? { quantity: request.quantity } : {}),
+    ...(sizing ? { sizing } : {}),
+    ...(request.trailing_pct !== undefined ? { trailingPct: request.trailing_pct } : {}),
   };
   const generated = generatePineScript(preset, target);
   const response: ExportPineResponse = {
@@ -89,7 +92,8 @@ export async function exportPine(
       account_id: target.accountId,
       symbol: target.symbol,
       leverage: target.leverage,
-      ...(target.quantity !== undefined ? { quantity: target.quantity } : {}),
+      ...(sizing ? { [sizing.field]: sizing.value } : {}),
+      ...(target.trailingPct !== undefined ? { trailing_pct: target.trailingPct } : {}),
       max_lag: target.maxLag,
       include_stops: target.includeStops,
       secret_embedded: request.embed_secret,

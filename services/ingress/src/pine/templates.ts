@@ -34,7 +34,10 @@ function dialogSpec(target: AlertTarget, action: Action | typeof ORDER_COMMENT):
   if (isEntry || literal === undefined) {
     spec.leverage = target.leverage;
   }
-  if (isEntry && target.quantity !== undefined) spec.quantity = target.quantity;
+  // risk_pct needs a stop the dialog cannot compute: those templates size by the account's rule instead.
+  if (isEntry && target.sizing && target.sizing.field !== 'risk_pct')
+    spec[target.sizing.field] = target.sizing.value;
+  if (isEntry && target.trailingPct !== undefined) spec.trailing_pct = target.trailingPct;
   spec.alert_id = [literal ?? action, '-', TICKER, '-', BAR_TIME];
   spec.timestamp = [FIRED_AT];
   if (isEntry) spec.max_lag = target.maxLag;
