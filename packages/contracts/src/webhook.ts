@@ -6,6 +6,7 @@ import {
   notYetExecutedIssues,
   type EntryFields,
 } from './entry-fields.ts';
+import { orderTypeFieldsShape, orderTypeIssues, type OrderTypeFields } from './order-type-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -115,9 +116,14 @@ export const webhookPayloadSchema = z
         .optional(),
     ),
     ...entryFieldsShape,
+    ...orderTypeFieldsShape,
   })
   .check((ctx) => {
-    for (const issue of [...entryFieldIssues(ctx.value), ...notYetExecutedIssues(ctx.value)]) {
+    for (const issue of [
+      ...entryFieldIssues(ctx.value),
+      ...notYetExecutedIssues(ctx.value),
+      ...orderTypeIssues(ctx.value),
+    ]) {
       ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
     }
     if (ctx.value.symbol === undefined && ctx.value.action !== 'close_all') {
@@ -154,6 +160,8 @@ export const normalisedSignalSchema = z.object({
   group_id: z.string().max(64).optional(),
   /** Per-alert sizing and protection (entry-fields.ts), copied as given. */
   ...entryFieldsShape,
+  /** How the entry is placed (order-type-fields.ts), copied as given. */
+  ...orderTypeFieldsShape,
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 
@@ -189,7 +197,8 @@ export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
   if (alertId !== undefined) signal.alert_id = String(alertId);
   if (payload.timestamp !== undefined) signal.sent_at = parseAlertTimestamp(payload.timestamp);
   if (payload.max_lag !== undefined) signal.max_lag = payload.max_lag;
-  for (const key of Object.keys(entryFieldsShape) as Array<keyof EntryFields>) {
+  const copied = [...Object.keys(entryFieldsShape), ...Object.keys(orderTypeFieldsShape)];
+  for (const key of copied as Array<keyof EntryFields | keyof OrderTypeFields>) {
     if (payload[key] !== undefined) (signal as Record<string, unknown>)[key] = payload[key];
   }
   return signal;

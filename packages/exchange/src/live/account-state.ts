@@ -33,6 +33,8 @@ export interface LiveAccountStateOptions {
    * closes, our own fills), once per order: the stream is the primary path for recording exchange-side fills.
    */
   onOrderDone?: ((order: OrderInfo) => void) | undefined;
+  /** Called when a pushed order still open on the book filled more than before (a resting limit's partial fill). */
+  onOrderPartFill?: ((order: OrderInfo) => void) | undefined;
 }
 
 export interface Freshness {
@@ -88,6 +90,7 @@ export class LiveAccountState {
   private streamErrors = 0;
   private lastError: string | undefined;
   private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
+  private readonly onOrderPartFill: ((order: OrderInfo) => void) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
 
@@ -98,6 +101,7 @@ export class LiveAccountState {
     this.retryDelayMs = opts.retryDelayMs ?? 250;
     this.settleMs = opts.settleMs ?? 250;
     this.onOrderDone = opts.onOrderDone;
+    this.onOrderPartFill = opts.onOrderPartFill;
     const pro = asProClient(this.client);
     this.pro = pro;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
@@ -242,8 +246,12 @@ export class LiveAccountState {
   private applyOrders(result: unknown, fromAlgoChannel: boolean): void {
     for (const raw of result as ccxt.Order[]) {
       const o = toOrder(this.adapter, raw, fromAlgoChannel);
-      if (isOpenStatus(o.status)) this.ordersById.set(orderKey(o), o);
-      else {
+      if (isOpenStatus(o.status)) {
+        const before = this.ordersById.get(orderKey(o))?.filled ?? 0;
+        this.ordersById.set(orderKey(o), o);
+        // ccxt pro re-delivers its cache: only a grown fill is news.
+        if (!o.conditional && (o.filled ?? 0) > before) this.onOrderPartFill?.(o);
+      } else {
         this.ordersById.delete(orderKey(o));
         if (isDoneStatus(o) && !this.reportedDone.has(orderKey(o))) {
           this.reportedDone.add(orderKey(o));
