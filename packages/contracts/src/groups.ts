@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { entryFieldIssues, notYetExecutedIssues } from './entry-fields.ts';
+import { orderTypeIssues } from './order-type-fields.ts';
 import {
   accountIdSchema,
   exchangeSchema,
@@ -134,7 +136,16 @@ export const groupWebhookPayloadSchema = webhookFields
     group_id: groupIdSchema,
     exchange: webhookFields.shape.exchange.optional(),
   })
-  .check(requireSymbolUnlessCloseAll);
+  .check(requireSymbolUnlessCloseAll)
+  .check((ctx) => {
+    // The same rules between fields as a single alert's (webhook.ts).
+    for (const issue of [
+      ...entryFieldIssues(ctx.value),
+      ...notYetExecutedIssues(ctx.value),
+      ...orderTypeIssues(ctx.value),
+    ])
+      ctx.issues.push({ code: 'custom', input: ctx.value, ...issue });
+  });
 export type GroupWebhookPayload = z.infer<typeof groupWebhookPayloadSchema>;
 
 /** The quantity a member's own signal carries: its fixed quantity, else the alert's × its multiplier. */
