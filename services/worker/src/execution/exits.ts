@@ -13,6 +13,7 @@ import {
 } from './context.ts';
 import { confirmPositions, readDecisionState } from './decision-state.ts';
 import { closingSide, orderView, type ExecutionOutcome, type OrderDetails } from './views.ts';
+import { cancelRestingEntries } from './limit-follow-up.ts';
 
 export async function closeSide(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
   const { job, account } = x;
@@ -21,7 +22,10 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
   const exitId = clientOrderId(job.signalId, 'exit');
   let rows = await findOrdersBySignal(x.pool, job.signalId);
   let trace: unknown;
+  let restingCanceled: string[] = [];
   if (!rows.some((r) => r.clientOrderId === exitId)) {
+    // Before the position is read: a resting limit entry of this side must not refill it after the close.
+    restingCanceled = await cancelRestingEntries(x, symbol, side);
     const state = await readDecisionState(x, symbol, { balance: false, price: false });
     const find = (positions: typeof state.positions) =>
       positions.find((p) => p.symbol === symbol && p.side === side);
@@ -33,7 +37,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
       return {
         status: 'ignored',
         reason: `no ${side} position to close (it may have been closed by a stop-loss on the exchange)`,
-        result: details(x, { closed: [], canceled_orders: canceled, state: trace }),
+        result: details(x, { closed: [], canceled_orders: [...restingCanceled, ...canceled], state: trace }),
       };
     }
     rows = await planLegs(x, rows, [
@@ -60,7 +64,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
     // One list of closing orders, as close_all answers (not the same order under two keys).
     result: details(x, {
       closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
-      canceled_orders: canceled,
+      canceled_orders: [...restingCanceled, ...canceled],
       ...(trace ? { state: trace } : {}),
     }),
   };

@@ -56,12 +56,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The order as booked. OKX answers a placement with ids only (and shows a fresh order a moment late), so the
- * order is read back by client id; an IOC/FOK is read until final. Falls back to what is known.
+ * order is read back by client id; an IOC/FOK (or one just cancelled) is read until final. Falls back to what
+ * is known.
  */
-export async function readBooked(x: Execution, row: OrderRow, known: OrderInfo | null): Promise<OrderInfo> {
-  const immediate = !entryMayRest(x.job.signal);
+export async function readBooked(
+  x: Execution,
+  row: OrderRow,
+  known: OrderInfo | null,
+  untilFinal = !entryMayRest(x.job.signal),
+): Promise<OrderInfo> {
   const settled = (o: OrderInfo | null) =>
-    o !== null && o.filled !== null && o.status !== 'unknown' && !(immediate && o.status === 'open');
+    o !== null && o.filled !== null && o.status !== 'unknown' && !(untilFinal && o.status === 'open');
   if (settled(known)) return known!;
   let last = known;
   for (let wait = 50, until = Date.now() + 5_000; Date.now() < until; wait = Math.min(wait * 2, 1_000)) {
@@ -150,7 +155,7 @@ export async function enterLimit(
     if (outcome.status === 'failed' && rests) {
       // Flattened (its stop was refused): the rest of the order must not open the position again.
       await x.account.adapter.cancelOrder({ id: info.id, symbol: row.symbol, conditional: false });
-      await recordEntry(x, row, await readBooked(x, row, null));
+      await recordEntry(x, row, await readBooked(x, row, null, true));
       return outcome;
     }
   }

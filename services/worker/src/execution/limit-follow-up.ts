@@ -10,6 +10,7 @@ import type { PositionSide } from '@tradehook/exchange';
 import { newRow, planLegs, type Execution } from './context.ts';
 import { protectFilled, readBooked, recordEntry } from './limit-entries.ts';
 import { runLeg } from './order-legs.ts';
+import { hasProtectionForm } from './protection.ts';
 import { closingSide } from './views.ts';
 
 const EPS = 1e-12;
@@ -44,16 +45,23 @@ export async function followRestingEntry(
   x: Execution,
   data: LimitEntryJob,
   expire: boolean,
-): Promise<FollowUpResult> {
+): Promise<FollowUpResult | null> {
   const { signalId, signal } = x.job;
   const { adapter } = x.account;
   let rows = await findOrdersBySignal(x.pool, signalId);
   const entry = rows.find((r) => r.leg === 'entry');
   if (!entry) throw new Error(`signal ${signalId} has no entry row`);
+  if (entry.status !== 'open') {
+    // Already over (filled, or cancelled by an exit): only protection still short of the fill is news.
+    const { gen, rows: legs } = latestProtection(rows, signalId);
+    const covered = Math.max(0, ...legs.map((r) => r.amount ?? 0));
+    const wanted = gen >= 0 || hasProtectionForm(signal) || x.account.settings.autoSlTp;
+    if (!wanted || (entry.filledAmount ?? 0) <= covered + EPS) return null;
+  }
   if (expire && entry.status === 'open' && entry.exchangeOrderId) {
     await adapter.cancelOrder({ id: entry.exchangeOrderId, symbol: entry.symbol, conditional: false });
   }
-  const info = await readBooked(x, entry, null);
+  const info = await readBooked(x, entry, null, expire);
   await recordEntry(x, entry, info);
   const filled = info.filled ?? 0;
   const latest = latestProtection(rows, signalId);
@@ -64,7 +72,7 @@ export async function followRestingEntry(
       const outcome = await protectFilled(x, rows, {}, data.side, data.hedge, filled, info.average ?? signal.limit_price!);
       if (outcome.status === 'failed' && info.status === 'open') {
         await adapter.cancelOrder({ id: info.id, symbol: entry.symbol, conditional: false });
-        await recordEntry(x, entry, await readBooked(x, entry, null));
+        await recordEntry(x, entry, await readBooked(x, entry, null, true));
       }
       rows = await findOrdersBySignal(x.pool, signalId);
       if (outcome.status !== 'failed') protectedAmount = filled;
@@ -158,4 +166,36 @@ async function resize(
     live.map((r) => r.exchangeOrderId!),
   );
   return true;
+}
+
+/**
+ * An exit of `side` first cancels our limit entries still resting to open that side (a remainder filling
+ * after the close would open the position again), and records on each entry's signal how much had filled.
+ */
+export async function cancelRestingEntries(x: Execution, symbol: string, side: PositionSide): Promise<string[]> {
+  const { signal } = x.job;
+  const { rows } = await x.pool.query<{ signal_id: string }>(
+    `SELECT signal_id FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3 AND leg = 'entry' AND type = 'limit'
+        AND status = 'open' AND side = $4 AND (position_side IS NULL OR position_side = $5)`,
+    [signal.exchange, signal.account_id, symbol, side === 'long' ? 'buy' : 'sell', side],
+  );
+  const canceled: string[] = [];
+  for (const { signal_id: entrySignal } of rows) {
+    const entry = (await findOrdersBySignal(x.pool, entrySignal)).find((r) => r.leg === 'entry')!;
+    if (!entry.exchangeOrderId) continue;
+    await x.account.adapter.cancelOrder({ id: entry.exchangeOrderId, symbol, conditional: false });
+    const info = await readBooked(x, entry, null, true);
+    await recordEntry(x, entry, info);
+    await recordSignalFollowUp(x.pool, entrySignal, 'limit_entry', {
+      state: 'canceled',
+      filled: info.filled ?? 0,
+      amount: info.amount,
+      canceled_remainder: (info.amount ?? 0) - (info.filled ?? 0),
+      canceled_by: x.job.signalId,
+      at: new Date().toISOString(),
+    });
+    canceled.push(entry.exchangeOrderId);
+  }
+  return canceled;
 }
