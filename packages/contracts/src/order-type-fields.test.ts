@@ -4,7 +4,10 @@ import { normaliseWebhook, normalisedSignalSchema, webhookPayloadSchema } from '
 
 const guide = { account_id: 'a', exchange: 'binance', action: 'long', symbol: 'BTCUSDT', secret: 's' };
 
-function issues(body: unknown, schema: typeof webhookPayloadSchema | typeof groupWebhookPayloadSchema = webhookPayloadSchema): string[] {
+function issues(
+  body: unknown,
+  schema: typeof webhookPayloadSchema | typeof groupWebhookPayloadSchema = webhookPayloadSchema,
+): string[] {
   const r = schema.safeParse(body);
   return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
@@ -35,8 +38,12 @@ describe('limit entry fields', () => {
   });
 
   it('refuses incomplete or contradictory combinations with the reason', () => {
-    expect(issues({ ...guide, order_type: 'limit' })).toEqual(['limit_price: order_type "limit" needs limit_price']);
-    expect(issues({ ...guide, limit_price: 59000 })).toEqual(['limit_price: limit_price needs order_type "limit"']);
+    expect(issues({ ...guide, order_type: 'limit' })).toEqual([
+      'limit_price: order_type "limit" needs limit_price',
+    ]);
+    expect(issues({ ...guide, limit_price: 59000 })).toEqual([
+      'limit_price: limit_price needs order_type "limit"',
+    ]);
     expect(issues({ ...guide, post_only: true, cancel_after: 60 })).toEqual([
       'post_only: post_only needs order_type "limit"',
       'cancel_after: cancel_after needs order_type "limit"',
@@ -55,15 +62,25 @@ describe('limit entry fields', () => {
 
   it('bounds each field', () => {
     const limit = { ...guide, order_type: 'limit', limit_price: 59000 };
-    expect(issues({ ...guide, order_type: 'stop' })).toEqual(['order_type: order_type must be one of market, limit']);
-    expect(issues({ ...limit, limit_price: -1 })).toEqual(['limit_price: limit_price must be greater than 0']);
-    expect(issues({ ...limit, time_in_force: 'GTD' })).toEqual(['time_in_force: time_in_force must be one of GTC, IOC, FOK']);
+    expect(issues({ ...guide, order_type: 'stop' })).toEqual([
+      'order_type: order_type must be one of market, limit',
+    ]);
+    expect(issues({ ...limit, limit_price: -1 })).toEqual([
+      'limit_price: limit_price must be greater than 0',
+    ]);
+    expect(issues({ ...limit, time_in_force: 'GTD' })).toEqual([
+      'time_in_force: time_in_force must be one of GTC, IOC, FOK',
+    ]);
     expect(issues({ ...limit, post_only: 'yes' })).toEqual(['post_only: post_only must be true or false']);
-    expect(issues({ ...limit, cancel_after: 2 })).toEqual(['cancel_after: cancel_after must be at least 5 seconds']);
+    expect(issues({ ...limit, cancel_after: 2 })).toEqual([
+      'cancel_after: cancel_after must be at least 5 seconds',
+    ]);
     expect(issues({ ...limit, cancel_after: 1e7 })).toEqual([
       'cancel_after: cancel_after must be at most 604800 seconds (a week)',
     ]);
-    expect(issues({ ...limit, cancel_after: 1.5 })).toEqual(['cancel_after: cancel_after must be a whole number of seconds']);
+    expect(issues({ ...limit, cancel_after: 1.5 })).toEqual([
+      'cancel_after: cancel_after must be a whole number of seconds',
+    ]);
   });
 
   it('a group alert is held to the same rules', () => {

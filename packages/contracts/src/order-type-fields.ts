@@ -68,7 +68,10 @@ export const orderTypeFieldsShape = {
       .number({ error: 'cancel_after must be a number of seconds' })
       .int('cancel_after must be a whole number of seconds')
       .min(CANCEL_AFTER_BOUNDS.min, `cancel_after must be at least ${CANCEL_AFTER_BOUNDS.min} seconds`)
-      .max(CANCEL_AFTER_BOUNDS.max, `cancel_after must be at most ${CANCEL_AFTER_BOUNDS.max} seconds (a week)`)
+      .max(
+        CANCEL_AFTER_BOUNDS.max,
+        `cancel_after must be at most ${CANCEL_AFTER_BOUNDS.max} seconds (a week)`,
+      )
       .optional(),
   ),
 } as const;
@@ -85,8 +88,7 @@ export function orderTypeIssues(v: OrderTypeFields & { action?: string }): Issue
     (k) => v[k] !== undefined,
   );
   if (v.order_type !== 'limit') {
-    for (const k of limitOnly)
-      out.push({ path: [k], message: `${k} needs order_type "limit"` });
+    for (const k of limitOnly) out.push({ path: [k], message: `${k} needs order_type "limit"` });
     return out;
   }
   if (v.action !== undefined && v.action !== 'long' && v.action !== 'short')

@@ -120,7 +120,9 @@ describe('binance limit entries without the stream', () => {
         return rows.find((r) => r.leg === 'stop_loss' && r.status === 'open');
       });
       expect(sl).toMatchObject({ amount: 0.01, triggerPrice: 57000 });
-      expect(await until('trace', async () => (await trace(out.job.signalId))?.['state'] === 'filled')).toBe(true);
+      expect(await until('trace', async () => (await trace(out.job.signalId))?.['state'] === 'filled')).toBe(
+        true,
+      );
     } finally {
       await setPrice(60000);
     }
@@ -136,7 +138,11 @@ describe('binance limit entries without the stream', () => {
       expect(exit.status).toBe('executed');
       const rows = await findOrdersBySignal(pool, entry.job.signalId);
       expect(rows.find((r) => r.leg === 'entry')).toMatchObject({ status: 'canceled', filledAmount: 0.004 });
-      expect(await trace(entry.job.signalId)).toMatchObject({ state: 'canceled', filled: 0.004, canceled_by: exit.job.signalId });
+      expect(await trace(entry.job.signalId)).toMatchObject({
+        state: 'canceled',
+        filled: 0.004,
+        canceled_by: exit.job.signalId,
+      });
       const view = await simAccount(sim.url, a);
       expect(view.positions.filter((p) => p.qty !== 0)).toHaveLength(0);
       expect(view.open_orders).toHaveLength(0);
@@ -144,6 +150,16 @@ describe('binance limit entries without the stream', () => {
       await simControl(sim.url, 'limit-depth', { symbol: 'BTCUSDT', qty: 0 });
       await setPrice(60000);
     }
+  }, 60_000);
+
+  it('close_all cancels a resting entry and says so', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'binance' });
+    const entry = await run(a, restingLong);
+    const exit = await run(a, { action: 'close_all', symbol: BTC });
+    expect(exit.status).toBe('executed');
+    expect(exit.results['canceled_orders']).toHaveLength(1);
+    expect(await trace(entry.job.signalId)).toMatchObject({ state: 'canceled', filled: 0 });
+    expect((await simAccount(sim.url, a)).open_orders).toHaveLength(0);
   }, 60_000);
 
   it('the cancel-after runs after a worker restart', async () => {
@@ -156,7 +172,9 @@ describe('binance limit entries without the stream', () => {
       return v?.['state'] === 'expired' && v;
     });
     expect(t).toMatchObject({ filled: 0, canceled_remainder: 0.01 });
-    expect((await findOrdersBySignal(pool, out.job.signalId)).find((r) => r.leg === 'entry')?.status).toBe('canceled');
+    expect((await findOrdersBySignal(pool, out.job.signalId)).find((r) => r.leg === 'entry')?.status).toBe(
+      'canceled',
+    );
     expect((await simAccount(sim.url, a)).open_orders).toHaveLength(0);
   }, 60_000);
 });

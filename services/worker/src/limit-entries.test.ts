@@ -219,7 +219,10 @@ describe.each(['binance', 'okx'] as const)('%s limit entries', (exchange) => {
 describe('hedge mode', () => {
   it('okx: a resting short fills on the stream later and gets its SL/TP on the short leg', async () => {
     await setPrice(60000);
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'okx', positionMode: 'hedge' });
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, {
+      exchange: 'okx',
+      positionMode: 'hedge',
+    });
     const out = await run(a, {
       action: 'short',
       symbol: BTC,
@@ -238,7 +241,8 @@ describe('hedge mode', () => {
         const r = await findOrdersBySignal(pool, out.job.signalId);
         return openProtection(r).length === 2 && r;
       });
-      for (const p of openProtection(rows)) expect(p).toMatchObject({ positionSide: 'short', side: 'buy', amount: 0.01 });
+      for (const p of openProtection(rows))
+        expect(p).toMatchObject({ positionSide: 'short', side: 'buy', amount: 0.01 });
       const t = await until('trace filled', async () => {
         const v = await trace(out.job.signalId);
         return v?.['state'] === 'filled' && v;

@@ -442,7 +442,13 @@ describe('webhook: refusals store and enqueue nothing', () => {
     ]);
     const good = await request(h.app)
       .post(URL)
-      .send({ ...guideLong, symbol: 'SOLUSDT', order_type: 'limit', limit_price: '150.5', post_only: 'true' });
+      .send({
+        ...guideLong,
+        symbol: 'SOLUSDT',
+        order_type: 'limit',
+        limit_price: '150.5',
+        post_only: 'true',
+      });
     expect(good.status, JSON.stringify(good.body)).toBe(202);
   });
 

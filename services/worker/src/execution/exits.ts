@@ -25,7 +25,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
   let restingCanceled: string[] = [];
   if (!rows.some((r) => r.clientOrderId === exitId)) {
     // Before the position is read: a resting limit entry of this side must not refill it after the close.
-    restingCanceled = await cancelRestingEntries(x, symbol, side);
+    restingCanceled = await cancelRestingEntries(x, { symbol, side });
     const state = await readDecisionState(x, symbol, { balance: false, price: false });
     const find = (positions: typeof state.positions) =>
       positions.find((p) => p.symbol === symbol && p.side === side);
@@ -75,7 +75,10 @@ export async function closeAll(x: Execution): Promise<ExecutionOutcome> {
   const hedge = (await account.positionMode()) === 'hedge';
   let rows = (await findOrdersBySignal(x.pool, job.signalId)).filter((r) => r.leg === 'exit');
   let trace: unknown;
+  let resting: string[] = [];
   if (rows.length === 0) {
+    // Resting limit entries first (their trace says how much filled); every other open order goes below.
+    resting = await cancelRestingEntries(x, null);
     const state = await readDecisionState(x, job.signal.symbol, { balance: false, price: false });
     const held = state.positions.length > 0 ? state.positions : await confirmPositions(x, state);
     trace = state.trace;
@@ -108,7 +111,7 @@ export async function closeAll(x: Execution): Promise<ExecutionOutcome> {
   );
   if (retryable) throw retryable.reason;
   // Every open order goes, conditional ones included (OKX has no cancel-all: one by one).
-  const canceled = await cancelOrders(x, await account.adapter.fetchOpenOrders());
+  const canceled = [...resting, ...(await cancelOrders(x, await account.adapter.fetchOpenOrders()))];
   const closed = settled.map((s, i) =>
     s.status === 'fulfilled'
       ? orderView(s.value.info, { position_side: rows[i]!.positionSide ?? undefined })

@@ -69,7 +69,15 @@ export async function followRestingEntry(
   if (filled > protectedAmount + EPS) {
     if (latest.gen < 0) {
       // First fill after the signal ended: the usual path (levels from the fill price, protected or flat).
-      const outcome = await protectFilled(x, rows, {}, data.side, data.hedge, filled, info.average ?? signal.limit_price!);
+      const outcome = await protectFilled(
+        x,
+        rows,
+        {},
+        data.side,
+        data.hedge,
+        filled,
+        info.average ?? signal.limit_price!,
+      );
       if (outcome.status === 'failed' && info.status === 'open') {
         await adapter.cancelOrder({ id: info.id, symbol: entry.symbol, conditional: false });
         await recordEntry(x, entry, await readBooked(x, entry, null, true));
@@ -172,19 +180,33 @@ async function resize(
  * An exit of `side` first cancels our limit entries still resting to open that side (a remainder filling
  * after the close would open the position again), and records on each entry's signal how much had filled.
  */
-export async function cancelRestingEntries(x: Execution, symbol: string, side: PositionSide): Promise<string[]> {
+export async function cancelRestingEntries(
+  x: Execution,
+  /** null (close_all): every symbol and side. */
+  only: { symbol: string; side: PositionSide } | null,
+): Promise<string[]> {
   const { signal } = x.job;
-  const { rows } = await x.pool.query<{ signal_id: string }>(
-    `SELECT signal_id FROM orders
-      WHERE exchange = $1::"Exchange" AND account_id = $2 AND symbol = $3 AND leg = 'entry' AND type = 'limit'
-        AND status = 'open' AND side = $4 AND (position_side IS NULL OR position_side = $5)`,
-    [signal.exchange, signal.account_id, symbol, side === 'long' ? 'buy' : 'sell', side],
+  const { rows } = await x.pool.query<{ signal_id: string; symbol: string }>(
+    `SELECT signal_id, symbol FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND leg = 'entry' AND type = 'limit' AND status = 'open'
+        AND ($3::text IS NULL OR (symbol = $3 AND side = $4 AND (position_side IS NULL OR position_side = $5)))`,
+    [
+      signal.exchange,
+      signal.account_id,
+      only?.symbol ?? null,
+      only ? (only.side === 'long' ? 'buy' : 'sell') : null,
+      only?.side ?? null,
+    ],
   );
   const canceled: string[] = [];
   for (const { signal_id: entrySignal } of rows) {
     const entry = (await findOrdersBySignal(x.pool, entrySignal)).find((r) => r.leg === 'entry')!;
     if (!entry.exchangeOrderId) continue;
-    await x.account.adapter.cancelOrder({ id: entry.exchangeOrderId, symbol, conditional: false });
+    await x.account.adapter.cancelOrder({
+      id: entry.exchangeOrderId,
+      symbol: entry.symbol,
+      conditional: false,
+    });
     const info = await readBooked(x, entry, null, true);
     await recordEntry(x, entry, info);
     await recordSignalFollowUp(x.pool, entrySignal, 'limit_entry', {

@@ -95,7 +95,13 @@ export async function runLeg(
   const rests = conditional || opts.rests === true;
   if (recordedFinal(row, rests)) return { info: fromRow(row, conditional), adopted: true };
   if (row.sentAt) {
-    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, row.sentAt.getTime(), rests);
+    const found = await lookUpUntilLandingWindowPassed(
+      adapter,
+      row,
+      conditional,
+      row.sentAt.getTime(),
+      rests,
+    );
     if (found) {
       await record(pool, row, found);
       return { info: found, adopted: true };
