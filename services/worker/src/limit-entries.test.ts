@@ -162,6 +162,34 @@ describe.each(['binance', 'okx'] as const)('%s limit entries', (exchange) => {
     }
   }, 90_000);
 
+  it('a marketable GTC fills in part at once: protected before the signal ends, the rest expires', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, balance: 10_000 });
+    await limitDepth(0.004);
+    try {
+      const out = await run(a, {
+        action: 'long',
+        symbol: BTC,
+        quantity: 0.01,
+        order_type: 'limit',
+        limit_price: 60100,
+        cancel_after: 5,
+        stop_loss: 58000,
+      });
+      expect(out.status).toBe('executed');
+      expect(out.results['stop_loss']).toMatchObject({ amount: 0.004 });
+      expect(out.results['limit_entry']).toMatchObject({ state: 'resting', filled: 0.004 });
+      const t = await until('cancel-after', async () => {
+        const v = await trace(out.job.signalId);
+        return v?.['state'] === 'expired' && v;
+      });
+      expect(t).toMatchObject({ filled: 0.004, protected_amount: 0.004 });
+      const rows = await findOrdersBySignal(pool, out.job.signalId);
+      expect(openProtection(rows).map((r) => [r.leg, r.amount])).toEqual([['stop_loss', 0.004]]);
+    } finally {
+      await limitDepth(0);
+    }
+  }, 60_000);
+
   it('IOC takes what the book has, protects that, and rests nothing', async () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, balance: 10_000 });
     await limitDepth(0.004);
