@@ -6,10 +6,10 @@
  */
 import { cancelAfterSeconds, entryMayRest } from '@tradehook/contracts';
 import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
-import type { OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
+import { OrderNotSettled, type OrderInfo, type OrderSide, type PositionSide } from '@tradehook/exchange';
 import { details, type Execution } from './context.ts';
 import { protectEntry } from './entries.ts';
-import { orderStatusOf, runLeg } from './order-legs.ts';
+import { orderStatusOf, runLeg, type LegResult } from './order-legs.ts';
 import { hasProtectionForm } from './protection.ts';
 import { ExecutionRejected, orderView, type ExecutionOutcome } from './views.ts';
 
@@ -24,32 +24,33 @@ export function limitEntryPrice(x: Execution): number | undefined {
 }
 
 /** Sends the planned limit entry exactly once (a retry adopts the order booked under its client id). */
-function sendLimitLeg(x: Execution, row: OrderRow): Promise<OrderInfo> {
+function sendLimitLeg(x: Execution, row: OrderRow): Promise<LegResult> {
   const { adapter, settings } = x.account;
   const { signal } = x.job;
-  return x.account.ownOrder(async () => {
-    const { info } = await runLeg(
-      x.pool,
-      adapter,
-      row,
-      false,
-      () =>
-        adapter.createLimitOrder({
-          symbol: row.symbol,
-          side: row.side as OrderSide,
-          amount: row.amount ?? 0,
-          price: signal.limit_price!,
-          timeInForce: signal.time_in_force,
-          postOnly: signal.post_only === true,
-          clientOrderId: row.clientOrderId,
-          reduceOnly: false,
-          positionSide: (row.positionSide as PositionSide | null) ?? null,
-          marginMode: settings.marginMode,
-        }),
-      { rests: true },
-    );
-    return info;
-  }, true);
+  return x.account.ownOrder(
+    () =>
+      runLeg(
+        x.pool,
+        adapter,
+        row,
+        false,
+        () =>
+          adapter.createLimitOrder({
+            symbol: row.symbol,
+            side: row.side as OrderSide,
+            amount: row.amount ?? 0,
+            price: signal.limit_price!,
+            timeInForce: signal.time_in_force,
+            postOnly: signal.post_only === true,
+            clientOrderId: row.clientOrderId,
+            reduceOnly: false,
+            positionSide: (row.positionSide as PositionSide | null) ?? null,
+            marginMode: settings.marginMode,
+          }),
+        { rests: true },
+      ),
+    true,
+  );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -74,7 +75,8 @@ export async function readBooked(
     if (settled(last)) return last!;
     await sleep(wait);
   }
-  if (!last) throw new Error(`limit entry ${row.clientOrderId} was sent but is not visible yet`);
+  // Retryable: the job runs again and adopts the order by its client id (runLeg), then reads it again.
+  if (!last) throw new OrderNotSettled(`limit entry ${row.clientOrderId} was sent but is not visible yet`);
   return last;
 }
 
@@ -132,7 +134,8 @@ export async function enterLimit(
 ): Promise<ExecutionOutcome> {
   const { signal } = x.job;
   const sent = await sendLimitLeg(x, row);
-  const info = await readBooked(x, row, sent);
+  // Adopted (a retry): the recorded state may be old, so the order is read again.
+  const info = await readBooked(x, row, sent.adopted ? null : sent.info);
   await recordEntry(x, row, info);
   const filled = info.filled ?? 0;
   const rests = info.status === 'open';
