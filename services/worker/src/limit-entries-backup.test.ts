@@ -132,7 +132,7 @@ describe('binance limit entries without the stream', () => {
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'binance' });
     await simControl(sim.url, 'limit-depth', { symbol: 'BTCUSDT', qty: 0.004 });
     try {
-      const entry = await run(a, restingLong);
+      const entry = await run(a, { ...restingLong, cancel_after: 5 });
       await setPrice(58950); // 0.004 fills; the stream is off, nothing follows yet
       const exit = await run(a, { action: 'close_long', symbol: BTC });
       expect(exit.status).toBe('executed');
@@ -146,6 +146,20 @@ describe('binance limit entries without the stream', () => {
       const view = await simAccount(sim.url, a);
       expect(view.positions.filter((p) => p.qty !== 0)).toHaveLength(0);
       expect(view.open_orders).toHaveLength(0);
+      // Its cancel-after still runs, finds the entry closed by the exit, and places nothing.
+      const limitQueue = createQueue('limit-entries-binance', redis, prefix);
+      try {
+        await until('expire job done', async () => {
+          const job = await limitQueue.getJob(entry.job.signalId);
+          return job !== undefined && (await job.isCompleted());
+        });
+      } finally {
+        await limitQueue.close();
+      }
+      const after = await findOrdersBySignal(pool, entry.job.signalId);
+      expect(after.filter((r) => r.leg !== 'entry')).toHaveLength(0);
+      expect(await trace(entry.job.signalId)).toMatchObject({ state: 'canceled' });
+      expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(0);
     } finally {
       await simControl(sim.url, 'limit-depth', { symbol: 'BTCUSDT', qty: 0 });
       await setPrice(60000);

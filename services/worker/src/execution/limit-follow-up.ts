@@ -38,6 +38,8 @@ export interface FollowUpResult {
   amount: number | null;
   protected_amount: number;
   canceled_remainder?: number;
+  /** Why the filled part was closed again (protected or flat). */
+  error?: string;
   at: string;
 }
 
@@ -48,11 +50,13 @@ export async function followRestingEntry(
 ): Promise<FollowUpResult | null> {
   const { signalId, signal } = x.job;
   const { adapter } = x.account;
-  let rows = await findOrdersBySignal(x.pool, signalId);
+  const rows = await findOrdersBySignal(x.pool, signalId);
   const entry = rows.find((r) => r.leg === 'entry');
   if (!entry) throw new Error(`signal ${signalId} has no entry row`);
   if (entry.status !== 'open') {
-    // Already over (filled, or cancelled by an exit): only protection still short of the fill is news.
+    // Cancelled by an exit: that exit closed what had filled, nothing is left to protect.
+    if (entry.status === 'canceled' && (await canceledByExit(x, signalId))) return null;
+    // Already over otherwise (filled): only protection still short of the fill is news.
     const { gen, rows: legs } = latestProtection(rows, signalId);
     const covered = Math.max(0, ...legs.map((r) => r.amount ?? 0));
     const wanted = gen >= 0 || hasProtectionForm(signal) || x.account.settings.autoSlTp;
@@ -61,8 +65,9 @@ export async function followRestingEntry(
   if (expire && entry.status === 'open' && entry.exchangeOrderId) {
     await adapter.cancelOrder({ id: entry.exchangeOrderId, symbol: entry.symbol, conditional: false });
   }
-  const info = await readBooked(x, entry, null, expire);
+  let info = await readBooked(x, entry, null, expire);
   await recordEntry(x, entry, info);
+  let flattened: string | undefined;
   const filled = info.filled ?? 0;
   const latest = latestProtection(rows, signalId);
   let protectedAmount = Math.max(0, ...latest.rows.map((r) => r.amount ?? 0));
@@ -78,12 +83,15 @@ export async function followRestingEntry(
         filled,
         info.average ?? signal.limit_price!,
       );
-      if (outcome.status === 'failed' && info.status === 'open') {
-        await adapter.cancelOrder({ id: info.id, symbol: entry.symbol, conditional: false });
-        await recordEntry(x, entry, await readBooked(x, entry, null, true));
-      }
-      rows = await findOrdersBySignal(x.pool, signalId);
-      if (outcome.status !== 'failed') protectedAmount = filled;
+      if (outcome.status === 'failed') {
+        // Flattened (its stop was refused): the rest of the order must not open the position again.
+        flattened = outcome.reason ?? 'unprotected → flattened';
+        if (info.status === 'open') {
+          await adapter.cancelOrder({ id: info.id, symbol: entry.symbol, conditional: false });
+          info = await readBooked(x, entry, null, true);
+          await recordEntry(x, entry, info);
+        }
+      } else protectedAmount = filled;
     } else if (await resize(x, latest, data.side, data.hedge, filled, protectedAmount)) {
       protectedAmount = filled;
     }
@@ -98,9 +106,18 @@ export async function followRestingEntry(
     at: new Date().toISOString(),
   };
   if (done && info.status !== 'closed' && amount !== null) result.canceled_remainder = amount - filled;
+  if (flattened) result.error = flattened;
   await recordSignalFollowUp(x.pool, signalId, 'limit_entry', result);
   x.log.info('limit entry followed', { symbol: entry.symbol, ...result });
   return result;
+}
+
+async function canceledByExit(x: Execution, signalId: string): Promise<boolean> {
+  const { rows } = await x.pool.query<{ by: string | null }>(
+    `SELECT result->'results'->'limit_entry'->>'canceled_by' AS by FROM signals WHERE id = $1`,
+    [signalId],
+  );
+  return Boolean(rows[0]?.by);
 }
 
 /**
@@ -122,7 +139,9 @@ async function resize(
   if (live.length === 0) return false;
   const gen = latest.gen + 1;
   const planned = live.map((r) => {
-    const amount = ((r.amount ?? covered) * filled) / covered;
+    // A leg that covered everything covers everything again (no float drift for the precision to truncate).
+    const own = r.amount ?? covered;
+    const amount = Math.abs(own - covered) < EPS ? filled : (own * filled) / covered;
     const { exchangeAmount } = adapter.amountToPrecision(r.symbol, amount);
     const kind = r.leg as 'stop_loss' | 'take_profit';
     return newRow(x, {
