@@ -151,6 +151,8 @@ export async function enterLimit(
     return { status: 'failed', reason, result: details(x, results, false) };
   }
   const cancelAt = Date.now() + cancelAfterSeconds(signal) * 1000;
+  // Before anything else can fail: whatever becomes of the signal, the remainder is cancelled at cancel-after.
+  if (rests) await x.limitEntries!.schedule({ order: x.job, side, hedge, cancelAt });
   let outcome: ExecutionOutcome | undefined;
   if (filled > 0) {
     const rows = await findOrdersBySignal(x.pool, x.job.signalId);
@@ -168,7 +170,6 @@ export async function enterLimit(
     results['limit_entry'] = { state: remainder > 1e-12 ? 'partly_filled' : 'filled', filled };
     return outcome!;
   }
-  await x.limitEntries!.schedule({ order: x.job, side, hedge, cancelAt });
   const trace = {
     state: 'resting',
     filled,

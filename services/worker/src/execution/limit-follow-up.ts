@@ -47,6 +47,8 @@ export async function followRestingEntry(
   x: Execution,
   data: LimitEntryJob,
   expire: boolean,
+  /** False for a signal that did not end `executed`: its remainder is only cancelled at expiry. */
+  protect = true,
 ): Promise<FollowUpResult | null> {
   const { signalId, signal } = x.job;
   const { adapter } = x.account;
@@ -71,7 +73,7 @@ export async function followRestingEntry(
   const filled = info.filled ?? 0;
   const latest = latestProtection(rows, signalId);
   let protectedAmount = Math.max(0, ...latest.rows.map((r) => r.amount ?? 0));
-  if (filled > protectedAmount + EPS) {
+  if (protect && filled > protectedAmount + EPS) {
     if (latest.gen < 0) {
       // First fill after the signal ended: the usual path (levels from the fill price, protected or flat).
       const outcome = await protectFilled(

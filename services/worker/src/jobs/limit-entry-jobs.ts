@@ -85,7 +85,9 @@ export class LimitEntryJobs implements LimitEntryScheduler {
     if (!state) return { skipped: 'unknown signal' };
     // The order job owns the entry until the signal ends; its last look may predate this fill.
     if (!isTerminal(state.status)) throw new NotYet(`signal ${signalId} is still ${state.status}`);
-    if (state.status !== 'executed') return { skipped: state.status };
+    // A signal that failed after its entry was booked: nothing more is placed, but the remainder still goes.
+    const executed = state.status === 'executed';
+    if (!executed && job.name !== 'expire') return { skipped: state.status };
     const account = await this.deps.registry.get(signal.account_id);
     if (!account) return { skipped: 'account not registered' };
     const lockKey = `${this.deps.queuePrefix}:limit-entry:${signalId}`;
@@ -95,7 +97,7 @@ export class LimitEntryJobs implements LimitEntryScheduler {
     try {
       await account.adapter.loadMarkets();
       const x = executor.execution(data.order, account, log);
-      return await followRestingEntry(x, data, job.name === 'expire');
+      return await followRestingEntry(x, data, job.name === 'expire', executed);
     } finally {
       if ((await this.deps.redis.get(lockKey)) === token) await this.deps.redis.del(lockKey);
     }
