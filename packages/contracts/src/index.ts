@@ -2,6 +2,7 @@ export * from './symbols.ts';
 export * from './webhook.ts';
 export * from './entry-fields.ts';
 export * from './close-fields.ts';
+export * from './order-type-fields.ts';
 export * from './jobs.ts';
 export * from './orders.ts';
 export * from './api.ts';

@@ -7,6 +7,8 @@ export const QUEUES = {
   orders: (exchange: Exchange) => `orders-${exchange}` as const,
   /** Request/reply work answered by the workers (account status, key checks). */
   accountRequests: (exchange: Exchange) => `account-requests-${exchange}` as const,
+  /** A resting limit entry's follow-ups (fills to protect, its cancel-after), worker → itself. */
+  limitEntries: (exchange: Exchange) => `limit-entries-${exchange}` as const,
   /** Events to tell traders about (any service → notifier); see notifications.ts. */
   notifications: 'notifications',
 } as const;
@@ -119,3 +121,17 @@ export const orderJobProgressSchema = z.object({
   retryAttempt: z.number().int().nonnegative().optional(),
 });
 export type OrderJobProgress = z.infer<typeof orderJobProgressSchema>;
+
+/**
+ * `limit-entries-<exchange>` queue: a limit entry that rests on the book. `expire` is delayed to its
+ * cancel-after (so it survives a worker restart); `check` re-reads it after a fill seen on the stream. Both
+ * carry the order job, whose signal says how to protect what fills.
+ */
+export const limitEntryJobSchema = z.object({
+  order: orderJobSchema,
+  side: z.enum(['long', 'short']),
+  hedge: z.boolean(),
+  /** When the remainder is cancelled, epoch ms. */
+  cancelAt: z.number().int(),
+});
+export type LimitEntryJob = z.infer<typeof limitEntryJobSchema>;

@@ -9,6 +9,7 @@ import {
   type EntryFieldValues,
 } from './entry-fields.ts';
 import { closeFieldIssues, closeFieldsShape, type CloseFieldValues } from './close-fields.ts';
+import { orderTypeFieldsShape, orderTypeIssues, type OrderTypeFields } from './order-type-fields.ts';
 import { symbolSchema } from './symbols.ts';
 
 export const EXCHANGES = ['binance', 'okx'] as const;
@@ -119,6 +120,7 @@ export const webhookPayloadSchema = z
     ),
     ...entryFieldsShape,
     ...closeFieldsShape,
+    ...orderTypeFieldsShape,
   })
   .check((ctx) => {
     for (const issue of payloadFieldIssues(ctx.value, ctx.value.exchange))
@@ -136,14 +138,19 @@ export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
 /**
  * The rules between an alert's fields, for a single alert and a group alert alike: sizing and protection
- * forms, fields not executed yet, close fields, the venue's trailing callback bounds (both venues' when the
+ * forms, fields not executed yet, close fields, limit-entry fields, the venue's trailing callback bounds (both venues' when the
  * exchange is not named: a group's members may be on either).
  */
 export function payloadFieldIssues(
-  v: EntryFieldValues & CloseFieldValues & { action: Action },
+  v: EntryFieldValues & CloseFieldValues & OrderTypeFields & { action: Action },
   exchange: Exchange | undefined,
 ): Array<{ path: (string | number)[]; message: string }> {
-  const out = [...entryFieldIssues(v), ...notYetExecutedIssues(v), ...closeFieldIssues(v)];
+  const out = [
+    ...entryFieldIssues(v),
+    ...notYetExecutedIssues(v),
+    ...closeFieldIssues(v),
+    ...orderTypeIssues(v),
+  ];
   // A % callback is known here; one in ATR multiples only after the fill (the worker records that refusal).
   const trailing = v.trailing_pct;
   if (trailing !== undefined) {
@@ -183,6 +190,8 @@ export const normalisedSignalSchema = z.object({
   ...entryFieldsShape,
   /** Partial close (close-fields.ts): with `quantity`, what part of the position a close closes. */
   ...closeFieldsShape,
+  /** How the entry is placed (order-type-fields.ts), copied as given. */
+  ...orderTypeFieldsShape,
 });
 export type NormalisedSignal = z.infer<typeof normalisedSignalSchema>;
 
@@ -218,7 +227,8 @@ export function normaliseWebhook(payload: WebhookPayload): NormalisedSignal {
   if (alertId !== undefined) signal.alert_id = String(alertId);
   if (payload.timestamp !== undefined) signal.sent_at = parseAlertTimestamp(payload.timestamp);
   if (payload.max_lag !== undefined) signal.max_lag = payload.max_lag;
-  for (const key of Object.keys(entryFieldsShape) as Array<keyof EntryFields>) {
+  const copied = [...Object.keys(entryFieldsShape), ...Object.keys(orderTypeFieldsShape)];
+  for (const key of copied as Array<keyof EntryFields | keyof OrderTypeFields>) {
     if (payload[key] !== undefined) (signal as Record<string, unknown>)[key] = payload[key];
   }
   if (payload.close_pct !== undefined) signal.close_pct = payload.close_pct;

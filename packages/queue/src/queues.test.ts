@@ -37,6 +37,15 @@ describe('queue declarations', () => {
     });
   });
 
+  it('limit entry follow-ups are retried with backoff and kept like order jobs', async () => {
+    expect(await optionsOfAJob(queueDefinitions.limitEntries('okx'))).toMatchObject({
+      attempts: 8,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 86_400, count: 10_000 },
+    });
+    expect(queueDefinitions.limitEntries('binance').name).toBe('limit-entries-binance');
+  });
+
   it('names each queue once, with its job schema', () => {
     expect(queueDefinitions.orders('binance').name).toBe('orders-binance');
     expect(queueDefinitions.signals.schema.safeParse({ signalId: 'x' }).success).toBe(false);

@@ -6,11 +6,13 @@
 import { intFromEnv, z } from '@tradehook/config';
 import {
   accountRequestJobSchema,
+  limitEntryJobSchema,
   notificationEventJobSchema,
   orderJobSchema,
   QUEUES,
   signalJobSchema,
   type AccountRequestJob,
+  type LimitEntryJob,
   type Exchange,
   type NotificationEventJob,
   type OrderJob,
@@ -71,6 +73,16 @@ export const queueDefinitions = {
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 24 * 3600, count: 1000 },
     },
+  }),
+
+  /**
+   * worker → itself: a resting limit entry's cancel-after (a delayed job: it survives restarts) and its
+   * re-checks after stream fills. Retried with backoff (a busy lock, an unreachable exchange).
+   */
+  limitEntries: (exchange: Exchange): QueueDefinition<LimitEntryJob> => ({
+    name: QUEUES.limitEntries(exchange),
+    schema: limitEntryJobSchema,
+    jobOptions: { ...RETENTION, attempts: 8, backoff: { type: 'exponential', delay: 500 } },
   }),
 
   /**

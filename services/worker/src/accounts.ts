@@ -148,6 +148,8 @@ export interface AccountRegistryOptions {
   live?: { keepAliveMs: number; reconcileIntervalMs: number } | undefined;
   /** A pushed order of an account left the book filled or triggered (fills.ts records it at once). */
   onOrderDone?: ((account: AccountContext, order: OrderInfo) => void) | undefined;
+  /** A pushed order still on the book filled further (a resting limit entry). */
+  onOrderPartFill?: ((account: AccountContext, order: OrderInfo) => void) | undefined;
 }
 
 /**
@@ -219,6 +221,7 @@ export class AccountRegistry {
       keepAliveMs: live?.keepAliveMs,
     });
     const onOrderDone = this.options.onOrderDone;
+    const onOrderPartFill = this.options.onOrderPartFill;
     const ctx: AccountContext = new AccountContext(
       settings,
       adapter,
@@ -229,6 +232,7 @@ export class AccountRegistry {
           reconcileIntervalMs: live.reconcileIntervalMs,
           onOrderDone: onOrderDone && ((order) => onOrderDone(ctx, order)),
           snapshotSymbols: () => openOrderSymbols(this.pool, this.options.exchange, row.accountId),
+          onOrderPartFill: onOrderPartFill && ((order) => onOrderPartFill(ctx, order)),
         }),
       live &&
         priceFeedFor({

@@ -27,6 +27,7 @@ import type { WorkerConfig } from './config.ts';
 import { OrderExecutor } from './execution/executor.ts';
 import { FillSync } from './fills/fill-sync.ts';
 import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './jobs/process-order.ts';
+import { LimitEntryJobs } from './jobs/limit-entry-jobs.ts';
 import { createNotificationEmitter, type NotificationEmitter } from '@tradehook/notify';
 import { createFillRecorder, signalFinished } from './notifications.ts';
 
@@ -71,6 +72,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
   });
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
+  const limitConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const commands: Redis = createRedis(config.REDIS_URL, 'worker');
   const notifications =
     deps.notifications ??
@@ -99,7 +101,22 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     live: config.LIVE_STATE
       ? { keepAliveMs: config.LIVE_STATE_KEEPALIVE_MS, reconcileIntervalMs: config.LIVE_STATE_RECONCILE_MS }
       : undefined,
-    onOrderDone: (account, order) => void fillSync.onStreamOrderDone(account, order),
+    onOrderDone: (account, order) => {
+      void fillSync.onStreamOrderDone(account, order);
+      void limitEntries.onStreamOrder(account, order);
+    },
+    onOrderPartFill: (account, order) => void limitEntries.onStreamOrder(account, order),
+  });
+  const limitQueueDef = queueDefinitions.limitEntries(config.EXCHANGE);
+  const limitQueue = openQueue(limitQueueDef, commands, config.QUEUE_PREFIX);
+  const limitEntries = new LimitEntryJobs({
+    exchange: config.EXCHANGE,
+    pool,
+    redis: commands,
+    queuePrefix: config.QUEUE_PREFIX,
+    queue: limitQueue,
+    registry,
+    logger,
   });
   const fillSync = new FillSync({
     exchange: config.EXCHANGE,
@@ -111,6 +128,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     intervalMs: config.FILL_SYNC_INTERVAL_MS,
     lookbackDays: config.FILL_SYNC_LOOKBACK_DAYS,
     recordFills: createFillRecorder(notifications),
+    restingEntries: limitEntries,
   });
 
   /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */
@@ -127,6 +145,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
+  const executor = new OrderExecutor(pool, config, undefined, limitEntries);
   const ordersQueue = queueDefinitions.orders(config.EXCHANGE, config.ORDER_MAX_ATTEMPTS);
   const ownQueue = openQueue(ordersQueue, commands, config.QUEUE_PREFIX);
   const processOrder = createOrderJobProcessor({
@@ -135,7 +154,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     redis: commands,
     queuePrefix: config.QUEUE_PREFIX,
     registry,
-    executor: new OrderExecutor(pool, config),
+    executor,
     logger,
     config,
     riskDefaults: riskDefaultsFromEnv(config),
@@ -155,6 +174,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
 
   let orderWorker: Worker | undefined;
   let requestWorker: Worker | undefined;
+  let limitWorker: Worker | undefined;
   let prewarm: Promise<{ accounts: number; prepared: number } | null> = Promise.resolve(null);
   let stopping = false;
 
@@ -196,7 +216,19 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       requestWorker.on('error', (err) =>
         logger.error('account request worker error', { error: err.message }),
       );
-      await Promise.all([orderWorker.waitUntilReady(), requestWorker.waitUntilReady()]);
+      limitWorker = openWorker(
+        limitQueueDef,
+        (job) => withRequestPriority('order', () => limitEntries.process(job, executor)),
+        limitConnection,
+        config.QUEUE_PREFIX,
+        { concurrency: 2 },
+      );
+      limitWorker.on('error', (err) => logger.error('limit entry worker error', { error: err.message }));
+      await Promise.all([
+        orderWorker.waitUntilReady(),
+        requestWorker.waitUntilReady(),
+        limitWorker.waitUntilReady(),
+      ]);
       // The sync timer and everything it starts run as background reads.
       withRequestPriority('sync', () => fillSync.start());
       const marketsLoaded = [false, true].map((testnet) =>
@@ -241,7 +273,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         [
           async () => {
             // Stop taking jobs first; close() waits for the in-flight ones.
-            await Promise.all([orderWorker?.close(), requestWorker?.close(), fillSync.stop()]);
+            await Promise.all([
+              orderWorker?.close(),
+              requestWorker?.close(),
+              limitWorker?.close(),
+              fillSync.stop(),
+            ]);
           },
         ],
         config.SHUTDOWN_DEADLINE_MS,
@@ -250,14 +287,20 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
         logger.warn(
           'shutdown deadline passed with jobs still running; they will be re-run after the stalled check',
         );
-        await Promise.all([orderWorker?.close(true), requestWorker?.close(true)]).catch(() => undefined);
+        await Promise.all([
+          orderWorker?.close(true),
+          requestWorker?.close(true),
+          limitWorker?.close(true),
+        ]).catch(() => undefined);
       }
       await ownQueue.close().catch(() => undefined);
+      await limitQueue.close().catch(() => undefined);
       await registry.close();
       await stopPriceFeeds().catch(() => undefined);
       if (!deps.notifications) await notifications.close();
       await pool.end().catch(() => undefined);
-      for (const c of [workerConnection, requestConnection, commands, budgetConnection]) c?.disconnect();
+      for (const c of [workerConnection, requestConnection, limitConnection, commands, budgetConnection])
+        c?.disconnect();
       logger.info('worker stopped', { clean });
     },
   };

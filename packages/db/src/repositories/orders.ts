@@ -38,7 +38,7 @@ export interface NewOrder {
   symbol: string;
   side: 'buy' | 'sell';
   positionSide: 'long' | 'short' | null;
-  /** market | stop_market | take_profit_market | trailing_stop_market */
+  /** market | limit (an entry) | stop_market | take_profit_market | trailing_stop_market */
   type: string;
   reduceOnly: boolean;
   amount: number;

@@ -306,3 +306,24 @@ export async function completeSignal(
     ],
   );
 }
+
+/**
+ * A finished signal's later facts (a resting limit entry's fills and its cancel-after) written into its
+ * result under `results.<key>`. Not a status change: only an `executed` signal's trace is extended.
+ */
+export async function recordSignalFollowUp(
+  db: Queryable,
+  signalId: string,
+  key: string,
+  value: unknown,
+): Promise<boolean> {
+  return transition(
+    db,
+    `UPDATE signals
+        SET result = jsonb_set(COALESCE(result, '{}'::jsonb), '{results}',
+              COALESCE(result->'results', '{}'::jsonb) || jsonb_build_object($2::text, $3::jsonb)),
+            updated_at = now()
+      WHERE id = $1 AND status = 'executed'`,
+    [signalId, key, JSON.stringify(value)],
+  );
+}

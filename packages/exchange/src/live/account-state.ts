@@ -39,6 +39,8 @@ export interface LiveAccountStateOptions {
    * `openOrdersPerSymbolUpTo`: Binance weighs the all-symbols form 40, a symbol 1).
    */
   snapshotSymbols?: (() => Promise<string[]>) | undefined;
+  /** Called when a pushed order still open on the book filled more than before (a resting limit's partial fill). */
+  onOrderPartFill?: ((order: OrderInfo) => void) | undefined;
 }
 
 export interface Freshness {
@@ -95,6 +97,7 @@ export class LiveAccountState {
   private lastError: string | undefined;
   private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
   private readonly snapshotSymbols: (() => Promise<string[]>) | undefined;
+  private readonly onOrderPartFill: ((order: OrderInfo) => void) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
 
@@ -106,6 +109,7 @@ export class LiveAccountState {
     this.settleMs = opts.settleMs ?? 250;
     this.onOrderDone = opts.onOrderDone;
     this.snapshotSymbols = opts.snapshotSymbols;
+    this.onOrderPartFill = opts.onOrderPartFill;
     const pro = asProClient(this.client);
     this.pro = pro;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
@@ -273,8 +277,12 @@ export class LiveAccountState {
   private applyOrders(result: unknown, fromAlgoChannel: boolean): void {
     for (const raw of result as ccxt.Order[]) {
       const o = toOrder(this.adapter, raw, fromAlgoChannel);
-      if (isOpenStatus(o.status)) this.ordersById.set(orderKey(o), o);
-      else {
+      if (isOpenStatus(o.status)) {
+        const before = this.ordersById.get(orderKey(o))?.filled ?? 0;
+        this.ordersById.set(orderKey(o), o);
+        // ccxt pro re-delivers its cache: only a grown fill is news.
+        if (!o.conditional && (o.filled ?? 0) > before) this.onOrderPartFill?.(o);
+      } else {
         this.ordersById.delete(orderKey(o));
         if (isDoneStatus(o) && !this.reportedDone.has(orderKey(o))) {
           this.reportedDone.add(orderKey(o));

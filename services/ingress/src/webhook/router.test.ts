@@ -432,6 +432,26 @@ describe('webhook: refusals store and enqueue nothing', () => {
     ]);
   });
 
+  it('refuses a limit entry without its limit_price, naming the field (and accepts a complete one)', async () => {
+    const bad = await request(h.app)
+      .post(URL)
+      .send({ ...guideLong, order_type: 'limit', cancel_after: 60 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details).toEqual([
+      { path: 'limit_price', message: 'order_type "limit" needs limit_price' },
+    ]);
+    const good = await request(h.app)
+      .post(URL)
+      .send({
+        ...guideLong,
+        symbol: 'SOLUSDT',
+        order_type: 'limit',
+        limit_price: '150.5',
+        post_only: 'true',
+      });
+    expect(good.status, JSON.stringify(good.body)).toBe(202);
+  });
+
   it('accepts an account-specific secret, and a fresh alert within max_lag', async () => {
     const own = await request(h.app)
       .post(URL)

@@ -3,7 +3,7 @@
  * cache). Entries and exits are functions of it; the helpers here are what they share — planning rows,
  * sending a planned market leg, cancelling protection.
  */
-import type { OrderJob } from '@tradehook/contracts';
+import type { LimitEntryJob, OrderJob } from '@tradehook/contracts';
 import {
   findOrdersBySignal,
   insertPlannedOrders,
@@ -42,6 +42,13 @@ export interface Execution {
   job: OrderJob;
   account: AccountContext;
   log: Logger;
+  /** Follows resting limit entries (jobs/limit-entry-jobs.ts); absent: a limit entry that may rest is refused. */
+  limitEntries?: LimitEntryScheduler | undefined;
+}
+
+export interface LimitEntryScheduler {
+  /** Records the entry's cancel-after as a delayed job (idempotent per signal). */
+  schedule(data: LimitEntryJob): Promise<void>;
 }
 
 export function details(x: Execution, results: Record<string, unknown>, success = true): OrderDetails {

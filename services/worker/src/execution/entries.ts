@@ -23,6 +23,7 @@ import {
 } from './protection.ts';
 import { protectWithTrailing } from './trailing.ts';
 import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
+import { enterLimit, limitEntryPrice } from './limit-entries.ts';
 
 export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
   const { job, account, config } = x;
@@ -32,6 +33,9 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   const leverage = job.limits.leverage ?? settings.defaultLeverage ?? config.DEFAULT_LEVERAGE;
   const entryId = clientOrderId(job.signalId, 'entry');
   const flipId = clientOrderId(job.signalId, 'flip');
+  // A limit entry (limit-entries.ts) is sized and levelled from its limit price; refused before anything is sent
+  // when this worker cannot follow it.
+  const limitPrice = limitEntryPrice(x);
   // The account's default ATR SL/TP, when the alert names none of its own.
   const wantAtr = settings.autoSlTp && !hasProtectionForm(job.signal);
   const needsCandles =
@@ -63,7 +67,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
       price: true,
     });
     results['state'] = state.trace;
-    const price = state.price!;
+    const price = limitPrice ?? state.price!;
     const same = state.positions.find((p) => p.symbol === symbol && p.side === side);
     const against = state.positions.find((p) => p.symbol === symbol && p.side === opposite(side));
     if (same && !settings.allowAdd) {
@@ -106,7 +110,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
     }
     // OKX: the protection rides on the entry request (attachAlgoOrds) when its levels are known before the
     // fill — the alert's own, or ATR from candles already read (ATR from the decision price, not the fill's).
-    if (attachable(x)) {
+    if (attachable(x) && limitPrice === undefined) {
       const early = levelsBeforeFill(x, side, price, wantAtr);
       if (early.atr !== undefined)
         results['atr'] = { value: round(early.atr), timeframe: config.ATR_TIMEFRAME };
@@ -125,7 +129,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
         symbol,
         side: openingSide(side),
         positionSide: hedge ? side : null,
-        type: 'market',
+        type: limitPrice === undefined ? 'market' : 'limit',
         reduceOnly: false,
         amount: sized.amount,
         exchangeAmount: sized.exchangeAmount,
@@ -144,6 +148,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
   results['leverage'] = { symbol, leverage, margin_mode: settings.marginMode };
 
   const entryRow = rows.find((r) => r.clientOrderId === entryId)!;
+  if (limitPrice !== undefined) return enterLimit(x, entryRow, results, side, hedge);
   const attached = attachedProtection(x, rows);
   const { info: entry, adopted } = await sendMarketLeg(x, entryRow, attached?.request);
   results['entry'] = orderView(entry, { position_side: side, ...(adopted ? { recovered: true } : {}) });
@@ -257,7 +262,7 @@ async function recordAttached(x: Execution, attached: Attached): Promise<Map<Pro
   return placed;
 }
 
-async function protectEntry(
+export async function protectEntry(
   x: Execution,
   rows: OrderRow[],
   results: Record<string, unknown>,

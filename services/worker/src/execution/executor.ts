@@ -8,7 +8,7 @@ import type { pg } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
 import { CandleCache } from './candles.ts';
-import type { ExecConfig, Execution } from './context.ts';
+import type { ExecConfig, Execution, LimitEntryScheduler } from './context.ts';
 import { enter } from './entries.ts';
 import { closeAll, closeSide } from './exits.ts';
 import type { ExecutionOutcome } from './views.ts';
@@ -22,11 +22,19 @@ export class OrderExecutor {
     private readonly config: ExecConfig,
     /** ATR candles, shared by all accounts of the process. */
     readonly candles = new CandleCache(),
+    /** Follows limit entries that rest on the book (absent: such entries are refused). */
+    private readonly limitEntries?: LimitEntryScheduler,
   ) {}
+
+  /** What every leg of one job needs (also the follow-ups of a resting limit entry). */
+  execution(job: OrderJob, account: AccountContext, log: Logger): Execution {
+    const { pool, config, candles, limitEntries } = this;
+    return { pool, config, candles, job, account, log, limitEntries };
+  }
 
   async execute(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {
     await account.adapter.loadMarkets();
-    const x: Execution = { pool: this.pool, config: this.config, candles: this.candles, job, account, log };
+    const x = this.execution(job, account, log);
     const action = job.signal.action;
     if (action === 'close_all') return closeAll(x);
     if (action === 'close_long') return closeSide(x, 'long');

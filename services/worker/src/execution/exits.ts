@@ -15,6 +15,7 @@ import { planClose } from './close-part.ts';
 import { confirmPositions, readDecisionState } from './decision-state.ts';
 import { protectRemainder } from './resize-protection.ts';
 import { closingSide, orderView, type ExecutionOutcome, type OrderDetails } from './views.ts';
+import { cancelRestingEntries } from './limit-follow-up.ts';
 
 export async function closeSide(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
   const { job, account } = x;
@@ -26,7 +27,10 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
   let rows = await findOrdersBySignal(x.pool, job.signalId);
   let trace: unknown;
   let note: string | undefined;
+  let restingCanceled: string[] = [];
   if (!rows.some((r) => r.clientOrderId === exitId)) {
+    // Before the position is read: a resting limit entry of this side must not refill it after the close.
+    restingCanceled = await cancelRestingEntries(x, { symbol, side });
     const state = await readDecisionState(x, symbol, { balance: false, price: false });
     const find = (positions: typeof state.positions) =>
       positions.find((p) => p.symbol === symbol && p.side === side);
@@ -38,7 +42,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
       return {
         status: 'ignored',
         reason: `no ${side} position to close (it may have been closed by a stop-loss on the exchange)`,
-        result: details(x, { closed: [], canceled_orders: canceled, state: trace }),
+        result: details(x, { closed: [], canceled_orders: [...restingCanceled, ...canceled], state: trace }),
       };
     }
     const planned = planClose(account.adapter, pos, part);
@@ -77,7 +81,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
     // One list of closing orders, as close_all answers (not the same order under two keys).
     result: details(x, {
       closed: [orderView(info, { position_side: side, ...(adopted ? { recovered: true } : {}) })],
-      canceled_orders: canceled,
+      canceled_orders: [...restingCanceled, ...canceled],
       ...(after?.view.position ? { resized: after.view } : {}),
       ...(trace ? { state: trace } : {}),
     }),
@@ -89,7 +93,10 @@ export async function closeAll(x: Execution): Promise<ExecutionOutcome> {
   const hedge = (await account.positionMode()) === 'hedge';
   let rows = (await findOrdersBySignal(x.pool, job.signalId)).filter((r) => r.leg === 'exit');
   let trace: unknown;
+  let resting: string[] = [];
   if (rows.length === 0) {
+    // Resting limit entries first (their trace says how much filled); every other open order goes below.
+    resting = await cancelRestingEntries(x, null);
     const state = await readDecisionState(x, job.signal.symbol, { balance: false, price: false });
     const held = state.positions.length > 0 ? state.positions : await confirmPositions(x, state);
     trace = state.trace;
@@ -122,7 +129,7 @@ export async function closeAll(x: Execution): Promise<ExecutionOutcome> {
   );
   if (retryable) throw retryable.reason;
   // Every open order goes, conditional ones included (OKX has no cancel-all: one by one).
-  const canceled = await cancelOrders(x, await account.adapter.fetchOpenOrders());
+  const canceled = [...resting, ...(await cancelOrders(x, await account.adapter.fetchOpenOrders()))];
   const closed = settled.map((s, i) =>
     s.status === 'fulfilled'
       ? orderView(s.value.info, { position_side: rows[i]!.positionSide ?? undefined })

@@ -62,11 +62,16 @@ function marketLegSettled(o: OrderInfo): boolean {
   return o.status === 'canceled' || o.status === 'expired' || o.status === 'rejected';
 }
 
-/** A market leg recorded `open`/`unknown` is not settled; a resting conditional leg is. */
-function recordedFinal(row: OrderRow, conditional: boolean): boolean {
+/** A market leg recorded `open`/`unknown` is not settled; a resting conditional or limit leg is. */
+function recordedFinal(row: OrderRow, rests: boolean): boolean {
   if (!row.exchangeOrderId) return false;
   if (row.status === 'filled' || row.status === 'canceled') return true;
-  return conditional && row.status === 'open';
+  return rests && row.status === 'open';
+}
+
+export interface LegOptions {
+  /** A limit order: found open at the exchange, it is placed (not a market order still to settle). */
+  rests?: boolean;
 }
 
 /**
@@ -85,10 +90,18 @@ export async function runLeg(
   row: OrderRow,
   conditional: boolean,
   send: () => Promise<OrderInfo>,
+  opts: LegOptions = {},
 ): Promise<LegResult> {
-  if (recordedFinal(row, conditional)) return { info: fromRow(row, conditional), adopted: true };
+  const rests = conditional || opts.rests === true;
+  if (recordedFinal(row, rests)) return { info: fromRow(row, conditional), adopted: true };
   if (row.sentAt) {
-    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, row.sentAt.getTime());
+    const found = await lookUpUntilLandingWindowPassed(
+      adapter,
+      row,
+      conditional,
+      row.sentAt.getTime(),
+      rests,
+    );
     if (found) {
       await record(pool, row, found);
       return { info: found, adopted: true };
@@ -109,7 +122,9 @@ export async function runLeg(
       });
       throw err;
     }
-    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, signedAt).catch(() => null);
+    const found = await lookUpUntilLandingWindowPassed(adapter, row, conditional, signedAt, rests).catch(
+      () => null,
+    );
     if (found) {
       await record(pool, row, found);
       return { info: found, adopted: true };
@@ -137,6 +152,7 @@ async function lookUpUntilLandingWindowPassed(
   row: OrderRow,
   conditional: boolean,
   signedAtMs: number,
+  rests: boolean,
 ): Promise<OrderInfo | null> {
   const deadline = signedAtMs + adapter.landingWindowMs();
   // Look-ups that fail (the exchange still unreachable) are retried a little past the window, then reported.
@@ -150,7 +166,7 @@ async function lookUpUntilLandingWindowPassed(
       if (classifyExchangeError(err) === 'final' || startedAt >= giveUpAt) throw err;
     }
     if (found) {
-      return conditional || marketLegSettled(found)
+      return rests || marketLegSettled(found)
         ? found
         : adapter.settleMarketOrder(row.symbol, row.clientOrderId);
     }

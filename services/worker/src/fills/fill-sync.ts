@@ -26,7 +26,7 @@ import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from '../accounts.ts';
 
 /** Our client order ids (packages/contracts/src/orders.ts): `th` + 22 signal chars + leg letter + part. */
-const OUR_CLIENT_ID = /^th([0-9A-Za-z]{22})([A-Z])\d*$/;
+export const OUR_CLIENT_ID = /^th([0-9A-Za-z]{22})([A-Z])\d*$/;
 
 /** Funding records can appear shortly after the hour they settle at. */
 const FUNDING_POST_DELAY_MS = 120_000;
@@ -47,6 +47,8 @@ export interface FillSyncDeps {
   lookbackDays: number;
   /** insertFills, or a wrapper that also notifies SL/TP hits (notifications.ts). */
   recordFills?: typeof insertFills;
+  /** Resting limit entries, re-checked by REST in each periodic round (the stream's backup). */
+  restingEntries?: { reconcile(account: AccountContext): Promise<number> } | undefined;
 }
 
 /**
@@ -121,6 +123,7 @@ export class FillSync {
     }
     // Funding in the periodic round only (not in the recording right after an execution).
     if (!symbols) await this.withClockResync(account, () => this.syncFunding(account));
+    if (!symbols) await this.deps.restingEntries?.reconcile(account);
     if (inserted > 0) this.deps.logger.info('fills synced', { accountId, inserted });
     return inserted;
   }
