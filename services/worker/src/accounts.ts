@@ -66,8 +66,8 @@ export class AccountContext {
    * leverage brackets.
    */
   async prepare(): Promise<void> {
-    // Not the streams: their first REST snapshot (Binance openOrders for all symbols weighs 40) for every
-    // account at once would hold the pre-warm behind it for minutes. They start on the account's first use.
+    // Not the streams: every account's first REST snapshot at once would hold the pre-warm behind the budget
+    // for minutes. They start after it, a few at a time (registry.startStreams), or on the account's first use.
     await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
   }
 
@@ -281,6 +281,29 @@ export class AccountRegistry {
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, rows.length)) }, lane));
     return { accounts: rows.length, prepared };
+  }
+
+  /**
+   * After the pre-warm: starts the private streams of every prepared account, `concurrency` at a time, each
+   * waited for until its first REST snapshot is in (background reads: fill sync's share, never ahead of an
+   * order). Spread this way, 100 accounts' snapshots fit the background share of the minute, and an alert
+   * after that decides from the stream; an alert that comes first starts its own account's streams.
+   */
+  async startStreams(concurrency: number, stopped: () => boolean = () => false): Promise<number> {
+    const contexts = [...this.cache.values()];
+    let next = 0;
+    let started = 0;
+    const lane = async () => {
+      while (next < contexts.length && !stopped()) {
+        const ctx = contexts[next++]!;
+        await ctx.startLive().then(
+          () => started++,
+          () => undefined, // retried on the account's first use
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, contexts.length)) }, lane));
+    return started;
   }
 
   /**

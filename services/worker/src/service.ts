@@ -253,6 +253,10 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
           .then(
             (summary) => {
               logger.info('accounts pre-warmed', summary);
+              // Then their streams, a few at a time, without holding the pre-warm (see startStreams).
+              void registry
+                .startStreams(config.ACCOUNT_PREWARM_CONCURRENCY, () => stopping)
+                .then((streaming) => logger.info('account streams started', { accounts: streaming }));
               return summary;
             },
             (err: unknown) => {

@@ -701,6 +701,9 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
       const bracketReadsAtStart = await bracketReads();
       expect(modeReadsAtStart).toBeGreaterThanOrEqual(1);
       if (exchange === 'binance') expect(bracketReadsAtStart).toBeGreaterThanOrEqual(1);
+      // After the pre-warm its private streams start too, before any alert of the account.
+      const ctx = service.registry.cached(acct.accountId)!;
+      await expect.poll(() => ctx.live?.freshness(Date.now()).confirmedAt, { timeout: 10_000 }).toBeDefined();
 
       for (const quantity of [0.01, 0.02]) {
         const job = await approvedSignal(pool, acct, { action: 'long', symbol: BTC, quantity });
