@@ -195,7 +195,30 @@ async function alert(
   const json = (await res.json()) as { signal_id?: string; error?: string };
   if (!json.signal_id) throw new Error(`webhook ${res.status}: ${JSON.stringify(json)}`);
   const status = await finalStatus(ctx, json.signal_id);
-  return { t0, signalId: json.signal_id, status, arrival: await arrivals(ctx, exchange, a.apiKey) };
+  const arrival = await arrivals(ctx, exchange, a.apiKey);
+  for (const id of await attachedToEntry(ctx, [json.signal_id])) attachedArrival(arrival, id);
+  return { t0, signalId: json.signal_id, status, arrival };
+}
+
+/** Signals whose SL/TP rode on the entry request (OKX attachAlgoOrds): no request of their own. */
+async function attachedToEntry(ctx: Ctx, ids: string[]): Promise<string[]> {
+  const { rows } = await ctx.db.query<{ id: string }>(
+    `SELECT id FROM signals WHERE id = ANY($1)
+        AND (result->'results'->'stop_loss'->>'attached_to_entry' = 'true'
+             OR result->'results'->'take_profit'->>'attached_to_entry' = 'true')`,
+    [ids],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** An attached SL/TP reached the exchange with its entry: its arrival is the entry's. */
+function attachedArrival(arrival: Map<string, number>, signalId: string): void {
+  const entry = arrival.get(clientOrderId(signalId, 'entry'));
+  if (entry === undefined) return;
+  for (const leg of ['stop_loss', 'take_profit'] as const) {
+    const id = clientOrderId(signalId, leg);
+    if (!arrival.has(id)) arrival.set(id, entry);
+  }
 }
 
 const at = (s: Sent, leg: 'entry' | 'exit' | 'stop_loss' | 'take_profit') =>
@@ -422,6 +445,7 @@ async function burst(ctx: Ctx, exchange: Venue, accounts: BenchAccount[]): Promi
     orders.flatMap((o) => (o.client_id && o.arrival_ms ? [[o.client_id, o.arrival_ms]] : [])),
   );
   const entryAt = sent.map((s) => arrival.get(clientOrderId(s.signalId, 'entry')) ?? Number.NaN);
+  for (const id of await attachedToEntry(ctx, ids)) attachedArrival(arrival, id);
   const protAt = sent.map((s) =>
     Math.max(
       arrival.get(clientOrderId(s.signalId, 'stop_loss')) ?? Number.NaN,
@@ -699,6 +723,8 @@ async function main(): Promise<void> {
         .join('; ')} ("pending": no worker answered within ACCOUNT_REQUEST_TIMEOUT_MS).`,
       '',
       `${VENUES[0]} entry with given quantity vs the synchronous baseline, p50: ${round(baseline.ms.p50 / series[2]!.ms.p50, 2)}× (above 1 = tradehook faster).`,
+      '',
+      'OKX entries carry their SL and TP (attachAlgoOrds, OKX_ATTACHED_PROTECTION on by default): the protection reaches the exchange with the entry request, and is counted so.',
       '',
       '## Where the entry time goes',
       '',
