@@ -29,32 +29,30 @@ describe('entry fields (issue 16)', () => {
     expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
   });
 
-  it('refuses, with the reason, the forms the worker does not execute yet; their own schema parses them', () => {
-    const future = {
+  it('takes several take-profits and break-even "tp1", normalised; refuses break_even_pct (not executed yet)', () => {
+    const fields = {
       take_profits: [
         { pct: '1', share: '50' },
         { atr: 3, share: 30 },
         { price: 70000, share: 20 },
       ],
-      trailing_pct: 0.8,
-      trailing_activation_pct: '2',
       break_even: 'TP1',
     };
-    const found = issues({ ...guide, ...future });
-    for (const k of ['take_profits', 'break_even'])
-      expect(found).toContain(
-        `${k}: ${k} is not executed by this version yet; the alert is refused rather than run without it`,
-      );
-    expect(entryFieldsSchema.parse(future)).toMatchObject({
+    expect(issues({ ...guide, ...fields })).toEqual([]);
+    const signal = normaliseWebhook(webhookPayloadSchema.parse({ ...guide, ...fields }));
+    expect(signal).toMatchObject({
       take_profits: [
         { pct: 1, share: 50 },
         { atr: 3, share: 30 },
         { price: 70000, share: 20 },
       ],
-      trailing_pct: 0.8,
-      trailing_activation_pct: 2,
       break_even: 'tp1',
     });
+    expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
+    expect(issues({ ...guide, take_profit: 52000, break_even_pct: '1.5' })).toEqual([
+      'break_even_pct: break_even_pct is not executed by this version yet; the alert is refused rather than run without it',
+    ]);
+    expect(entryFieldsSchema.parse({ break_even_pct: '1.5' })).toMatchObject({ break_even_pct: 1.5 });
   });
 
   it('executes the trailing stop: % and ATR callbacks with an activation pass and are normalised', () => {

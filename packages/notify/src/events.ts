@@ -142,7 +142,9 @@ function protectionOf(f: RecordedFill, legs: KnownLeg[]): { key: string; leg: Pr
   if (own) return isProtection(own.leg) ? { key: own.clientOrderId, leg: own.leg } : null; // an exit we sent
   let best: { key: string; leg: ProtectionLeg; distance: number } | null = null;
   for (const l of legs) {
-    if (l.symbol !== f.symbol || l.status !== 'open' || !isProtection(l.leg) || !l.triggerPrice) continue;
+    // `filled`: the stream's event may have settled the leg before its trades were read.
+    const candidate = l.status === 'open' || l.status === 'filled';
+    if (l.symbol !== f.symbol || !candidate || !isProtection(l.leg) || !l.triggerPrice) continue;
     const distance = Math.abs(f.price - l.triggerPrice) / l.triggerPrice;
     if (distance <= MAX_TRIGGER_DISTANCE && (!best || distance < best.distance))
       best = { key: l.clientOrderId, leg: l.leg, distance };

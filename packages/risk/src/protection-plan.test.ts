@@ -31,8 +31,7 @@ function reason(fn: () => unknown): string {
 }
 
 describe('protectionFormsFromSignal', () => {
-  // The future forms (take_profits, trailing, break-even) are refused at the webhook for now, so they are
-  // parsed with their own schema here: these functions are the worker's, ready for them.
+  // Parsed with the entry fields' own schema: break_even_pct is still refused at the webhook.
   const signal = (extra: object) => ({
     ...normaliseWebhook(
       webhookPayloadSchema.parse({

@@ -174,7 +174,7 @@ export function splitAmounts(
         const prev = parts[parts.length - 1]!;
         prev.amount = clean(prev.amount + amount);
         warnings.push(
-          `take_profits[${index}] of ${amount} is below the minimum quantity ${minAmount}; merged into take_profits[${prev.index}]`,
+          `take_profits[${index}] of ${clean((total * shares[i]!) / 100)} is below the minimum quantity ${minAmount}; merged into take_profits[${prev.index}]`,
         );
       } else {
         carry = clean(carry + amount);

@@ -102,6 +102,11 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * SL/TP orders after the fill.
    */
   OKX_ATTACHED_PROTECTION: z.stringbool().default(true),
+  /**
+   * Break-even (`break_even: "tp1"`): the moved stop sits at the fill price plus (long) / minus (short) entry
+   * and exit fees at this taker rate, in % (0.05: both venues' base-tier USDⓈ-M / USDT-swap taker fee).
+   */
+  BREAK_EVEN_FEE_PCT: z.coerce.number().min(0).max(1).default(0.05),
   /** A streamed price older than this is not used for sizing: REST ticker instead. */
   PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });

@@ -216,10 +216,14 @@ describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
     await simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: Math.round(p * 0.97) });
     try {
       await until(async () => (await simAccount(sim.url, a)).open_algo_orders.length === 0, 5000);
-      const tp = await pool.query("SELECT status FROM orders WHERE signal_id = $1 AND leg = 'take_profit'", [
-        job.signalId,
-      ]);
-      expect(tp.rows[0].status).toBe('canceled');
+      // The sibling's row follows the stream event (the exchange shows it gone a moment before).
+      await until(async () => {
+        const tp = await pool.query<{ status: string }>(
+          "SELECT status FROM orders WHERE signal_id = $1 AND leg = 'take_profit'",
+          [job.signalId],
+        );
+        return tp.rows[0]?.status === 'canceled';
+      }, 3000);
       await until(async () => {
         const { rows } = await pool.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM fills WHERE exchange = $1 AND account_id = $2 AND realized_pnl < 0`,

@@ -129,6 +129,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     lookbackDays: config.FILL_SYNC_LOOKBACK_DAYS,
     recordFills: createFillRecorder(notifications),
     restingEntries: limitEntries,
+    breakEvenFeePct: config.BREAK_EVEN_FEE_PCT,
   });
 
   /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */

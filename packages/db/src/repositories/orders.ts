@@ -237,6 +237,36 @@ export async function markOrdersCanceled(
   );
 }
 
+/** Rows by client order id (any order). */
+export async function findOrdersByClientIds(db: Queryable, clientOrderIds: string[]): Promise<OrderRow[]> {
+  if (clientOrderIds.length === 0) return [];
+  const { rows } = await db.query<RawOrder>(
+    `SELECT ${COLUMNS} FROM orders WHERE client_order_id = ANY($1::text[]) ORDER BY created_at, client_order_id`,
+    [clientOrderIds],
+  );
+  return rows.map(toRow);
+}
+
+/**
+ * A protective leg the exchange reports executed: marks its row `filled` once and returns it; null when the row
+ * was already settled (by the reconciler or another event), so what follows a fill runs exactly once.
+ */
+export async function claimFiredProtection(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  clientOrderId: string,
+): Promise<OrderRow | null> {
+  const { rows } = await db.query<RawOrder>(
+    `UPDATE orders SET status = 'filled', updated_at = now()
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND client_order_id = $3 AND status = 'open'
+        AND leg IN ('stop_loss', 'take_profit', 'trailing_stop')
+      RETURNING ${COLUMNS}`,
+    [exchange, accountId, clientOrderId],
+  );
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
 /**
  * Symbols the fill sync polls: traded through us since `since`, or with one of our orders still open (an SL/TP
  * on a position older than the look-back can still fire).
@@ -385,7 +415,7 @@ export async function findFillLegs(
       WHERE exchange = $1::"Exchange" AND account_id = $2
         AND (exchange_order_id = ANY($3::text[])
              OR (symbol = ANY($4::text[]) AND leg IN ('stop_loss', 'take_profit', 'trailing_stop')
-                 AND status = 'open'))`,
+                 AND (status = 'open' OR (status = 'filled' AND updated_at > now() - interval '1 hour'))))`,
     [exchange, accountId, exchangeOrderIds, symbols],
   );
   return rows.map((r) => ({

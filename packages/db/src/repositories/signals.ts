@@ -327,3 +327,11 @@ export async function recordSignalFollowUp(
     [signalId, key, JSON.stringify(value)],
   );
 }
+
+/** The normalised payload a signal was accepted with (what a later follow-up of its orders reads). */
+export async function findSignalPayload(db: Queryable, signalId: string): Promise<unknown> {
+  const { rows } = await db.query<{ payload: unknown }>(`SELECT payload FROM signals WHERE id = $1`, [
+    signalId,
+  ]);
+  return rows[0]?.payload ?? null;
+}

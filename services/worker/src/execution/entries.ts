@@ -18,8 +18,10 @@ import {
   hasProtectionForm,
   retryStopFromFill,
   stopForSizing,
+  takeProfitsLegs,
   type Placed,
   type ProtectionKind,
+  type ProtectionLeg,
 } from './protection.ts';
 import { protectWithTrailing } from './trailing.ts';
 import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
@@ -81,6 +83,9 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
       };
     }
     validateLevels(side, price, job.signal.stop_loss, job.signal.take_profit);
+    job.signal.take_profits?.forEach((t, i) => {
+      if (t.price !== undefined) validateLevels(side, price, undefined, t.price, `take_profits[${i + 1}]`);
+    });
     const sized = sizeEntry({
       job,
       adapter,
@@ -181,7 +186,8 @@ function levelsBeforeFill(
     signal.take_profit_pct,
     signal.take_profit_atr,
   ];
-  if (relative.some((v) => v !== undefined)) return none;
+  // Several take-profits are separate orders after the fill (an attached algo carries one TP for the whole size).
+  if (relative.some((v) => v !== undefined) || signal.take_profits !== undefined) return none;
   if (signal.stop_loss !== undefined || signal.take_profit !== undefined)
     return { stopLoss: signal.stop_loss, takeProfit: signal.take_profit, source: 'signal' };
   if (!wantAtr) return none;
@@ -275,14 +281,28 @@ export async function protectEntry(
   /** Legs already on the exchange (attached to the entry). */
   preplaced?: Map<ProtectionKind, Placed>,
 ): Promise<ExecutionOutcome> {
-  let legs: Array<{ kind: ProtectionKind; trigger: number }> = [];
+  let legs: ProtectionLeg[] = [];
+  const warnings: string[] = [];
   /** The alert's levels could not be computed from the fill (no ATR, a level ≤ 0): no stop to place. */
   let unplaceable: string | undefined;
   if (preplaced) {
     // Planned with the entry: their levels are decided.
     legs = rows
       .filter((r) => r.leg === 'stop_loss' || r.leg === 'take_profit')
-      .map((r) => ({ kind: r.leg as ProtectionKind, trigger: r.triggerPrice ?? 0 }));
+      .map((r) => ({ kind: r.leg as ProtectionKind, trigger: r.triggerPrice ?? 0, amount: filled, part: 0 }));
+  } else if (x.job.signal.take_profits !== undefined) {
+    const planned = await takeProfitsLegs(x, side, fillPrice, filled, loadCandles).catch((err: unknown) => {
+      if (!(err instanceof LevelError)) throw err;
+      unplaceable = err.message;
+      return undefined;
+    });
+    if (planned?.atr !== undefined)
+      results['atr'] = { value: round(planned.atr), timeframe: x.config.ATR_TIMEFRAME };
+    if (planned) {
+      legs = planned.legs;
+      warnings.push(...planned.warnings);
+      rows = await planProtection(x, rows, legs, side, hedge);
+    }
   } else {
     const levels = await protectionLevels(x, side, fillPrice, wantAtr, loadCandles).catch((err: unknown) => {
       if (!(err instanceof LevelError)) throw err;
@@ -294,32 +314,37 @@ export async function protectEntry(
     if (levels) {
       legs = (['stop_loss', 'take_profit'] as const).flatMap((kind) => {
         const trigger = kind === 'stop_loss' ? levels.stopLoss : levels.takeProfit;
-        return trigger === undefined ? [] : [{ kind, trigger }];
+        return trigger === undefined ? [] : [{ kind, trigger, amount: filled, part: 0 }];
       });
-      rows = await planProtection(x, rows, legs, side, hedge, filled);
+      rows = await planProtection(x, rows, legs, side, hedge);
     }
   }
   // Both legs at once, each on its own planned row and client id. Wait for both before deciding: a retry must
   // not start while the other leg's request is still in flight.
   const settled = await Promise.allSettled(
     legs.map(
-      (l) => preplaced?.get(l.kind) ?? placeProtection(x, rows, l.kind, side, hedge, filled, l.trigger),
+      (l) =>
+        preplaced?.get(l.kind) ?? placeProtection(x, rows, l.kind, side, hedge, l.amount, l.trigger, l.part),
     ),
   );
   const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (thrown) throw thrown.reason; // retryable (a final refusal is reported in the view)
-  const warnings: string[] = [];
   let stopRefused: string | undefined = unplaceable;
   if (unplaceable) results['stop_loss'] = { status: 'rejected', error: unplaceable };
   let stopThroughMarket = false;
   settled.forEach((s, i) => {
     if (s.status !== 'fulfilled') return;
-    const kind = legs[i]!.kind;
-    results[kind] = s.value.view;
+    const { kind, part, amount } = legs[i]!;
+    if (part > 0) {
+      // take_profits: one view per placed take-profit, with its index and amount.
+      const list = (results['take_profits'] ??= []) as unknown[];
+      list.push({ index: part, amount, ...s.value.view });
+    } else results[kind] = s.value.view;
+    const name = part > 0 ? `take_profits[${part}]` : kind;
     if (kind === 'stop_loss' && s.value.error) {
       stopRefused = s.value.error;
       stopThroughMarket = s.value.throughMarket === true;
-    } else if (s.value.error) warnings.push(`${kind} not placed: ${s.value.error}`);
+    } else if (s.value.error) warnings.push(`${name} not placed: ${s.value.error}`);
   });
   if (stopRefused !== undefined && stopThroughMarket) {
     const retried = await retryStopFromFill(x, side, hedge, filled, fillPrice);

@@ -33,6 +33,7 @@ export function validateLevels(
   price: number,
   stopLoss: number | undefined,
   takeProfit: number | undefined,
+  takeProfitField = 'take_profit',
 ): void {
   const long = side === 'long';
   if (stopLoss !== undefined && (long ? stopLoss >= price : stopLoss <= price)) {
@@ -42,7 +43,7 @@ export function validateLevels(
   }
   if (takeProfit !== undefined && (long ? takeProfit <= price : takeProfit >= price)) {
     throw new LevelError(
-      `take_profit ${takeProfit} must be ${long ? 'above' : 'below'} the entry price (${price}) for a ${side}`,
+      `${takeProfitField} ${takeProfit} must be ${long ? 'above' : 'below'} the entry price (${price}) for a ${side}`,
     );
   }
 }

@@ -13,12 +13,25 @@ import {
 } from '@tradehook/exchange';
 import { planLegs, newRow, type Execution } from './context.ts';
 import { atrLevels, averageTrueRange, LevelError, type ProtectionLevels } from './levels.ts';
-import { levelPrice, protectionFormsFromSignal, ProtectionPlanError } from '@tradehook/risk';
+import {
+  levelPrice,
+  planProtection as planLevels,
+  protectionFormsFromSignal,
+  ProtectionPlanError,
+} from '@tradehook/risk';
 import type { OrderJob } from '@tradehook/contracts';
 import { runLeg } from './order-legs.ts';
 import { closingSide, orderView } from './views.ts';
 
 export type ProtectionKind = 'stop_loss' | 'take_profit';
+
+/** One protective leg to plan and place: `part` is the take_profits index (0: the single SL or TP). */
+export interface ProtectionLeg {
+  kind: ProtectionKind;
+  trigger: number;
+  amount: number;
+  part: number;
+}
 
 export interface Placed {
   view: Record<string, unknown>;
@@ -70,6 +83,52 @@ export async function protectionLevels(
 }
 
 /**
+ * Several take-profits (`take_profits`): the stop and each take-profit from the fill price, each TP closing its
+ * share of the filled amount in the market's precision (a share below the minimum merged into its neighbour,
+ * said in `warnings`). Throws LevelError when a level cannot be placed (the stop then counts as refused).
+ */
+export async function takeProfitsLegs(
+  x: Execution,
+  side: PositionSide,
+  fillPrice: number,
+  filled: number,
+  loadCandles: () => Promise<Candle[]>,
+): Promise<{ legs: ProtectionLeg[]; warnings: string[]; atr?: number }> {
+  const { signal } = x.job;
+  const { adapter } = x.account;
+  const forms = protectionFormsFromSignal(signal);
+  const needs = [forms.stopLoss, ...(forms.takeProfits ?? [])].some((f) => f !== undefined && 'atr' in f);
+  const atr = needs ? (averageTrueRange(await loadCandles(), x.config.ATR_PERIOD) ?? undefined) : undefined;
+  try {
+    const plan = planLevels({
+      side,
+      fillPrice,
+      filledAmount: filled,
+      forms: { stopLoss: forms.stopLoss, takeProfits: forms.takeProfits },
+      atr,
+      roundAmount: (a) => {
+        try {
+          return adapter.amountToPrecision(signal.symbol, a).amount;
+        } catch {
+          return 0; // rounds to zero: below the minimum, merged by the plan
+        }
+      },
+      roundPrice: (p) => adapter.priceToPrecision(signal.symbol, p),
+      minAmount: adapter.market(signal.symbol).minAmount,
+    });
+    const legs: ProtectionLeg[] = [];
+    if (plan.stopLoss)
+      legs.push({ kind: 'stop_loss', trigger: plan.stopLoss.trigger, amount: filled, part: 0 });
+    for (const tp of plan.takeProfits)
+      legs.push({ kind: 'take_profit', trigger: tp.trigger, amount: tp.amount, part: tp.index });
+    return { legs, warnings: plan.warnings, ...(atr !== undefined ? { atr } : {}) };
+  } catch (err) {
+    if (err instanceof ProtectionPlanError) throw new LevelError(err.reason);
+    throw err;
+  }
+}
+
+/**
  * Does the alert name its own stop-loss, take-profit or trailing stop (any form)? Then the account's ATR
  * default is off: a trailing stop is the alert's own protection (docs/decisions/0012-protected-or-flat.md).
  */
@@ -83,6 +142,7 @@ export function hasProtectionForm(signal: OrderJob['signal']): boolean {
     signal.take_profit,
     signal.take_profit_pct,
     signal.take_profit_atr,
+    signal.take_profits,
   ].some((v) => v !== undefined);
 }
 
@@ -118,10 +178,11 @@ export function protectionRow(
   side: PositionSide,
   hedge: boolean,
   amount: number,
+  part = 0,
 ): NewOrder {
   const symbol = x.job.signal.symbol;
   return newRow(x, {
-    clientOrderId: clientOrderId(x.job.signalId, kind),
+    clientOrderId: clientOrderId(x.job.signalId, kind, part),
     leg: kind,
     symbol,
     side: closingSide(side),
@@ -137,15 +198,14 @@ export function protectionRow(
 export function planProtection(
   x: Execution,
   rows: OrderRow[],
-  legs: Array<{ kind: ProtectionKind; trigger: number }>,
+  legs: ProtectionLeg[],
   side: PositionSide,
   hedge: boolean,
-  amount: number,
 ): Promise<OrderRow[]> {
   return planLegs(
     x,
     rows,
-    legs.map(({ kind, trigger }) => protectionRow(x, kind, trigger, side, hedge, amount)),
+    legs.map((l) => protectionRow(x, l.kind, l.trigger, side, hedge, l.amount, l.part)),
   );
 }
 
@@ -161,10 +221,11 @@ export async function placeProtection(
   hedge: boolean,
   amount: number,
   trigger: number,
+  part = 0,
 ): Promise<Placed> {
   const { adapter, settings } = x.account;
   const symbol = x.job.signal.symbol;
-  const cid = clientOrderId(x.job.signalId, kind);
+  const cid = clientOrderId(x.job.signalId, kind, part);
   const triggerPrice = adapter.priceToPrecision(symbol, trigger);
   const leg = rows.find((r) => r.clientOrderId === cid)!; // planned by planProtection
   try {

@@ -22,7 +22,7 @@
  * retried job resumes that plan; the cancels act on whatever old legs are still open.
  */
 import { clientOrderId } from '@tradehook/contracts';
-import { findOpenProtection, findOrdersBySignal, type NewOrder, type OrderRow } from '@tradehook/db';
+import { findOpenProtection, findOrdersBySignal, type NewOrder, type OrderRow, type pg } from '@tradehook/db';
 import {
   classifyExchangeError,
   exchangeErrorMessage,
@@ -30,6 +30,7 @@ import {
   type OrderSide,
   type PositionSide,
 } from '@tradehook/exchange';
+import type { AccountContext } from '../accounts.ts';
 import { atPrecision } from './close-part.ts';
 import { cancelOrders, cancelProtection, newRow, planLegs, type Execution } from './context.ts';
 import { runLeg } from './order-legs.ts';
@@ -182,21 +183,27 @@ function plan(
 
 /** All at once; waits for every request before throwing, so a retry never races one still in flight. */
 async function placeAll(x: Execution, rows: OrderRow[]) {
-  const settled = await Promise.allSettled(rows.map((r) => placeLeg(x, r)));
+  const settled = await Promise.allSettled(rows.map((r) => placeConditionalLeg(x.pool, x.account, r)));
   const thrown = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (thrown) throw thrown.reason;
-  return settled.map((s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof placeLeg>>>).value);
+  return settled.map(
+    (s) => (s as PromiseFulfilledResult<Awaited<ReturnType<typeof placeConditionalLeg>>>).value,
+  );
 }
 
-/** Places one planned leg exactly once; a final refusal is reported, a retryable error thrown. */
-async function placeLeg(
-  x: Execution,
+/**
+ * Places one planned reduce-only conditional leg exactly once (a resize, or the stop moved after a take-profit
+ * filled); a final refusal is reported, a retryable error thrown.
+ */
+export async function placeConditionalLeg(
+  pool: pg.Pool,
+  account: AccountContext,
   row: OrderRow,
 ): Promise<{ view: Record<string, unknown>; error?: string }> {
-  const { adapter, settings } = x.account;
+  const { adapter, settings } = account;
   try {
-    const { info } = await x.account.ownOrder(() =>
-      runLeg(x.pool, adapter, row, true, () =>
+    const { info } = await account.ownOrder(() =>
+      runLeg(pool, adapter, row, true, () =>
         adapter.createConditionalOrder({
           kind: row.leg as ProtectionKind,
           symbol: row.symbol,

@@ -1,8 +1,10 @@
 import type { Redis } from 'ioredis';
-import { PROTECTIVE_TAGS, type Exchange } from '@tradehook/contracts';
-import type { pg } from '@tradehook/db';
+import { LEG_TAGS, PROTECTIVE_TAGS, type Exchange } from '@tradehook/contracts';
+import type { OrderRow, pg } from '@tradehook/db';
 import * as ccxt from 'ccxt';
 import {
+  claimFiredProtection,
+  findOrdersByClientIds,
   firstOrderTime,
   getSyncCursor,
   insertFills,
@@ -22,6 +24,7 @@ import {
   type TradeCursor,
 } from '@tradehook/exchange';
 import { toFills } from './fill-fees.ts';
+import { followTakeProfit } from './after-take-profit.ts';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from '../accounts.ts';
 
@@ -49,7 +52,11 @@ export interface FillSyncDeps {
   recordFills?: typeof insertFills;
   /** Resting limit entries, re-checked by REST in each periodic round (the stream's backup). */
   restingEntries?: { reconcile(account: AccountContext): Promise<number> } | undefined;
+  /** BREAK_EVEN_FEE_PCT (after-take-profit.ts); default 0.05. */
+  breakEvenFeePct?: number | undefined;
 }
+
+const TAKE_PROFIT_TAG = LEG_TAGS.take_profit;
 
 /**
  * Pulls the account's trades from the exchange into `fills`, so positions closed on the exchange (SL/TP fired)
@@ -251,21 +258,34 @@ export class FillSync {
     doneLeg: string,
   ): Promise<string[]> {
     const covered = (done.filled ?? done.amount ?? 0) + 1e-12;
-    const siblings = (account.live?.openOrders(done.symbol) ?? []).filter((o) => {
+    const others = (account.live?.openOrders(done.symbol) ?? []).filter((o) => {
       const m = OUR_CLIENT_ID.exec(o.clientOrderId ?? '');
-      // The other leg only: a Binance SL that triggered is also pushed as the market order it became. Never
+      // The other legs only: a Binance SL that triggered is also pushed as the market order it became. Never
       // the order that fired itself: an OKX OCO's two halves are one order, gone as a whole (its id may still
       // be listed when the fill's push comes before the algo channel's).
-      return (
-        o.conditional &&
-        o.id !== done.id &&
-        m?.[1] === signalTag &&
-        m[2] !== doneLeg &&
-        (o.amount ?? Infinity) <= covered
-      );
+      return o.conditional && o.id !== done.id && m?.[1] === signalTag && m[2] !== doneLeg;
     });
+    // A take-profit that left part of the position (several take-profits, or one for a share): the rest stays
+    // protected, its stop resized (or moved to break-even) instead of cancelled.
+    const partial = others.some(
+      (o) => OUR_CLIENT_ID.exec(o.clientOrderId ?? '')?.[2] === TAKE_PROFIT_TAG || (o.amount ?? 0) > covered,
+    );
+    if (doneLeg === TAKE_PROFIT_TAG && partial) {
+      await this.afterTakeProfit(account, done.clientOrderId ?? '');
+      return [];
+    }
+    // The stream's word that it executed (an OKX OCO's row pair is settled by settleFiredOco alongside).
+    const claimed = done.clientOrderId
+      ? claimFiredProtection(
+          this.deps.pool,
+          this.deps.exchange,
+          account.settings.accountId,
+          done.clientOrderId,
+        )
+      : null;
+    const siblings = others.filter((o) => (o.amount ?? Infinity) <= covered);
+    await Promise.all([claimed, ...siblings.map((o) => account.adapter.cancelOrder(o))]);
     if (siblings.length === 0) return [];
-    await Promise.all(siblings.map((o) => account.adapter.cancelOrder(o)));
     const ids = siblings.map((o) => o.id);
     await markOrdersCanceled(this.deps.pool, this.deps.exchange, account.settings.accountId, ids);
     this.deps.logger.info('sibling SL/TP cancelled on the stream fill', {
@@ -274,6 +294,38 @@ export class FillSync {
       ids,
     });
     return ids;
+  }
+
+  /** The stream reported our take-profit executed: once per row (claimed), its follow-up. */
+  private async afterTakeProfit(account: AccountContext, cid: string): Promise<void> {
+    const tp = await claimFiredProtection(
+      this.deps.pool,
+      this.deps.exchange,
+      account.settings.accountId,
+      cid,
+    );
+    if (tp) await this.runAfterTakeProfit(account, tp);
+  }
+
+  private async runAfterTakeProfit(account: AccountContext, tp: OrderRow): Promise<void> {
+    const deps = { ...this.deps, breakEvenFeePct: this.deps.breakEvenFeePct ?? 0.05 };
+    // Retried a few times: the row is already settled, so nothing else would redo it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await withRequestPriority('exit', () => followTakeProfit(deps, account, tp));
+        return;
+      } catch (err) {
+        if (attempt >= 3) {
+          this.deps.logger.warn('take-profit follow-up failed', {
+            accountId: account.settings.accountId,
+            symbol: tp.symbol,
+            error: exchangeErrorMessage(err),
+          });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
   }
 
   /**
@@ -305,7 +357,7 @@ export class FillSync {
     await markOrdersCanceled(this.deps.pool, this.deps.exchange, account.settings.accountId, ids);
     // What is ours, recorded open, and gone from the exchange without us cancelling it has fired there.
     const stillOpen = open.filter((o) => !ids.includes(o.id)).map((o) => o.id);
-    await settleTriggeredProtection(
+    const fired = await settleTriggeredProtection(
       this.deps.pool,
       this.deps.exchange,
       account.settings.accountId,
@@ -313,6 +365,14 @@ export class FillSync {
       stillOpen,
       readStart,
     );
+    // A take-profit that fired while the stream missed it, with the position still held: the same follow-up.
+    const tps = fired.filter((cid) => OUR_CLIENT_ID.exec(cid)?.[2] === TAKE_PROFIT_TAG);
+    if (tps.length > 0) {
+      for (const tp of await findOrdersByClientIds(this.deps.pool, tps)) {
+        const side = tp.positionSide ?? (tp.side === 'sell' ? 'long' : 'short');
+        if (held.has(side as 'long' | 'short')) await this.runAfterTakeProfit(account, tp);
+      }
+    }
     if (ids.length)
       this.deps.logger.info('orphaned SL/TP cancelled', {
         accountId: account.settings.accountId,
