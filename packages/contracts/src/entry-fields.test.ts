@@ -29,7 +29,7 @@ describe('entry fields (issue 16)', () => {
     expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
   });
 
-  it('takes several take-profits and break-even "tp1", normalised; refuses break_even_pct (not executed yet)', () => {
+  it('takes several take-profits, break-even "tp1" and break_even_pct, normalised', () => {
     const fields = {
       take_profits: [
         { pct: '1', share: '50' },
@@ -49,9 +49,7 @@ describe('entry fields (issue 16)', () => {
       break_even: 'tp1',
     });
     expect(normalisedSignalSchema.parse(signal)).toEqual(signal);
-    expect(issues({ ...guide, take_profit: 52000, break_even_pct: '1.5' })).toEqual([
-      'break_even_pct: break_even_pct is not executed by this version yet; the alert is refused rather than run without it',
-    ]);
+    expect(issues({ ...guide, take_profit: 52000, break_even_pct: '1.5' })).toEqual([]);
     expect(entryFieldsSchema.parse({ break_even_pct: '1.5' })).toMatchObject({ break_even_pct: 1.5 });
   });
 

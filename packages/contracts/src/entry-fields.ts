@@ -186,11 +186,10 @@ export function entryFieldIssues(v: EntryFieldValues): Issue[] {
 }
 
 /**
- * Fields the contract defines but the worker does not execute yet (break-even after a price move: it needs a
- * price watch of its own). An alert carrying one is refused at the webhook, so nothing runs without what it
- * asked for.
+ * Fields the contract defines but the worker does not execute yet (none today). An alert carrying one is
+ * refused at the webhook, so nothing runs without what it asked for.
  */
-export const NOT_YET_EXECUTED_FIELDS = ['break_even_pct'] as const;
+export const NOT_YET_EXECUTED_FIELDS: ReadonlyArray<keyof EntryFieldValues> = [];
 
 /**
  * Trailing callback (% of the price) each venue takes. Binance USDⓈ-M "New Algo Order": callbackRate "min 0.1,

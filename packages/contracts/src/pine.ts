@@ -49,6 +49,8 @@ export const exportPineRequestSchema = z
     risk_pct: entryFieldsShape.risk_pct,
     /** A trailing stop (callback %) placed with each entry besides its stop-loss and take-profit. */
     trailing_pct: entryFieldsShape.trailing_pct,
+    /** Move each entry's stop to break-even once the price moved this % in favour: needs include_stops. */
+    break_even_pct: entryFieldsShape.break_even_pct,
   })
   .check((ctx) => {
     const sizing = SIZING_FIELDS.filter((k) => ctx.value[k] !== undefined);
@@ -65,6 +67,13 @@ export const exportPineRequestSchema = z
         input: ctx.value,
         path: ['risk_pct'],
         message: "risk_pct sizes each entry from the script's stop-loss: keep include_stops on",
+      });
+    if (ctx.value.break_even_pct !== undefined && !ctx.value.include_stops)
+      ctx.issues.push({
+        code: 'custom',
+        input: ctx.value,
+        path: ['break_even_pct'],
+        message: "break_even_pct moves the script's stop-loss: keep include_stops on",
       });
   });
 export type ExportPineRequest = z.infer<typeof exportPineRequestSchema>;
@@ -131,6 +140,7 @@ export interface ExportPineResponse extends PinePresetSummary {
     balance_pct?: number;
     risk_pct?: number;
     trailing_pct?: number;
+    break_even_pct?: number;
     max_lag: number;
     include_stops: boolean;
     secret_embedded: boolean;

@@ -107,6 +107,8 @@ export const workerEnvSchema = baseEnvSchema.extend({
    * and exit fees at this taker rate, in % (0.05: both venues' base-tier USDⓈ-M / USDT-swap taker fee).
    */
   BREAK_EVEN_FEE_PCT: z.coerce.number().min(0).max(1).default(0.05),
+  /** `break_even_pct`: how often the open stops waiting for their move are checked against the price; 0 = off. */
+  BREAK_EVEN_WATCH_MS: intFromEnv(0, 60_000).default(1_000),
   /** A streamed price older than this is not used for sizing: REST ticker instead. */
   PRICE_MAX_AGE_MS: intFromEnv(100, 60_000).default(5_000),
 });

@@ -25,6 +25,7 @@ import { createAccountRequestProcessor } from './jobs/account-requests.ts';
 import { AccountRegistry } from './accounts.ts';
 import type { WorkerConfig } from './config.ts';
 import { OrderExecutor } from './execution/executor.ts';
+import { BreakEvenWatch } from './fills/break-even-watch.ts';
 import { FillSync } from './fills/fill-sync.ts';
 import { createOrderJobProcessor, failAbandonedSignal, type JobOutcome } from './jobs/process-order.ts';
 import { LimitEntryJobs } from './jobs/limit-entry-jobs.ts';
@@ -131,6 +132,17 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     restingEntries: limitEntries,
     breakEvenFeePct: config.BREAK_EVEN_FEE_PCT,
   });
+  const breakEvenWatch = new BreakEvenWatch({
+    exchange: config.EXCHANGE,
+    pool,
+    redis: commands,
+    queuePrefix: config.QUEUE_PREFIX,
+    registry,
+    logger,
+    intervalMs: config.BREAK_EVEN_WATCH_MS,
+    feePct: config.BREAK_EVEN_FEE_PCT,
+    priceMaxAgeMs: config.PRICE_MAX_AGE_MS,
+  });
 
   /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */
   const afterCompletion = (job: OrderJob, outcome: JobOutcome) => {
@@ -232,6 +244,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       ]);
       // The sync timer and everything it starts run as background reads.
       withRequestPriority('sync', () => fillSync.start());
+      breakEvenWatch.start();
       const marketsLoaded = [false, true].map((testnet) =>
         registry
           .warmUp(testnet)
@@ -283,6 +296,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
               requestWorker?.close(),
               limitWorker?.close(),
               fillSync.stop(),
+              breakEvenWatch.stop(),
             ]);
           },
         ],

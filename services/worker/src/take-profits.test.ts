@@ -59,7 +59,7 @@ beforeAll(async () => {
         credentialsPrivateKey: keys.privateKey,
         name: `worker-${exchange}-tps`,
         // Production defaults otherwise (OKX attached protection on: several take-profits go separately).
-        env: { BREAK_EVEN_FEE_PCT: '0.05' },
+        env: { BREAK_EVEN_FEE_PCT: '0.05', BREAK_EVEN_WATCH_MS: '200' },
       }),
     );
     queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
@@ -73,7 +73,8 @@ beforeAll(async () => {
       queuePrefix: reconcilerPrefix,
       credentialsPrivateKey: keys.privateKey,
       name: 'worker-binance-tps-rest',
-      env: { LIVE_STATE: 'false', FILL_SYNC_INTERVAL_MS: '300' },
+      // Its own queue prefix (so its own Redis locks): the break-even watch stays with the other workers.
+      env: { LIVE_STATE: 'false', FILL_SYNC_INTERVAL_MS: '300', BREAK_EVEN_WATCH_MS: '0' },
     }),
   );
   reconcilerQueue = createQueue(ordersQueueName('binance'), redis, reconcilerPrefix);
@@ -222,6 +223,53 @@ describe.each([
         timeout: 10_000,
       })
       .toEqual([]);
+  });
+});
+
+describe.each([
+  ['binance', 'oneway'],
+  ['okx', 'oneway'],
+  ['okx', 'hedge'],
+] as const)('%s %s: break_even_pct', (exchange, positionMode) => {
+  it('once the price moved 1.5 % in favour, the stop moves to break-even; the take-profit stays', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, positionMode });
+    await setPrice(3000);
+    const entry = await run(a, {
+      action: 'long',
+      symbol: ETH,
+      quantity: 0.2,
+      stop_loss: 2900,
+      take_profit: 3300,
+      break_even_pct: 1.5,
+    });
+    expect(entry.status, entry.reason ?? '').toBe('executed');
+    // Separate orders on OKX too: moving an attached OCO's stop would cancel its take-profit.
+    expect((await simAccount(sim.url, a)).open_algo_orders).toHaveLength(2);
+    const stop = async () =>
+      (await simAccount(sim.url, a)).open_algo_orders.find((o) => o.sl_trigger !== null);
+
+    await setPrice(3040); // +1.33 %: not yet
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await stop()).toMatchObject({ qty: 0.2, sl_trigger: 2900 });
+
+    await setPrice(3050); // +1.67 %: the stop goes to 3003
+    await expect.poll(stop, { timeout: 10_000 }).toMatchObject({ qty: 0.2, sl_trigger: 3003 });
+    const view = await simAccount(sim.url, a);
+    expect(view.open_algo_orders).toHaveLength(2);
+    expect(view.open_algo_orders.find((o) => o.tp_trigger !== null)).toMatchObject({ tp_trigger: 3300 });
+    await expect
+      .poll(async () => (await results(entry.signalId))['break_even'], { timeout: 5_000 })
+      .toMatchObject({ stop: 3003, canceled_orders: [expect.any(String)] });
+    expect(
+      (await protectiveRows(entry.signalId)).map((r) => `${r.leg}:${r.status}:${r.trigger_price}`),
+    ).toEqual(['stop_loss:canceled:2900', 'take_profit:open:3300', 'stop_loss:open:3003']);
+
+    // Back down: the break-even stop closes the position and the take-profit is cancelled.
+    await setPrice(3000);
+    await expect
+      .poll(async () => (await simAccount(sim.url, a)).open_algo_orders, { timeout: 15_000 })
+      .toEqual([]);
+    expect((await simAccount(sim.url, a)).positions).toEqual([]);
   });
 });
 

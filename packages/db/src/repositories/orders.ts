@@ -247,6 +247,46 @@ export async function findOrdersByClientIds(db: Queryable, clientOrderIds: strin
   return rows.map(toRow);
 }
 
+export interface BreakEvenCandidate {
+  accountId: string;
+  stop: OrderRow;
+  /** The alert's break_even_pct. */
+  pct: number;
+  /** The entry's average fill price. */
+  entryPrice: number;
+}
+
+/**
+ * Open stops of executed entries that asked for `break_even_pct` and have not moved to break-even yet (their
+ * signal's trace has no `results.break_even`), with the entry's fill price.
+ */
+export async function findBreakEvenCandidates(
+  db: Queryable,
+  exchange: Exchange,
+): Promise<BreakEvenCandidate[]> {
+  const cols = COLUMNS.split(',')
+    .map((c) => `o.${c.trim()}`)
+    .join(', ');
+  const { rows } = await db.query<RawOrder & { account_id: string; pct: number; entry_price: number }>(
+    `SELECT ${cols}, o.account_id, (s.payload->>'break_even_pct')::float8 AS pct,
+            e.average_price::float8 AS entry_price
+       FROM orders o
+       JOIN signals s ON s.id = o.signal_id
+       JOIN orders e ON e.signal_id = s.id AND e.leg = 'entry' AND e.average_price IS NOT NULL
+      WHERE o.exchange = $1::"Exchange" AND o.leg = 'stop_loss' AND o.status = 'open'
+        AND o.exchange_order_id IS NOT NULL AND s.status = 'executed' AND s.payload ? 'break_even_pct'
+        AND NOT (COALESCE(s.result->'results', '{}'::jsonb) ? 'break_even')
+      ORDER BY o.created_at`,
+    [exchange],
+  );
+  return rows.map((r) => ({
+    accountId: r.account_id,
+    stop: toRow(r),
+    pct: r.pct,
+    entryPrice: r.entry_price,
+  }));
+}
+
 /**
  * A protective leg the exchange reports executed: marks its row `filled` once and returns it; null when the row
  * was already settled (by the reconciler or another event), so what follows a fill runs exactly once.

@@ -40,6 +40,7 @@ export interface AlertMessageSpec {
   stop_loss?: DynamicText;
   take_profit?: DynamicText;
   trailing_pct?: number;
+  break_even_pct?: number;
   alert_id?: DynamicText;
   timestamp?: DynamicText;
   max_lag?: number;
@@ -68,6 +69,7 @@ const FIELD_ORDER = [
   'stop_loss',
   'take_profit',
   'trailing_pct',
+  'break_even_pct',
   'alert_id',
   'timestamp',
   'max_lag',

@@ -252,6 +252,17 @@ describe('sizing and trailing fields in the export', () => {
     }
   });
 
+  it('break_even_pct rides with the entries and their script stop, never with exits', () => {
+    const withStops = payloads({ ...target, breakEvenPct: 1.5 });
+    for (const p of withStops) {
+      if (p.action === 'long' || p.action === 'short')
+        expect(p).toMatchObject({ break_even_pct: 1.5, stop_loss: 2950.25 });
+      else expect(p.break_even_pct).toBeUndefined();
+    }
+    const noStops = payloads({ ...target, includeStops: false, breakEvenPct: 1.5 });
+    expect(noStops.every((p) => p.break_even_pct === undefined)).toBe(true);
+  });
+
   it('risk_pct rides with the script stop; dialog templates, which have no stop, leave it out', () => {
     const t: AlertTarget = { ...target, sizing: { field: 'risk_pct', value: 1 } };
     const entries = payloads(t).filter((p) => p.action === 'long' || p.action === 'short');

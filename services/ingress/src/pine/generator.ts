@@ -13,6 +13,8 @@ export interface AlertTarget {
   sizing?: { field: SizingField; value: number };
   /** Trailing stop callback % sent with entries. */
   trailingPct?: number;
+  /** break_even_pct sent with entries (only with includeStops: it moves their stop). */
+  breakEvenPct?: number;
   /** Seconds; entries only (a late exit is still wanted). */
   maxLag: number;
   includeStops: boolean;
@@ -103,6 +105,7 @@ export function alertSpec(
       spec.take_profit = [TAKE_PROFIT];
     }
     if (target.trailingPct !== undefined) spec.trailing_pct = target.trailingPct;
+    if (target.includeStops && target.breakEvenPct !== undefined) spec.break_even_pct = target.breakEvenPct;
   }
   // One id per (action, symbol, preset, timeframe, bar): TradingView's resends deduplicate, while two exported
   // scripts on one symbol (another preset or chart timeframe) never swallow each other's alerts.

@@ -143,11 +143,24 @@ describe('POST /api/v1/simple/export-pine', () => {
       .send({ preset_id: 'balanced_trader', risk_pct: 1, include_stops: false });
     expect(risk.status).toBe(422);
     expect(JSON.stringify(risk.body.error.details)).toMatch(/keep include_stops on/);
+    const breakEven = await request(app)
+      .post('/api/v1/simple/export-pine')
+      .set(admin)
+      .send({ preset_id: 'balanced_trader', break_even_pct: 1, include_stops: false });
+    expect(breakEven.status).toBe(422);
+    expect(JSON.stringify(breakEven.body.error.details)).toMatch(
+      /break_even_pct moves the script's stop-loss: keep include_stops on/,
+    );
   });
 
   it('echoes the sizing and trailing options it exported', async () => {
-    const r = await exportPine({ preset_id: 'balanced_trader', balance_pct: 5, trailing_pct: 1 });
-    expect(r.options).toMatchObject({ balance_pct: 5, trailing_pct: 1 });
+    const r = await exportPine({
+      preset_id: 'balanced_trader',
+      balance_pct: 5,
+      trailing_pct: 1,
+      break_even_pct: 2,
+    });
+    expect(r.options).toMatchObject({ balance_pct: 5, trailing_pct: 1, break_even_pct: 2 });
     expect(r.alerts.in_script.find((a) => a.action === 'long')!.example).toContain('"balance_pct":5');
   });
 

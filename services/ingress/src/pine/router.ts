@@ -82,6 +82,7 @@ export async function exportPine(
     secret: request.embed_secret ? deps.config.WEBHOOK_SECRET : WEBHOOK_SECRET_PLACEHOLDER,
     ...(sizing ? { sizing } : {}),
     ...(request.trailing_pct !== undefined ? { trailingPct: request.trailing_pct } : {}),
+    ...(request.break_even_pct !== undefined ? { breakEvenPct: request.break_even_pct } : {}),
   };
   const generated = generatePineScript(preset, target);
   const response: ExportPineResponse = {
@@ -94,6 +95,7 @@ export async function exportPine(
       leverage: target.leverage,
       ...(sizing ? { [sizing.field]: sizing.value } : {}),
       ...(target.trailingPct !== undefined ? { trailing_pct: target.trailingPct } : {}),
+      ...(target.breakEvenPct !== undefined ? { break_even_pct: target.breakEvenPct } : {}),
       max_lag: target.maxLag,
       include_stops: target.includeStops,
       secret_embedded: request.embed_secret,

@@ -186,8 +186,10 @@ function levelsBeforeFill(
     signal.take_profit_pct,
     signal.take_profit_atr,
   ];
-  // Several take-profits are separate orders after the fill (an attached algo carries one TP for the whole size).
-  if (relative.some((v) => v !== undefined) || signal.take_profits !== undefined) return none;
+  // Several take-profits are separate orders after the fill (an attached algo carries one TP for the whole
+  // size); so is a stop that break_even_pct will move (moving an OCO's stop would cancel its take-profit).
+  const separate = signal.take_profits !== undefined || signal.break_even_pct !== undefined;
+  if (relative.some((v) => v !== undefined) || separate) return none;
   if (signal.stop_loss !== undefined || signal.take_profit !== undefined)
     return { stopLoss: signal.stop_loss, takeProfit: signal.take_profit, source: 'signal' };
   if (!wantAtr) return none;

@@ -13,8 +13,6 @@ import { clientOrderId, PROTECTIVE_LEGS, type Exchange } from '@tradehook/contra
 import {
   findOrdersBySignal,
   findSignalPayload,
-  insertPlannedOrders,
-  markOrdersCanceled,
   recordSignalFollowUp,
   type OrderRow,
   type pg,
@@ -22,7 +20,7 @@ import {
 import type { PositionSide } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
-import { placeConditionalLeg } from '../execution/resize-protection.ts';
+import { breakEvenLevel, cancelOrders, moveStops, stopStillAhead } from './move-stop.ts';
 
 export interface AfterTakeProfitDeps {
   pool: pg.Pool;
@@ -79,7 +77,7 @@ export async function followTakeProfit(
   };
   const min = adapter.market(symbol).minAmount;
   if (!(left >= min)) {
-    const ids = await cancel(
+    const ids = await cancelOrders(
       deps,
       account,
       siblings.map((r) => openById.get(r.exchangeOrderId!)!),
@@ -97,71 +95,27 @@ export async function followTakeProfit(
   const market = positions.find((p) => p.symbol === symbol && p.side === side)?.markPrice ?? null;
   let breakEven: number | undefined;
   if (payload?.break_even === 'tp1' && indexOf(tp.clientOrderId) === firstTp && entry?.averagePrice) {
-    const fee = (2 * deps.breakEvenFeePct) / 100;
-    const level = adapter.priceToPrecision(
-      symbol,
-      entry.averagePrice * (side === 'long' ? 1 + fee : 1 - fee),
-    );
+    const level = breakEvenLevel(account, symbol, side, entry.averagePrice, deps.breakEvenFeePct);
     // A level the market already passed would trigger at once: the stop keeps its level (said in the trace).
-    if (market === null || (side === 'long' ? level < market : level > market)) breakEven = level;
+    if (stopStillAhead(side, level, market)) breakEven = level;
     else view['break_even'] = { skipped: `break-even ${level} is through the market (${market})` };
   }
   const amount = adapter.amountToPrecision(symbol, left);
-  const moved: Array<{ old: OrderRow; row: OrderRow }> = [];
-  const planned = stops
+  const moves = stops
     .filter((s) => (s.amount ?? 0) > amount.amount + 1e-12 || breakEven !== undefined)
-    .map((s) => ({
-      old: s,
-      cid: clientOrderId(signalId, 'stop_loss', MOVED_STOP_PART + partOf(tp.clientOrderId)),
+    .map((old) => ({
+      old,
+      clientOrderId: clientOrderId(signalId, 'stop_loss', MOVED_STOP_PART + partOf(tp.clientOrderId)),
+      amount,
+      trigger: breakEven ?? null,
     }));
-  if (planned.length > 0) {
-    await insertPlannedOrders(
-      pool,
-      planned.map(({ old, cid }) => ({
-        signalId,
-        exchange: deps.exchange,
-        accountId: account.settings.accountId,
-        clientOrderId: cid,
-        leg: 'stop_loss',
-        symbol,
-        side: old.side as 'buy' | 'sell',
-        positionSide: old.positionSide as PositionSide | null,
-        type: 'stop_market',
-        reduceOnly: true,
-        amount: amount.amount,
-        exchangeAmount: amount.exchangeAmount,
-        triggerPrice: breakEven ?? old.triggerPrice,
-      })),
-    );
-    const now = await findOrdersBySignal(pool, signalId);
-    for (const p of planned) moved.push({ old: p.old, row: now.find((r) => r.clientOrderId === p.cid)! });
-  }
-  const placed = await Promise.all(moved.map((m) => placeConditionalLeg(pool, account, m.row)));
-  view['stop_loss'] = placed.map((p) => p.view);
-  // The old stop goes only once its replacement is on the exchange; a refused one keeps it (reduce-only: it
-  // closes at most what is left).
-  const replaced = moved.filter((_, i) => placed[i]!.error === undefined).map((m) => m.old);
-  view['canceled_orders'] = await cancel(
-    deps,
-    account,
-    replaced.map((r) => openById.get(r.exchangeOrderId!)!),
-  );
-  const refused = placed.find((p) => p.error !== undefined)?.error;
-  if (refused) view['note'] = `stop_loss not moved: ${refused}; the earlier stop stays`;
-  if (breakEven !== undefined && !refused) view['break_even'] = { stop: breakEven };
+  const moved = await moveStops(deps, account, signalId, moves, openById);
+  view['stop_loss'] = moved.views;
+  view['canceled_orders'] = moved.canceled;
+  if (moved.refused) view['note'] = `stop_loss not moved: ${moved.refused}; the earlier stop stays`;
+  if (breakEven !== undefined && !moved.refused) view['break_even'] = { stop: breakEven };
   await record(deps, signalId, tp, view);
   return view;
-}
-
-async function cancel(
-  deps: AfterTakeProfitDeps,
-  account: AccountContext,
-  orders: Parameters<AccountContext['adapter']['cancelOrder']>[0][],
-): Promise<string[]> {
-  await Promise.all(orders.map((o) => account.adapter.cancelOrder(o)));
-  const ids = orders.map((o) => o.id);
-  await markOrdersCanceled(deps.pool, deps.exchange, account.settings.accountId, ids);
-  return ids;
 }
 
 async function record(
