@@ -114,7 +114,17 @@ async function finalStatus(ctx: Ctx, signalId: string): Promise<string> {
     const s = rows[0]?.status;
     if (s && FINAL.includes(s)) return s;
   }
-  throw new Error(`signal ${signalId} not final after 20 s`);
+  const { rows } = await ctx.db.query<{ status: string; reason: string | null }>(
+    'SELECT status, reason FROM signals WHERE id = $1',
+    [signalId],
+  );
+  const legs = await ctx.db.query<{ leg: string; status: string; sent_at: Date | null }>(
+    'SELECT leg, status, sent_at FROM orders WHERE signal_id = $1 ORDER BY created_at',
+    [signalId],
+  );
+  throw new Error(
+    `signal ${signalId} not final after 20 s: ${JSON.stringify({ signal: rows[0], orders: legs.rows })}`,
+  );
 }
 
 interface Sent {
@@ -791,6 +801,10 @@ async function main(): Promise<void> {
       OUT,
       `${JSON.stringify({ rttMs: RTT, rounds: ROUNDS, burstSize: BURST, targets: goals, series, stages, keyChecks, bursts, cpu: cpus, served: totalServed }, null, 2)}\n`,
     );
+  } catch (err) {
+    // What each service said last: a failed run must say why, not only that it failed.
+    for (const s of services) console.error(`--- ${s.name}, last output:\n${s.output().slice(-6000)}`);
+    throw err;
   } finally {
     await sim.control('POST', '/_sim/latency', { ms: 0 }).catch(() => undefined);
     await Promise.all(services.map((s) => s.stop()));

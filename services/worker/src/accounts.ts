@@ -229,7 +229,7 @@ export class AccountRegistry {
       live &&
         new LiveAccountState({
           adapter,
-          reconcileIntervalMs: live.reconcileIntervalMs,
+          reconcileIntervalMs: () => this.reconcileIntervalMs(adapter),
           onOrderDone: onOrderDone && ((order) => onOrderDone(ctx, order)),
           snapshotSymbols: () => openOrderSymbols(this.pool, this.options.exchange, row.accountId),
           onOrderPartFill: onOrderPartFill && ((order) => onOrderPartFill(ctx, order)),
@@ -281,6 +281,16 @@ export class AccountRegistry {
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, rows.length)) }, lane));
     return { accounts: rows.length, prepared };
+  }
+
+  /**
+   * The slow reconcile's interval for one account: LIVE_STATE_RECONCILE_MS, lengthened so that the accounts this
+   * process follows, spaced by the venue's `reconcileSpacingMs`, stay within their share of the IP's budget
+   * (Binance: 100 accounts → 150 s; the streams are the source, the reconcile only the net under them).
+   */
+  private reconcileIntervalMs(adapter: CcxtExchangeAdapter): number {
+    const base = this.options.live?.reconcileIntervalMs ?? 60_000;
+    return Math.max(base, adapter.reconcileSpacingMs * this.cache.size);
   }
 
   /**

@@ -53,6 +53,12 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
    * form up to this many symbols (live/account-state.ts snapshot); 0: always the all-symbols form.
    */
   abstract readonly openOrdersPerSymbolUpTo: number;
+  /**
+   * How far apart the slow REST reconciles of the accounts sharing one egress IP are kept (ms per account), so
+   * that, however many accounts stream, they spend a bounded share of the IP's request budget; 0 where the
+   * reads are limited per account instead (live/account-state.ts, worker accounts.ts).
+   */
+  abstract readonly reconcileSpacingMs: number;
   readonly client: CcxtClient;
   private readonly venueKey: string;
   private marketsReady: Promise<void> | undefined;

@@ -22,8 +22,11 @@ import { isOpenStatus, positionKey, toBalance, toOrder, toPosition } from './str
 export interface LiveAccountStateOptions {
   /** An adapter whose client was created with `streaming: true` (ccxt pro). */
   adapter: CcxtExchangeAdapter;
-  /** Slow REST reconcile while streaming (default 60 s). */
-  reconcileIntervalMs?: number | undefined;
+  /**
+   * Slow REST reconcile while streaming (default 60 s); a function is asked again before each wait (the worker
+   * lengthens it with the number of accounts sharing the IP's budget).
+   */
+  reconcileIntervalMs?: number | (() => number) | undefined;
   /** First wait after a stream error; doubles up to 15 s (default 250 ms). */
   retryDelayMs?: number | undefined;
   /** How long a (re)opened connection is given to log in and subscribe before the reconcile (default 250 ms). */
@@ -64,13 +67,15 @@ interface Watch {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+/** How long start() waits for the private connections to open before its snapshot. */
+const START_SETTLE_TIMEOUT_MS = 5_000;
 
 export class LiveAccountState {
   private readonly adapter: CcxtExchangeAdapter;
   private readonly client: ccxt.Exchange;
   private readonly pro: ProClient;
   private readonly connections: PrivateConnections;
-  private readonly reconcileIntervalMs: number;
+  private readonly reconcileIntervalMs: () => number;
   private readonly retryDelayMs: number;
   private readonly settleMs: number;
   private readonly watches: Watch[];
@@ -80,6 +85,7 @@ export class LiveAccountState {
   private stopped = false;
   private started: Promise<void> | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private slowTimer: NodeJS.Timeout | undefined;
   private reconciling: Promise<void> | undefined;
   /** Events seen while a REST snapshot is in flight, re-applied over it. */
   private replay: Array<() => void> | undefined;
@@ -104,7 +110,8 @@ export class LiveAccountState {
   constructor(opts: LiveAccountStateOptions) {
     this.adapter = opts.adapter;
     this.client = opts.adapter.client;
-    this.reconcileIntervalMs = opts.reconcileIntervalMs ?? 60_000;
+    const interval = opts.reconcileIntervalMs ?? 60_000;
+    this.reconcileIntervalMs = typeof interval === 'number' ? () => interval : interval;
     this.retryDelayMs = opts.retryDelayMs ?? 250;
     this.settleMs = opts.settleMs ?? 250;
     this.onOrderDone = opts.onOrderDone;
@@ -131,22 +138,39 @@ export class LiveAccountState {
   start(): Promise<void> {
     this.started ??= (async () => {
       await this.adapter.loadMarkets();
-      await this.reconcile();
-      // Streaming only after a reconcile that follows the subscriptions (see the header).
+      // Subscribe first, then one snapshot once every connection is open and settled: that snapshot follows
+      // the subscriptions (see the header), so it is also the reconcile a fresh connection needs — one snapshot
+      // at start, not two (on Binance ~12 of the IP's weight per account). Connections that do not settle in
+      // time: the snapshot is taken anyway, and recover() reconciles again once they are open.
       this.needsReconcile = true;
       for (const w of this.watches) void this.follow(w);
-      const slow = setInterval(() => void this.reconcile().catch(() => undefined), this.reconcileIntervalMs);
+      const until = Date.now() + START_SETTLE_TIMEOUT_MS;
+      while (!this.stopped && !this.connectionsSettled() && Date.now() < until) await sleep(25);
+      await this.reconcile();
+      this.scheduleSlowReconcile();
       // While a stream is down: reconcile as soon as its connection is open again.
       const recover = setInterval(() => void this.recover(), 50);
-      slow.unref();
       recover.unref();
-      this.timers.push(slow, recover);
+      this.timers.push(recover);
     })();
     return this.started;
   }
 
+  /** The slow reconcile, each wait asked anew and jittered ±10 % so many accounts do not reconcile together. */
+  private scheduleSlowReconcile(): void {
+    if (this.stopped) return;
+    const ms = this.reconcileIntervalMs() * (0.9 + Math.random() * 0.2);
+    this.slowTimer = setTimeout(() => {
+      void this.reconcile()
+        .catch(() => undefined)
+        .finally(() => this.scheduleSlowReconcile());
+    }, ms);
+    this.slowTimer.unref();
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.slowTimer) clearTimeout(this.slowTimer);
     for (const t of this.timers) clearInterval(t);
     await this.pro.close();
   }

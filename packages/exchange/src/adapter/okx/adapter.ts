@@ -24,6 +24,8 @@ export class OkxAdapter extends CcxtExchangeAdapter {
   readonly supportsAttachedProtection = true;
   // OKX limits orders-pending by request count (60 / 2 s), not weight: one request for all symbols is cheapest.
   readonly openOrdersPerSymbolUpTo = 0;
+  // Its account reads are limited per account (okx-rate-rules.ts), not per IP: no spacing across accounts.
+  readonly reconcileSpacingMs = 0;
   protected readonly recentTradesLimit = 100;
 
   // OKX lists every instrument type without instType (futures, margin, options too); we trade only swaps.
