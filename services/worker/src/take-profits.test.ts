@@ -6,104 +6,46 @@
  * take-profits stay; when the stop fires, what is left of the take-profits is cancelled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCredentialsKeyPair } from '@tradehook/credentials';
-import { createPgPool, type pg } from '@tradehook/db';
-import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
-import { createQueue, createRedis, type Queue } from '@tradehook/queue';
-import type { Exchange, NormalisedSignal } from '@tradehook/contracts';
-import {
-  createTestDatabase,
-  deleteRedisPrefix,
-  testQueuePrefix,
-  TEST_REDIS_URL,
-  type TestDatabase,
-} from '../../../tests/support/index.ts';
-import type { WorkerService } from './service.ts';
-import {
-  approvedSignal,
-  createSimAccount,
-  enqueueOrder,
-  ordersQueueName,
-  simAccount,
-  simControl,
-  startTestWorker,
-  waitForSignal,
-  type SimAccount,
-} from '../test/support.ts';
+import type { NormalisedSignal } from '@tradehook/contracts';
+import type { Queue } from '@tradehook/queue';
+import { createSimAccount, simAccount, simControl, type SimAccount } from '../test/support.ts';
+import { startWorkerSuite, type WorkerSuite } from '../test/suite.ts';
 
 const ETH = 'ETH/USDT:USDT';
-let db: TestDatabase;
-let pool: pg.Pool;
-let sim: Simulator;
-const prefix = testQueuePrefix();
 /** A worker without streams (LIVE_STATE=false): a take-profit's fill reaches it by the periodic fill sync only. */
-const reconcilerPrefix = `${prefix}-rec`;
-const keys = generateCredentialsKeyPair();
-const services: WorkerService[] = [];
-const queues = new Map<Exchange, Queue>();
+const REST_ONLY = 'tps-rest';
+let suite: WorkerSuite;
+let pool: WorkerSuite['pool'];
+let sim: WorkerSuite['sim'];
 let reconcilerQueue: Queue;
-const redis = createRedis(TEST_REDIS_URL, 'worker');
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = createPgPool(db.url, { max: 4 });
-  sim = await startSimulator({ rateLimits: { enabled: false } });
-  for (const exchange of ['binance', 'okx'] as const) {
-    services.push(
-      await startTestWorker({
-        exchange,
-        databaseUrl: db.url,
-        redisUrl: TEST_REDIS_URL,
-        simUrl: sim.url,
-        queuePrefix: prefix,
-        credentialsPrivateKey: keys.privateKey,
-        name: `worker-${exchange}-tps`,
-        // Production defaults otherwise (OKX attached protection on: several take-profits go separately).
-        env: { BREAK_EVEN_FEE_PCT: '0.05', BREAK_EVEN_WATCH_MS: '200' },
-      }),
-    );
-    queues.set(exchange, createQueue(ordersQueueName(exchange), redis, prefix));
-  }
-  services.push(
-    await startTestWorker({
-      exchange: 'binance',
-      databaseUrl: db.url,
-      redisUrl: TEST_REDIS_URL,
-      simUrl: sim.url,
-      queuePrefix: reconcilerPrefix,
-      credentialsPrivateKey: keys.privateKey,
-      name: 'worker-binance-tps-rest',
-      // Its own queue prefix (so its own Redis locks): the break-even watch stays with the other workers.
-      env: { LIVE_STATE: 'false', FILL_SYNC_INTERVAL_MS: '300', BREAK_EVEN_WATCH_MS: '0' },
-    }),
-  );
-  reconcilerQueue = createQueue(ordersQueueName('binance'), redis, reconcilerPrefix);
+  suite = await startWorkerSuite({
+    name: 'tps',
+    exchanges: ['binance', 'okx'],
+    // Production defaults otherwise (OKX attached protection on: several take-profits go separately).
+    env: { BREAK_EVEN_FEE_PCT: '0.05', BREAK_EVEN_WATCH_MS: '200' },
+  });
+  ({ pool, sim } = suite);
+  // Its own queue prefix (so its own Redis locks): the break-even watch stays with the other workers.
+  await suite.addWorker('binance', REST_ONLY, {
+    LIVE_STATE: 'false',
+    FILL_SYNC_INTERVAL_MS: '300',
+    BREAK_EVEN_WATCH_MS: '0',
+  });
+  reconcilerQueue = suite.queue('binance', REST_ONLY);
 });
 
 afterAll(async () => {
-  await Promise.all(services.map((s) => s.stop()));
-  for (const q of queues.values()) await q.close();
-  await reconcilerQueue?.close();
-  await deleteRedisPrefix(reconcilerPrefix);
-  redis.disconnect();
-  await sim?.close();
-  await pool?.end();
-  await deleteRedisPrefix(prefix);
-  await db?.drop();
+  await suite?.close();
 });
 
 type Results = Record<string, unknown>;
 
-async function run(
-  a: SimAccount,
-  fields: Omit<NormalisedSignal, 'account_id' | 'exchange'>,
-  queue = queues.get(a.exchange)!,
-) {
-  const job = await approvedSignal(pool, a, fields);
-  await enqueueOrder(queue, job);
-  const out = await waitForSignal(pool, job.signalId, 40_000);
-  return { ...out, signalId: job.signalId, results: (out.result?.['results'] ?? {}) as Results };
-}
+const run = (a: SimAccount, fields: Omit<NormalisedSignal, 'account_id' | 'exchange'>, queue?: Queue) =>
+  suite.run(a, fields, queue);
+const account = (o: Parameters<typeof createSimAccount>[3]) =>
+  createSimAccount(sim.url, pool, suite.publicKey, o);
 
 const setPrice = (p: number) => simControl(sim.url, 'price', { symbol: 'ETHUSDT', price: p });
 
@@ -141,7 +83,7 @@ describe.each([
   ['okx', 'hedge'],
 ] as const)('%s %s: several take-profits', (exchange, positionMode) => {
   it('50/30/20 % take-profits, break-even after TP1, the stop resized after each, the rest cancelled when it fires', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, positionMode });
+    const a = await account({ exchange, positionMode });
     await setPrice(3000);
     const entry = await run(a, {
       action: 'long',
@@ -232,7 +174,7 @@ describe.each([
   ['okx', 'hedge'],
 ] as const)('%s %s: break_even_pct', (exchange, positionMode) => {
   it('once the price moved 1.5 % in favour, the stop moves to break-even; the take-profit stays', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, positionMode });
+    const a = await account({ exchange, positionMode });
     await setPrice(3000);
     const entry = await run(a, {
       action: 'long',
@@ -275,7 +217,7 @@ describe.each([
 
 describe.each(['binance', 'okx'] as const)('%s take-profits refused or merged', (exchange) => {
   it('a share below the minimum amount is merged into its neighbour, and the answer says so', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const a = await account({ exchange });
     await setPrice(3000);
     const entry = await run(a, {
       action: 'long',
@@ -296,7 +238,7 @@ describe.each(['binance', 'okx'] as const)('%s take-profits refused or merged', 
   });
 
   it('a take-profit price on the wrong side is refused before anything is sent', async () => {
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const a = await account({ exchange });
     await setPrice(3000);
     const entry = await run(a, {
       action: 'long',
@@ -325,7 +267,7 @@ describe.each(['binance', 'okx'] as const)('%s take-profits refused or merged', 
 describe('binance without streams', () => {
   it('the periodic fill sync finds the filled take-profit and moves the stop to break-even', async () => {
     // Its own account symbol state: the other workers do not know this account (it is only on this queue).
-    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange: 'binance' });
+    const a = await account({ exchange: 'binance' });
     await setPrice(3000);
     const entry = await run(
       a,

@@ -17,6 +17,7 @@ import { exchangeErrorMessage, withRequestPriority, type PositionSide } from '@t
 import type { Logger } from '@tradehook/logger';
 import type { AccountRegistry, AccountContext } from '../accounts.ts';
 import { breakEvenLevel, moveStops, stopStillAhead } from './move-stop.ts';
+import { Periodic } from './periodic.ts';
 
 /** The client-id part of a stop moved to break-even by a price move (after-take-profit uses 11–16). */
 const BREAK_EVEN_PART = 30;
@@ -35,25 +36,22 @@ export interface BreakEvenWatchDeps {
 }
 
 export class BreakEvenWatch {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
+  private readonly rounds: Periodic;
 
-  constructor(private readonly deps: BreakEvenWatchDeps) {}
-
-  start(): void {
-    if (this.deps.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((err: unknown) => this.deps.logger.warn('break-even watch failed', { error: String(err) }))
-        .finally(() => (this.running = undefined));
-    }, this.deps.intervalMs);
-    this.timer.unref();
+  constructor(private readonly deps: BreakEvenWatchDeps) {
+    this.rounds = new Periodic(
+      deps.intervalMs,
+      () => this.tick(),
+      (err: unknown) => deps.logger.warn('break-even watch failed', { error: String(err) }),
+    );
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.rounds.start();
+  }
+
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One look at every waiting stop; returns how many were moved. */

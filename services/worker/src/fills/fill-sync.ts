@@ -25,6 +25,7 @@ import {
 } from '@tradehook/exchange';
 import { toFills } from './fill-fees.ts';
 import { followTakeProfit } from './after-take-profit.ts';
+import { Periodic } from './periodic.ts';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext, AccountRegistry } from '../accounts.ts';
 
@@ -66,28 +67,22 @@ const TAKE_PROFIT_TAG = LEG_TAGS.take_profit;
  * a Redis lock per account and round lets one of them do the work.
  */
 export class FillSync {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly rounds: Periodic;
 
-  constructor(private readonly deps: FillSyncDeps) {}
-
-  start(): void {
-    if (this.deps.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => {
-      this.running ??= this.syncAll()
-        .then(
-          () => undefined,
-          (err: unknown) => void this.deps.logger.warn('fill sync round failed', { error: String(err) }),
-        )
-        .finally(() => (this.running = undefined));
-    }, this.deps.intervalMs);
-    this.timer.unref();
+  constructor(private readonly deps: FillSyncDeps) {
+    this.rounds = new Periodic(
+      deps.intervalMs,
+      () => this.syncAll(),
+      (err: unknown) => deps.logger.warn('fill sync round failed', { error: String(err) }),
+    );
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  start(): void {
+    this.rounds.start();
+  }
+
+  stop(): Promise<void> {
+    return this.rounds.stop();
   }
 
   /** One round over every account with recent orders. */
