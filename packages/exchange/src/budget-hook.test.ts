@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type Simulator } from '@tradehook/exchange-sim';
 import { sharedBudget } from './budget.ts';
-import { classify } from './budget-hook.ts';
+import { classify, effectivePriority } from './budget-hook.ts';
 import { createCcxtClient } from './client.ts';
 
 /** Real ccxt against the real simulator over HTTP: every account client spends from one per-IP budget. */
@@ -66,5 +66,15 @@ describe('shared request budget hook', () => {
     expect(classify('positionRisk', 'GET', {})).toBe('status');
     expect(classify('userTrades', 'GET', {})).toBe('sync');
     expect(classify('trade/fills', 'GET', {})).toBe('sync');
+  });
+
+  it('reads take the class of the work they serve; orders are only ever raised', () => {
+    expect(effectivePriority('status', 'sync')).toBe('sync'); // a stream snapshot is background
+    expect(effectivePriority('status', 'exit')).toBe('exit'); // an exit's position read
+    expect(effectivePriority('sync', 'order')).toBe('order');
+    expect(effectivePriority('order', 'sync')).toBe('order'); // a cancel from the fill sync stays an order
+    expect(effectivePriority('order', 'exit')).toBe('exit');
+    expect(effectivePriority('exit', 'sync')).toBe('exit');
+    expect(effectivePriority('status', undefined)).toBe('status');
   });
 });

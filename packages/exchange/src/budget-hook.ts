@@ -44,6 +44,19 @@ function orderBudgets(venue: Exchange, scale: number): RequestBudget[] {
 
 const RANK: Record<Priority, number> = { exit: 0, order: 1, status: 2, sync: 3 };
 
+/**
+ * The class a request is budgeted in. Reads take the class of the work they serve (withRequestPriority): an exit
+ * job's reads are exits, a stream snapshot or reconcile is background ('sync') — before, a read could only be
+ * raised, so every background read counted as 'status' and left orders a tenth of the IP's minute instead of a
+ * quarter. Order placements and cancels are never lowered below their own class (a fill sync's sibling cancel
+ * protects a position), only raised (an exit job's orders are exits).
+ */
+export function effectivePriority(byPath: Priority, inherited: Priority | undefined): Priority {
+  if (inherited === undefined) return byPath;
+  if (byPath === 'exit' || byPath === 'order') return RANK[inherited] < RANK[byPath] ? inherited : byPath;
+  return inherited;
+}
+
 type Fetch2 = ccxt.Exchange['fetch2'];
 
 /**
@@ -115,8 +128,7 @@ export function attachSharedBudget(
         : undefined;
     const cost = fixed ?? (ex.calculateRateLimiterCost(api, method, path, params, config) as number);
     const byPath = classify(String(path), String(method), params as Record<string, unknown>);
-    const inherited = context.getStore();
-    const priority = inherited !== undefined && RANK[inherited] < RANK[byPath] ? inherited : byPath;
+    const priority = effectivePriority(byPath, context.getStore());
     // OKX private endpoints are limited per account (and instrument), each by its own documented rule; only
     // its public endpoints share the IP (okx-rate-rules.ts). Binance: weight per IP, orders per account.
     const perAccount =
