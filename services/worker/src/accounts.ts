@@ -71,10 +71,15 @@ export class AccountContext {
     await Promise.all([this.adapter.prepareAccount(), this.positionMode()]);
   }
 
-  /** Starts following the private streams (once; background reads, never ahead of an order). */
-  startLive(): Promise<void> {
+  /**
+   * Starts following the private streams (once). Its snapshot is never ahead of an order: `status` when this
+   * account needs it now (its first alert, its registration), `sync` for the bulk start of every account after
+   * the pre-warm — so one account's start does not queue behind a hundred others' (their later reconciles are
+   * background either way, account-state.ts).
+   */
+  startLive(priority: 'status' | 'sync' = 'status'): Promise<void> {
     if (!this.live) return Promise.resolve();
-    this.liveStarted ??= withRequestPriority('sync', () => this.live!.start());
+    this.liveStarted ??= withRequestPriority(priority, () => this.live!.start());
     this.liveStarted.catch(() => (this.liveStarted = undefined));
     return this.liveStarted;
   }
@@ -306,7 +311,7 @@ export class AccountRegistry {
     const lane = async () => {
       while (next < contexts.length && !stopped()) {
         const ctx = contexts[next++]!;
-        await ctx.startLive().then(
+        await ctx.startLive('sync').then(
           () => started++,
           () => undefined, // retried on the account's first use
         );

@@ -15,6 +15,7 @@
 import type * as ccxt from 'ccxt';
 import type { CcxtExchangeAdapter } from '../adapter.ts';
 import type { Balance, OrderInfo, PositionInfo } from '../types.ts';
+import { withRequestPriority } from '../budget-hook.ts';
 import { PrivateConnections } from './private-connections.ts';
 import { asProClient, type ProClient } from './pro-client.ts';
 import { isOpenStatus, positionKey, toBalance, toOrder, toPosition } from './stream-convert.ts';
@@ -161,7 +162,8 @@ export class LiveAccountState {
     if (this.stopped) return;
     const ms = this.reconcileIntervalMs() * (0.9 + Math.random() * 0.2);
     this.slowTimer = setTimeout(() => {
-      void this.reconcile()
+      // Background whatever class started the stream (the timer keeps the context it was created in).
+      void withRequestPriority('sync', () => this.reconcile())
         .catch(() => undefined)
         .finally(() => this.scheduleSlowReconcile());
     }, ms);

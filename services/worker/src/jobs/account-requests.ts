@@ -54,7 +54,7 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
         // mode, leverage brackets, and — one account, unlike the start-up pre-warm of all of them — its
         // streams), so its first alert does not pay for it. Others do on first use.
         if (check.ok)
-          void withRequestPriority('sync', () => Promise.all([account.prepare(), account.startLive()])).catch(
+          void Promise.all([withRequestPriority('sync', () => account.prepare()), account.startLive()]).catch(
             (err: unknown) => log.debug('account prepare after key check failed', { error: String(err) }),
           );
         log.info('key checked', {
