@@ -29,12 +29,16 @@ export type PoolErrorListener = (err: Error) => void;
  */
 export function createPgPool(
   databaseUrl: string,
-  options: { max?: number; onError?: PoolErrorListener } = {},
+  options: { max?: number; onError?: PoolErrorListener; commit?: 'durable' | 'deferred' } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
     max: options.max ?? 10,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    // 'deferred' (docs/decisions/0027-deferred-commits.md): commits return before the WAL is on disk. Only for
+    // writes that a later durable commit of the same work always follows before anything leaves the process:
+    // WAL is flushed in order, so that commit makes them durable too.
+    ...(options.commit === 'deferred' ? { options: '-c synchronous_commit=off' } : {}),
   });
   pool.on('error', options.onError ?? ((err) => console.error(`postgres pool error: ${err.message}`)));
   return pool;

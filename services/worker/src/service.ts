@@ -71,6 +71,12 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     max: Math.max(4, config.WORKER_CONCURRENCY + 2),
     onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
+  // Writes that a durable commit always follows before an order leaves (docs/decisions/0027-deferred-commits.md).
+  const deferredPool: pg.Pool = createPgPool(config.DATABASE_URL, {
+    max: Math.max(2, Math.ceil(config.WORKER_CONCURRENCY / 2)),
+    commit: 'deferred',
+    onError: (err) => logger.error('postgres pool error', { error: err.message }),
+  });
   const workerConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const requestConnection: Redis = createRedis(config.REDIS_URL, 'worker');
   const limitConnection: Redis = createRedis(config.REDIS_URL, 'worker');
@@ -158,12 +164,13 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       .catch((err: unknown) => logger.warn('fill recording after execution failed', { error: String(err) }));
   };
 
-  const executor = new OrderExecutor(pool, config, undefined, limitEntries);
+  const executor = new OrderExecutor(pool, config, undefined, limitEntries, deferredPool);
   const ordersQueue = queueDefinitions.orders(config.EXCHANGE, config.ORDER_MAX_ATTEMPTS);
   const ownQueue = openQueue(ordersQueue, commands, config.QUEUE_PREFIX);
   const processOrder = createOrderJobProcessor({
     queue: ownQueue,
     pool,
+    deferredPool,
     redis: commands,
     queuePrefix: config.QUEUE_PREFIX,
     registry,
@@ -318,6 +325,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       await stopPriceFeeds().catch(() => undefined);
       if (!deps.notifications) await notifications.close();
       await pool.end().catch(() => undefined);
+      await deferredPool.end().catch(() => undefined);
       for (const c of [workerConnection, requestConnection, limitConnection, commands, budgetConnection])
         c?.disconnect();
       logger.info('worker stopped', { clean });

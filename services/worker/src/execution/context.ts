@@ -37,6 +37,11 @@ export type ExecConfig = Pick<
 
 export interface Execution {
   pool: pg.Pool;
+  /**
+   * Where planned legs are inserted. Its commits may be deferred (synchronous_commit off): a leg is sent only
+   * after runLeg's durable markOrderSent, whose commit flushes the WAL up to and including the plan.
+   */
+  planPool: pg.Pool;
   config: ExecConfig;
   candles: CandleCache;
   job: OrderJob;
@@ -79,7 +84,7 @@ export function newRow(
 export async function planLegs(x: Execution, rows: OrderRow[], planned: NewOrder[]): Promise<OrderRow[]> {
   const missing = planned.filter((p) => !rows.some((r) => r.clientOrderId === p.clientOrderId));
   if (missing.length === 0) return rows;
-  await insertPlannedOrders(x.pool, missing);
+  await insertPlannedOrders(x.planPool, missing);
   return findOrdersBySignal(x.pool, x.job.signalId);
 }
 

@@ -32,6 +32,12 @@ import {
 
 export interface OrderJobDeps {
   pool: pg.Pool;
+  /**
+   * Commits deferred (synchronous_commit off) for the `executing` mark: nothing is sent before runLeg's durable
+   * markOrderSent, whose commit makes it durable too; lost in a crash before that, the job simply runs again.
+   * The pool itself by default.
+   */
+  deferredPool?: pg.Pool;
   redis: Redis;
   queuePrefix: string;
   registry: AccountRegistry;
@@ -197,7 +203,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
     }
 
-    await markExecuting(pool, data.signalId);
+    await markExecuting(deps.deferredPool ?? pool, data.signalId);
     const account = await deps.registry.get(data.signal.account_id);
     if (!account) {
       await finish(
