@@ -29,4 +29,17 @@ describe('createPgPool', () => {
     expect(rows[0]?.one).toBe(1);
     await pool.end();
   });
+
+  it("defers commits only on a pool asked to (decision 0027); the default keeps the server's durable commit", async () => {
+    const deferred = createPgPool(db.url, { max: 1, commit: 'deferred' });
+    const durable = createPgPool(db.url, { max: 1 });
+    const plain = new pg.Client({ connectionString: db.url });
+    await plain.connect();
+    const show = async (q: pg.Pool | pg.Client) =>
+      (await q.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0]?.synchronous_commit;
+    expect(await show(deferred)).toBe('off');
+    expect(await show(durable)).toBe(await show(plain));
+    expect(await show(plain)).not.toBe('off');
+    await Promise.all([deferred.end(), durable.end(), plain.end()]);
+  });
 });

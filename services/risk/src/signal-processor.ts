@@ -120,6 +120,11 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
     const log = logger.child({ requestId: data.requestId, signalId: data.signalId });
 
     try {
+      // The decision's reads only read: they start with the state read (one round trip fewer) and are dropped
+      // when the signal turns out not to be `queued`.
+      const now = deps.now();
+      const evaluation = evaluateSignal(db, data.signal, deps.defaults, now);
+      evaluation.catch(() => undefined); // awaited below, or dropped
       const row = await loadSignalState(db, data.signalId);
       if (!row) throw new UnrecoverableError(`signal ${data.signalId} is not recorded in the database`);
       const wrong = mismatch(data, row);
@@ -135,8 +140,7 @@ export function createSignalProcessor(deps: SignalProcessorDeps) {
         return { outcome: 'already_decided', status: row.status };
       }
 
-      const now = deps.now();
-      const decision: RiskDecision = await evaluateSignal(db, data.signal, deps.defaults, now);
+      const decision: RiskDecision = await evaluation;
       const recorded = await recordDecision(
         db,
         data.signalId,

@@ -96,9 +96,8 @@ function toRow(r: RawOrder): OrderRow {
   };
 }
 
-/** Inserts planned legs (status `pending`); legs that already exist (a retry) are left as they are. */
-export async function insertPlannedOrders(db: Queryable, orders: NewOrder[]): Promise<void> {
-  if (orders.length === 0) return;
+/** The VALUES list of planned legs (status `pending`) and its parameters, numbered from $1. */
+function plannedValues(orders: NewOrder[]): { tuples: string; values: unknown[] } {
   const values: unknown[] = [];
   const tuples = orders.map((o, i) => {
     const b = i * 14;
@@ -121,20 +120,49 @@ export async function insertPlannedOrders(db: Queryable, orders: NewOrder[]): Pr
     return `(gen_random_uuid(), $${b + 1}::uuid, $${b + 2}::"Exchange", $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}, $${b + 7},
       $${b + 8}, $${b + 9}, $${b + 10}, $${b + 11}, $${b + 12}, $${b + 13}, $${b + 14}, now())`;
   });
-  await db.query(
-    `INSERT INTO orders (id, signal_id, exchange, account_id, client_order_id, leg, symbol, side, position_side, type,
-       reduce_only, amount, exchange_amount, trigger_price, status, updated_at)
-     VALUES ${tuples.join(',\n')}
-     ON CONFLICT (client_order_id) DO NOTHING`,
-    values,
+  return { tuples: tuples.join(',\n'), values };
+}
+
+const INSERT_PLANNED = `INSERT INTO orders (id, signal_id, exchange, account_id, client_order_id, leg, symbol, side, position_side, type,
+       reduce_only, amount, exchange_amount, trigger_price, status, updated_at)`;
+
+/** The order legs of one signal are listed in: created_at, then exit, entry, stop, the rest, then client id. */
+const SIGNAL_LEG_ORDER = `ORDER BY created_at,
+       CASE leg WHEN 'exit' THEN 0 WHEN 'entry' THEN 1 WHEN 'stop_loss' THEN 2 ELSE 3 END, client_order_id`;
+
+/** Inserts planned legs (status `pending`); legs that already exist (a retry) are left as they are. */
+export async function insertPlannedOrders(db: Queryable, orders: NewOrder[]): Promise<void> {
+  if (orders.length === 0) return;
+  const { tuples, values } = plannedValues(orders);
+  await db.query(`${INSERT_PLANNED} VALUES ${tuples} ON CONFLICT (client_order_id) DO NOTHING`, values);
+}
+
+/**
+ * Inserts one signal's planned legs as insertPlannedOrders does and returns all of that signal's legs, in one
+ * statement (one round trip): the CTE's RETURNING rows beside the rows that were there before it.
+ */
+export async function planSignalOrders(
+  db: Queryable,
+  signalId: string,
+  orders: NewOrder[],
+): Promise<OrderRow[]> {
+  if (orders.some((o) => o.signalId !== signalId))
+    throw new Error('planSignalOrders: legs of another signal');
+  if (orders.length === 0) return findOrdersBySignal(db, signalId);
+  const { tuples, values } = plannedValues(orders);
+  const { rows } = await db.query<RawOrder>(
+    `WITH planned AS (${INSERT_PLANNED} VALUES ${tuples} ON CONFLICT (client_order_id) DO NOTHING RETURNING *),
+          legs AS (SELECT * FROM orders WHERE signal_id = $${values.length + 1}::uuid UNION ALL SELECT * FROM planned)
+     SELECT ${COLUMNS} FROM legs ${SIGNAL_LEG_ORDER}`,
+    [...values, signalId],
   );
+  return rows.map(toRow);
 }
 
 /** A signal's legs in the order they were planned. */
 export async function findOrdersBySignal(db: Queryable, signalId: string): Promise<OrderRow[]> {
   const { rows } = await db.query<RawOrder>(
-    `SELECT ${COLUMNS} FROM orders WHERE signal_id = $1 ORDER BY created_at,
-       CASE leg WHEN 'exit' THEN 0 WHEN 'entry' THEN 1 WHEN 'stop_loss' THEN 2 ELSE 3 END, client_order_id`,
+    `SELECT ${COLUMNS} FROM orders WHERE signal_id = $1 ${SIGNAL_LEG_ORDER}`,
     [signalId],
   );
   return rows.map(toRow);

@@ -4,14 +4,7 @@
  * sending a planned market leg, cancelling protection.
  */
 import type { LimitEntryJob, OrderJob } from '@tradehook/contracts';
-import {
-  findOrdersBySignal,
-  insertPlannedOrders,
-  markOrdersCanceled,
-  type NewOrder,
-  type OrderRow,
-  type pg,
-} from '@tradehook/db';
+import { markOrdersCanceled, planSignalOrders, type NewOrder, type OrderRow, type pg } from '@tradehook/db';
 import type { AttachedProtection, OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
@@ -84,8 +77,7 @@ export function newRow(
 export async function planLegs(x: Execution, rows: OrderRow[], planned: NewOrder[]): Promise<OrderRow[]> {
   const missing = planned.filter((p) => !rows.some((r) => r.clientOrderId === p.clientOrderId));
   if (missing.length === 0) return rows;
-  await insertPlannedOrders(x.planPool, missing);
-  return findOrdersBySignal(x.pool, x.job.signalId);
+  return planSignalOrders(x.planPool, x.job.signalId, missing);
 }
 
 /** Sends one planned market leg exactly once (runLeg adopts what an earlier attempt already placed). */

@@ -137,9 +137,8 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
    * Nothing of this signal can have reached the exchange yet: not a re-run of a signal already `executing`
    * (crash, stalled job), not a retry after an exchange error, no order leg recorded.
    */
-  async function nothingSentYet(state: SignalState, progress: OrderJobProgress): Promise<boolean> {
-    if (state.status === 'executing' || (progress.retryAttempt ?? 0) > 0) return false;
-    return (await findOrdersBySignal(pool, state.id)).length === 0;
+  function nothingSentYet(state: SignalState, progress: OrderJobProgress, legs: number): boolean {
+    return state.status !== 'executing' && (progress.retryAttempt ?? 0) === 0 && legs === 0;
   }
 
   return async function processOrderJob(job: Job, token?: string): Promise<{ status: string } | undefined> {
@@ -152,7 +151,14 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     const progress = orderJobProgressSchema.parse(job.data);
     const log = logger.child({ requestId: data.requestId, signalId: data.signalId, jobId: job.id });
 
-    const state = await loadSignalState(pool, data.signalId);
+    // Read together (one round trip, not three): the signal, whether any leg is recorded, the account — the
+    // account read is only awaited once the gate has passed.
+    const accountRead = deps.registry.get(data.signal.account_id);
+    accountRead.catch(() => undefined); // awaited below; a job delayed at the gate drops it
+    const [state, legs] = await Promise.all([
+      loadSignalState(pool, data.signalId),
+      findOrdersBySignal(pool, data.signalId),
+    ]);
     if (!state) {
       log.error('order job for an unknown signal; dropped');
       return { status: 'unknown_signal' };
@@ -164,6 +170,13 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // the only one ahead after ORDER_GATE_TIMEOUT_MS and never started is failed with a reason, then this runs.
     // One that started (`executing`) is waited for: its re-run finds what reached the exchange by client id.
     let gateNote: string | null = null;
+    // The re-check below reads only, and none of its inputs (halts, limits, fills) is written by a predecessor's
+    // completion: it starts with the gate's query (one round trip fewer) and is asked again if the gate had to
+    // fail a stuck predecessor first.
+    const recheckNeeded = !isExitAction(data.signal.action) && nothingSentYet(state, progress, legs.length);
+    const recheck = () => recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+    let refusalRead = recheckNeeded ? recheck() : null;
+    refusalRead?.catch(() => undefined); // awaited below, or dropped with a delayed job
     for (;;) {
       const blockers = await findBlockingPredecessors(pool, state);
       const head = blockers[0];
@@ -183,6 +196,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       if (await failStuckPredecessor(pool, head.id, reason)) {
         await publishSignalDone(deps.redis, deps.queuePrefix, head.id);
         gateNote = `ran after earlier signal ${head.id} (${head.action} ${head.symbol}) was failed as stuck after ${waited} ms`;
+        if (recheckNeeded) refusalRead = recheck();
         log.warn('ordering gate failed a stuck predecessor', { blocker: head });
       }
     }
@@ -191,8 +205,8 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // Risk decided ahead of the gate; a halt set since, or the loss realised by the close that just ran, must
     // still stop this entry. Exits always pass (docs/decisions/0004-risk-never-blocks-an-exit.md); once something may have been sent, the
     // signal is finished rather than abandoned half-way.
-    if (!isExitAction(data.signal.action) && (await nothingSentYet(state, progress))) {
-      const refusal = await recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+    if (refusalRead) {
+      const refusal = await refusalRead;
       if (refusal) {
         const reason = `rejected at execution: ${refusal}`;
         const outcome: JobOutcome = { ...failed(data, reason), status: 'rejected' };
@@ -203,8 +217,10 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
     }
 
-    await markExecuting(deps.deferredPool ?? pool, data.signalId);
-    const account = await deps.registry.get(data.signal.account_id);
+    const [, account] = await Promise.all([
+      markExecuting(deps.deferredPool ?? pool, data.signalId),
+      accountRead,
+    ]);
     if (!account) {
       await finish(
         data,
