@@ -61,6 +61,11 @@ export class AccountContext {
     return this.positionModeValue;
   }
 
+  /** The mode a key check just read (same endpoint): the first alert need not ask again. */
+  knowPositionMode(mode: PositionMode): void {
+    this.positionModeValue ??= Promise.resolve(mode);
+  }
+
   /**
    * Fetches ahead what the first job would otherwise fetch on its hot path: markets, position mode, (Binance)
    * leverage brackets.
