@@ -84,4 +84,18 @@ describe('request budget shared through Redis', () => {
     await Promise.all(Array.from({ length: 15 }, () => b.acquire(1, 'exit').then(() => exits++)));
     expect(exits).toBe(15);
   });
+
+  it('counts fractional weights (ccxt prices some endpoints at 0.1) without losing the shared window', async () => {
+    // HINCRBY refuses a fractional increment: every reservation of such a request failed, and the budget took
+    // the failure for an unreachable Redis and fell back to its small share (a key check waited > 30 s).
+    const b = replica(20, 60_000, 'h7', { fallbackShare: 0.25 });
+    await b.acquire(0.1, 'sync');
+    b.observeUsed(2.5); // the exchange's counter above ours by a fraction
+    await b.acquire(0.1, 'exit');
+    await new Promise((r) => setTimeout(r, 50));
+    // Still on the shared window: on the fallback share (0.25 × 20) it would stop at 4 more.
+    expect(await grantedWithin(b, 15, 300)).toBe(15);
+    const other = replica(20, 60_000, 'h7');
+    expect(await grantedWithin(other, 5, 100)).toBe(2); // the window counted 15 + 2.5 (observed), not 15.2
+  });
 });

@@ -4,7 +4,8 @@
  * (bucket = window / 60) under one key per (venue, IP); each reservation is one Lua script, so check and
  * spend are atomic across replicas. The window counted is the buckets overlapping (now − window, now],
  * i.e. up to one bucket more than the exchange counts: errs towards fewer requests. Redis's own clock
- * (TIME) is used, so replicas need no synchronised clocks.
+ * (TIME) is used, so replicas need no synchronised clocks. Weights are floats (HINCRBYFLOAT): ccxt prices some
+ * endpoints below 1 (e.g. 0.1), and HINCRBY's refusal of those looked like an unreachable Redis.
  */
 import { randomUUID } from 'node:crypto';
 import type { SharedWindow } from './budget.ts';
@@ -45,7 +46,7 @@ if sum + weight > limit then
   end
   return {0, windowMs}
 end
-if weight > 0 then redis.call('HINCRBY', KEYS[1], tostring(nowB), weight) end
+if weight > 0 then redis.call('HINCRBYFLOAT', KEYS[1], tostring(nowB), weight) end
 redis.call('PEXPIRE', KEYS[1], windowMs + 2 * bucketMs)
 if redis.call('HLEN', KEYS[1]) > nowB - firstB + 16 then
   for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
@@ -59,7 +60,7 @@ return {1, sum + weight}
 const OBSERVE = `${WINDOW_SUM}
 local used = tonumber(ARGV[3])
 if used > sum then
-  redis.call('HINCRBY', KEYS[1], tostring(nowB), used - sum)
+  redis.call('HINCRBYFLOAT', KEYS[1], tostring(nowB), used - sum)
   redis.call('PEXPIRE', KEYS[1], windowMs + 2 * bucketMs)
 end
 return sum
@@ -72,7 +73,7 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then return paused - now end
 local bucketMs = tonumber(ARGV[2])
-redis.call('HINCRBY', KEYS[1], tostring(math.floor(now / bucketMs)), tonumber(ARGV[3]))
+redis.call('HINCRBYFLOAT', KEYS[1], tostring(math.floor(now / bucketMs)), tonumber(ARGV[3]))
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]) + 2 * bucketMs)
 return 0
 `;

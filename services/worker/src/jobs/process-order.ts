@@ -174,9 +174,12 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // completion: it starts with the gate's query (one round trip fewer) and is asked again if the gate had to
     // fail a stuck predecessor first.
     const recheckNeeded = !isExitAction(data.signal.action) && nothingSentYet(state, progress, legs.length);
-    const recheck = () => recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+    const recheck = () => {
+      const read = recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+      read.catch(() => undefined); // awaited below, or dropped with a delayed job
+      return read;
+    };
     let refusalRead = recheckNeeded ? recheck() : null;
-    refusalRead?.catch(() => undefined); // awaited below, or dropped with a delayed job
     for (;;) {
       const blockers = await findBlockingPredecessors(pool, state);
       const head = blockers[0];
