@@ -675,13 +675,15 @@ async function main(): Promise<void> {
     // weigh 30 each, so with a hundred accounts this takes about two minutes of the IP's budget; printed below).
     const steadyAfter: Record<string, number> = {};
     const t0 = Date.now();
-    for (const w of services.slice(2)) {
-      await waitUntil(`${w.name} streams`, () => /account streams started/.test(w.output()), {
-        timeoutMs: 300_000,
-        process: w,
-      });
-      steadyAfter[w.name] = Date.now() - t0;
-    }
+    await Promise.all(
+      services.slice(2).map(async (w) => {
+        await waitUntil(`${w.name} streams`, () => /account streams started/.test(w.output()), {
+          timeoutMs: 300_000,
+          process: w,
+        });
+        steadyAfter[w.name] = Date.now() - t0;
+      }),
+    );
     await sim.control('POST', '/_sim/latency', { ms: RTT });
     log(
       `rounds ${ROUNDS}, burst ${BURST}, simulator round trip ${RTT} ms, ccxt throttle on (production default), real rate limits`,
