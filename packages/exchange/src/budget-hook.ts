@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as ccxt from 'ccxt';
 import type { Exchange } from '@tradehook/contracts';
-import { exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
+import { exchangeBudgetFallbacks, exchangeBudgetUsed, exchangeRequests } from '@tradehook/metrics/pipeline';
 import { okxAccountBudget } from './okx-rate-rules.ts';
 import { RequestBudget, sharedBudget, type BudgetOptions, type Priority } from './budget.ts';
 import type { RedisBudgetStore } from './budget-redis.ts';
@@ -115,6 +115,7 @@ export function attachSharedBudget(
       capacity: Math.max(1, Math.floor(size.capacity * scale)),
       shared: config.store?.window(venue, egressIp, size.windowMs),
       fallbackShare: config.fallbackShare,
+      onFallback: () => exchangeBudgetFallbacks.inc({ venue }),
     },
     config.store?.scope,
   );

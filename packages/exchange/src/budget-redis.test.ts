@@ -7,7 +7,12 @@ import { RedisBudgetStore } from './budget-redis.ts';
 /** Two "replicas" = two budgets with their own Redis connections, sharing one window in the real Redis. */
 const prefix = testQueuePrefix();
 const connections: Redis[] = [];
-function replica(capacity: number, windowMs: number, ip: string, extra: { fallbackShare?: number } = {}) {
+function replica(
+  capacity: number,
+  windowMs: number,
+  ip: string,
+  extra: { fallbackShare?: number; onFallback?: (reason: string) => void } = {},
+) {
   const redis = new Redis(TEST_REDIS_URL);
   connections.push(redis);
   const store = new RedisBudgetStore(redis, prefix);
@@ -71,14 +76,17 @@ describe('request budget shared through Redis', () => {
     });
     dead.on('error', () => undefined);
     connections.push(dead);
+    const fallbacks: string[] = [];
     const b = new RequestBudget({
       capacity: 20,
       windowMs: 60_000,
       backgroundShare: 1,
       fallbackShare: 0.25,
       shared: new RedisBudgetStore(dead, prefix).window('binance', 'h5', 60_000),
+      onFallback: (reason) => fallbacks.push(reason),
     });
     expect(await grantedWithin(b, 20, 300)).toBe(5);
+    expect(fallbacks.length).toBeGreaterThan(0); // told (tradehook_exchange_budget_fallbacks_total)
     // Exits keep the whole capacity: a slow or lost Redis never holds a stop-out behind the fallback share.
     let exits = 0;
     await Promise.all(Array.from({ length: 15 }, () => b.acquire(1, 'exit').then(() => exits++)));
@@ -88,13 +96,15 @@ describe('request budget shared through Redis', () => {
   it('counts fractional weights (ccxt prices some endpoints at 0.1) without losing the shared window', async () => {
     // HINCRBY refuses a fractional increment: every reservation of such a request failed, and the budget took
     // the failure for an unreachable Redis and fell back to its small share (a key check waited > 30 s).
-    const b = replica(20, 60_000, 'h7', { fallbackShare: 0.25 });
+    const fallbacks: string[] = [];
+    const b = replica(20, 60_000, 'h7', { fallbackShare: 0.25, onFallback: (r) => fallbacks.push(r) });
     await b.acquire(0.1, 'sync');
     b.observeUsed(2.5); // the exchange's counter above ours by a fraction
     await b.acquire(0.1, 'exit');
     await new Promise((r) => setTimeout(r, 50));
     // Still on the shared window: on the fallback share (0.25 × 20) it would stop at 4 more.
     expect(await grantedWithin(b, 15, 300)).toBe(15);
+    expect(fallbacks).toEqual([]);
     const other = replica(20, 60_000, 'h7');
     expect(await grantedWithin(other, 5, 100)).toBe(2); // the window counted 15 + 2.5 (observed), not 15.2
   });

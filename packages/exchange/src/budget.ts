@@ -43,6 +43,8 @@ export interface BudgetOptions {
   fallbackShare?: number;
   /** How long to stay on the fallback after the shared window failed, ms (default 5000). */
   fallbackMs?: number;
+  /** Told each time the shared window failed and the fallback share applies (metrics). */
+  onFallback?: (reason: string) => void;
 }
 
 export interface WaitStats {
@@ -100,13 +102,13 @@ export class RequestBudget {
   observeUsed(used: number): void {
     this.prune();
     this.external = Math.max(0, used - this.used());
-    this.opts.shared?.observe(used).catch(() => this.degrade());
+    this.opts.shared?.observe(used).catch((e: unknown) => this.degrade(e));
   }
 
   /** 429/418: nobody on this IP sends until the exchange's Retry-After has passed. */
   pause(retryAfterMs: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + retryAfterMs);
-    this.opts.shared?.pause(retryAfterMs).catch(() => this.degrade());
+    this.opts.shared?.pause(retryAfterMs).catch((e: unknown) => this.degrade(e));
     this.pump();
   }
 
@@ -145,8 +147,9 @@ export class RequestBudget {
     this.waits.set(p, w);
   }
 
-  private degrade(): void {
+  private degrade(err: unknown): void {
     this.degradedUntil = this.now() + (this.opts.fallbackMs ?? 5_000);
+    this.opts.onFallback?.(err instanceof Error ? err.message : String(err));
   }
 
   private used(): number {
@@ -222,8 +225,8 @@ export class RequestBudget {
             this.queue.sort((a, b) => a.rank - b.rank || a.seq - b.seq);
             this.pump();
           },
-          () => {
-            this.degrade();
+          (e: unknown) => {
+            this.degrade(e);
             head.resolve();
           },
         );
@@ -233,8 +236,8 @@ export class RequestBudget {
         let answer: Awaited<ReturnType<SharedWindow['reserve']>>;
         try {
           answer = await withTimeout(shared.reserve(head.weight, limit), 500);
-        } catch {
-          this.degrade();
+        } catch (e) {
+          this.degrade(e);
           continue;
         }
         if (!answer.granted) return this.wake(answer.waitMs);

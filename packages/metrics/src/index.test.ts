@@ -5,6 +5,7 @@ import { QUEUES } from '@tradehook/contracts';
 import { deleteRedisPrefix, testQueuePrefix, TEST_REDIS_URL } from '../../../tests/support/index.ts';
 import {
   createServiceMetrics,
+  exchangeBudgetFallbacks,
   exchangeBudgetUsed,
   exchangeRequests,
   fillSyncLag,
@@ -68,6 +69,7 @@ describe('the Grafana dashboard in deploy/monitoring', () => {
     observeStage('decided', 0, 5);
     exchangeRequests.inc({ venue: 'binance', endpoint: 'fapiPrivate/order', status: 'ok' });
     exchangeBudgetUsed.set({ venue: 'binance' }, 0.1);
+    exchangeBudgetFallbacks.inc({ venue: 'binance' });
     streamConnected.set({ venue: 'okx', account: 'a', stream: 'user' }, 1);
     fillSyncLag.observe({ venue: 'okx' }, 2);
     notificationDeliveries.inc({ channel: 'telegram', outcome: 'sent' });

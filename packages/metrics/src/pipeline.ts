@@ -33,6 +33,13 @@ export const exchangeBudgetUsed = new Gauge<'venue'>({
   registers: [],
 });
 
+export const exchangeBudgetFallbacks = new Counter<'venue'>({
+  name: 'tradehook_exchange_budget_fallbacks_total',
+  help: 'Times the shared (Redis) request budget failed to answer and this process fell back to its own share',
+  labelNames: ['venue'],
+  registers: [],
+});
+
 /** Set by whatever keeps a user-data or market stream open (1 connected, 0 not). */
 export const streamConnected = new Gauge<'venue' | 'account' | 'stream'>({
   name: 'tradehook_stream_connected',
@@ -67,6 +74,7 @@ export const PIPELINE_METRICS: readonly Metric[] = [
   stageSeconds,
   exchangeRequests,
   exchangeBudgetUsed,
+  exchangeBudgetFallbacks,
   streamConnected,
   fillSyncLag,
   notificationDeliveries,
