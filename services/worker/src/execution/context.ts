@@ -31,10 +31,11 @@ export type ExecConfig = Pick<
 export interface Execution {
   pool: pg.Pool;
   /**
-   * Where planned legs are inserted. Its commits may be deferred (synchronous_commit off): a leg is sent only
-   * after runLeg's durable markOrderSent, whose commit flushes the WAL up to and including the plan.
+   * Where planned legs are inserted (the same pool as OrderJobDeps.deferredPool). Its commits may be deferred
+   * (synchronous_commit off): a leg is sent only after runLeg's durable markOrderSent, whose commit flushes the
+   * WAL up to and including the plan (docs/decisions/0027-deferred-commits.md).
    */
-  planPool: pg.Pool;
+  deferredPool: pg.Pool;
   config: ExecConfig;
   candles: CandleCache;
   job: OrderJob;
@@ -77,7 +78,7 @@ export function newRow(
 export async function planLegs(x: Execution, rows: OrderRow[], planned: NewOrder[]): Promise<OrderRow[]> {
   const missing = planned.filter((p) => !rows.some((r) => r.clientOrderId === p.clientOrderId));
   if (missing.length === 0) return rows;
-  return planSignalOrders(x.planPool, x.job.signalId, missing);
+  return planSignalOrders(x.deferredPool, x.job.signalId, missing);
 }
 
 /** Sends one planned market leg exactly once (runLeg adopts what an earlier attempt already placed). */

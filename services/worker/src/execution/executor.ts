@@ -24,14 +24,14 @@ export class OrderExecutor {
     readonly candles = new CandleCache(),
     /** Follows limit entries that rest on the book (absent: such entries are refused). */
     private readonly limitEntries?: LimitEntryScheduler,
-    /** Planned legs are written here: commits deferred (see Execution.planPool); the pool itself by default. */
-    private readonly planPool: pg.Pool = pool,
+    /** Commits deferred, for the planned legs (see Execution.deferredPool); the pool itself by default. */
+    private readonly deferredPool: pg.Pool = pool,
   ) {}
 
   /** What every leg of one job needs (also the follow-ups of a resting limit entry). */
   execution(job: OrderJob, account: AccountContext, log: Logger): Execution {
-    const { pool, planPool, config, candles, limitEntries } = this;
-    return { pool, planPool, config, candles, job, account, log, limitEntries };
+    const { pool, deferredPool, config, candles, limitEntries } = this;
+    return { pool, deferredPool, config, candles, job, account, log, limitEntries };
   }
 
   async execute(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {

@@ -53,8 +53,8 @@ export function createAccountRequestProcessor(deps: AccountRequestDeps) {
         // A newly registered (or rotated) key: this replica prepares the account in the background (position
         // mode, leverage brackets, and — one account, unlike the start-up pre-warm of all of them — its
         // streams), so its first alert does not pay for it. Others do on first use. Ranked 'status', not
-        // 'sync': the first alert joins these reads (positionMode() is shared), and behind the background share
-        // of a hundred accounts' snapshots it waited for them (bench:wire measured 19.6 s).
+        // 'sync': the first alert joins these reads (positionMode() is shared), so they must not queue behind
+        // the background share a hundred accounts' snapshots keep full. The mode the check just read is kept.
         if (check.ok && check.positionMode) account.knowPositionMode(check.positionMode);
         if (check.ok)
           void Promise.all([
