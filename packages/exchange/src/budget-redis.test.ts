@@ -108,4 +108,33 @@ describe('request budget shared through Redis', () => {
     const other = replica(20, 60_000, 'h7');
     expect(await grantedWithin(other, 5, 100)).toBe(2); // the window counted 15 + 2.5 (observed), not 15.2
   });
+
+  it('skips the round trip of an exchange counter not above the window the last reservation saw', async () => {
+    const redis = new Redis(TEST_REDIS_URL);
+    connections.push(redis);
+    const calls: string[] = [];
+    // The real client, its script runs counted.
+    const counted = {
+      eval: (...a: Parameters<Redis['eval']>) => (calls.push('eval'), redis.eval(...a)),
+      evalsha: (...a: Parameters<Redis['evalsha']>) => (calls.push('evalsha'), redis.evalsha(...a)),
+    };
+    const b = new RequestBudget({
+      capacity: 10,
+      windowMs: 60_000,
+      backgroundShare: 1,
+      shared: new RedisBudgetStore(counted, prefix).window('binance', 'h8', 60_000),
+    });
+    await b.acquire(2, 'sync');
+    await b.acquire(1, 'sync');
+    // After the first run of a script on a connection, only its hash is sent.
+    expect(calls).toEqual(['eval', 'evalsha']);
+    const afterReserve = calls.length;
+    b.observeUsed(3); // what the window already counts: nothing to raise, nothing sent
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.length).toBe(afterReserve);
+    b.observeUsed(8); // above it: raised
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls.length).toBe(afterReserve + 1);
+    expect(await grantedWithin(replica(10, 60_000, 'h8'), 5, 100)).toBe(2);
+  });
 });
