@@ -13,6 +13,7 @@ import {
   type OrderInfo,
   type PositionMode,
   type PriceFeed,
+  type TradeInfo,
 } from '@tradehook/exchange';
 
 /** The account settings execution needs (never the credentials). */
@@ -160,6 +161,8 @@ export interface AccountRegistryOptions {
   onOrderDone?: ((account: AccountContext, order: OrderInfo) => void) | undefined;
   /** A pushed order still on the book filled further (a resting limit entry). */
   onOrderPartFill?: ((account: AccountContext, order: OrderInfo) => void) | undefined;
+  /** Fills the stream pushed (fill-sync.ts records ours). */
+  onTrades?: ((account: AccountContext, trades: TradeInfo[]) => void) | undefined;
 }
 
 /**
@@ -232,6 +235,7 @@ export class AccountRegistry {
     });
     const onOrderDone = this.options.onOrderDone;
     const onOrderPartFill = this.options.onOrderPartFill;
+    const onTrades = this.options.onTrades;
     const ctx: AccountContext = new AccountContext(
       settings,
       adapter,
@@ -243,6 +247,7 @@ export class AccountRegistry {
           onOrderDone: onOrderDone && ((order) => onOrderDone(ctx, order)),
           snapshotSymbols: () => openOrderSymbols(this.pool, this.options.exchange, row.accountId),
           onOrderPartFill: onOrderPartFill && ((order) => onOrderPartFill(ctx, order)),
+          onTrades: onTrades && ((trades) => onTrades(ctx, trades)),
         }),
       live &&
         priceFeedFor({

@@ -196,6 +196,56 @@ describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
     expect((await simAccount(sim.url, acct)).positions).toEqual([]);
   });
 
+  it('fills of an entry and its close are stored from the stream, as the REST history reports them, and no trade read follows the execution', async () => {
+    const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const ctx = (await services.get(exchange)!.registry.get(a.accountId))!;
+    await ctx.prepare();
+    await until(() => ctx.liveStateUnusable(4000, 300) === null);
+    const from = performance.timeOrigin + performance.now();
+    const entry = await approvedSignal(pool, a, { action: 'long', symbol: BTC, quantity: 0.004 });
+    expect((await run(entry)).status).toBe('executed');
+    await sleep(400);
+    // The close at another price: its fill carries a realized PnL.
+    const px = ((await (await fetch(`${sim.url}/_sim/prices`)).json()) as { prices: Record<string, number> })
+      .prices['BTCUSDT']!;
+    await simControl(sim.url, 'price', { symbol: 'BTCUSDT', price: Math.round(px * 1.01) });
+    try {
+      const close = await approvedSignal(pool, a, { action: 'close_long', symbol: BTC });
+      expect((await run(close)).status).toBe('executed');
+    } finally {
+      await simControl(sim.url, 'price', { symbol: 'BTCUSDT', price: px });
+    }
+    type FillRow = { trade_id: string; client_order_id: string | null; fee: number; realized_pnl: number };
+    let rows: FillRow[] = [];
+    await until(async () => {
+      rows = (
+        await pool.query<FillRow>(
+          `SELECT trade_id, client_order_id, fee::float8 AS fee, realized_pnl::float8 AS realized_pnl
+             FROM fills WHERE exchange = $1 AND account_id = $2 ORDER BY time, trade_id`,
+          [exchange, a.accountId],
+        )
+      ).rows;
+      return rows.length >= 2;
+    }, 3000);
+    const tradeReads = sim.requestLog.filter(
+      (r) =>
+        r.apiKey === a.apiKey &&
+        r.at >= from &&
+        ['/fapi/v1/userTrades', '/api/v5/trade/fills', '/api/v5/trade/fills-history'].includes(r.path),
+    );
+    expect(tradeReads, 'trade history read after an execution while the stream is live').toEqual([]);
+    // The rows the REST history would have made: same trade ids, fees (sign: paid > 0) and realized PnL.
+    const rest = (await ctx.adapter.fetchTradesAfter(BTC, null, Date.now() - 60_000)).trades;
+    expect(rows.map((r) => r.trade_id)).toEqual(rest.map((t) => t.id));
+    rows.forEach((r, i) => {
+      expect(r.fee).toBeGreaterThan(0);
+      expect(r.fee).toBeCloseTo(rest[i]!.fee, 8);
+      expect(r.realized_pnl).toBeCloseTo(rest[i]!.realizedPnl, 8);
+    });
+    expect(rows[0]!.client_order_id).toMatch(/^th.*E$/);
+    expect(rows[rows.length - 1]!.realized_pnl).toBeGreaterThan(0);
+  });
+
   it('an SL hit arrives from the stream: fill rows and the cancelled sibling without any fill polling', async () => {
     // FILL_SYNC_INTERVAL_MS is 0 here and nothing calls syncAll: only the stream event can do this.
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });

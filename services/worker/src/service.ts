@@ -113,6 +113,7 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       void limitEntries.onStreamOrder(account, order);
     },
     onOrderPartFill: (account, order) => void limitEntries.onStreamOrder(account, order),
+    onTrades: (account, trades) => void fillSync.onStreamTrades(account, trades),
   });
   const limitQueueDef = queueDefinitions.limitEntries(config.EXCHANGE);
   const limitQueue = openQueue(limitQueueDef, commands, config.QUEUE_PREFIX);
@@ -150,13 +151,17 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
     priceMaxAgeMs: config.PRICE_MAX_AGE_MS,
   });
 
-  /** Tell the trader; record the trades of what was just executed (best effort: the periodic sync catches up). */
+  /**
+   * Tell the trader; record the trades of what was just executed: from the stream when it is live
+   * (onStreamTrades), else read by REST now (best effort either way: the periodic sync catches up).
+   */
   const afterCompletion = (job: OrderJob, outcome: JobOutcome) => {
     signalFinished(pool, notifications, job, outcome);
     if (outcome.status !== 'executed') return;
     const symbols = job.signal.action === 'close_all' ? undefined : [job.signal.symbol];
     // The context that just executed the job is cached: no second read of the account row.
     const cached = registry.cached(job.signal.account_id);
+    if (cached?.live?.freshness().streaming) return;
     void (cached ? Promise.resolve(cached) : registry.get(job.signal.account_id))
       .then((account) =>
         account ? withRequestPriority('sync', () => fillSync.syncAccount(account, symbols)) : 0,

@@ -66,9 +66,10 @@ export function orderTradeUpdate(order: Order, trade: Trade | undefined): Record
     pm: 'NONE',
     gtd: 0,
   };
-  // "Commission Asset, will not push if no commission" / "Commission, will not push if no commission".
+  // "Commission Asset, will not push if no commission" / "Commission, will not push if no commission": the
+  // asset the fee was paid in, as userTrades' commissionAsset (BNB while fee burn pays it).
   if (trade) {
-    o['N'] = 'USDT';
+    o['N'] = trade.feeAsset;
     o['n'] = fmt(trade.fee, 8);
   }
   return { e: 'ORDER_TRADE_UPDATE', E: now, T: trade?.time ?? order.updatedAt, o };

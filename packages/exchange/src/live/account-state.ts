@@ -14,11 +14,18 @@
  */
 import type * as ccxt from 'ccxt';
 import type { CcxtExchangeAdapter } from '../adapter.ts';
-import type { Balance, OrderInfo, PositionInfo } from '../types.ts';
+import type { Balance, OrderInfo, PositionInfo, TradeInfo } from '../types.ts';
 import { withRequestPriority } from '../budget-hook.ts';
 import { PrivateConnections } from './private-connections.ts';
 import { asProClient, type ProClient } from './pro-client.ts';
-import { isOpenStatus, positionKey, toBalance, toOrder, toPosition } from './stream-convert.ts';
+import {
+  isOpenStatus,
+  positionKey,
+  toBalance,
+  toOrder,
+  toPosition,
+  toStreamTrade,
+} from './stream-convert.ts';
 
 export interface LiveAccountStateOptions {
   /** An adapter whose client was created with `streaming: true` (ccxt pro). */
@@ -45,6 +52,11 @@ export interface LiveAccountStateOptions {
   snapshotSymbols?: (() => Promise<string[]>) | undefined;
   /** Called when a pushed order still open on the book filled more than before (a resting limit's partial fill). */
   onOrderPartFill?: ((order: OrderInfo) => void) | undefined;
+  /**
+   * Called with the fills the stream pushed (ccxt pro `watchMyTrades`; on both venues the order events carry
+   * them, no other subscription on Binance): fills are recorded from here, the REST history reconciles.
+   */
+  onTrades?: ((trades: TradeInfo[]) => void) | undefined;
 }
 
 export interface Freshness {
@@ -65,6 +77,8 @@ interface Watch {
   name: string;
   run: () => Promise<unknown>;
   apply: (result: unknown) => void;
+  /** Re-applied over a REST snapshot taken meanwhile (state, not events: fills are not). */
+  state: boolean;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -124,15 +138,38 @@ export class LiveAccountState {
     this.pro = pro;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
     this.watches = [
-      { name: 'orders', run: () => pro.watchOrders(), apply: (r) => this.applyOrders(r, false) },
-      { name: 'positions', run: () => pro.watchPositions(), apply: (r) => this.applyPositions(r) },
-      { name: 'balance', run: () => pro.watchBalance(), apply: (r) => this.applyBalance(r) },
+      {
+        name: 'orders',
+        run: () => pro.watchOrders(),
+        apply: (r) => this.applyOrders(r, false),
+        state: true,
+      },
+      {
+        name: 'positions',
+        run: () => pro.watchPositions(),
+        apply: (r) => this.applyPositions(r),
+        state: true,
+      },
+      { name: 'balance', run: () => pro.watchBalance(), apply: (r) => this.applyBalance(r), state: true },
     ];
     if (this.adapter.exchange === 'okx') {
       this.watches.push({
         name: 'orders-algo',
         run: () => pro.watchOrders(undefined, undefined, undefined, { trigger: true }),
         apply: (r) => this.applyOrders(r, true),
+        state: true,
+      });
+    }
+    const onTrades = opts.onTrades;
+    if (onTrades) {
+      this.watches.push({
+        name: 'trades',
+        run: () => pro.watchMyTrades(),
+        apply: (r) => {
+          const trades = (r as ccxt.Trade[]).flatMap((t) => toStreamTrade(this.adapter, t) ?? []);
+          if (trades.length > 0) onTrades(trades);
+        },
+        state: false,
       });
     }
   }
@@ -304,7 +341,7 @@ export class LiveAccountState {
         if (this.stopped) return;
         this.lastEventAt = Date.now();
         w.apply(result);
-        this.replay?.push(() => w.apply(result));
+        if (w.state) this.replay?.push(() => w.apply(result));
         wait = this.retryDelayMs;
       } catch (e) {
         if (this.stopped) return;

@@ -8,6 +8,7 @@ export interface ProClient {
     limit?: number,
     params?: Record<string, unknown>,
   ): Promise<ccxt.Order[]>;
+  watchMyTrades(symbol?: string): Promise<ccxt.Trade[]>;
   watchPositions(symbols?: string[]): Promise<ccxt.Position[]>;
   watchBalance(): Promise<ccxt.Balances>;
   watchTicker(symbol: string): Promise<ccxt.Ticker>;

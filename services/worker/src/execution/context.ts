@@ -4,7 +4,14 @@
  * sending a planned market leg, cancelling protection.
  */
 import type { LimitEntryJob, OrderJob } from '@tradehook/contracts';
-import { markOrdersCanceled, planSignalOrders, type NewOrder, type OrderRow, type pg } from '@tradehook/db';
+import {
+  findOrdersBySignal,
+  markOrdersCanceled,
+  planSignalOrders,
+  type NewOrder,
+  type OrderRow,
+  type pg,
+} from '@tradehook/db';
 import type { AttachedProtection, OrderInfo, OrderSide, PositionSide } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
@@ -43,6 +50,16 @@ export interface Execution {
   log: Logger;
   /** Follows resting limit entries (jobs/limit-entry-jobs.ts); absent: a limit entry that may rest is refused. */
   limitEntries?: LimitEntryScheduler | undefined;
+  /**
+   * The signal's order rows as the job read them at its start (only this job writes them): the entry or
+   * exit starts from these instead of reading them again. Absent: read.
+   */
+  legs?: OrderRow[] | undefined;
+}
+
+/** The signal's order rows: as the job read them at its start, else from the database. */
+export function signalLegs(x: Execution): Promise<OrderRow[]> {
+  return x.legs ? Promise.resolve(x.legs) : findOrdersBySignal(x.pool, x.job.signalId);
 }
 
 export interface LimitEntryScheduler {

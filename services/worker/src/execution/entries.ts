@@ -7,7 +7,15 @@ import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehoo
 import type { AttachedProtection, Candle, PositionSide } from '@tradehook/exchange';
 import { sizingFromSignal } from '@tradehook/risk';
 import { sizeEntry } from './sizing.ts';
-import { cancelProtection, details, newRow, planLegs, sendMarketLeg, type Execution } from './context.ts';
+import {
+  cancelProtection,
+  details,
+  newRow,
+  planLegs,
+  sendMarketLeg,
+  signalLegs,
+  type Execution,
+} from './context.ts';
 import { readDecisionState } from './decision-state.ts';
 import { atrLevels, averageTrueRange, LevelError, validateLevels, type ProtectionLevels } from './levels.ts';
 import {
@@ -56,7 +64,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
     ));
 
   const results: Record<string, unknown> = {};
-  let rows = await findOrdersBySignal(x.pool, job.signalId);
+  let rows = await signalLegs(x);
   // Leverage (only when it changes: cached per process) goes out alongside the state read, not after it.
   const leverageSet = applyLeverage(x, symbol, leverage, hedge ? side : null);
   leverageSet.catch(() => undefined); // awaited below; a failure before that must not go unhandled

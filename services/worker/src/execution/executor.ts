@@ -4,7 +4,7 @@
  * deciding again from a position that its own earlier attempt created.
  */
 import type { OrderJob } from '@tradehook/contracts';
-import type { pg } from '@tradehook/db';
+import type { OrderRow, pg } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
 import { CandleCache } from './candles.ts';
@@ -34,9 +34,15 @@ export class OrderExecutor {
     return { pool, deferredPool, config, candles, job, account, log, limitEntries };
   }
 
-  async execute(job: OrderJob, account: AccountContext, log: Logger): Promise<ExecutionOutcome> {
+  /** `legs`: the signal's order rows as this job read them when it started (read again when absent). */
+  async execute(
+    job: OrderJob,
+    account: AccountContext,
+    log: Logger,
+    legs?: OrderRow[],
+  ): Promise<ExecutionOutcome> {
     await account.adapter.loadMarkets();
-    const x = this.execution(job, account, log);
+    const x = { ...this.execution(job, account, log), legs };
     const action = job.signal.action;
     if (action === 'close_all') return closeAll(x);
     if (action === 'close_long') return closeSide(x, 'long');

@@ -9,6 +9,7 @@ import {
   newRow,
   planLegs,
   sendMarketLeg,
+  signalLegs,
   type Execution,
 } from './context.ts';
 import { planClose } from './close-part.ts';
@@ -24,7 +25,7 @@ export async function closeSide(x: Execution, side: PositionSide): Promise<Execu
   const exitId = clientOrderId(job.signalId, 'exit');
   // A part (quantity / close_pct): the rest stays open and keeps its protection, resized.
   const part = closePartOf(job.signal);
-  let rows = await findOrdersBySignal(x.pool, job.signalId);
+  let rows = await signalLegs(x);
   let trace: unknown;
   let note: string | undefined;
   let restingCanceled: string[] = [];

@@ -22,6 +22,7 @@ import {
   type FundingCursor,
   type OrderInfo,
   type TradeCursor,
+  type TradeInfo,
 } from '@tradehook/exchange';
 import { toFills } from './fill-fees.ts';
 import { followTakeProfit } from './after-take-profit.ts';
@@ -194,6 +195,34 @@ export class FillSync {
     await saveSyncCursor(pool, exchange, accountId, '*', 'funding', { cursor, checkedAt: now });
     if (inserted > 0) this.deps.logger.info('funding synced', { accountId, inserted });
     return inserted;
+  }
+
+  /**
+   * Fills of the market legs our jobs send (entry, exit, flip, flatten) as the stream pushed them
+   * (docs/decisions/0028-fills-from-the-stream.md): stored at once, the same rows the REST history makes
+   * (unique per symbol and trade id), so the daily loss counts a close within a round trip of its fill and no
+   * trade read follows an execution. Everything else — our SL/TP that fired, a liquidation, a manual trade — is
+   * read by REST from onStreamOrderDone: that read finds them new, which is what cancels orphans. A fill that
+   * cannot be stored now (a fee in another asset not valued yet, PostgreSQL away) is left to the periodic round.
+   */
+  async onStreamTrades(account: AccountContext, trades: TradeInfo[]): Promise<number> {
+    const ours = trades.filter((t) => {
+      const leg = OUR_CLIENT_ID.exec(t.clientOrderId ?? '')?.[2];
+      return leg !== undefined && !PROTECTIVE_TAGS.includes(leg);
+    });
+    if (ours.length === 0) return 0;
+    const { exchange, pool } = this.deps;
+    const accountId = account.settings.accountId;
+    try {
+      const fills = await toFills(account, ours);
+      return await (this.deps.recordFills ?? insertFills)(pool, exchange, accountId, fills);
+    } catch (err) {
+      this.deps.logger.debug('stream fills not stored; the periodic sync reads them', {
+        accountId,
+        error: exchangeErrorMessage(err),
+      });
+      return 0;
+    }
   }
 
   /** Exchange time moved away from ours (-1021 / 50102): re-sync the venue's shared clock and retry once. */

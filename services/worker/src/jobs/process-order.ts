@@ -236,7 +236,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
 
     let outcome: ExecutionOutcome;
     try {
-      outcome = await deps.executor.execute(data, account, log);
+      outcome = await deps.executor.execute(data, account, log, legs);
     } catch (err) {
       if (err instanceof ExecutionRejected || err instanceof LevelError) {
         outcome = failed(data, err.message);
