@@ -246,6 +246,50 @@ describe.each(['binance', 'okx'] as const)('%s live state', (exchange) => {
     expect(rows[rows.length - 1]!.realized_pnl).toBeGreaterThan(0);
   });
 
+  it('the entry is settled from its pushed fill (OKX: and its attached SL/TP from the algo push): no look-up after the placement', async () => {
+    // An account of its own: the lagging-stream test's delayed events may still be on their way to `acct`.
+    const b = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const ctx = (await services.get(exchange)!.registry.get(b.accountId))!;
+    await ctx.prepare();
+    await until(() => ctx.liveStateUnusable(4000, 300) === null);
+    const px = ((await (await fetch(`${sim.url}/_sim/prices`)).json()) as { prices: Record<string, number> })
+      .prices['BTCUSDT']!;
+    const from = performance.timeOrigin + performance.now();
+    const job = await approvedSignal(pool, b, {
+      action: 'long',
+      symbol: BTC,
+      quantity: 0.004,
+      stop_loss: Math.round(px * 0.9),
+      take_profit: Math.round(px * 1.1),
+    });
+    const out = await run(job);
+    expect(out.status, out.reason ?? '').toBe('executed');
+    const lookUps = sim.requestLog.filter(
+      (r) =>
+        r.apiKey === b.apiKey &&
+        r.at >= from &&
+        r.method === 'GET' &&
+        ['/fapi/v1/order', '/fapi/v1/algoOrder', '/api/v5/trade/order', '/api/v5/trade/order-algo'].includes(
+          r.path,
+        ),
+    );
+    expect(lookUps).toEqual([]);
+    const { rows } = await pool.query<{ leg: string; status: string; average_price: number | null }>(
+      `SELECT leg, status, average_price::float8 AS average_price FROM orders WHERE signal_id = $1 ORDER BY leg`,
+      [job.signalId],
+    );
+    expect(rows.map((r) => [r.leg, r.status])).toEqual([
+      ['entry', 'filled'],
+      ['stop_loss', 'open'],
+      ['take_profit', 'open'],
+    ]);
+    expect(rows[0]!.average_price).toBeGreaterThan(0);
+    await sleep(400);
+    expect((await run(await approvedSignal(pool, b, { action: 'close_long', symbol: BTC }))).status).toBe(
+      'executed',
+    );
+  });
+
   it('an SL hit arrives from the stream: fill rows and the cancelled sibling without any fill polling', async () => {
     // FILL_SYNC_INTERVAL_MS is 0 here and nothing calls syncAll: only the stream event can do this.
     const a = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });

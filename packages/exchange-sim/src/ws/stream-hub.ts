@@ -24,6 +24,8 @@ export interface StreamConnection {
   sent: number;
   /** What the connection is subscribed to (stream names, OKX channels), kept by the dialect. */
   subscriptions: string[];
+  /** Events held by a delay, in the order they were sent (see StreamHub.send). */
+  held?: Array<{ at: number; text: string }>;
 }
 
 /** Where a delay or a drop applies: a venue, optionally one account's private connections. */
@@ -131,18 +133,24 @@ export class StreamHub {
 
   /**
    * Sends one event (JSON unless a string). The payload is serialised by the caller at the moment of the
-   * change, so a delay postpones delivery but never changes what is delivered; equal delays keep the order.
+   * change, so a delay postpones delivery but never changes what is delivered. A connection is one ordered
+   * stream (a WebSocket over TCP): an event never overtakes one sent before it, even when the delay is
+   * lowered or lifted meanwhile — it waits behind the held ones.
    */
   send(conn: StreamConnection, payload: unknown): void {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
-    const deliver = () => {
-      if (conn.ws.readyState !== WebSocket.OPEN) return;
-      conn.ws.send(text);
-      conn.sent += 1;
-    };
     const ms = this.delayFor(conn);
-    if (ms > 0) setTimeout(deliver, ms).unref();
-    else deliver();
+    const held = (conn.held ??= []);
+    if (ms <= 0 && held.length === 0) return deliver(conn, text);
+    const at = Math.max(Date.now() + ms, held[held.length - 1]?.at ?? 0);
+    held.push({ at, text });
+    if (held.length === 1) this.releaseHeld(conn);
+  }
+
+  private releaseHeld(conn: StreamConnection): void {
+    const held = conn.held ?? [];
+    while (held.length > 0 && held[0]!.at <= Date.now()) deliver(conn, held.shift()!.text);
+    if (held.length > 0) setTimeout(() => this.releaseHeld(conn), held[0]!.at - Date.now()).unref();
   }
 
   /** Answers a request at once (subscription acks, login replies, pong): never delayed. */
@@ -210,4 +218,10 @@ export class StreamHub {
     this.drop({});
     this.wss.close();
   }
+}
+
+function deliver(conn: StreamConnection, text: string): void {
+  if (conn.ws.readyState !== WebSocket.OPEN) return;
+  conn.ws.send(text);
+  conn.sent += 1;
 }

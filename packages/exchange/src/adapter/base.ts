@@ -44,6 +44,22 @@ export interface KeyPermissions {
  * protected hooks below. Amounts are BASE currency at this boundary; OKX contracts are converted here and
  * nowhere else.
  */
+/** What the adapter asks of an account's order stream (live/account-state.ts). */
+export interface OrderStream {
+  /**
+   * The plain order with this client id as the stream pushed it leaving the book (filled, cancelled…), waiting
+   * up to `waitMs` for the push; undefined when the stream is not live or nothing came.
+   */
+  settledOrder(clientOrderId: string, waitMs: number): Promise<OrderInfo | undefined>;
+}
+
+/**
+ * How long a placement answer that shows no fill waits for the fill's push: the exchange pushes it when the
+ * order matches, before or just after it answers; a REST look-up is one round trip, so waiting longer than a
+ * few round trips for a push that may not come would only be slower.
+ */
+const STREAM_SETTLE_WAIT_MS = 150;
+
 export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   abstract readonly exchange: Exchange;
   /** Entry orders can carry their SL/TP in the same request (OKX attachAlgoOrds). */
@@ -60,6 +76,12 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
    */
   abstract readonly reconcileSpacingMs: number;
   readonly client: CcxtClient;
+  /**
+   * The account's live order stream (live/account-state.ts registers itself): a market order the placement
+   * answer does not show settled (OKX answers with ids only) is settled from its pushed fill, one REST look-up
+   * fewer; absent, or no push in time, the look-up runs.
+   */
+  orderStream: OrderStream | undefined;
   private readonly venueKey: string;
   private marketsReady: Promise<void> | undefined;
   private readonly landingMs: number;
@@ -292,7 +314,11 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
     );
     let order = this.toOrderInfo(created, false);
     // OKX answers a placement with ids only; Binance RESULT normally carries the fill.
-    if (!isSettled(order)) order = await this.settleMarketOrder(req.symbol, req.clientOrderId);
+    if (!isSettled(order)) {
+      const pushed = await this.orderStream?.settledOrder(req.clientOrderId, STREAM_SETTLE_WAIT_MS);
+      order =
+        pushed && isSettled(pushed) ? pushed : await this.settleMarketOrder(req.symbol, req.clientOrderId);
+    }
     return { ...order, clientOrderId: order.clientOrderId ?? req.clientOrderId };
   }
 
@@ -413,6 +439,11 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
 
   /** The protection booked with an entry (`attached.clientOrderId`); empty where the venue has none. */
   async findAttachedProtection(_symbol: string, _clientOrderId: string): Promise<OrderInfo[]> {
+    return [];
+  }
+
+  /** The legs of an attached protection order as ccxt parsed it (REST or a push); empty where the venue has none. */
+  attachedLegsOf(_o: ccxt.Order, _symbol: string): OrderInfo[] {
     return [];
   }
 

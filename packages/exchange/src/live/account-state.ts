@@ -123,6 +123,11 @@ export class LiveAccountState {
   private readonly onOrderPartFill: ((order: OrderInfo) => void) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
+  /** Plain orders pushed leaving the book, by client id (bounded), and who waits for one (settledOrder). */
+  private readonly settled = new Map<string, OrderInfo>();
+  private readonly settleWaiters = new Map<string, Array<(o: OrderInfo) => void>>();
+  /** The raw pushed conditional orders by client id (OKX attached protection is read from the raw legs). */
+  private readonly conditionalRaw = new Map<string, ccxt.Order>();
 
   constructor(opts: LiveAccountStateOptions) {
     this.adapter = opts.adapter;
@@ -136,6 +141,8 @@ export class LiveAccountState {
     this.onOrderPartFill = opts.onOrderPartFill;
     const pro = asProClient(this.client);
     this.pro = pro;
+    // The adapter settles its market orders from this stream's pushes (CcxtExchangeAdapter.orderStream).
+    opts.adapter.orderStream = this;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
     this.watches = [
       {
@@ -289,6 +296,9 @@ export class LiveAccountState {
         // Per symbol: the orders of the symbols not read stay as the stream last said.
         const kept = symbols ? [...this.ordersById.values()].filter((o) => !symbols.has(o.symbol)) : [];
         this.ordersById = new Map([...kept, ...orders].map((o) => [orderKey(o), o]));
+        // A pushed conditional order the snapshot no longer lists left while the stream was not looking.
+        for (const [cid, raw] of this.conditionalRaw)
+          if (!this.ordersById.has(`c:${String(raw.id)}`)) this.conditionalRaw.delete(cid);
         for (const again of this.replay) again();
         this.lastReconcileAt = startedAt;
         // A reconnect is healed only if the connections were open before the snapshot was taken.
@@ -356,9 +366,46 @@ export class LiveAccountState {
     }
   }
 
+  /** See OrderStream.settledOrder (adapter/base.ts). */
+  settledOrder(clientOrderId: string, waitMs: number): Promise<OrderInfo | undefined> {
+    if (!this.freshness().streaming) return Promise.resolve(undefined);
+    const known = this.settled.get(clientOrderId);
+    if (known) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const list = this.settleWaiters.get(clientOrderId) ?? [];
+      const done = (o: OrderInfo | undefined) => {
+        clearTimeout(timer);
+        const rest = (this.settleWaiters.get(clientOrderId) ?? []).filter((w) => w !== done);
+        if (rest.length) this.settleWaiters.set(clientOrderId, rest);
+        else this.settleWaiters.delete(clientOrderId);
+        resolve(o);
+      };
+      const timer = setTimeout(() => done(undefined), waitMs);
+      list.push(done);
+      this.settleWaiters.set(clientOrderId, list);
+    });
+  }
+
+  /** An open conditional order with this client id as pushed, raw (ccxt's order with the exchange's `info`). */
+  pushedConditional(clientOrderId: string): ccxt.Order | undefined {
+    return this.freshness().streaming ? this.conditionalRaw.get(clientOrderId) : undefined;
+  }
+
+  private noteSettled(o: OrderInfo): void {
+    if (!o.clientOrderId) return;
+    this.settled.set(o.clientOrderId, o);
+    if (this.settled.size > 1000) this.settled.delete(this.settled.keys().next().value!);
+    for (const w of this.settleWaiters.get(o.clientOrderId) ?? []) w(o);
+  }
+
   private applyOrders(result: unknown, fromAlgoChannel: boolean): void {
     for (const raw of result as ccxt.Order[]) {
       const o = toOrder(this.adapter, raw, fromAlgoChannel);
+      if (o.conditional && o.clientOrderId) {
+        if (isOpenStatus(o.status)) this.conditionalRaw.set(o.clientOrderId, raw);
+        else this.conditionalRaw.delete(o.clientOrderId);
+      }
+      if (!o.conditional && !isOpenStatus(o.status)) this.noteSettled(o);
       if (isOpenStatus(o.status)) {
         const before = this.ordersById.get(orderKey(o))?.filled ?? 0;
         this.ordersById.set(orderKey(o), o);

@@ -255,9 +255,15 @@ async function recordAttached(x: Execution, attached: Attached): Promise<Map<Pro
   const { adapter } = x.account;
   const symbol = x.job.signal.symbol;
   const placed = new Map<ProtectionKind, Placed>();
+  // Pushed on the algo channel when OKX booked it (at the fill, before the entry is known settled): no look-up.
+  const pushed = x.account.live?.pushedConditional(attached.request.clientOrderId);
   for (let look = 0; look < 4 && placed.size < attached.rows.length; look++) {
     if (look > 0) await new Promise((r) => setTimeout(r, 100 * look));
-    for (const leg of await adapter.findAttachedProtection(symbol, attached.request.clientOrderId)) {
+    const legs =
+      look === 0 && pushed
+        ? adapter.attachedLegsOf(pushed, symbol)
+        : await adapter.findAttachedProtection(symbol, attached.request.clientOrderId);
+    for (const leg of legs) {
       const kind: ProtectionKind = leg.type === 'take_profit' ? 'take_profit' : 'stop_loss';
       const row = attached.rows.find((r) => r.leg === kind);
       if (!row || placed.has(kind)) continue;

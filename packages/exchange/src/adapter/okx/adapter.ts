@@ -90,6 +90,12 @@ export class OkxAdapter extends CcxtExchangeAdapter {
    * The algo order OKX booked from an entry's attachAlgoOrds (GET /trade/order-algo?algoClOrdId=), split into
    * its stop-loss and take-profit legs; empty while the entry has not filled (OKX books it only then).
    */
+  override attachedLegsOf(o: ccxt.Order, symbol: string): OrderInfo[] {
+    return attachedLegs(this.toOrderInfo(o, true), (o.info ?? {}) as Dict, (v) =>
+      this.readablePrice(symbol, v),
+    );
+  }
+
   override async findAttachedProtection(symbol: string, clientOrderId: string): Promise<OrderInfo[]> {
     try {
       const o = await this.client.fetchOrder(undefined as unknown as string, symbol, {
@@ -97,9 +103,7 @@ export class OkxAdapter extends CcxtExchangeAdapter {
         trigger: true,
       });
       if (!o || o.id === undefined || o.id === null) return [];
-      return attachedLegs(this.toOrderInfo(o, true), (o.info ?? {}) as Dict, (v) =>
-        this.readablePrice(symbol, v),
-      );
+      return this.attachedLegsOf(o, symbol);
     } catch (err) {
       if (err instanceof ccxt.OrderNotFound) return [];
       throw err;
