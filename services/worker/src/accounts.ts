@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Exchange } from '@tradehook/contracts';
 import { CredentialsOpener, credentialsAad } from '@tradehook/credentials';
-import { findAccount, listAccounts, openOrderSymbols, type AccountRecord, type pg } from '@tradehook/db';
+import {
+  findAccount,
+  listAccounts,
+  openOrderSymbols,
+  tradedSymbolsByAccount,
+  type AccountRecord,
+  type pg,
+} from '@tradehook/db';
 import {
   createExchangeAdapter,
   LiveAccountState,
@@ -15,6 +22,9 @@ import {
   type PriceFeed,
   type TradeInfo,
 } from '@tradehook/exchange';
+
+/** How far back the symbols the price feed follows from the start are taken (startStreams). */
+const TRACK_TRADED_DAYS = 30;
 
 /** The account settings execution needs (never the credentials). */
 export interface AccountSettings {
@@ -316,6 +326,14 @@ export class AccountRegistry {
    */
   async startStreams(concurrency: number, stopped: () => boolean = () => false): Promise<number> {
     const contexts = [...this.cache.values()];
+    // The price feed follows what the accounts traded lately, so their first alert after a restart finds a
+    // streamed price instead of reading one (a symbol never traded is followed from its first alert).
+    const since = new Date(Date.now() - TRACK_TRADED_DAYS * 86_400_000);
+    const traded = await tradedSymbolsByAccount(this.pool, this.options.exchange, since).catch(
+      () => new Map<string, string[]>(),
+    );
+    for (const ctx of contexts)
+      for (const symbol of traded.get(ctx.settings.accountId) ?? []) ctx.prices?.watch(symbol);
     let next = 0;
     let started = 0;
     const lane = async () => {

@@ -724,6 +724,37 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     }
   });
 
+  it('after a restart the price feed follows the symbols the accounts traded, before their first alert', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
+    const ownPrefix = testQueuePrefix();
+    const queue = createQueue(ordersQueueName(exchange), redis, ownPrefix);
+    const ETH = 'ETH/USDT:USDT';
+    try {
+      const first = await startService(exchange, ownPrefix);
+      try {
+        const job = await approvedSignal(pool, acct, { action: 'long', symbol: ETH, quantity: 0.05 });
+        await enqueueOrder(queue, job);
+        expect((await waitForSignal(pool, job.signalId)).status).toBe('executed');
+      } finally {
+        await first.stop(); // its price feeds stop with it
+      }
+      const again = await startService(exchange, ownPrefix);
+      try {
+        await again.prewarmed();
+        const ctx = again.registry.cached(acct.accountId)!;
+        // latest() only reads (livePrice would start following the symbol itself).
+        await expect
+          .poll(() => ctx.prices?.latest(ETH, 5_000)?.price, { timeout: 10_000 })
+          .toBeGreaterThan(0);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await queue.close();
+      await deleteRedisPrefix(ownPrefix);
+    }
+  });
+
   /** The exchange's own refusal of the next `count` conditional orders (Binance -2021, OKX 51280). */
   const refuseConditionals = (count: number) =>
     simControl(sim.url, 'faults', {

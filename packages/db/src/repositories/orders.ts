@@ -354,6 +354,21 @@ export async function tradedSymbols(
   return rows.map((r) => r.symbol);
 }
 
+/** tradedSymbols for every account of the exchange at once (the worker's price feed follows them at start). */
+export async function tradedSymbolsByAccount(
+  db: Queryable,
+  exchange: Exchange,
+  since: Date,
+): Promise<Map<string, string[]>> {
+  const { rows } = await db.query<{ account_id: string; symbols: string[] }>(
+    `SELECT account_id, array_agg(DISTINCT symbol ORDER BY symbol) AS symbols FROM orders
+      WHERE exchange = $1::"Exchange" AND (created_at >= $2 OR status = 'open')
+      GROUP BY account_id`,
+    [exchange, since],
+  );
+  return new Map(rows.map((r) => [r.account_id, r.symbols]));
+}
+
 /**
  * Symbols with an order of ours that may be on the exchange (open, or sent without a known outcome): where the
  * live state's snapshot reads open orders (packages/exchange/src/live/account-state.ts).
