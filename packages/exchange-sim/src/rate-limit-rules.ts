@@ -75,6 +75,7 @@ export const BINANCE_WEIGHT: Record<string, Weight> = {
   'GET /fapi/v2/positionRisk': 5,
   'GET /fapi/v3/positionRisk': 5,
   'GET /fapi/v1/positionSide/dual': 30,
+  'GET /fapi/v1/accountConfig': 5,
   'GET /fapi/v1/userTrades': 5,
   'GET /fapi/v1/income': 30,
   'GET /fapi/v1/commissionRate': 20,

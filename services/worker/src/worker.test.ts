@@ -686,7 +686,7 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     });
     const positionModeReads = await countRequests(
       exchange,
-      exchange === 'binance' ? 'positionSide/dual' : 'account/config',
+      exchange === 'binance' ? 'accountConfig' : 'account/config',
     );
     const bracketReads = await countRequests(exchange, 'leverageBracket');
     const candleReads = await countRequests(exchange, exchange === 'binance' ? '/klines' : '/candles');

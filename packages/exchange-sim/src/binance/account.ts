@@ -229,6 +229,20 @@ export const ACCOUNT_ROUTES: Route[] = [
   route(['GET /fapi/v1/positionSide/dual'], ({ acct }) =>
     reply({ dualSidePosition: acct.positionMode === 'hedge' }),
   ),
+  // "Futures Account Configuration (USER_DATA)", GET /fapi/v1/accountConfig (developers.binance.com,
+  // derivatives/usds-margined-futures/account/rest-api/Account-Config): the response example's fields.
+  route(['GET /fapi/v1/accountConfig'], ({ acct }) =>
+    reply({
+      feeTier: 0,
+      canTrade: acct.permissions.includes('futures'),
+      canDeposit: true,
+      canWithdraw: acct.permissions.includes('withdrawals'),
+      dualSidePosition: acct.positionMode === 'hedge',
+      updateTime: 0,
+      multiAssetsMargin: false,
+      tradeGroupId: -1,
+    }),
+  ),
   route(['POST /fapi/v1/positionSide/dual'], ({ engine, p, acct }) => {
     const want = need(p, 'dualSidePosition').toLowerCase() === 'true' ? 'hedge' : 'oneway';
     if (acct.positionMode === want) err(-4059, 'No need to change position side.');

@@ -6,6 +6,7 @@ import type {
   LimitOrderRequest,
   MarketOrderRequest,
   PositionInfo,
+  PositionMode,
   TrailingStopRequest,
 } from '../../types.ts';
 import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
@@ -27,6 +28,17 @@ export class BinanceAdapter extends CcxtExchangeAdapter {
   // per account, all reconciles together take at most 480 a minute (a fifth), whatever the account count.
   readonly reconcileSpacingMs = 1_500;
   protected readonly recentTradesLimit = 1000;
+
+  /**
+   * From "Futures Account Configuration" (GET /fapi/v1/accountConfig, weight 5 in the USDⓈ-M docs), which
+   * carries `dualSidePosition` too: ccxt's fetchPositionMode reads GET /fapi/v1/positionSide/dual, weight 30 —
+   * read for every account at every worker start, that was most of the IP's minute with a hundred accounts.
+   */
+  override async fetchPositionMode(): Promise<PositionMode> {
+    const client = this.client as unknown as { fapiPrivateGetAccountConfig(p: Dict): Promise<Dict> };
+    const res = await client.fapiPrivateGetAccountConfig({});
+    return res['dualSidePosition'] === true ? 'hedge' : 'oneway';
+  }
 
   override async prepareAccount(): Promise<void> {
     await this.loadMarkets();
