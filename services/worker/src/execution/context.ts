@@ -55,7 +55,15 @@ export interface Execution {
    * exit starts from these instead of reading them again. Absent: read.
    */
   legs?: OrderRow[] | undefined;
+  /**
+   * The job's `executing` mark, written while the execution decides: a leg's send awaits it (sendMarketLeg,
+   * sendLimitLeg), so it commits before the durable sent_at that flushes it (decision 0027). Absent: written.
+   */
+  executing?: Promise<unknown> | undefined;
 }
+
+/** What the job read and started before handing the signal to the executor (see Execution). */
+export type JobStart = Pick<Execution, 'legs' | 'executing'>;
 
 /** The signal's order rows: as the job read them at its start, else from the database. */
 export function signalLegs(x: Execution): Promise<OrderRow[]> {
@@ -105,22 +113,30 @@ export function sendMarketLeg(
   attached?: AttachedProtection,
 ): Promise<LegResult> {
   const { adapter, settings } = x.account;
-  return x.account.ownOrder(
-    () =>
-      runLeg(x.pool, adapter, row, false, () =>
-        adapter.createMarketOrder({
-          symbol: row.symbol,
-          side: row.side as OrderSide,
-          amount: row.amount ?? 0,
-          clientOrderId: row.clientOrderId,
-          reduceOnly: row.reduceOnly,
-          positionSide: (row.positionSide as PositionSide | null) ?? null,
-          marginMode: settings.marginMode,
-          ...(attached ? { attached } : {}),
-        }),
-      ),
-    true,
+  return afterExecutingMark(x, () =>
+    x.account.ownOrder(
+      () =>
+        runLeg(x.pool, adapter, row, false, () =>
+          adapter.createMarketOrder({
+            symbol: row.symbol,
+            side: row.side as OrderSide,
+            amount: row.amount ?? 0,
+            clientOrderId: row.clientOrderId,
+            reduceOnly: row.reduceOnly,
+            positionSide: (row.positionSide as PositionSide | null) ?? null,
+            marginMode: settings.marginMode,
+            ...(attached ? { attached } : {}),
+          }),
+        ),
+      true,
+    ),
   );
+}
+
+/** Runs `send` once the job's `executing` mark is written (Execution.executing). */
+export async function afterExecutingMark<T>(x: Execution, send: () => Promise<T>): Promise<T> {
+  await x.executing;
+  return send();
 }
 
 /** Cancels orders; returns the ids cancelled. */

@@ -4,11 +4,11 @@
  * deciding again from a position that its own earlier attempt created.
  */
 import type { OrderJob } from '@tradehook/contracts';
-import type { OrderRow, pg } from '@tradehook/db';
+import type { pg } from '@tradehook/db';
 import type { Logger } from '@tradehook/logger';
 import type { AccountContext } from '../accounts.ts';
 import { CandleCache } from './candles.ts';
-import type { ExecConfig, Execution, LimitEntryScheduler } from './context.ts';
+import type { ExecConfig, Execution, JobStart, LimitEntryScheduler } from './context.ts';
 import { enter } from './entries.ts';
 import { closeAll, closeSide } from './exits.ts';
 import type { ExecutionOutcome } from './views.ts';
@@ -34,15 +34,15 @@ export class OrderExecutor {
     return { pool, deferredPool, config, candles, job, account, log, limitEntries };
   }
 
-  /** `legs`: the signal's order rows as this job read them when it started (read again when absent). */
+  /** `started`: what the job read and started before (its legs, its `executing` mark); see Execution. */
   async execute(
     job: OrderJob,
     account: AccountContext,
     log: Logger,
-    legs?: OrderRow[],
+    started: JobStart = {},
   ): Promise<ExecutionOutcome> {
     await account.adapter.loadMarkets();
-    const x = { ...this.execution(job, account, log), legs };
+    const x = { ...this.execution(job, account, log), ...started };
     const action = job.signal.action;
     if (action === 'close_all') return closeAll(x);
     if (action === 'close_long') return closeSide(x, 'long');

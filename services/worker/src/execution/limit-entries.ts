@@ -7,7 +7,7 @@
 import { cancelAfterSeconds, entryMayRest } from '@tradehook/contracts';
 import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
 import { OrderNotSettled, type OrderInfo, type OrderSide, type PositionSide } from '@tradehook/exchange';
-import { details, type Execution } from './context.ts';
+import { afterExecutingMark, details, type Execution } from './context.ts';
 import { protectEntry } from './entries.ts';
 import { orderStatusOf, runLeg, type LegResult } from './order-legs.ts';
 import { hasProtectionForm } from './protection.ts';
@@ -27,29 +27,31 @@ export function limitEntryPrice(x: Execution): number | undefined {
 function sendLimitLeg(x: Execution, row: OrderRow): Promise<LegResult> {
   const { adapter, settings } = x.account;
   const { signal } = x.job;
-  return x.account.ownOrder(
-    () =>
-      runLeg(
-        x.pool,
-        adapter,
-        row,
-        false,
-        () =>
-          adapter.createLimitOrder({
-            symbol: row.symbol,
-            side: row.side as OrderSide,
-            amount: row.amount ?? 0,
-            price: signal.limit_price!,
-            timeInForce: signal.time_in_force,
-            postOnly: signal.post_only === true,
-            clientOrderId: row.clientOrderId,
-            reduceOnly: false,
-            positionSide: (row.positionSide as PositionSide | null) ?? null,
-            marginMode: settings.marginMode,
-          }),
-        { rests: true },
-      ),
-    true,
+  return afterExecutingMark(x, () =>
+    x.account.ownOrder(
+      () =>
+        runLeg(
+          x.pool,
+          adapter,
+          row,
+          false,
+          () =>
+            adapter.createLimitOrder({
+              symbol: row.symbol,
+              side: row.side as OrderSide,
+              amount: row.amount ?? 0,
+              price: signal.limit_price!,
+              timeInForce: signal.time_in_force,
+              postOnly: signal.post_only === true,
+              clientOrderId: row.clientOrderId,
+              reduceOnly: false,
+              positionSide: (row.positionSide as PositionSide | null) ?? null,
+              marginMode: settings.marginMode,
+            }),
+          { rests: true },
+        ),
+      true,
+    ),
   );
 }
 

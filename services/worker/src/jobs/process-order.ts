@@ -155,6 +155,15 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // account read is only awaited once the gate has passed.
     const accountRead = deps.registry.get(data.signal.account_id);
     accountRead.catch(() => undefined); // awaited below; a job delayed at the gate drops it
+    const recheck = () => {
+      const read = recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+      read.catch(() => undefined); // awaited below, or dropped with a delayed job
+      return read;
+    };
+    // A fresh entry (no retry) is re-checked against the risk rules below in nearly every case: its reads
+    // (two rounds) start now, beside the signal's, instead of after them.
+    const early =
+      !isExitAction(data.signal.action) && (progress.retryAttempt ?? 0) === 0 ? recheck() : undefined;
     const [state, legs] = await Promise.all([
       loadSignalState(pool, data.signalId),
       findOrdersBySignal(pool, data.signalId),
@@ -174,12 +183,8 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // completion: it starts with the gate's query (one round trip fewer) and is asked again if the gate had to
     // fail a stuck predecessor first.
     const recheckNeeded = !isExitAction(data.signal.action) && nothingSentYet(state, progress, legs.length);
-    const recheck = () => {
-      const read = recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
-      read.catch(() => undefined); // awaited below, or dropped with a delayed job
-      return read;
-    };
-    let refusalRead = recheckNeeded ? recheck() : null;
+    // Started with the reads above when it will almost surely be needed (a fresh entry): dropped otherwise.
+    let refusalRead = recheckNeeded ? (early ?? recheck()) : null;
     for (;;) {
       const blockers = await findBlockingPredecessors(pool, state);
       const head = blockers[0];
@@ -220,11 +225,13 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
     }
 
-    const [, account] = await Promise.all([
-      markExecuting(deps.deferredPool ?? pool, data.signalId),
-      accountRead,
-    ]);
+    // The `executing` mark is written while the executor decides; the first leg's send waits for it
+    // (Execution.executing), and so does the signal's end below.
+    const executing = markExecuting(deps.deferredPool ?? pool, data.signalId);
+    executing.catch(() => undefined); // awaited by the first send or below
+    const account = await accountRead;
     if (!account) {
+      await executing;
       await finish(
         data,
         failed(data, `account ${data.signal.account_id} is not registered on ${config.EXCHANGE}`),
@@ -236,8 +243,9 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
 
     let outcome: ExecutionOutcome;
     try {
-      outcome = await deps.executor.execute(data, account, log, legs);
+      outcome = await deps.executor.execute(data, account, log, { legs, executing });
     } catch (err) {
+      await executing.catch(() => undefined); // before the retry's delay or the signal's end
       if (err instanceof ExecutionRejected || err instanceof LevelError) {
         outcome = failed(data, err.message);
       } else if (classifyExchangeError(err) === 'retryable') {
@@ -278,6 +286,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       }
     }
     if (gateNote) outcome.reason = outcome.reason ? `${outcome.reason}; ${gateNote}` : gateNote;
+    await executing; // a failed mark fails this attempt, as before the mark was concurrent
     await finish(data, outcome, log, state);
     return { status: outcome.status };
   };
