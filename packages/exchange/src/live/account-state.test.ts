@@ -146,6 +146,28 @@ describe.each(['binance', 'okx'] as const)('LiveAccountState on %s', (exchange) 
     await state.stop();
   });
 
+  it('a first snapshot that fails is retried until the state is known', async () => {
+    const { adapter } = await liveAccount(exchange);
+    // The first positions read answers 503 (the exchange busy a moment at the worker's start).
+    await simControl('POST', 'faults', {
+      exchange,
+      path: exchange === 'binance' ? 'positionRisk' : 'account/positions',
+      kind: 'http5xx',
+      status: 503,
+      count: 1,
+    });
+    const state = new LiveAccountState({ adapter, retryDelayMs: 100 });
+    try {
+      await expect(state.start()).rejects.toThrow();
+      expect(state.freshness().confirmedAt).toBeUndefined();
+      await waitFor(() => state.freshness().streaming, 8000);
+      expect(state.isFresh(2000)).toBe(true);
+    } finally {
+      await simControl('DELETE', 'faults');
+      await state.stop();
+    }
+  });
+
   it('a price feed per venue per process, shared, with a freshness bound', async () => {
     await simControl('POST', 'price', { symbol: 'ETH/USDT:USDT', price: 3000 });
     const feed = priceFeedFor({ exchange, testnet: true, apiUrl: sim.url });

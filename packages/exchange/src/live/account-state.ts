@@ -193,10 +193,15 @@ export class LiveAccountState {
       for (const w of this.watches) void this.follow(w);
       const until = Date.now() + START_SETTLE_TIMEOUT_MS;
       while (!this.stopped && !this.connectionsSettled() && Date.now() < until) await sleep(25);
-      await this.reconcile();
-      this.scheduleSlowReconcile();
-      this.startedUp = true;
-      if (this.needsReconcile) this.armRecovery();
+      try {
+        await this.reconcile();
+      } finally {
+        // A first snapshot that failed (REST unreachable a moment) is retried by the recovery timer, with
+        // backoff, until the state is known: start() reports the failure, the state still heals.
+        this.scheduleSlowReconcile();
+        this.startedUp = true;
+        if (this.needsReconcile) this.armRecovery();
+      }
     })();
     return this.started;
   }
