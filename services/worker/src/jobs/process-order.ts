@@ -160,10 +160,6 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       read.catch(() => undefined); // awaited below, or dropped with a delayed job
       return read;
     };
-    // A fresh entry (no retry) is re-checked against the risk rules below in nearly every case: its reads
-    // (two rounds) start now, beside the signal's, instead of after them.
-    const early =
-      !isExitAction(data.signal.action) && (progress.retryAttempt ?? 0) === 0 ? recheck() : undefined;
     const [state, legs] = await Promise.all([
       loadSignalState(pool, data.signalId),
       findOrdersBySignal(pool, data.signalId),
@@ -183,8 +179,10 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // completion: it starts with the gate's query (one round trip fewer) and is asked again if the gate had to
     // fail a stuck predecessor first.
     const recheckNeeded = !isExitAction(data.signal.action) && nothingSentYet(state, progress, legs.length);
-    // Started with the reads above when it will almost surely be needed (a fresh entry): dropped otherwise.
-    let refusalRead = recheckNeeded ? (early ?? recheck()) : null;
+    // Beside the gate's query, not after it. Not together with the signal's reads above, which would save one
+    // more round trip but take up to four pooled connections per job at once (the pools of several workers
+    // and ingress processes share PostgreSQL's max_connections).
+    let refusalRead = recheckNeeded ? recheck() : null;
     for (;;) {
       const blockers = await findBlockingPredecessors(pool, state);
       const head = blockers[0];
