@@ -155,11 +155,6 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // account read is only awaited once the gate has passed.
     const accountRead = deps.registry.get(data.signal.account_id);
     accountRead.catch(() => undefined); // awaited below; a job delayed at the gate drops it
-    const recheck = () => {
-      const read = recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
-      read.catch(() => undefined); // awaited below, or dropped with a delayed job
-      return read;
-    };
     const [state, legs] = await Promise.all([
       loadSignalState(pool, data.signalId),
       findOrdersBySignal(pool, data.signalId),
@@ -179,6 +174,11 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // completion: it starts with the gate's query (one round trip fewer) and is asked again if the gate had to
     // fail a stuck predecessor first.
     const recheckNeeded = !isExitAction(data.signal.action) && nothingSentYet(state, progress, legs.length);
+    const recheck = () => {
+      const read = recheckEntry(pool, data.signal, deps.riskDefaults, Date.now());
+      read.catch(() => undefined); // awaited below, or dropped with a delayed job
+      return read;
+    };
     // Beside the gate's query, not after it. Not together with the signal's reads above, which would save one
     // more round trip but take up to four pooled connections per job at once (the pools of several workers
     // and ingress processes share PostgreSQL's max_connections).
