@@ -19,7 +19,10 @@ export const workerEnvSchema = baseEnvSchema.extend({
   BINANCE_API_URL: optionalUrl,
   OKX_API_URL: optionalUrl,
   /** Jobs processed at once per process. */
-  WORKER_CONCURRENCY: intFromEnv(1, 256).default(8),
+  // Jobs wait on the exchange far longer than they use the CPU or a database connection: a Binance entry holds
+  // its slot through the entry and its SL and TP (two more requests). With 8, a burst of 100 alerts queued for
+  // slots (bench/wire.md); the database pools below stay bounded whatever this is.
+  WORKER_CONCURRENCY: intFromEnv(1, 256).default(16),
   /** BullMQ lock and stalled check: how soon a crashed worker's job is picked up again. */
   WORKER_LOCK_DURATION_MS: intFromEnv(1_000, 600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(1_000, 600_000).default(30_000),

@@ -67,13 +67,15 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       level: config.LOG_LEVEL,
       logDir: config.LOG_DIR || undefined,
     });
+  // PostgreSQL connections per worker process: at most 10 + 5 whatever WORKER_CONCURRENCY is (a job holds one
+  // only for a statement), so replicas can be added without reaching max_connections (100 by default).
   const pool: pg.Pool = createPgPool(config.DATABASE_URL, {
-    max: Math.max(4, config.WORKER_CONCURRENCY + 2),
+    max: clamp(config.WORKER_CONCURRENCY + 2, 4, 10),
     onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
   // Writes that a durable commit always follows before an order leaves (docs/decisions/0027-deferred-commits.md).
   const deferredPool: pg.Pool = createPgPool(config.DATABASE_URL, {
-    max: Math.max(2, Math.ceil(config.WORKER_CONCURRENCY / 2)),
+    max: clamp(Math.ceil(config.WORKER_CONCURRENCY / 2), 2, 5),
     commit: 'deferred',
     onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
@@ -336,4 +338,8 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       logger.info('worker stopped', { clean });
     },
   };
+}
+
+function clamp(n: number, min: number, max: number): number {
+  return Math.min(max, Math.max(min, n));
 }
