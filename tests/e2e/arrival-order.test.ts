@@ -21,7 +21,12 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  h = await E2EHarness.start({ workers: { binance: 2, okx: 2 }, env: { FILL_SYNC_INTERVAL_MS: '0' } });
+  h = await E2EHarness.start({
+    workers: { binance: 2, okx: 2 },
+    // Seven service processes here, and another test file's beside them, share one PostgreSQL with 100
+    // connections: four workers at their default pools (10 + 5 each) would take most of it.
+    env: { FILL_SYNC_INTERVAL_MS: '0', WORKER_PG_POOL_MAX: '6' },
+  });
   const port = await freePort();
   await h.startService('ingress', { PORT: String(port), HOST: '127.0.0.1' }, 'ingress-2');
   secondIngress = `http://127.0.0.1:${port}`;

@@ -18,11 +18,18 @@ export const workerEnvSchema = baseEnvSchema.extend({
   /** Base-URL overrides (simulator, regional host); applied after demo/sandbox switches. */
   BINANCE_API_URL: optionalUrl,
   OKX_API_URL: optionalUrl,
-  /** Jobs processed at once per process. */
-  // Jobs wait on the exchange far longer than they use the CPU or a database connection: a Binance entry holds
-  // its slot through the entry and its SL and TP (two more requests). With 8, a burst of 100 alerts queued for
-  // slots (bench/wire.md); the database pools below stay bounded whatever this is.
+  /**
+   * Jobs processed at once per process. Jobs wait on the exchange far longer than they use the CPU or a database
+   * connection: a Binance entry holds its slot through the entry and its SL and TP (two more requests); with 8,
+   * a burst of 100 alerts queued for slots (bench/wire.md).
+   */
   WORKER_CONCURRENCY: intFromEnv(1, 256).default(16),
+  /**
+   * PostgreSQL connections of the worker's main pool (the deferred-commit pool has half as many): the cap per
+   * process whatever WORKER_CONCURRENCY is. Every replica and ingress process counts against PostgreSQL's
+   * max_connections (100 by default).
+   */
+  WORKER_PG_POOL_MAX: intFromEnv(2, 200).default(10),
   /** BullMQ lock and stalled check: how soon a crashed worker's job is picked up again. */
   WORKER_LOCK_DURATION_MS: intFromEnv(1_000, 600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: intFromEnv(1_000, 600_000).default(30_000),

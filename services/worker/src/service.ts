@@ -67,15 +67,18 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       level: config.LOG_LEVEL,
       logDir: config.LOG_DIR || undefined,
     });
-  // PostgreSQL connections per worker process: at most 10 + 5 whatever WORKER_CONCURRENCY is (a job holds one
-  // only for a statement), so replicas can be added without reaching max_connections (100 by default).
+  // PostgreSQL connections per worker process: WORKER_PG_POOL_MAX + half of it, whatever WORKER_CONCURRENCY is
+  // (a job holds one only for a statement); replicas and ingress processes share max_connections.
   const pool: pg.Pool = createPgPool(config.DATABASE_URL, {
-    max: clamp(config.WORKER_CONCURRENCY + 2, 4, 10),
+    max: Math.min(config.WORKER_CONCURRENCY + 2, config.WORKER_PG_POOL_MAX),
     onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
   // Writes that a durable commit always follows before an order leaves (docs/decisions/0027-deferred-commits.md).
   const deferredPool: pg.Pool = createPgPool(config.DATABASE_URL, {
-    max: clamp(Math.ceil(config.WORKER_CONCURRENCY / 2), 2, 5),
+    max: Math.max(
+      1,
+      Math.min(Math.ceil(config.WORKER_CONCURRENCY / 2), Math.ceil(config.WORKER_PG_POOL_MAX / 2)),
+    ),
     commit: 'deferred',
     onError: (err) => logger.error('postgres pool error', { error: err.message }),
   });
@@ -338,8 +341,4 @@ export function createWorkerService(deps: WorkerServiceDeps): WorkerService {
       logger.info('worker stopped', { clean });
     },
   };
-}
-
-function clamp(n: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, n));
 }
