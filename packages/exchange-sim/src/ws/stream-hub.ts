@@ -134,8 +134,8 @@ export class StreamHub {
   /**
    * Sends one event (JSON unless a string). The payload is serialised by the caller at the moment of the
    * change, so a delay postpones delivery but never changes what is delivered. A connection is one ordered
-   * stream (a WebSocket over TCP): an event never overtakes one sent before it, even when the delay is
-   * lowered or lifted meanwhile — it waits behind the held ones.
+   * stream (RFC 6455: a WebSocket's messages travel in order over one TCP connection): an event never overtakes
+   * one sent before it, even when the delay is lowered or lifted meanwhile — it waits behind the held ones.
    */
   send(conn: StreamConnection, payload: unknown): void {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);

@@ -38,12 +38,6 @@ export interface KeyPermissions {
   problems: string[];
 }
 
-/**
- * The one interface the worker uses for both exchanges (docs/decisions/0005-exchange-facts.md): the ccxt logic
- * both venues share. What differs per venue lives in the subclasses (adapter/binance/, adapter/okx/), in the
- * protected hooks below. Amounts are BASE currency at this boundary; OKX contracts are converted here and
- * nowhere else.
- */
 /** What the adapter asks of an account's order stream (live/account-state.ts). */
 export interface OrderStream {
   /**
@@ -60,6 +54,12 @@ export interface OrderStream {
  */
 const STREAM_SETTLE_WAIT_MS = 150;
 
+/**
+ * The one interface the worker uses for both exchanges (docs/decisions/0005-exchange-facts.md): the ccxt logic
+ * both venues share. What differs per venue lives in the subclasses (adapter/binance/, adapter/okx/), in the
+ * protected hooks below. Amounts are BASE currency at this boundary; OKX contracts are converted here and
+ * nowhere else.
+ */
 export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   abstract readonly exchange: Exchange;
   /** Entry orders can carry their SL/TP in the same request (OKX attachAlgoOrds). */
@@ -440,6 +440,14 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
   /** The protection booked with an entry (`attached.clientOrderId`); empty where the venue has none. */
   async findAttachedProtection(_symbol: string, _clientOrderId: string): Promise<OrderInfo[]> {
     return [];
+  }
+
+  /**
+   * A fill as ccxt pro pushed it (`watchMyTrades`), as the REST trade history would report it: both must make
+   * the same fills row. Venues override what their push says differently (live/stream-convert.ts).
+   */
+  fromPushedTrade(t: ccxt.Trade): TradeInfo {
+    return this.toTradeInfo(t, t.symbol ?? '');
   }
 
   /** The legs of an attached protection order as ccxt parsed it (REST or a push); empty where the venue has none. */

@@ -2,7 +2,6 @@
 import type * as ccxt from 'ccxt';
 import type { CcxtExchangeAdapter } from '../adapter.ts';
 import type { Balance, OrderInfo, PositionInfo, PositionSide, TradeInfo } from '../types.ts';
-import { toTradeInfo } from '../adapter/convert.ts';
 
 const num = (v: unknown): number | null => {
   const n = typeof v === 'string' ? Number(v) : v;
@@ -48,29 +47,14 @@ export function toOrder(adapter: CcxtExchangeAdapter, o: ccxt.Order, fromAlgoCha
 }
 
 /**
- * A pushed fill of ours (ccxt pro `watchMyTrades`), as the REST trade history would report it, so both land on
- * the same fills row (unique per symbol and trade id). What ccxt pro leaves in the raw event:
- * - Binance ORDER_TRADE_UPDATE (derivatives docs, "Event: Order Update"): trade id `t` (the REST userTrades
- *   `id`), client id `c`, realized profit `rp` (REST: `realizedPnl`), commission `n` in `N`, positive = paid.
- * - OKX order channel (docs-v5 "Order channel"): `tradeId`, `clOrdId`, `fillPnl`, and `fillFee` negative =
- *   charged. ccxt pro's orderToTrade copies `fillFee` as the fee's cost unchanged, while its REST parseTrade of
- *   fills-history negates it (ccxt/ts/src/pro/okx.ts, ts/src/okx.ts): the sign is taken from `fillFee` here.
- * Undefined for an event without a fill.
+ * A pushed fill (ccxt pro `watchMyTrades`) as the REST trade history would report it, so both land on the same
+ * fills row (unique per symbol and trade id); the venue's differences are its adapter's `fromPushedTrade`.
+ * Undefined for a market we do not trade or an event without a fill.
  */
 export function toStreamTrade(adapter: CcxtExchangeAdapter, t: ccxt.Trade): TradeInfo | undefined {
   if (!t.symbol || !adapter.client.markets?.[t.symbol] || t.id === undefined || t.id === '') return undefined;
-  const info = (t.info ?? {}) as Record<string, unknown>;
-  const base = toTradeInfo(adapter, t, t.symbol);
-  if (!(base.amount > 0)) return undefined;
-  if (adapter.exchange === 'okx') {
-    const fillFee = num(info['fillFee']);
-    return { ...base, fee: fillFee === null ? base.fee : -fillFee };
-  }
-  return {
-    ...base,
-    clientOrderId: base.clientOrderId ?? ((info['c'] as string | undefined) || null),
-    realizedPnl: num(info['rp']) ?? base.realizedPnl,
-  };
+  const trade = adapter.fromPushedTrade(t);
+  return trade.amount > 0 ? trade : undefined;
 }
 
 /** The USDT line of a pushed balance; fields the push lacks keep their previous value. */

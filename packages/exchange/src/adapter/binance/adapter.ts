@@ -7,6 +7,7 @@ import type {
   MarketOrderRequest,
   PositionInfo,
   PositionMode,
+  TradeInfo,
   TrailingStopRequest,
 } from '../../types.ts';
 import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
@@ -38,6 +39,21 @@ export class BinanceAdapter extends CcxtExchangeAdapter {
     const client = this.client as unknown as { fapiPrivateGetAccountConfig(p: Dict): Promise<Dict> };
     const res = await client.fapiPrivateGetAccountConfig({});
     return res['dualSidePosition'] === true ? 'hedge' : 'oneway';
+  }
+
+  /**
+   * ORDER_TRADE_UPDATE (USDⓈ-M "Event: Order Update"), as ccxt pro leaves it in `info`: trade id `t` (the REST
+   * userTrades `id`), client id `c`, realized profit `rp` (REST: `realizedPnl`), commission `n` in `N`,
+   * positive = paid, as in REST.
+   */
+  override fromPushedTrade(t: ccxt.Trade): TradeInfo {
+    const base = super.fromPushedTrade(t);
+    const info = (t.info ?? {}) as Dict;
+    return {
+      ...base,
+      clientOrderId: base.clientOrderId ?? ((info['c'] as string | undefined) || null),
+      realizedPnl: num(info['rp']) ?? base.realizedPnl,
+    };
   }
 
   override async prepareAccount(): Promise<void> {

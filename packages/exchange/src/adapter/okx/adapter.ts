@@ -9,10 +9,11 @@ import type {
   MarketOrderRequest,
   OrderInfo,
   PositionSide,
+  TradeInfo,
   TrailingStopRequest,
 } from '../../types.ts';
 import { CcxtExchangeAdapter, type KeyPermissions } from '../base.ts';
-import type { Dict } from '../util.ts';
+import { num, type Dict } from '../util.ts';
 import { attachAlgoOrds, attachedLegs } from './attached.ts';
 
 /**
@@ -90,6 +91,17 @@ export class OkxAdapter extends CcxtExchangeAdapter {
    * The algo order OKX booked from an entry's attachAlgoOrds (GET /trade/order-algo?algoClOrdId=), split into
    * its stop-loss and take-profit legs; empty while the entry has not filled (OKX books it only then).
    */
+  /**
+   * The order channel's fill (docs-v5 "Order channel": `tradeId`, `clOrdId`, `fillPnl`, `fillFee` negative =
+   * charged). ccxt pro's orderToTrade copies `fillFee` as the fee's cost unchanged, while its REST parseTrade of
+   * fills-history negates it (ccxt ts/src/pro/okx.ts, ts/src/okx.ts): the sign is taken from `fillFee` here.
+   */
+  override fromPushedTrade(t: ccxt.Trade): TradeInfo {
+    const base = super.fromPushedTrade(t);
+    const fillFee = num(((t.info ?? {}) as Dict)['fillFee']);
+    return fillFee === null ? base : { ...base, fee: -fillFee };
+  }
+
   override attachedLegsOf(o: ccxt.Order, symbol: string): OrderInfo[] {
     return attachedLegs(this.toOrderInfo(o, true), (o.info ?? {}) as Dict, (v) =>
       this.readablePrice(symbol, v),
