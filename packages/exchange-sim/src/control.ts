@@ -330,6 +330,7 @@ export function handleControl(sim: ControlSim, req: SimRequest): Reply {
         method: body['method'] as string | undefined,
         path: body['path'] as string | undefined,
         path_regex: body['path_regex'] as string | undefined,
+        request_contains: body['request_contains'] as string | undefined,
         count: body['count'] === undefined ? 1 : Number(body['count']),
         kind: body['kind'] as FaultInput['kind'],
         latency_ms: body['latency_ms'] === undefined ? undefined : Number(body['latency_ms']),

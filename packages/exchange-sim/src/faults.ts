@@ -15,6 +15,8 @@ export interface FaultInput {
   path?: string | undefined;
   /** Explicit regex source (alternative to path). */
   path_regex?: string | undefined;
+  /** Substring of the request's query string or body (e.g. `STOP_MARKET`: only the stop of an SL/TP pair). */
+  request_contains?: string | undefined;
   count?: number | undefined;
   kind: FaultKind;
   latency_ms?: number | undefined;
@@ -73,13 +75,14 @@ export class Faults {
   }
 
   /** Consumes and returns the first fault matching this request, if any. */
-  take(exchange: Exchange, method: string, path: string): Fault | undefined {
+  take(exchange: Exchange, method: string, path: string, payload = ''): Fault | undefined {
     const f = this.list.find(
       (x) =>
         x.remaining > 0 &&
         (!x.exchange || x.exchange === exchange) &&
         (!x.method || x.method.toUpperCase() === method.toUpperCase()) &&
-        x.matcher(path),
+        x.matcher(path) &&
+        (x.request_contains === undefined || payload.includes(x.request_contains)),
     );
     if (!f) return undefined;
     f.remaining -= 1;

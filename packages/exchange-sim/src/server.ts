@@ -166,7 +166,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     if ('reply' in limited) return send(res, limited.reply);
     const counted = limited.headers;
     if (state.latencyMs > 0) await sleep(state.latencyMs);
-    const fault = state.faults.take(exchange, sreq.method, sreq.path);
+    const fault = state.faults.take(exchange, sreq.method, sreq.path, `${sreq.rawQuery}\n${sreq.body}`);
     if (fault?.kind === 'latency') await sleep(fault.latency_ms ?? 1000);
     if (fault?.kind === 'timeout') {
       // Never answer: the client times out. The socket is destroyed on close() or after 5 minutes.

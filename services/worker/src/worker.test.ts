@@ -797,6 +797,45 @@ describe.each(['binance', 'okx'] as const)('%s worker hot path', (exchange) => {
     }
   });
 
+  it('an add whose stop is refused flattens only the add: the earlier entry keeps its own SL and TP', async () => {
+    const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange, allowAdd: true });
+    const p = await price(ETH);
+    const levels = { stop_loss: Math.round(p * 0.95), take_profit: Math.round(p * 1.05) };
+    const first = await approvedSignal(pool, acct, { action: 'long', symbol: ETH, quantity: 0.1, ...levels });
+    const opened = await runSeparate(first);
+    expect(opened.status, opened.reason ?? '').toBe('executed');
+    const before = await simAccount(sim.url, acct);
+    expect(before.open_algo_orders).toHaveLength(2);
+    const add = await approvedSignal(pool, acct, { action: 'long', symbol: ETH, quantity: 0.05, ...levels });
+    // Only the add's stop is refused: its take-profit is placed, and must be the only leg cancelled.
+    await simControl(sim.url, 'faults', {
+      exchange,
+      path: exchange === 'binance' ? 'algoOrder' : 'order-algo',
+      method: 'POST',
+      request_contains: exchange === 'binance' ? 'type=STOP_MARKET' : 'slTriggerPx',
+      kind: 'error_code',
+      code: exchange === 'binance' ? -4045 : 51280,
+      msg:
+        exchange === 'binance'
+          ? 'Reach max stop order limit.'
+          : 'SL trigger price cannot be higher than the last price',
+    });
+    try {
+      const out = await runSeparate(add);
+      expect(out.status, out.reason ?? '').toBe('failed');
+      expect(out.reason).toMatch(/^unprotected → flattened: stop_loss not placed: /);
+      const state = await simAccount(sim.url, acct);
+      // The first entry's position and both of its legs are untouched: only the add was closed.
+      const open = (v: typeof state) => v.positions.filter((q) => q.qty !== 0).map((q) => q.qty);
+      expect(open(state)).toEqual(open(before));
+      expect(state.open_algo_orders).toEqual(before.open_algo_orders);
+      const legs = await orderRows(add.signalId);
+      expect(legs.find((r) => r.leg === 'take_profit')?.status).toBe('canceled');
+    } finally {
+      await simControl(sim.url, 'faults', {}, 'DELETE');
+    }
+  });
+
   it('a stop the market passed before the fill is placed at the alert’s distance from the fill instead', async () => {
     const acct = await createSimAccount(sim.url, pool, keys.publicKey, { exchange });
     const p = await price(ETH);

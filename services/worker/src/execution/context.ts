@@ -151,10 +151,15 @@ export async function cancelOrders(x: Execution, orders: OrderInfo[]): Promise<s
  * Cancels the open SL/TP orders protecting `side` of `symbol` (the position is gone or being closed). Read
  * from REST, after the order that mattered has left: an order placed a moment ago may not be on the stream.
  */
-export async function cancelProtection(x: Execution, symbol: string, side: PositionSide): Promise<string[]> {
+export async function cancelProtection(
+  x: Execution,
+  symbol: string,
+  side: PositionSide,
+  only: (o: OrderInfo) => boolean = () => true,
+): Promise<string[]> {
   const open = await x.account.adapter.fetchOpenOrders(symbol);
   return cancelOrders(
     x,
-    open.filter((o) => protects(o, symbol, side)),
+    open.filter((o) => protects(o, symbol, side) && only(o)),
   );
 }

@@ -395,7 +395,8 @@ export async function protectEntry(
 
 /**
  * Closes a just-opened entry (reduce-only market order on its own planned row and client id, so a retried
- * job never closes twice) and cancels whatever protection of it was placed.
+ * job never closes twice) and cancels whatever protection of it was placed — of it only, not of the position
+ * it was added to.
  */
 async function flatten(
   x: Execution,
@@ -422,7 +423,9 @@ async function flatten(
     x,
     rows.find((r) => r.clientOrderId === cid)!,
   );
-  const canceled = await cancelProtection(x, symbol, side);
+  // This entry's own legs only: on an add (allow_add) the earlier position stays open, protected by its own.
+  const own = new Set(rows.map((r) => r.clientOrderId));
+  const canceled = await cancelProtection(x, symbol, side, (o) => own.has(o.clientOrderId ?? ''));
   return orderView(info, { position_side: side, canceled_orders: canceled });
 }
 
