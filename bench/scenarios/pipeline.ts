@@ -32,6 +32,20 @@ const EXCHANGE = 'binance' as const;
 const SYMBOL = 'BTCUSDT';
 // Above the simulator's BTC minimum notional (100 USDT at 60,000).
 const QUANTITY = 0.002;
+/**
+ * The end-to-end series add to open positions, each entry with its own SL and TP, and Binance holds at most
+ * 10 open conditional orders per symbol (MAX_NUM_ALGO_ORDERS; the 6th add's stop is refused with -4045 and
+ * the add flattened): its alerts are spread over five symbols, each sized above its minimum notional at the
+ * simulator's default price, so no (account, symbol) receives more than MAX_ADDS_PER_SYMBOL entries.
+ */
+const E2E_QUANTITIES: Record<string, number> = {
+  BTCUSDT: QUANTITY,
+  ETHUSDT: 0.01,
+  SOLUSDT: 1,
+  XRPUSDT: 10,
+  DOGEUSDT: 50,
+};
+const MAX_ADDS_PER_SYMBOL = 5;
 
 interface Pipeline {
   env: BenchEnvironment;
@@ -97,14 +111,20 @@ async function stopWorkers(p: Pipeline): Promise<void> {
   p.workers = [];
 }
 
-function bodies(p: Pipeline, accounts: BenchAccount[], runId: string, actions: string[]): BodySpec {
+function bodies(
+  p: Pipeline,
+  accounts: BenchAccount[],
+  runId: string,
+  actions: string[],
+  quantities: Record<string, number> = { [SYMBOL]: QUANTITY },
+): BodySpec {
   return {
     exchange: EXCHANGE,
     accounts: accounts.map((a) => a.accountId),
-    symbols: [SYMBOL],
+    symbols: Object.keys(quantities),
     secret: p.env.webhookSecret,
     actions,
-    quantity: QUANTITY,
+    quantity: quantities,
     runId,
   };
 }
@@ -189,7 +209,7 @@ async function e2eSeries(
       url: p.ingress.webhookUrl,
       count,
       intervalMs: 1000 / rate,
-      bodies: bodies(p, accounts, runId, ['long']),
+      bodies: bodies(p, accounts, runId, ['long'], E2E_QUANTITIES),
     });
     acceptedCount = accepted(sent, `${rate} alerts/s`, notes);
     await waitForStatuses(p.env, runId, acceptedCount, TERMINAL, 60_000 + count * 200);
@@ -241,6 +261,12 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
   // is one entry order whatever order two alerts of one account arrive in. (Alternating long/close_long
   // turned alerts 1 s apart into no-ops whenever an overloaded ingress received them out of order.)
   const accounts = await addAccounts(p, sizes.e2eAccounts, 'e2e', { allowAdd: true });
+  const keys = accounts.length * Object.keys(E2E_QUANTITIES).length;
+  const addsPerKey = Math.ceil(sizes.e2eLightCount / keys) + Math.ceil(sizes.e2eCount / keys);
+  if (addsPerKey > MAX_ADDS_PER_SYMBOL)
+    throw new Error(
+      `e2e: up to ${addsPerKey} entries per (account, symbol) would exceed Binance's 10 open stop orders per symbol; lower BENCH_SCALE`,
+    );
   await startWorkers(p, 2, sizesWorkerConcurrency());
   p.log(`e2e: 2 workers started; warming ${accounts.length} accounts`);
   await warmAccounts(p, accounts, `${p.env.runId}-e2ew-`);
@@ -261,7 +287,7 @@ async function runE2e(p: Pipeline, sizes: Sizes): Promise<Outcome<StageFigures>>
     status: 'measured',
     command,
     notes: [
-      `Every alert is a \`long\` on BTCUSDT for one of ${accounts.length} accounts (allow_add on, ATR SL/TP on as by default); WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, EXCHANGE_RATE_LIMIT=${exchangeRateLimit()} (ccxt throttle; BENCH_EXCHANGE_RATE_LIMIT=true to turn on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
+      `Every alert is a \`long\` on one of ${Object.keys(E2E_QUANTITIES).join(', ')} (round-robin, at most ${addsPerKey} entries per symbol: Binance holds 10 open stop orders per symbol) for one of ${accounts.length} accounts (allow_add on, ATR SL/TP on as by default); WORKER_CONCURRENCY=${sizesWorkerConcurrency()}, EXCHANGE_RATE_LIMIT=${exchangeRateLimit()} (ccxt throttle; BENCH_EXCHANGE_RATE_LIMIT=true to turn on); LOG_LEVEL=${process.env.BENCH_LOG_LEVEL ?? 'info'}.`,
       ...notes,
     ],
     workers: p.workers.length,
