@@ -17,6 +17,11 @@ export interface MarketInfo {
   /** Minimum order notional in quote (Binance MIN_NOTIONAL); 0 where none. */
   minNotional: number;
   maxLeverage: number | undefined;
+  /**
+   * Open conditional orders (stop, take-profit, trailing) the exchange holds per symbol, when it caps them
+   * (Binance USDⓈ-M exchangeInfo filter MAX_NUM_ALGO_ORDERS); undefined where no cap is published.
+   */
+  maxOpenConditionalOrders: number | undefined;
 }
 
 export interface PositionInfo {

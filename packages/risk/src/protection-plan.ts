@@ -76,6 +76,11 @@ export function protectionFormsFromSignal(
   return forms;
 }
 
+/** The conditional orders (stop, each take-profit, trailing stop) an entry with these forms places. */
+export function conditionalLegCount(forms: ProtectionForms): number {
+  return (forms.stopLoss ? 1 : 0) + (forms.takeProfits?.length ?? 0) + (forms.trailing ? 1 : 0);
+}
+
 /** Do these forms need an ATR (so the worker loads candles)? */
 export function needsAtr(forms: ProtectionForms): boolean {
   const isAtr = (f: object | undefined) => f !== undefined && 'atr' in f;

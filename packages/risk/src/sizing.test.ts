@@ -119,8 +119,19 @@ describe('checkPostSizingLimits (the worker’s messages)', () => {
       { maxOpenPositions: 2, openPositions: 2 },
       'opening BTC/USDT:USDT would make 3 open positions; the limit is 2',
     ],
+    [
+      { conditionalOrders: { open: 9, adding: 2, max: 10 } },
+      "BTC/USDT:USDT has 9 open stop/take-profit orders and this entry's protection needs 2 more; the exchange holds at most 10 per symbol",
+    ],
   ])('refuses %j', (change, message) => {
     expect(reason(() => checkPostSizingLimits({ ...ok, ...change }))).toBe(message);
+  });
+  it('an entry whose protection fills the cap exactly, or adds none, passes', () => {
+    for (const conditionalOrders of [
+      { open: 8, adding: 2, max: 10 },
+      { open: 10, adding: 0, max: 10 },
+    ])
+      expect(() => checkPostSizingLimits({ ...ok, conditionalOrders })).not.toThrow();
   });
   it('adding to an open position does not count as a new one', () => {
     expect(() =>

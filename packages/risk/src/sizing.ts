@@ -135,6 +135,11 @@ export interface PostSizingInput {
   openPositions: number;
   maxPositionNotional?: number | undefined;
   maxOpenPositions?: number | undefined;
+  /**
+   * The symbol's open conditional orders (not counting those a flip cancels), how many this entry's
+   * protection adds, and the exchange's cap per symbol; absent when the venue has no cap or the count is unknown.
+   */
+  conditionalOrders?: { open: number; adding: number; max: number } | undefined;
 }
 
 /** The limits checked once the amount has the exchange's precision; throws SizingError (the worker's messages). */
@@ -157,6 +162,14 @@ export function checkPostSizingLimits(input: PostSizingInput): void {
         `position notional ${roundDecimals(total, 2)} USDT would exceed the limit of ${maxPositionNotional} USDT`,
       );
     }
+  }
+  // Refused before the entry is sent: past the cap the exchange refuses the stop after the fill (Binance
+  // -4045), and protected-or-flat would pay to open and close the entry at once.
+  const c = input.conditionalOrders;
+  if (c && c.adding > 0 && c.open + c.adding > c.max) {
+    throw new SizingError(
+      `${symbol} has ${c.open} open stop/take-profit orders and this entry's protection needs ${c.adding} more; the exchange holds at most ${c.max} per symbol`,
+    );
   }
   if (maxOpenPositions !== undefined && !(same > 0)) {
     const after = input.openPositions + 1;

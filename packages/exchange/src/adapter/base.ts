@@ -164,7 +164,13 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
       minAmount: (m.limits.amount?.min ?? 0) * cs,
       minNotional: m.limits.cost?.min ?? 0,
       maxLeverage: m.limits.leverage?.max ?? undefined,
+      maxOpenConditionalOrders: this.conditionalOrderCap(m),
     };
+  }
+
+  /** See MarketInfo.maxOpenConditionalOrders: none unless the venue publishes one. */
+  protected conditionalOrderCap(_m: ccxt.MarketInterface): number | undefined {
+    return undefined;
   }
 
   amountToPrecision(symbol: string, amount: number): { exchangeAmount: number; amount: number } {

@@ -6,13 +6,15 @@
  * LIVE_STATE_OWN_ORDER_GRACE_MS (its effect may not be on the stream yet); otherwise the same values are read
  * by REST, in parallel, and the trace says why.
  */
-import type { Balance, PositionInfo } from '@tradehook/exchange';
+import type { Balance, OrderInfo, PositionInfo } from '@tradehook/exchange';
 import type { Execution } from './context.ts';
 
 export interface DecisionState {
   positions: PositionInfo[];
   balance: Balance | undefined;
   price: number | undefined;
+  /** The symbol's open conditional orders, when asked for (an entry on a venue that caps them). */
+  conditionals: OrderInfo[] | undefined;
   /** For the signal's trace (`results.state`). */
   trace: {
     positions: 'stream' | 'rest';
@@ -25,7 +27,7 @@ export interface DecisionState {
 export async function readDecisionState(
   x: Execution,
   symbol: string,
-  want: { balance: boolean; price: boolean },
+  want: { balance: boolean; price: boolean; conditionals?: boolean },
 ): Promise<DecisionState> {
   const { account, config } = x;
   const { adapter } = account;
@@ -36,16 +38,23 @@ export async function readDecisionState(
     now,
   );
   const streamPrice = want.price ? account.livePrice(symbol, config.PRICE_MAX_AGE_MS, now) : undefined;
-  const [positions, balance, price] = await Promise.all([
+  const [positions, balance, price, open] = await Promise.all([
     unusable === null ? account.live!.positions() : adapter.fetchPositions(),
     !want.balance ? undefined : unusable === null ? account.live!.balance() : adapter.fetchBalance(),
     !want.price ? undefined : (streamPrice ?? adapter.fetchPrice(symbol)),
+    // By REST in the same parallel round trip when the stream cannot be used.
+    !want.conditionals
+      ? undefined
+      : unusable === null
+        ? account.live!.openOrders(symbol)
+        : adapter.fetchOpenOrders(symbol),
   ]);
+  const conditionals = open?.filter((o) => o.conditional && o.symbol === symbol);
   const trace: DecisionState['trace'] = { positions: unusable === null ? 'stream' : 'rest' };
   if (want.price) trace.price = streamPrice !== undefined ? 'stream' : 'rest';
   if (unusable === null) trace.age_ms = Math.round(account.live!.freshness(now).ageMs);
   else trace.rest_because = unusable;
-  return { positions, balance, price, trace };
+  return { positions, balance, price, conditionals, trace };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { clientOrderId } from '@tradehook/contracts';
 import { findOrdersBySignal, updateOrderOutcome, type OrderRow } from '@tradehook/db';
 import type { AttachedProtection, Candle, PositionSide } from '@tradehook/exchange';
-import { sizingFromSignal } from '@tradehook/risk';
+import { conditionalLegCount, protectionFormsFromSignal, sizingFromSignal } from '@tradehook/risk';
 import { sizeEntry } from './sizing.ts';
 import {
   cancelProtection,
@@ -32,7 +32,15 @@ import {
   type ProtectionLeg,
 } from './protection.ts';
 import { protectWithTrailing } from './trailing.ts';
-import { closingSide, openingSide, opposite, orderView, round, type ExecutionOutcome } from './views.ts';
+import {
+  closingSide,
+  openingSide,
+  opposite,
+  orderView,
+  protects,
+  round,
+  type ExecutionOutcome,
+} from './views.ts';
 import { enterLimit, limitEntryPrice } from './limit-entries.ts';
 
 export async function enter(x: Execution, side: PositionSide): Promise<ExecutionOutcome> {
@@ -72,9 +80,19 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
     // Fresh: decide from the account's state.
     if (needsCandles) loadCandles().catch(() => undefined); // in parallel; needed only after the fill
     const mode = sizingFromSignal(job.signal, config.DEFAULT_SIZE_FRACTION).mode;
+    // Binance caps open conditional orders per symbol: count them (from the stream) before sending an entry
+    // whose stop would be refused after the fill.
+    const adding = conditionalLegCount(
+      protectionFormsFromSignal(
+        job.signal,
+        wantAtr ? { sl: config.ATR_SL_MULTIPLIER, tp: config.ATR_TP_MULTIPLIER } : undefined,
+      ),
+    );
+    const capped = adding > 0 && adapter.market(symbol).maxOpenConditionalOrders !== undefined;
     const state = await readDecisionState(x, symbol, {
       balance: mode === 'balance_pct' || mode === 'risk_pct',
       price: true,
+      conditionals: capped,
     });
     results['state'] = state.trace;
     const price = limitPrice ?? state.price!;
@@ -105,6 +123,11 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
       stopLoss: await stopForSizing(x, side, price, loadCandles),
       same,
       openPositionsAfterFlip: state.positions.filter((p) => p !== against).length,
+      // A flip cancels the protection of the side it closes.
+      conditionals: state.conditionals && {
+        open: state.conditionals.filter((o) => !(against && protects(o, symbol, against.side))).length,
+        adding,
+      },
     });
     const plan = [];
     if (against) {

@@ -26,6 +26,8 @@ export interface SizingInput {
   openPositionsAfterFlip: number;
   /** The stop-loss price the entry would get (risk_pct sizes from it). */
   stopLoss: number | undefined;
+  /** Open conditional orders on the symbol that stay, and how many this entry adds (MarketInfo's cap). */
+  conditionals?: { open: number; adding: number } | undefined;
 }
 
 export function sizeEntry(input: SizingInput): { amount: number; exchangeAmount: number } {
@@ -74,6 +76,10 @@ export function sizeEntry(input: SizingInput): { amount: number; exchangeAmount:
       openPositions: input.openPositionsAfterFlip,
       maxPositionNotional,
       maxOpenPositions,
+      conditionalOrders:
+        input.conditionals && market.maxOpenConditionalOrders !== undefined
+          ? { ...input.conditionals, max: market.maxOpenConditionalOrders }
+          : undefined,
     });
   } catch (err) {
     rejected(err);

@@ -56,6 +56,16 @@ export class BinanceAdapter extends CcxtExchangeAdapter {
     };
   }
 
+  /**
+   * exchangeInfo's `{"filterType":"MAX_NUM_ALGO_ORDERS","limit":10}` (USDⓈ-M "Filters": open STOP,
+   * STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET and TRAILING_STOP_MARKET orders per symbol; beyond it -4045).
+   */
+  protected override conditionalOrderCap(m: ccxt.MarketInterface): number | undefined {
+    const filters = ((m.info as Dict | undefined)?.['filters'] ?? []) as Dict[];
+    const cap = filters.find((f) => f['filterType'] === 'MAX_NUM_ALGO_ORDERS');
+    return num(cap?.['limit']) ?? undefined;
+  }
+
   override async prepareAccount(): Promise<void> {
     await this.loadMarkets();
     await (this.client as ccxt.binanceusdm).loadLeverageBrackets();
