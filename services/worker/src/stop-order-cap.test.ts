@@ -1,8 +1,8 @@
 /**
  * Binance holds at most 10 open conditional orders per symbol (exchangeInfo MAX_NUM_ALGO_ORDERS; past it a stop
- * is refused with -4045). An entry whose protection would not fit is refused before anything is sent — counted
- * from the stream's open orders, or by REST when the stream cannot be used — instead of being opened, losing
- * its stop and being flattened at once (worker ↔ simulator ↔ Postgres, real ccxt).
+ * is refused with -4045). An entry whose protection would not fit is refused before anything is sent (counted
+ * from the stream's open orders, or by REST when the stream cannot be used and a position is open) instead of
+ * being opened, losing its stop and being flattened at once (worker ↔ simulator ↔ Postgres, real ccxt).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NormalisedSignal } from '@tradehook/contracts';

@@ -13,7 +13,7 @@ export interface DecisionState {
   positions: PositionInfo[];
   balance: Balance | undefined;
   price: number | undefined;
-  /** The symbol's open conditional orders, when asked for (an entry on a venue that caps them). */
+  /** The symbol's open conditional orders, when asked for and the stream state is used. */
   conditionals: OrderInfo[] | undefined;
   /** For the signal's trace (`results.state`). */
   trace: {
@@ -42,12 +42,8 @@ export async function readDecisionState(
     unusable === null ? account.live!.positions() : adapter.fetchPositions(),
     !want.balance ? undefined : unusable === null ? account.live!.balance() : adapter.fetchBalance(),
     !want.price ? undefined : (streamPrice ?? adapter.fetchPrice(symbol)),
-    // By REST in the same parallel round trip when the stream cannot be used.
-    !want.conditionals
-      ? undefined
-      : unusable === null
-        ? account.live!.openOrders(symbol)
-        : adapter.fetchOpenOrders(symbol),
+    // From the stream only: by REST it would add two requests to every entry (openConditionals below).
+    want.conditionals && unusable === null ? account.live!.openOrders(symbol) : undefined,
   ]);
   const conditionals = open?.filter((o) => o.conditional && o.symbol === symbol);
   const trace: DecisionState['trace'] = { positions: unusable === null ? 'stream' : 'rest' };
@@ -55,6 +51,22 @@ export async function readDecisionState(
   if (unusable === null) trace.age_ms = Math.round(account.live!.freshness(now).ageMs);
   else trace.rest_because = unusable;
   return { positions, balance, price, conditionals, trace };
+}
+
+/**
+ * The symbol's open conditional orders for an entry on a venue that caps them: from the stream state, else by
+ * REST only when a position on the symbol is open (without one there is no protection of ours to count: a fresh
+ * entry pays no request for it; an add on the REST path pays one round trip rather than an entry flattened).
+ */
+export async function openConditionals(
+  x: Execution,
+  state: DecisionState,
+  symbol: string,
+): Promise<OrderInfo[] | undefined> {
+  if (state.conditionals) return state.conditionals;
+  if (!state.positions.some((p) => p.symbol === symbol && p.amount > 0)) return undefined;
+  const open = await x.account.adapter.fetchOpenOrders(symbol);
+  return open.filter((o) => o.conditional && o.symbol === symbol);
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   signalLegs,
   type Execution,
 } from './context.ts';
-import { readDecisionState } from './decision-state.ts';
+import { openConditionals, readDecisionState } from './decision-state.ts';
 import { atrLevels, averageTrueRange, LevelError, validateLevels, type ProtectionLevels } from './levels.ts';
 import {
   placeProtection,
@@ -96,6 +96,7 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
     });
     results['state'] = state.trace;
     const price = limitPrice ?? state.price!;
+    const open = capped ? await openConditionals(x, state, symbol) : undefined;
     const same = state.positions.find((p) => p.symbol === symbol && p.side === side);
     const against = state.positions.find((p) => p.symbol === symbol && p.side === opposite(side));
     if (same && !settings.allowAdd) {
@@ -124,8 +125,8 @@ export async function enter(x: Execution, side: PositionSide): Promise<Execution
       same,
       openPositionsAfterFlip: state.positions.filter((p) => p !== against).length,
       // A flip cancels the protection of the side it closes.
-      conditionals: state.conditionals && {
-        open: state.conditionals.filter((o) => !(against && protects(o, symbol, against.side))).length,
+      conditionals: open && {
+        open: open.filter((o) => !(against && protects(o, symbol, against.side))).length,
         adding,
       },
     });
