@@ -114,10 +114,17 @@ export class AccountContext {
 
   /**
    * Null when the stream state may decide: streams open and reconciled, known current within `maxAgeMs`, and
-   * no order of ours in flight or answered within `graceMs` (its fill may not have reached the stream yet).
-   * Otherwise why not, for the signal's trace.
+   * no order of ours in flight or answered within `graceMs` (its fill may not have reached the stream yet),
+   * and a position update seen since the account's last market order sent by any worker (`accountOrderAt`:
+   * another replica's order reaches this replica's stream on its own schedule). Otherwise why not, for the
+   * signal's trace.
    */
-  liveStateUnusable(maxAgeMs: number, graceMs: number, now = Date.now()): string | null {
+  liveStateUnusable(
+    maxAgeMs: number,
+    graceMs: number,
+    now = Date.now(),
+    accountOrderAt?: number,
+  ): string | null {
     if (!this.live) return 'live state is off (LIVE_STATE=false)';
     void this.startLive();
     const f = this.live.freshness(now);
@@ -127,7 +134,7 @@ export class AccountContext {
     if (this.ordersInFlight > 0) return 'another order of this account is in flight';
     // The fill of our last market order is pushed as a position update: until one arrived after it was sent,
     // the stream may not show its effect (a slow stream, a loaded host).
-    if (this.live.positionsUpdatedAt() < this.lastMarketOrderSentAt)
+    if (this.live.positionsUpdatedAt() < Math.max(this.lastMarketOrderSentAt, accountOrderAt ?? 0))
       return 'the stream has shown no position update since this account’s last market order';
     const since = now - this.lastOrderAnsweredAt;
     if (since < graceMs) return `an order of this account was answered ${since} ms ago (grace ${graceMs} ms)`;

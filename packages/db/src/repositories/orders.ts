@@ -190,12 +190,30 @@ export async function findOpenProtection(
   return rows.map(toRow);
 }
 
-/** Stamped right before the request leaves: from now on a retry must look the order up first. */
 /** Committed before each request leaves: sent_at is the latest send that may land (its look-up window). */
 export async function markOrderSent(db: Queryable, clientOrderId: string): Promise<void> {
   await db.query(`UPDATE orders SET sent_at = now(), updated_at = now() WHERE client_order_id = $1`, [
     clientOrderId,
   ]);
+}
+
+/**
+ * How long ago (ms, by the database's clock) the account's latest market order was sent, by any worker;
+ * null when none in the last `withinMs`. A replica's stream state must show it before deciding from it.
+ */
+export async function lastMarketOrderAgeMs(
+  db: Queryable,
+  exchange: Exchange,
+  accountId: string,
+  withinMs: number,
+): Promise<number | null> {
+  const { rows } = await db.query<{ age: number | null }>(
+    `SELECT (extract(epoch FROM now() - max(sent_at)) * 1000)::float8 AS age FROM orders
+      WHERE exchange = $1::"Exchange" AND account_id = $2 AND type = 'market'
+        AND sent_at > now() - $3 * interval '1 millisecond'`,
+    [exchange, accountId, withinMs],
+  );
+  return rows[0]?.age ?? null;
 }
 
 /** The exchange refused the send before executing it: the previous send (if any) is the one that may land. */

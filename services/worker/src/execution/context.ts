@@ -60,10 +60,12 @@ export interface Execution {
    * sendLimitLeg), so it commits before the durable sent_at that flushes it (decision 0027). Absent: written.
    */
   executing?: Promise<unknown> | undefined;
+  /** When the account's latest market order was sent by any worker (local ms), as the job read it at its start. */
+  lastMarketOrderAt?: number | undefined;
 }
 
 /** What the job read and started before handing the signal to the executor (see Execution). */
-export type JobStart = Pick<Execution, 'legs' | 'executing'>;
+export type JobStart = Pick<Execution, 'legs' | 'executing' | 'lastMarketOrderAt'>;
 
 /** The signal's order rows: as the job read them at its start, else from the database. */
 export function signalLegs(x: Execution): Promise<OrderRow[]> {

@@ -36,6 +36,7 @@ export async function readDecisionState(
     config.LIVE_STATE_MAX_AGE_MS,
     config.LIVE_STATE_OWN_ORDER_GRACE_MS,
     now,
+    x.lastMarketOrderAt,
   );
   const streamPrice = want.price ? account.livePrice(symbol, config.PRICE_MAX_AGE_MS, now) : undefined;
   const [positions, balance, price, open] = await Promise.all([

@@ -7,7 +7,7 @@ import {
   type OrderJob,
   type OrderJobProgress,
 } from '@tradehook/contracts';
-import { findOrdersBySignal, type pg } from '@tradehook/db';
+import { findOrdersBySignal, lastMarketOrderAgeMs, type pg } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
@@ -45,7 +45,11 @@ export interface OrderJobDeps {
   logger: Logger;
   config: Pick<
     WorkerConfig,
-    'ORDER_MAX_ATTEMPTS' | 'ORDER_RETRY_BASE_MS' | 'ORDER_GATE_TIMEOUT_MS' | 'EXCHANGE'
+    | 'ORDER_MAX_ATTEMPTS'
+    | 'ORDER_RETRY_BASE_MS'
+    | 'ORDER_GATE_TIMEOUT_MS'
+    | 'EXCHANGE'
+    | 'LIVE_STATE_RECONCILE_MS'
   >;
   /** The global risk defaults (as risk has them): entries are re-checked against them before they are sent. */
   riskDefaults: RiskDefaults;
@@ -155,10 +159,22 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // account read is only awaited once the gate has passed.
     const accountRead = deps.registry.get(data.signal.account_id);
     accountRead.catch(() => undefined); // awaited below; a job delayed at the gate drops it
-    const [state, legs] = await Promise.all([
+    // And when the account's latest market order left, from whichever replica: this replica's stream must
+    // show it before its state may decide (accounts.ts liveStateUnusable).
+    const askedAt = Date.now();
+    const [state, legs, lastMarketAge] = await Promise.all([
       loadSignalState(pool, data.signalId),
       findOrdersBySignal(pool, data.signalId),
+      lastMarketOrderAgeMs(
+        pool,
+        data.signal.exchange,
+        data.signal.account_id,
+        2 * config.LIVE_STATE_RECONCILE_MS,
+      ),
     ]);
+    // Local time of the send, at most the query's duration early (the database's now() is taken after askedAt):
+    // measured after the answer instead, a push that came within that time after the send would look older.
+    const lastMarketOrderAt = lastMarketAge === null ? undefined : askedAt - lastMarketAge;
     if (!state) {
       log.error('order job for an unknown signal; dropped');
       return { status: 'unknown_signal' };
@@ -241,7 +257,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
 
     let outcome: ExecutionOutcome;
     try {
-      outcome = await deps.executor.execute(data, account, log, { legs, executing });
+      outcome = await deps.executor.execute(data, account, log, { legs, executing, lastMarketOrderAt });
     } catch (err) {
       await executing.catch(() => undefined); // before the retry's delay or the signal's end
       if (err instanceof ExecutionRejected || err instanceof LevelError) {
