@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clientOrderId, sequenceKey, type NormalisedSignal } from '@tradehook/contracts';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/index.ts';
 import { createPgPool, type pg } from '../client.ts';
-import { findOrdersBySignal, insertPlannedOrders, planSignalOrders, type NewOrder } from './orders.ts';
+import {
+  findOrdersBySignal,
+  findOrdersBySignalAndLastMarketSend,
+  insertPlannedOrders,
+  markOrderSent,
+  planSignalOrders,
+  type NewOrder,
+} from './orders.ts';
 import { insertQueuedSignal } from './signals.ts';
 
 let db: TestDatabase;
@@ -74,5 +81,31 @@ describe('planSignalOrders', () => {
     const [a, b] = [await recordedSignal(), await recordedSignal()];
     await expect(planSignalOrders(pool, a, [leg(b, 'entry')])).rejects.toThrow(/another signal/);
     expect(await findOrdersBySignal(pool, b)).toEqual([]);
+  });
+});
+
+describe('findOrdersBySignalAndLastMarketSend', () => {
+  const of = (signalId: string) => ({ signalId, exchange: 'binance' as const, accountId: 'po' });
+  it('lists the legs as findOrdersBySignal does, with the age of the account’s latest market send', async () => {
+    const earlier = await recordedSignal();
+    await insertPlannedOrders(pool, [leg(earlier, 'entry'), leg(earlier, 'stop_loss')]);
+    const id = await recordedSignal();
+    // No leg yet, nothing sent: no rows, no age.
+    expect(await findOrdersBySignalAndLastMarketSend(pool, of(id), 60_000)).toMatchObject({
+      legs: [],
+    });
+    // Only market legs count, and only sends within the window.
+    await markOrderSent(pool, clientOrderId(earlier, 'stop_loss'));
+    await pool.query(`UPDATE orders SET sent_at = now() - interval '10 minutes' WHERE client_order_id = $1`, [
+      clientOrderId(earlier, 'entry'),
+    ]);
+    expect((await findOrdersBySignalAndLastMarketSend(pool, of(id), 60_000)).lastMarketOrderAgeMs).toBeNull();
+    await markOrderSent(pool, clientOrderId(earlier, 'entry'));
+    await insertPlannedOrders(pool, [leg(id, 'entry'), leg(id, 'take_profit', 1)]);
+    const read = await findOrdersBySignalAndLastMarketSend(pool, of(id), 60_000);
+    expect(read.legs).toEqual(await findOrdersBySignal(pool, id));
+    expect(read.legs).toHaveLength(2);
+    expect(read.lastMarketOrderAgeMs).toBeGreaterThanOrEqual(0);
+    expect(read.lastMarketOrderAgeMs).toBeLessThan(5_000);
   });
 });

@@ -198,22 +198,28 @@ export async function markOrderSent(db: Queryable, clientOrderId: string): Promi
 }
 
 /**
- * How long ago (ms, by the database's clock) the account's latest market order was sent, by any worker;
- * null when none in the last `withinMs`. A replica's stream state must show it before deciding from it.
+ * A signal's legs (as findOrdersBySignal), and in the same query how long ago (ms, by the database's clock) the
+ * account's latest market order was sent by any worker — null when none in the last `withinMs`: a replica's
+ * stream state must show that order before deciding from it.
  */
-export async function lastMarketOrderAgeMs(
+export async function findOrdersBySignalAndLastMarketSend(
   db: Queryable,
-  exchange: Exchange,
-  accountId: string,
+  signal: { signalId: string; exchange: Exchange; accountId: string },
   withinMs: number,
-): Promise<number | null> {
-  const { rows } = await db.query<{ age: number | null }>(
-    `SELECT (extract(epoch FROM now() - max(sent_at)) * 1000)::float8 AS age FROM orders
-      WHERE exchange = $1::"Exchange" AND account_id = $2 AND type = 'market'
-        AND sent_at > now() - $3 * interval '1 millisecond'`,
-    [exchange, accountId, withinMs],
+): Promise<{ legs: OrderRow[]; lastMarketOrderAgeMs: number | null }> {
+  const { rows } = await db.query<Partial<RawOrder> & { last_market_age: number | null }>(
+    `WITH last AS (
+       SELECT (extract(epoch FROM now() - max(sent_at)) * 1000)::float8 AS last_market_age FROM orders
+        WHERE exchange = $2::"Exchange" AND account_id = $3 AND type = 'market'
+          AND sent_at > now() - $4 * interval '1 millisecond'),
+     legs AS (SELECT ${COLUMNS}, created_at FROM orders WHERE signal_id = $1)
+     SELECT last.last_market_age, legs.* FROM last LEFT JOIN legs ON true ${SIGNAL_LEG_ORDER}`,
+    [signal.signalId, signal.exchange, signal.accountId, withinMs],
   );
-  return rows[0]?.age ?? null;
+  return {
+    legs: rows.filter((r) => r.id != null).map((r) => toRow(r as RawOrder)),
+    lastMarketOrderAgeMs: rows[0]?.last_market_age ?? null,
+  };
 }
 
 /** The exchange refused the send before executing it: the previous send (if any) is the one that may land. */

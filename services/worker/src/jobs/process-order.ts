@@ -7,7 +7,7 @@ import {
   type OrderJob,
   type OrderJobProgress,
 } from '@tradehook/contracts';
-import { findOrdersBySignal, lastMarketOrderAgeMs, type pg } from '@tradehook/db';
+import { findOrdersBySignal, findOrdersBySignalAndLastMarketSend, type pg } from '@tradehook/db';
 import { classifyExchangeError, exchangeErrorMessage, isClockSkew } from '@tradehook/exchange';
 import type { Logger } from '@tradehook/logger';
 import { publishSignalDone } from '@tradehook/queue';
@@ -159,16 +159,14 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
     // account read is only awaited once the gate has passed.
     const accountRead = deps.registry.get(data.signal.account_id);
     accountRead.catch(() => undefined); // awaited below; a job delayed at the gate drops it
-    // And when the account's latest market order left, from whichever replica: this replica's stream must
-    // show it before its state may decide (accounts.ts liveStateUnusable).
+    // With the legs, when the account's latest market order left, from whichever replica: this replica's
+    // stream must show it before its state may decide (accounts.ts liveStateUnusable).
     const askedAt = Date.now();
-    const [state, legs, lastMarketAge] = await Promise.all([
+    const [state, { legs, lastMarketOrderAgeMs: lastMarketAge }] = await Promise.all([
       loadSignalState(pool, data.signalId),
-      findOrdersBySignal(pool, data.signalId),
-      lastMarketOrderAgeMs(
+      findOrdersBySignalAndLastMarketSend(
         pool,
-        data.signal.exchange,
-        data.signal.account_id,
+        { signalId: data.signalId, exchange: data.signal.exchange, accountId: data.signal.account_id },
         2 * config.LIVE_STATE_RECONCILE_MS,
       ),
     ]);
