@@ -93,12 +93,17 @@ function rebaseAll(api: unknown, base: string): unknown {
  * One configured ccxt client for one account (docs/decisions/0005-exchange-facts.md): binanceusdm (linear only) or okx
  * (swaps only); no currency/spot loading; demo/sandbox switches first, then the base-URL override.
  */
+/** The key of the venue's shared clock (clock.ts) for these options. */
+export function clockKey(opts: Pick<ExchangeClientOptions, 'exchange' | 'apiUrl'>): string {
+  return `${opts.exchange}|${opts.apiUrl ?? 'live'}`;
+}
+
 export function createCcxtClient(opts: ExchangeClientOptions): CcxtClient {
   const ex = createRaw(opts);
   attachRequestMetrics(ex, opts.exchange);
   if (opts.enableRateLimit ?? true)
     attachSharedBudget(ex, opts.exchange, opts.egressIp ?? 'default', opts.budget);
-  if (opts.adjustForTimeDifference) attachSharedClock(ex, `${opts.exchange}|${opts.apiUrl ?? 'live'}`);
+  if (opts.adjustForTimeDifference) attachSharedClock(ex, clockKey(opts));
   return ex;
 }
 

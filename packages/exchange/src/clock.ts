@@ -37,6 +37,11 @@ export class VenueClock {
 const clocks = new Map<string, VenueClock>();
 const RESYNC_MS = 5 * 60_000;
 
+/** The venue's shared offset (local − server, ms) once a client attached it; 0 before. */
+export function venueClockOffsetMs(key: string): number {
+  return clocks.get(key)?.offsetMs ?? 0;
+}
+
 /** Makes `ex` sign with the venue's shared offset; its loadTimeDifference re-syncs the shared clock. */
 export function attachSharedClock(ex: ccxt.Exchange, key: string): VenueClock {
   let clock = clocks.get(key);

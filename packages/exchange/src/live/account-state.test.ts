@@ -179,6 +179,33 @@ describe.each(['binance', 'okx'] as const)('LiveAccountState on %s', (exchange) 
     expect(feed.latest('ETH/USDT:USDT', 10_000, Date.now() + 60_000)).toBeUndefined();
     expect(feed.latest('SOL/USDT:USDT', 10_000)).toBeUndefined(); // not tracked
   });
+
+  it('a lagging feed is stale by the exchange’s event time although its pushes keep arriving', async () => {
+    const feed = priceFeedFor({ exchange, testnet: true, apiUrl: sim.url });
+    await feed.track('ETH/USDT:USDT');
+    // Public events reach the feed 1.5 s after the exchange stamped them (Binance pushes the ticker every 2 s,
+    // OKX on each change: the price moves every 200 ms).
+    let px = 3000;
+    const moving = setInterval(
+      () => void simControl('POST', 'price', { symbol: 'ETH/USDT:USDT', price: ++px }),
+      200,
+    );
+    await simControl('POST', 'streams/delay', { exchange, scope: 'public', ms: 1_500 });
+    try {
+      await new Promise((r) => setTimeout(r, 2_000)); // the pushes before the delay are through
+      const before = feed.latest('ETH/USDT:USDT', 60_000)?.receivedAt ?? 0;
+      await waitFor(() => (feed.latest('ETH/USDT:USDT', 60_000)?.receivedAt ?? 0) > before, 5_000);
+      const late = feed.latest('ETH/USDT:USDT', 60_000)!;
+      expect(Date.now() - late.receivedAt).toBeLessThan(500); // just received
+      expect(late.exchangeTime).toBeLessThan(late.receivedAt - 1_000); // but stamped 1.5 s earlier
+      expect(feed.latest('ETH/USDT:USDT', 1_000)).toBeUndefined();
+      await simControl('POST', 'streams/delay', { exchange, scope: 'public', ms: 0 });
+      await waitFor(() => feed.latest('ETH/USDT:USDT', 1_000) !== undefined, 5_000);
+    } finally {
+      clearInterval(moving);
+      await simControl('POST', 'streams/delay', { exchange, scope: 'public', ms: 0 });
+    }
+  });
 });
 
 describe('LiveAccountState in hedge mode (Binance)', () => {

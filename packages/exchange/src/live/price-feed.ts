@@ -1,10 +1,13 @@
 /**
  * Last prices from the public streams: one ccxt pro client (one connection) per venue per process, shared
- * by every account. `latest(symbol, maxAgeMs)` answers only a price received within the bound, so a
- * decision falls back to REST (or the alert's own price) when the feed is stale or down.
+ * by every account. `latest(symbol, maxAgeMs)` answers only a price within the bound both by its receipt and
+ * by the exchange's own event time (Binance `E`, OKX `ts`, through ccxt's `timestamp`, on the venue's clock
+ * corrected by the shared offset): a lagging stream keeps delivering, so receipts look fresh while the prices
+ * are old. Otherwise a decision falls back to REST (or the alert's own price).
  */
 import type { Exchange } from '@tradehook/contracts';
-import { createCcxtClient } from '../client.ts';
+import { clockKey, createCcxtClient } from '../client.ts';
+import { venueClockOffsetMs } from '../clock.ts';
 import { asProClient, type ProClient } from './pro-client.ts';
 
 export interface PriceFeedOptions {
@@ -19,6 +22,8 @@ export interface LivePrice {
   price: number;
   /** Local receive time (ms since epoch). */
   receivedAt: number;
+  /** The exchange's event time (its clock), when the push carries one. */
+  exchangeTime?: number | undefined;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -29,8 +34,10 @@ export class PriceFeed {
   private readonly tracked = new Set<string>();
   private marketsReady: Promise<unknown> | undefined;
   private stopped = false;
+  private readonly clockKey: string;
 
   constructor(opts: PriceFeedOptions) {
+    this.clockKey = clockKey(opts);
     this.client = asProClient(
       createCcxtClient({
         exchange: opts.exchange,
@@ -41,6 +48,7 @@ export class PriceFeed {
         enableRateLimit: false, // public market data only; the order budget is not spent here
         streaming: true,
         keepAliveMs: opts.keepAliveMs,
+        adjustForTimeDifference: true, // the venue's shared offset, for the event-time age
       }),
     );
   }
@@ -71,10 +79,13 @@ export class PriceFeed {
     }
   }
 
-  /** The last price if received within `maxAgeMs`, else undefined. */
+  /** The last price if received, and stamped by the exchange, within `maxAgeMs`; else undefined. */
   latest(symbol: string, maxAgeMs: number, now = Date.now()): LivePrice | undefined {
     const p = this.prices.get(symbol);
-    return p && now - p.receivedAt <= maxAgeMs ? p : undefined;
+    if (!p || now - p.receivedAt > maxAgeMs) return undefined;
+    const serverNow = now - venueClockOffsetMs(this.clockKey);
+    if (p.exchangeTime !== undefined && serverNow - p.exchangeTime > maxAgeMs) return undefined;
+    return p;
   }
 
   async stop(): Promise<void> {
@@ -89,7 +100,11 @@ export class PriceFeed {
         const t = await this.client.watchTicker(symbol);
         const price = t.last ?? t.close;
         if (typeof price === 'number' && price > 0)
-          this.prices.set(symbol, { price, receivedAt: Date.now() });
+          this.prices.set(symbol, {
+            price,
+            receivedAt: Date.now(),
+            exchangeTime: typeof t.timestamp === 'number' ? t.timestamp : undefined,
+          });
         wait = 250;
       } catch {
         if (this.stopped) return;
