@@ -272,7 +272,9 @@ export interface OrderLogEntry {
 export type EngineChange =
   | { kind: 'order'; acct: Account; order: Order; trade: Trade | undefined }
   | { kind: 'algo'; acct: Account; algo: AlgoOrder }
-  | { kind: 'account'; acct: Account; symbol: string; posSide: PosSide };
+  | { kind: 'account'; acct: Account; symbol: string; posSide: PosSide }
+  /** A symbol's leverage was set (Binance pushes ACCOUNT_CONFIG_UPDATE; OKX nothing without a position). */
+  | { kind: 'config'; acct: Account; symbol: string; leverage: number };
 
 export interface EngineOptions {
   takerFee?: number;
@@ -360,6 +362,12 @@ export class Engine {
   /** Order, conditional-order and balance/position changes (for the streams). */
   onChange(fn: (change: EngineChange) => void): void {
     this.changeListeners.push(fn);
+  }
+
+  /** Sets a symbol's leverage and tells the streams. */
+  setLeverage(acct: Account, symbol: string, leverage: number): void {
+    this.settings(acct, symbol).leverage = leverage;
+    this.changed({ kind: 'config', acct, symbol, leverage });
   }
 
   private changed(change: EngineChange): void {

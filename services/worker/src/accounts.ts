@@ -45,7 +45,10 @@ export interface AccountSettings {
  */
 export class AccountContext {
   private positionModeValue: Promise<PositionMode> | undefined;
-  /** `symbol|marginMode` → leverage last set by this process (skip the call when unchanged). */
+  /**
+   * `symbol|marginMode|side` → the leverage this process set, or the exchange pushed since (skip the call when
+   * unchanged).
+   */
   readonly leverageSet = new Map<string, number>();
   readonly marginModeSet = new Set<string>();
   private ordersInFlight = 0;
@@ -147,6 +150,15 @@ export class AccountContext {
     const p = this.prices.latest(symbol, maxAgeMs, now);
     if (!p) this.prices.watch(symbol);
     return p?.price;
+  }
+
+  /**
+   * The exchange pushed `symbol`'s leverage (set by anyone: another replica, the exchange's app): an entry that
+   * wants another value sets it again rather than trusting what this process set before.
+   */
+  leverageChanged(symbol: string, leverage: number): void {
+    for (const key of this.leverageSet.keys())
+      if (key.startsWith(`${symbol}|`)) this.leverageSet.set(key, leverage);
   }
 
   /** After a position-side error: the user may have switched modes on the exchange. */
@@ -265,6 +277,9 @@ export class AccountRegistry {
           snapshotSymbols: () => openOrderSymbols(this.pool, this.options.exchange, row.accountId),
           onOrderPartFill: onOrderPartFill && ((order) => onOrderPartFill(ctx, order)),
           onTrades: onTrades && ((trades) => onTrades(ctx, trades)),
+          onLeverage: (symbol, leverage) => ctx.leverageChanged(symbol, leverage),
+          // A leverage pushed while the stream was down is unknown: the next entry per symbol sets it again.
+          onStreamGap: () => ctx.leverageSet.clear(),
         }),
       live &&
         priceFeedFor({

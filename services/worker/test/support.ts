@@ -36,6 +36,9 @@ export interface SimAccount {
   exchange: Exchange;
   accountId: string;
   apiKey: string;
+  /** The account's own keys, for a client of the account outside the worker (the exchange's app, say). */
+  apiSecret: string;
+  passphrase: string | undefined;
 }
 
 export async function createSimAccount(
@@ -81,7 +84,7 @@ export async function createSimAccount(
       o.unprotectedPolicy ?? null,
     ],
   );
-  return { exchange: o.exchange, accountId, apiKey };
+  return { exchange: o.exchange, accountId, apiKey, apiSecret, passphrase };
 }
 
 /** Inserts the signal row (queued → approved, as ingress and risk would) and returns its OrderJob. */

@@ -205,7 +205,7 @@ export const ACCOUNT_ROUTES: Route[] = [
     const raw = need(p, 'leverage');
     const lev = Number(raw);
     if (!Number.isInteger(lev) || lev < 1 || lev > m.maxLeverage) err(-4028, `Leverage ${raw} is not valid`);
-    engine.settings(acct, m.id).leverage = lev;
+    engine.setLeverage(acct, m.id, lev);
     return reply({
       leverage: lev,
       maxNotionalValue: lev > 50 ? '50000' : lev > 20 ? '500000' : '5000000',

@@ -154,6 +154,17 @@ export function algoUpdate(acct: Account, algo: AlgoOrder): Record<string, unkno
   return { e: 'ALGO_UPDATE', T: algo.updatedAt, E: Date.now(), o };
 }
 
+/**
+ * USDⓈ-M "Event: Account Configuration Update previous Leverage Update": "When the leverage of a trade pair
+ * changes, the payload will contain the object `ac` to represent the account configuration of the trade pair,
+ * where `s` represents the specific trade pair and `l` represents the leverage" — whoever changed it (the API,
+ * the app, another client of the account).
+ */
+export function accountConfigUpdate(symbol: string, leverage: number): Record<string, unknown> {
+  const now = Date.now();
+  return { e: 'ACCOUNT_CONFIG_UPDATE', E: now, T: now, ac: { s: symbol, l: leverage } };
+}
+
 export function listenKeyExpired(listenKey: string): Record<string, unknown> {
   return { e: 'listenKeyExpired', E: Date.now(), listenKey };
 }

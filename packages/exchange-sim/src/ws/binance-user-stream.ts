@@ -3,14 +3,20 @@
  * `POST/PUT/DELETE /fapi/v1/listenKey` (USER_STREAM: API key header, no signature), a key valid 60 minutes,
  * extended by PUT or by a POST while active; expiry pushes `listenKeyExpired` and nothing more is sent on
  * that key. Connections at `/private/ws?listenKey=…[&events=A/B]` ("Important WebSocket Change Notice":
- * the legacy `/ws/<listenKey>` URL is retired) receive the account's ORDER_TRADE_UPDATE, ACCOUNT_UPDATE
- * and ALGO_UPDATE events as the engine changes.
+ * the legacy `/ws/<listenKey>` URL is retired) receive the account's ORDER_TRADE_UPDATE, ACCOUNT_UPDATE,
+ * ALGO_UPDATE and ACCOUNT_CONFIG_UPDATE (leverage) events as the engine changes.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Engine, EngineChange } from '../engine.ts';
 import { reply, type Reply } from '../http.ts';
-import { accountUpdate, algoUpdate, listenKeyExpired, orderTradeUpdate } from './binance-events.ts';
+import {
+  accountConfigUpdate,
+  accountUpdate,
+  algoUpdate,
+  listenKeyExpired,
+  orderTradeUpdate,
+} from './binance-events.ts';
 import type { StreamConnection, StreamHub, UpgradeDecision } from './stream-hub.ts';
 
 /** "A User Data Stream listenKey is valid for 60 minutes after creation." */
@@ -167,7 +173,9 @@ export class BinanceUserStream {
         ? orderTradeUpdate(c.order, c.trade)
         : c.kind === 'algo'
           ? algoUpdate(c.acct, c.algo)
-          : accountUpdate(this.engine, c.acct, c.symbol, c.posSide);
+          : c.kind === 'config'
+            ? accountConfigUpdate(c.symbol, c.leverage)
+            : accountUpdate(this.engine, c.acct, c.symbol, c.posSide);
     const name = String(event['e']);
     for (const u of targets) {
       if (u.events && !u.events.has(name)) continue;

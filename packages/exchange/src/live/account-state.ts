@@ -17,6 +17,7 @@ import type { CcxtExchangeAdapter } from '../adapter.ts';
 import type { Balance, OrderInfo, PositionInfo, TradeInfo } from '../types.ts';
 import { withRequestPriority } from '../budget-hook.ts';
 import { PrivateConnections } from './private-connections.ts';
+import { followBinanceLeverage } from './binance-config-events.ts';
 import { asProClient, type ProClient } from './pro-client.ts';
 import {
   isOpenStatus,
@@ -57,6 +58,16 @@ export interface LiveAccountStateOptions {
    * them, no other subscription on Binance): fills are recorded from here, the REST history reconciles.
    */
   onTrades?: ((trades: TradeInfo[]) => void) | undefined;
+  /**
+   * Called when the exchange pushes a symbol's new leverage, whoever set it (Binance ACCOUNT_CONFIG_UPDATE;
+   * OKX pushes none without a position): the worker's "already set" cache follows it.
+   */
+  onLeverage?: ((symbol: string, leverage: number) => void) | undefined;
+  /**
+   * Called after the reconcile that follows a stream error: what only the stream tells (a leverage pushed
+   * meanwhile) may have been missed.
+   */
+  onStreamGap?: (() => void) | undefined;
 }
 
 export interface Freshness {
@@ -121,6 +132,7 @@ export class LiveAccountState {
   private readonly onOrderDone: ((order: OrderInfo) => void) | undefined;
   private readonly snapshotSymbols: (() => Promise<string[]>) | undefined;
   private readonly onOrderPartFill: ((order: OrderInfo) => void) | undefined;
+  private readonly onStreamGap: (() => void) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
   /** Plain orders pushed leaving the book, by client id (bounded), and who waits for one (settledOrder). */
@@ -139,11 +151,14 @@ export class LiveAccountState {
     this.onOrderDone = opts.onOrderDone;
     this.snapshotSymbols = opts.snapshotSymbols;
     this.onOrderPartFill = opts.onOrderPartFill;
+    this.onStreamGap = opts.onStreamGap;
     const pro = asProClient(this.client);
     this.pro = pro;
     // The adapter settles its market orders from this stream's pushes (CcxtExchangeAdapter.orderStream).
     opts.adapter.orderStream = this;
     this.connections = new PrivateConnections(this.client, this.adapter.exchange);
+    if (opts.onLeverage && this.adapter.exchange === 'binance')
+      followBinanceLeverage(this.client, opts.onLeverage);
     this.watches = [
       {
         name: 'orders',
@@ -308,6 +323,7 @@ export class LiveAccountState {
         this.lastReconcileAt = startedAt;
         // A reconnect is healed only if the connections were open before the snapshot was taken.
         if (wasDown && this.connectionsSettled(startedAt)) this.needsReconcile = false;
+        if (wasDown) this.onStreamGap?.();
       } finally {
         this.replay = undefined;
         this.reconciling = undefined;
