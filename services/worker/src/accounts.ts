@@ -161,6 +161,26 @@ export class AccountContext {
       if (key.startsWith(`${symbol}|`)) this.leverageSet.set(key, leverage);
   }
 
+  /**
+   * Reads back the leverage of every symbol this process set (OKX `GET /api/v5/account/leverage-info`, at the
+   * budget's background priority): one changed in the exchange's app is then set again by the next entry.
+   */
+  async refreshLeverage(): Promise<void> {
+    const pairs = new Map<string, { symbol: string; marginMode: MarginMode }>();
+    for (const key of this.leverageSet.keys()) {
+      const [symbol, marginMode] = key.split('|') as [string, MarginMode];
+      pairs.set(`${symbol}|${marginMode}`, { symbol, marginMode });
+    }
+    for (const { symbol, marginMode } of pairs.values()) {
+      const at = await withRequestPriority('sync', () => this.adapter.fetchLeverage(symbol, marginMode));
+      for (const side of ['long', 'short', 'net'] as const) {
+        const key = `${symbol}|${marginMode}|${side}`;
+        const value = side === 'short' ? at.short : at.long;
+        if (this.leverageSet.has(key) && value !== null) this.leverageSet.set(key, value);
+      }
+    }
+  }
+
   /** After a position-side error: the user may have switched modes on the exchange. */
   forgetExchangeState(): void {
     this.positionModeValue = undefined;
@@ -280,6 +300,11 @@ export class AccountRegistry {
           onLeverage: (symbol, leverage) => ctx.leverageChanged(symbol, leverage),
           // A leverage pushed while the stream was down is unknown: the next entry per symbol sets it again.
           onStreamGap: () => ctx.leverageSet.clear(),
+          // OKX pushes no leverage without a position: read back what this process set, at each reconcile.
+          onReconciled:
+            this.options.exchange === 'okx'
+              ? () => void ctx.refreshLeverage().catch(() => undefined) // the next reconcile reads again
+              : undefined,
         }),
       live &&
         priceFeedFor({

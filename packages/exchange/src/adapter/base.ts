@@ -231,6 +231,15 @@ export abstract class CcxtExchangeAdapter implements ExchangeAdapter {
     }
   }
 
+  /** The symbol's leverage at the exchange for a margin mode (ccxt fetchLeverage), per side; null where absent. */
+  async fetchLeverage(
+    symbol: string,
+    marginMode: MarginMode,
+  ): Promise<{ long: number | null; short: number | null }> {
+    const l = await this.client.fetchLeverage(symbol, { marginMode });
+    return { long: num(l.longLeverage), short: num(l.shortLeverage) };
+  }
+
   async setMarginMode(symbol: string, marginMode: MarginMode): Promise<void> {
     try {
       await this.client.setMarginMode(marginMode, symbol);

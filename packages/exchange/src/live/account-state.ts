@@ -68,6 +68,8 @@ export interface LiveAccountStateOptions {
    * meanwhile) may have been missed.
    */
   onStreamGap?: (() => void) | undefined;
+  /** Called after every REST reconcile that succeeded (start, reconnect, slow timer). */
+  onReconciled?: (() => void) | undefined;
 }
 
 export interface Freshness {
@@ -133,6 +135,7 @@ export class LiveAccountState {
   private readonly snapshotSymbols: (() => Promise<string[]>) | undefined;
   private readonly onOrderPartFill: ((order: OrderInfo) => void) | undefined;
   private readonly onStreamGap: (() => void) | undefined;
+  private readonly onReconciled: (() => void) | undefined;
   /** Orders already reported done (bounded): ccxt pro re-delivers its cache on every watchOrders answer. */
   private readonly reportedDone = new Set<string>();
   /** Plain orders pushed leaving the book, by client id (bounded), and who waits for one (settledOrder). */
@@ -152,6 +155,7 @@ export class LiveAccountState {
     this.snapshotSymbols = opts.snapshotSymbols;
     this.onOrderPartFill = opts.onOrderPartFill;
     this.onStreamGap = opts.onStreamGap;
+    this.onReconciled = opts.onReconciled;
     const pro = asProClient(this.client);
     this.pro = pro;
     // The adapter settles its market orders from this stream's pushes (CcxtExchangeAdapter.orderStream).
@@ -323,7 +327,8 @@ export class LiveAccountState {
         this.lastReconcileAt = startedAt;
         // A reconnect is healed only if the connections were open before the snapshot was taken.
         if (wasDown && this.connectionsSettled(startedAt)) this.needsReconcile = false;
-        if (wasDown) this.onStreamGap?.();
+        if (wasDown && this.startedUp) this.onStreamGap?.(); // not the first snapshot: nothing was missed yet
+        this.onReconciled?.();
       } finally {
         this.replay = undefined;
         this.reconciling = undefined;
