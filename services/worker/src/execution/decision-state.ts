@@ -46,7 +46,7 @@ export async function readDecisionState(
     // From the stream only: by REST it would add two requests to every entry (openConditionals below).
     want.conditionals && unusable === null ? account.live!.openOrders(symbol) : undefined,
   ]);
-  const conditionals = open?.filter((o) => o.conditional && o.symbol === symbol);
+  const conditionals = open && conditionalsOn(open, symbol);
   const trace: DecisionState['trace'] = { positions: unusable === null ? 'stream' : 'rest' };
   if (want.price) trace.price = streamPrice !== undefined ? 'stream' : 'rest';
   if (unusable === null) trace.age_ms = Math.round(account.live!.freshness(now).ageMs);
@@ -66,9 +66,11 @@ export async function openConditionals(
 ): Promise<OrderInfo[] | undefined> {
   if (state.conditionals) return state.conditionals;
   if (!state.positions.some((p) => p.symbol === symbol && p.amount > 0)) return undefined;
-  const open = await x.account.adapter.fetchOpenOrders(symbol);
-  return open.filter((o) => o.conditional && o.symbol === symbol);
+  return conditionalsOn(await x.account.adapter.fetchOpenOrders(symbol), symbol);
 }
+
+const conditionalsOn = (orders: OrderInfo[], symbol: string) =>
+  orders.filter((o) => o.conditional && o.symbol === symbol);
 
 /**
  * A close found nothing to close on the stream: confirm by REST before answering "nothing to close" (a miss
