@@ -34,8 +34,8 @@ const SYMBOL = 'BTCUSDT';
 const QUANTITY = 0.002;
 /**
  * The end-to-end series add to open positions, each entry with its own SL and TP, and Binance holds at most
- * 10 open conditional orders per symbol (MAX_NUM_ALGO_ORDERS; the 6th add's stop is refused with -4045 and
- * the add flattened): its alerts are spread over five symbols, each sized above its minimum notional at the
+ * 10 open conditional orders per symbol (MAX_NUM_ALGO_ORDERS: the worker refuses the 6th add before sending
+ * it): its alerts are spread over five symbols, each sized above its minimum notional at the
  * simulator's default price, so no (account, symbol) receives more than MAX_ADDS_PER_SYMBOL entries.
  */
 const E2E_QUANTITIES: Record<string, number> = {

@@ -167,6 +167,7 @@ export function createOrderJobProcessor(deps: OrderJobDeps) {
       findOrdersBySignalAndLastMarketSend(
         pool,
         { signalId: data.signalId, exchange: data.signal.exchange, accountId: data.signal.account_id },
+        // Older sends need no check: this replica's reconcile has re-read the positions since.
         2 * config.LIVE_STATE_RECONCILE_MS,
       ),
     ]);
